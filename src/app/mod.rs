@@ -1,0 +1,1 @@
+//! App state and its update function.

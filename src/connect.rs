@@ -1,0 +1,1 @@
+//! Turns [`Settings`](crate::config::Settings) into a live provider and a resolved instance.

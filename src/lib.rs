@@ -1,0 +1,18 @@
+//! ssowatch: watch IAM Identity Center account-assignment and permission-set provisioning
+//! requests live, on AWS and Huawei Cloud.
+//!
+//! The binary is thin; everything lives here so tests and benchmarks drive the same code.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod connect;
+pub mod dashboard;
+pub mod emulator;
+pub mod headless;
+pub mod model;
+pub mod output;
+pub mod poller;
+pub mod provider;
+pub mod sanitize;
+pub mod ui;

@@ -1,0 +1,179 @@
+//! Provider-neutral types: what an Identity Center status request *is*, whichever cloud
+//! answered. Providers translate their wire shapes into these, and everything above the
+//! provider layer (poller, app state, UI, headless output) only ever sees these.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::sanitize::clean_text;
+
+/// The three asynchronous operations whose status Identity Center tracks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OperationKind {
+    AssignmentCreation,
+    AssignmentDeletion,
+    PermissionSetProvisioning,
+}
+
+impl OperationKind {
+    pub const ALL: [OperationKind; 3] = [
+        OperationKind::AssignmentCreation,
+        OperationKind::AssignmentDeletion,
+        OperationKind::PermissionSetProvisioning,
+    ];
+
+    /// Human label, used for tab titles and table output.
+    pub fn label(self) -> &'static str {
+        match self {
+            OperationKind::AssignmentCreation => "Assignment creation",
+            OperationKind::AssignmentDeletion => "Assignment deletion",
+            OperationKind::PermissionSetProvisioning => "Permission-set provisioning",
+        }
+    }
+
+    /// Short machine name, the one the CLI accepts and the JSON/CSV output carries.
+    pub fn short(self) -> &'static str {
+        match self {
+            OperationKind::AssignmentCreation => "creation",
+            OperationKind::AssignmentDeletion => "deletion",
+            OperationKind::PermissionSetProvisioning => "provisioning",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        match self {
+            OperationKind::AssignmentCreation => 0,
+            OperationKind::AssignmentDeletion => 1,
+            OperationKind::PermissionSetProvisioning => 2,
+        }
+    }
+
+    pub fn from_short(s: &str) -> Option<Self> {
+        OperationKind::ALL.into_iter().find(|k| k.short() == s)
+    }
+}
+
+impl fmt::Display for OperationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.short())
+    }
+}
+
+/// Status of one request. Unknown values are kept verbatim (sanitized) so that a status the
+/// service adds tomorrow is shown rather than breaking parsing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    InProgress,
+    Failed,
+    Succeeded,
+    Unknown(String),
+}
+
+impl Status {
+    pub fn from_wire(s: &str) -> Status {
+        match s {
+            "IN_PROGRESS" => Status::InProgress,
+            "FAILED" => Status::Failed,
+            "SUCCEEDED" => Status::Succeeded,
+            other => Status::Unknown(clean_text(other)),
+        }
+    }
+
+    pub fn as_wire(&self) -> &str {
+        match self {
+            Status::InProgress => "IN_PROGRESS",
+            Status::Failed => "FAILED",
+            Status::Succeeded => "SUCCEEDED",
+            Status::Unknown(s) => s,
+        }
+    }
+
+    /// Finished requests never change again, which is what lets them be described once and
+    /// cached forever. An unknown status is treated as not finished, so it keeps being tracked.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Status::Failed | Status::Succeeded)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_wire())
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_wire())
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Status::from_wire(&s))
+    }
+}
+
+/// One entry of a List*Status page: all a list call tells about a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusSummary {
+    pub kind: OperationKind,
+    pub request_id: String,
+    pub status: Status,
+    pub created: DateTime<Utc>,
+}
+
+/// What a Describe*Status call adds. Every field is optional because the two clouds and the
+/// three kinds fill in different subsets, and a malformed answer must not lose the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RequestDetail {
+    pub failure_reason: Option<String>,
+    /// The target account (TargetId for assignments, AccountId for provisioning).
+    pub target_account: Option<String>,
+    pub target_type: Option<String>,
+    /// Permission set ARN (AWS) or id (Huawei).
+    pub permission_set: Option<String>,
+    /// Friendly permission-set name, when DescribePermissionSet has been asked.
+    pub permission_set_name: Option<String>,
+    pub principal_type: Option<String>,
+    pub principal_id: Option<String>,
+}
+
+/// The answer to one Describe*Status call: the current status plus the detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Described {
+    pub summary: StatusSummary,
+    pub detail: RequestDetail,
+    /// The API operation that produced this answer (e.g. `DescribeAccountAssignmentCreationStatus`),
+    /// shown in the detail pane so the operator knows where the data came from.
+    pub source_call: String,
+    pub described_at: DateTime<Utc>,
+}
+
+/// One page of a list call.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page {
+    pub items: Vec<StatusSummary>,
+    pub next_token: Option<String>,
+}
+
+/// An Identity Center instance: an ARN on AWS, an instance id on Huawei Cloud.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    /// What every other call takes: the instance ARN (AWS) or instance id (Huawei).
+    pub id: String,
+    pub identity_store_id: Option<String>,
+    /// A name to show: the alias (Huawei) or instance name (AWS) when there is one.
+    pub name: Option<String>,
+}
+
+/// A request as the product knows it: the latest summary plus whatever detail has been
+/// described so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub summary: StatusSummary,
+    pub detail: Option<RequestDetail>,
+}
