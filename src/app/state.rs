@@ -1,0 +1,627 @@
+//! The app state: everything the screen shows, and nothing about how it is drawn.
+//!
+//! Tables are built to stay instant with 100,000 records: records live in a flat vector, the
+//! sorted order is kept separately and only rebuilt when it can have changed, and the filtered
+//! view is one linear pass over that order. Rendering then only touches the visible window.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+use super::msg::SpendReport;
+use crate::model::{Described, Instance, OperationKind, RequestDetail, Status, StatusSummary};
+use crate::provider::ProviderInfo;
+
+/// Which statuses the table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    #[default]
+    All,
+    FailedOnly,
+    InProgressOnly,
+}
+
+impl StatusFilter {
+    pub fn admits(self, status: &Status) -> bool {
+        match self {
+            StatusFilter::All => true,
+            StatusFilter::FailedOnly => *status == Status::Failed,
+            StatusFilter::InProgressOnly => *status == Status::InProgress,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusFilter::All => "all",
+            StatusFilter::FailedOnly => "FAILED",
+            StatusFilter::InProgressOnly => "IN_PROGRESS",
+        }
+    }
+}
+
+/// Columns the table can be sorted by (`s` cycles through them in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortColumn {
+    #[default]
+    Created,
+    Status,
+    RequestId,
+    Account,
+    PermissionSet,
+}
+
+impl SortColumn {
+    pub fn next(self) -> SortColumn {
+        match self {
+            SortColumn::Created => SortColumn::Status,
+            SortColumn::Status => SortColumn::RequestId,
+            SortColumn::RequestId => SortColumn::Account,
+            SortColumn::Account => SortColumn::PermissionSet,
+            SortColumn::PermissionSet => SortColumn::Created,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortColumn::Created => "created",
+            SortColumn::Status => "status",
+            SortColumn::RequestId => "request id",
+            SortColumn::Account => "account",
+            SortColumn::PermissionSet => "permission set",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortSpec {
+    pub column: SortColumn,
+    pub descending: bool,
+}
+
+impl Default for SortSpec {
+    /// Newest first.
+    fn default() -> Self {
+        SortSpec {
+            column: SortColumn::Created,
+            descending: true,
+        }
+    }
+}
+
+/// One request as the table holds it. Compact on purpose: 100,000 of these must fit in a few
+/// tens of megabytes.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub request_id: Box<str>,
+    pub status: Status,
+    pub created: DateTime<Utc>,
+    pub detail: Option<Box<DetailInfo>>,
+    /// Lower-cased text of every shown field, so the `/` filter is a substring test.
+    search_text: Box<str>,
+}
+
+/// The describe answer kept for a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetailInfo {
+    pub detail: RequestDetail,
+    pub source_call: String,
+    pub described_at: DateTime<Utc>,
+    /// The status the describe reported; a finished one never needs describing again.
+    pub described_status: Status,
+}
+
+impl Row {
+    fn new(summary: StatusSummary, tz: FixedOffset) -> Row {
+        let mut row = Row {
+            request_id: summary.request_id.into_boxed_str(),
+            status: summary.status,
+            created: summary.created,
+            detail: None,
+            search_text: Box::from(""),
+        };
+        row.refresh_search_text(tz);
+        row
+    }
+
+    /// Whether the detail we hold is final: finished requests never change.
+    pub fn has_final_detail(&self) -> bool {
+        self.detail
+            .as_ref()
+            .is_some_and(|d| d.described_status.is_finished())
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.detail.as_ref()?.detail.target_account.as_deref()
+    }
+
+    /// The permission set's name when known, else its ARN or id.
+    pub fn permission_set(&self) -> Option<&str> {
+        let d = &self.detail.as_ref()?.detail;
+        d.permission_set_name
+            .as_deref()
+            .or(d.permission_set.as_deref())
+    }
+
+    pub fn principal(&self) -> Option<String> {
+        let d = &self.detail.as_ref()?.detail;
+        match (&d.principal_type, &d.principal_id) {
+            (Some(t), Some(id)) => Some(format!("{t} {id}")),
+            (None, Some(id)) => Some(id.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn failure_reason(&self) -> Option<&str> {
+        self.detail.as_ref()?.detail.failure_reason.as_deref()
+    }
+
+    pub fn matches_text(&self, needle_lower: &str) -> bool {
+        needle_lower.is_empty() || self.search_text.contains(needle_lower)
+    }
+
+    fn refresh_search_text(&mut self, tz: FixedOffset) {
+        let mut text = String::with_capacity(96);
+        text.push_str(&self.request_id);
+        text.push(' ');
+        text.push_str(self.status.as_wire());
+        text.push(' ');
+        text.push_str(&format_local(self.created, tz));
+        if let Some(info) = &self.detail {
+            let d = &info.detail;
+            for field in [
+                &d.target_account,
+                &d.target_type,
+                &d.permission_set,
+                &d.permission_set_name,
+                &d.principal_type,
+                &d.principal_id,
+                &d.failure_reason,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                text.push(' ');
+                text.push_str(field);
+            }
+        }
+        self.search_text = text.to_lowercase().into_boxed_str();
+    }
+}
+
+/// Local wall-clock time as the table shows it.
+pub fn format_local(t: DateTime<Utc>, tz: FixedOffset) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Counts per status, for the header and the tabs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub in_progress: usize,
+    pub failed: usize,
+    pub succeeded: usize,
+    pub other: usize,
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: &Status, delta: isize) {
+        let slot = match status {
+            Status::InProgress => &mut self.in_progress,
+            Status::Failed => &mut self.failed,
+            Status::Succeeded => &mut self.succeeded,
+            Status::Unknown(_) => &mut self.other,
+        };
+        *slot = slot.saturating_add_signed(delta);
+    }
+
+    pub fn total(&self) -> usize {
+        self.in_progress + self.failed + self.succeeded + self.other
+    }
+}
+
+/// Progress of the first full load of one kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadProgress {
+    pub pages: u32,
+    pub records: u64,
+    pub done: bool,
+}
+
+/// The records of one kind, their sorted order, the filtered view and the selection.
+#[derive(Debug, Clone, Default)]
+pub struct KindTable {
+    rows: Vec<Row>,
+    index_by_id: HashMap<Box<str>, u32>,
+    /// All row indices in sort order; rebuilt only when the order can have changed.
+    sorted: Vec<u32>,
+    sorted_valid: bool,
+    /// Row indices that pass the filters, in sort order.
+    view: Vec<u32>,
+    /// The selected request, by id: row positions shift as data arrives, ids do not.
+    selected_id: Option<Box<str>>,
+    /// Position of the selection in `view`, derived from `selected_id`.
+    selected_pos: usize,
+    /// First visible position in `view`.
+    pub offset: usize,
+    pub counts: StatusCounts,
+    pub load: LoadProgress,
+}
+
+impl KindTable {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn view_len(&self) -> usize {
+        self.view.len()
+    }
+
+    /// The row at a position of the filtered view.
+    pub fn view_row(&self, pos: usize) -> Option<&Row> {
+        self.view.get(pos).map(|&i| &self.rows[i as usize])
+    }
+
+    pub fn row_by_id(&self, id: &str) -> Option<&Row> {
+        self.index_by_id.get(id).map(|&i| &self.rows[i as usize])
+    }
+
+    pub fn selected_pos(&self) -> Option<usize> {
+        (!self.view.is_empty()).then_some(self.selected_pos)
+    }
+
+    pub fn selected(&self) -> Option<&Row> {
+        self.selected_pos().and_then(|p| self.view_row(p))
+    }
+
+    pub fn selected_id(&self) -> Option<&str> {
+        self.selected_id.as_deref()
+    }
+
+    /// Adds or updates records. Returns whether anything changed, and whether the change can
+    /// have moved rows in the sort order.
+    pub(crate) fn upsert(
+        &mut self,
+        items: impl IntoIterator<Item = StatusSummary>,
+        tz: FixedOffset,
+        sort: SortSpec,
+    ) -> bool {
+        let mut changed = false;
+        for summary in items {
+            match self.index_by_id.get(summary.request_id.as_str()) {
+                Some(&i) => {
+                    let row = &mut self.rows[i as usize];
+                    if row.status != summary.status {
+                        self.counts.add(&row.status, -1);
+                        self.counts.add(&summary.status, 1);
+                        row.status = summary.status;
+                        row.refresh_search_text(tz);
+                        if sort.column == SortColumn::Status {
+                            self.sorted_valid = false;
+                        }
+                        changed = true;
+                    }
+                }
+                None => {
+                    let idx = self.rows.len() as u32;
+                    self.counts.add(&summary.status, 1);
+                    let row = Row::new(summary, tz);
+                    self.index_by_id.insert(row.request_id.clone(), idx);
+                    self.rows.push(row);
+                    self.sorted_valid = false;
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+
+    /// Stores a describe answer. Returns whether anything changed.
+    pub(crate) fn apply_described(
+        &mut self,
+        described: Described,
+        tz: FixedOffset,
+        sort: SortSpec,
+    ) -> bool {
+        let summary = described.summary;
+        let info = DetailInfo {
+            detail: described.detail,
+            source_call: described.source_call,
+            described_at: described.described_at,
+            described_status: summary.status.clone(),
+        };
+        let idx = match self.index_by_id.get(summary.request_id.as_str()) {
+            Some(&i) => i,
+            None => {
+                self.upsert([summary.clone()], tz, sort);
+                match self.index_by_id.get(summary.request_id.as_str()) {
+                    Some(&i) => i,
+                    None => return false,
+                }
+            }
+        };
+        let row = &mut self.rows[idx as usize];
+        if row.status != summary.status {
+            self.counts.add(&row.status, -1);
+            self.counts.add(&summary.status, 1);
+            row.status = summary.status;
+            if sort.column == SortColumn::Status {
+                self.sorted_valid = false;
+            }
+        }
+        if matches!(sort.column, SortColumn::Account | SortColumn::PermissionSet) {
+            self.sorted_valid = false;
+        }
+        row.detail = Some(Box::new(info));
+        row.refresh_search_text(tz);
+        true
+    }
+
+    /// Re-sorts (if needed) and re-filters, then finds the selection again by id.
+    pub(crate) fn rebuild_view(&mut self, sort: SortSpec, status: StatusFilter, needle: &str) {
+        if !self.sorted_valid || self.sorted.len() != self.rows.len() {
+            self.sort(sort);
+        }
+        let rows = &self.rows;
+        self.view.clear();
+        self.view.extend(self.sorted.iter().copied().filter(|&i| {
+            let row = &rows[i as usize];
+            status.admits(&row.status) && row.matches_text(needle)
+        }));
+        self.reselect();
+    }
+
+    pub(crate) fn invalidate_sort(&mut self) {
+        self.sorted_valid = false;
+    }
+
+    fn sort(&mut self, sort: SortSpec) {
+        let rows = &self.rows;
+        self.sorted.clear();
+        self.sorted.extend(0..rows.len() as u32);
+        // Ties fall back to newest-first then id, so the order is total and stable across
+        // rebuilds: rows must not jitter when nothing about them changed.
+        let tiebreak = |a: &Row, b: &Row| {
+            b.created
+                .cmp(&a.created)
+                .then_with(|| a.request_id.cmp(&b.request_id))
+        };
+        let primary = |a: &Row, b: &Row| match sort.column {
+            SortColumn::Created => a.created.cmp(&b.created),
+            SortColumn::Status => status_rank(&a.status).cmp(&status_rank(&b.status)),
+            SortColumn::RequestId => a.request_id.cmp(&b.request_id),
+            SortColumn::Account => a.account().cmp(&b.account()),
+            SortColumn::PermissionSet => a.permission_set().cmp(&b.permission_set()),
+        };
+        self.sorted.sort_unstable_by(|&x, &y| {
+            let (a, b) = (&rows[x as usize], &rows[y as usize]);
+            let ord = primary(a, b);
+            let ord = if sort.descending { ord.reverse() } else { ord };
+            ord.then_with(|| tiebreak(a, b))
+        });
+        self.sorted_valid = true;
+    }
+
+    /// Finds the selected id in the new view; if it was filtered out, keep the same position.
+    fn reselect(&mut self) {
+        if self.view.is_empty() {
+            self.selected_pos = 0;
+            return;
+        }
+        let found = self
+            .selected_id
+            .as_deref()
+            .and_then(|id| self.index_by_id.get(id))
+            .and_then(|&idx| self.view.iter().position(|&v| v == idx));
+        match found {
+            Some(pos) => self.selected_pos = pos,
+            None => {
+                self.selected_pos = self.selected_pos.min(self.view.len() - 1);
+                self.sync_selected_id();
+            }
+        }
+    }
+
+    fn sync_selected_id(&mut self) {
+        self.selected_id = self
+            .view
+            .get(self.selected_pos)
+            .map(|&i| self.rows[i as usize].request_id.clone());
+    }
+
+    /// Moves the selection to a view position (clamped).
+    pub(crate) fn select_pos(&mut self, pos: usize) {
+        if self.view.is_empty() {
+            self.selected_pos = 0;
+            self.selected_id = None;
+            return;
+        }
+        self.selected_pos = pos.min(self.view.len() - 1);
+        self.sync_selected_id();
+    }
+
+    /// Keeps the selection inside the visible window of `visible_rows` rows.
+    pub(crate) fn scroll_into_view(&mut self, visible_rows: usize) {
+        let visible_rows = visible_rows.max(1);
+        let max_offset = self.view.len().saturating_sub(visible_rows);
+        if self.selected_pos < self.offset {
+            self.offset = self.selected_pos;
+        } else if self.selected_pos >= self.offset + visible_rows {
+            self.offset = self.selected_pos + 1 - visible_rows;
+        }
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// Ids of rows in the window that have no final detail yet, for background enrichment.
+    pub fn undescribed_in_window(&self, visible_rows: usize) -> Vec<String> {
+        (self.offset..(self.offset + visible_rows).min(self.view.len()))
+            .filter_map(|p| self.view_row(p))
+            .filter(|r| r.status.is_finished() && !r.has_final_detail())
+            .map(|r| r.request_id.to_string())
+            .collect()
+    }
+}
+
+fn status_rank(status: &Status) -> u8 {
+    match status {
+        Status::Failed => 0,
+        Status::InProgress => 1,
+        Status::Unknown(_) => 2,
+        Status::Succeeded => 3,
+    }
+}
+
+/// Keyboard mode: normal navigation, or typing the `/` filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputMode {
+    #[default]
+    Normal,
+    EditingFilter,
+}
+
+/// What the header shows about the connection.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionInfo {
+    pub provider: ProviderInfo,
+    pub instance: Option<Instance>,
+    pub demo: bool,
+}
+
+/// The last error, shown on the error line; it never clears data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorLine {
+    pub at: DateTime<Utc>,
+    pub message: String,
+}
+
+/// The whole app state.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub tables: [KindTable; 3],
+    pub active: OperationKind,
+    pub status_filter: StatusFilter,
+    /// The `/` filter as typed.
+    pub text_filter: String,
+    /// Lower-cased `text_filter`, computed once per keystroke.
+    pub(crate) needle: String,
+    pub input_mode: InputMode,
+    pub sort: SortSpec,
+    pub detail_open: bool,
+    pub help_open: bool,
+    pub connection: ConnectionInfo,
+    pub refresh_interval: Duration,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<ErrorLine>,
+    /// When the service last throttled us; the header warns for a while after.
+    pub last_throttled: Option<DateTime<Utc>>,
+    pub spend: SpendReport,
+    /// Describes asked for and not answered yet: never ask twice for the same one.
+    pub pending_describes: HashSet<(OperationKind, Box<str>)>,
+    /// Describe errors per request, shown in the detail pane.
+    pub describe_errors: HashMap<(OperationKind, Box<str>), String>,
+    /// A short-lived message (e.g. "copied ...").
+    pub flash: Option<(DateTime<Utc>, String)>,
+    pub poller_stopped: Option<String>,
+    pub now: DateTime<Utc>,
+    /// Time zone of the Created column; fixed per run so snapshots are reproducible.
+    pub tz: FixedOffset,
+    pub terminal_size: (u16, u16),
+    /// Spinner frame, advanced by ticks while loading.
+    pub spinner: u8,
+    pub should_quit: bool,
+}
+
+impl AppState {
+    pub fn new(
+        connection: ConnectionInfo,
+        refresh_interval: Duration,
+        now: DateTime<Utc>,
+        tz: FixedOffset,
+    ) -> AppState {
+        AppState {
+            tables: Default::default(),
+            active: OperationKind::AssignmentCreation,
+            status_filter: StatusFilter::All,
+            text_filter: String::new(),
+            needle: String::new(),
+            input_mode: InputMode::Normal,
+            sort: SortSpec::default(),
+            detail_open: false,
+            help_open: false,
+            connection,
+            refresh_interval,
+            last_success: None,
+            last_error: None,
+            last_throttled: None,
+            spend: SpendReport::default(),
+            pending_describes: HashSet::new(),
+            describe_errors: HashMap::new(),
+            flash: None,
+            poller_stopped: None,
+            now,
+            tz,
+            terminal_size: (80, 24),
+            spinner: 0,
+            should_quit: false,
+        }
+    }
+
+    pub fn table(&self, kind: OperationKind) -> &KindTable {
+        &self.tables[kind.index()]
+    }
+
+    pub(crate) fn table_mut(&mut self, kind: OperationKind) -> &mut KindTable {
+        &mut self.tables[kind.index()]
+    }
+
+    pub fn active_table(&self) -> &KindTable {
+        self.table(self.active)
+    }
+
+    /// Whether any kind is still in its first full load.
+    pub fn loading(&self) -> bool {
+        self.tables.iter().any(|t| !t.load.done)
+    }
+
+    /// The data is stale when no poll has succeeded for three refresh intervals.
+    pub fn is_stale(&self) -> bool {
+        match self.last_success {
+            Some(at) => {
+                let limit = chrono::Duration::from_std(self.refresh_interval * 3)
+                    .unwrap_or(chrono::Duration::seconds(30));
+                self.now - at > limit
+            }
+            None => false,
+        }
+    }
+
+    /// The header warns about throttling for a minute after the last throttled call.
+    pub fn recently_throttled(&self) -> bool {
+        self.last_throttled
+            .is_some_and(|at| self.now - at < chrono::Duration::seconds(60))
+    }
+
+    /// Rebuilds the view of one kind (after data, filter or sort changed).
+    pub(crate) fn rebuild(&mut self, kind: OperationKind) {
+        let (sort, status) = (self.sort, self.status_filter);
+        let needle = std::mem::take(&mut self.needle);
+        self.tables[kind.index()].rebuild_view(sort, status, &needle);
+        self.needle = needle;
+        let rows = self.table_rows();
+        self.tables[kind.index()].scroll_into_view(rows);
+    }
+
+    pub(crate) fn rebuild_all(&mut self) {
+        for kind in OperationKind::ALL {
+            self.rebuild(kind);
+        }
+    }
+
+    /// How many table rows fit on screen; shared with the renderer's layout.
+    pub fn table_rows(&self) -> usize {
+        crate::ui::layout::table_body_rows(self.terminal_size, self.detail_open) as usize
+    }
+}

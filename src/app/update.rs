@@ -1,0 +1,321 @@
+//! `update(state, msg)`: the only place the app state changes. Plain code, no I/O: side effects
+//! come back as [`Effect`]s for the caller to carry out.
+
+use chrono::Utc;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+
+use super::msg::{DescribeUrgency, Effect, Msg, PollEvent};
+use super::state::{AppState, ErrorLine, InputMode, StatusFilter};
+use crate::model::OperationKind;
+use crate::provider::ErrorKind;
+
+/// Rows the mouse wheel moves per notch.
+const WHEEL_STEP: usize = 3;
+
+/// Applies one message. Returns the effects to perform, and whether the screen must be redrawn
+/// is the caller's call: every message that reaches here can change what is shown.
+pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    match msg {
+        Msg::Key(key) => on_key(state, key, &mut effects),
+        Msg::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollDown => move_by(state, WHEEL_STEP as isize, &mut effects),
+            MouseEventKind::ScrollUp => move_by(state, -(WHEEL_STEP as isize), &mut effects),
+            _ => {}
+        },
+        Msg::Resize { width, height } => {
+            state.terminal_size = (width, height);
+            let rows = state.table_rows();
+            for table in &mut state.tables {
+                table.scroll_into_view(rows);
+            }
+        }
+        Msg::Tick(now) => {
+            state.now = now;
+            state.spinner = state.spinner.wrapping_add(1);
+            if state
+                .flash
+                .as_ref()
+                .is_some_and(|(at, _)| now - *at > chrono::Duration::seconds(3))
+            {
+                state.flash = None;
+            }
+        }
+        Msg::Poll(event) => on_poll(state, event, &mut effects),
+    }
+    effects
+}
+
+fn on_poll(state: &mut AppState, event: PollEvent, effects: &mut Vec<Effect>) {
+    let (tz, sort) = (state.tz, state.sort);
+    match event {
+        PollEvent::Records { kind, items } => {
+            if state.table_mut(kind).upsert(items, tz, sort) {
+                state.rebuild(kind);
+                // A record that just finished and is open in the detail pane needs its final
+                // answer.
+                describe_selected_if_needed(state, effects);
+            }
+        }
+        PollEvent::Cached(described) => {
+            let mut touched = [false; 3];
+            for d in described {
+                let kind = d.summary.kind;
+                touched[kind.index()] |= state.table_mut(kind).apply_described(d, tz, sort);
+            }
+            for kind in OperationKind::ALL {
+                if touched[kind.index()] {
+                    state.rebuild(kind);
+                }
+            }
+        }
+        PollEvent::LoadProgress {
+            kind,
+            pages,
+            records,
+            done,
+        } => {
+            let load = &mut state.table_mut(kind).load;
+            load.pages = pages;
+            load.records = records;
+            load.done = done;
+        }
+        PollEvent::Described(described) => {
+            let kind = described.summary.kind;
+            let key = (kind, Box::from(described.summary.request_id.as_str()));
+            state.pending_describes.remove(&key);
+            state.describe_errors.remove(&key);
+            if state.table_mut(kind).apply_described(described, tz, sort) {
+                state.rebuild(kind);
+            }
+        }
+        PollEvent::DescribeFailed {
+            kind,
+            request_id,
+            error,
+        } => {
+            let key = (kind, Box::from(request_id.as_str()));
+            state.pending_describes.remove(&key);
+            if error.kind == ErrorKind::Throttled {
+                state.last_throttled = Some(state.now);
+            }
+            state.describe_errors.insert(key, error.to_string());
+        }
+        PollEvent::PollSucceeded { at } => {
+            state.last_success = Some(at);
+            // A success after errors means we recovered: the error line has done its job.
+            if state.last_error.as_ref().is_some_and(|e| e.at <= at) {
+                state.last_error = None;
+            }
+        }
+        PollEvent::CallFailed { at, error } => {
+            if error.kind == ErrorKind::Throttled {
+                state.last_throttled = Some(at);
+            }
+            state.last_error = Some(ErrorLine {
+                at,
+                message: error.to_string(),
+            });
+        }
+        PollEvent::Spend(report) => state.spend = report,
+        PollEvent::PollerStopped { reason } => {
+            state.last_error = Some(ErrorLine {
+                at: state.now,
+                message: format!("polling stopped: {reason}; press q to quit"),
+            });
+            state.poller_stopped = Some(reason);
+        }
+    }
+}
+
+fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
+    if key.kind == KeyEventKind::Release {
+        return;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        quit(state, effects);
+        return;
+    }
+    if state.input_mode == InputMode::EditingFilter {
+        on_filter_key(state, key);
+        return;
+    }
+    if state.help_open {
+        // Any key closes help; q still quits so nobody gets stuck.
+        match key.code {
+            KeyCode::Char('q') => quit(state, effects),
+            _ => state.help_open = false,
+        }
+        return;
+    }
+    let page = state.table_rows().max(1) as isize;
+    match key.code {
+        KeyCode::Char('q') => quit(state, effects),
+        KeyCode::Char('?') => state.help_open = true,
+        KeyCode::Tab => switch_kind(state, 1, effects),
+        KeyCode::BackTab => switch_kind(state, -1, effects),
+        KeyCode::Char('1') => set_kind(state, OperationKind::AssignmentCreation, effects),
+        KeyCode::Char('2') => set_kind(state, OperationKind::AssignmentDeletion, effects),
+        KeyCode::Char('3') => set_kind(state, OperationKind::PermissionSetProvisioning, effects),
+        KeyCode::Char('j') | KeyCode::Down => move_by(state, 1, effects),
+        KeyCode::Char('k') | KeyCode::Up => move_by(state, -1, effects),
+        KeyCode::PageDown => move_by(state, page, effects),
+        KeyCode::PageUp => move_by(state, -page, effects),
+        KeyCode::Char('g') | KeyCode::Home => move_to(state, 0, effects),
+        KeyCode::Char('G') | KeyCode::End => move_to(state, usize::MAX, effects),
+        KeyCode::Char('f') => toggle_status(state, StatusFilter::FailedOnly, effects),
+        KeyCode::Char('i') => toggle_status(state, StatusFilter::InProgressOnly, effects),
+        KeyCode::Char('a') => set_status(state, StatusFilter::All, effects),
+        KeyCode::Char('/') => state.input_mode = InputMode::EditingFilter,
+        KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
+            state.detail_open = true;
+            let rows = state.table_rows();
+            state.tables[state.active.index()].scroll_into_view(rows);
+            describe_selected_if_needed(state, effects);
+        }
+        KeyCode::Esc | KeyCode::Left | KeyCode::Char('h') => {
+            if state.detail_open {
+                state.detail_open = false;
+            } else if key.code == KeyCode::Esc && !state.text_filter.is_empty() {
+                set_text_filter(state, String::new(), effects);
+            }
+        }
+        KeyCode::Char('s') => {
+            state.sort.column = state.sort.column.next();
+            resort(state, effects);
+        }
+        KeyCode::Char('S') => {
+            state.sort.descending = !state.sort.descending;
+            resort(state, effects);
+        }
+        KeyCode::Char('r') => effects.push(Effect::RefreshNow),
+        KeyCode::Char('y') => {
+            if let Some(id) = state.active_table().selected_id() {
+                let id = id.to_string();
+                state.flash = Some((state.now, format!("copied {id}")));
+                effects.push(Effect::Copy(id));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn on_filter_key(state: &mut AppState, key: KeyEvent) {
+    let mut text = state.text_filter.clone();
+    match key.code {
+        KeyCode::Esc => {
+            text.clear();
+            state.input_mode = InputMode::Normal;
+        }
+        KeyCode::Enter => state.input_mode = InputMode::Normal,
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
+        KeyCode::Char(c) if !c.is_control() => text.push(c),
+        _ => return,
+    }
+    if text != state.text_filter {
+        let mut ignored = Vec::new();
+        set_text_filter(state, text, &mut ignored);
+    }
+}
+
+fn set_text_filter(state: &mut AppState, text: String, effects: &mut Vec<Effect>) {
+    state.needle = text.to_lowercase();
+    state.text_filter = text;
+    state.rebuild_all();
+    describe_selected_if_needed(state, effects);
+}
+
+fn quit(state: &mut AppState, effects: &mut Vec<Effect>) {
+    state.should_quit = true;
+    effects.push(Effect::Quit);
+}
+
+fn switch_kind(state: &mut AppState, step: isize, effects: &mut Vec<Effect>) {
+    let idx = (state.active.index() as isize + step).rem_euclid(3) as usize;
+    set_kind(state, OperationKind::ALL[idx], effects);
+}
+
+fn set_kind(state: &mut AppState, kind: OperationKind, effects: &mut Vec<Effect>) {
+    state.active = kind;
+    describe_selected_if_needed(state, effects);
+}
+
+fn toggle_status(state: &mut AppState, filter: StatusFilter, effects: &mut Vec<Effect>) {
+    let next = if state.status_filter == filter {
+        StatusFilter::All
+    } else {
+        filter
+    };
+    set_status(state, next, effects);
+}
+
+fn set_status(state: &mut AppState, filter: StatusFilter, effects: &mut Vec<Effect>) {
+    if state.status_filter != filter {
+        state.status_filter = filter;
+        state.rebuild_all();
+        describe_selected_if_needed(state, effects);
+    }
+}
+
+fn resort(state: &mut AppState, effects: &mut Vec<Effect>) {
+    for table in &mut state.tables {
+        table.invalidate_sort();
+    }
+    state.rebuild_all();
+    describe_selected_if_needed(state, effects);
+}
+
+fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
+    let current = state.active_table().selected_pos().unwrap_or(0);
+    let target = current.saturating_add_signed(delta);
+    move_to(state, target, effects);
+}
+
+fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
+    let rows = state.table_rows();
+    let table = state.table_mut(state.active);
+    table.select_pos(pos);
+    table.scroll_into_view(rows);
+    describe_selected_if_needed(state, effects);
+}
+
+/// With the detail pane open, the selected request is described unless its final answer is
+/// already known or a describe is already on its way: finished requests never change, so
+/// each is described at most once however often it is selected.
+fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) {
+    if !state.detail_open {
+        return;
+    }
+    let kind = state.active;
+    let Some(row) = state.active_table().selected() else {
+        return;
+    };
+    let fresh_enough = match &row.detail {
+        Some(info) if info.described_status.is_finished() => true,
+        // An in-progress answer is still good if the status has not moved since.
+        Some(info) => info.described_status == row.status,
+        None => false,
+    };
+    if fresh_enough {
+        return;
+    }
+    let key = (kind, row.request_id.clone());
+    if state.pending_describes.contains(&key) {
+        return;
+    }
+    let request_id = row.request_id.to_string();
+    state.pending_describes.insert(key);
+    effects.push(Effect::Describe {
+        kind,
+        request_id,
+        urgency: DescribeUrgency::Interactive,
+    });
+}
+
+/// The current time, as updates see it outside tests.
+pub fn now() -> chrono::DateTime<Utc> {
+    Utc::now()
+}

@@ -1,0 +1,181 @@
+//! The API budget: one limiter for every call the process makes.
+//!
+//! Identity Center allows 20 requests per second per account and region, shared with the very
+//! pipelines the operator is watching. The limiter spaces calls evenly (a token bucket of depth
+//! one), so over any window of `w` seconds at most `ceil(w * rate)` calls start, and backs off
+//! with jitter when the service pushes back. It works on a caller-supplied clock so the same
+//! code runs in real time and in a benchmark's simulated time.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Longest pause after repeated throttling or failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+const BASE_BACKOFF: Duration = Duration::from_secs(1);
+/// Window over which the spend shown in the header is averaged.
+const SPEND_WINDOW: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct RateLimiter {
+    rate: f64,
+    spacing: Duration,
+    /// Earliest time the next call may start.
+    next_free: Duration,
+    /// Until when we are backing off, if we are.
+    backoff_until: Option<Duration>,
+    consecutive_failures: u32,
+    recent: VecDeque<Duration>,
+    jitter: ChaCha8Rng,
+}
+
+impl RateLimiter {
+    /// `rate` is in requests per second and must be positive (config validation ensures it).
+    pub fn new(rate: f64, seed: u64) -> RateLimiter {
+        let rate = if rate.is_finite() && rate > 0.0 { rate } else { 1.0 };
+        RateLimiter {
+            rate,
+            spacing: Duration::from_secs_f64(1.0 / rate),
+            next_free: Duration::ZERO,
+            backoff_until: None,
+            consecutive_failures: 0,
+            recent: VecDeque::new(),
+            jitter: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// How many calls may be outstanding at once: never more than the budget allows in one
+    /// second, and at least one.
+    pub fn max_in_flight(&self) -> usize {
+        (self.rate.ceil() as usize).max(1)
+    }
+
+    /// When the next call may start (`now` if it may start now).
+    pub fn ready_at(&self, now: Duration) -> Duration {
+        let mut at = self.next_free.max(now);
+        if let Some(until) = self.backoff_until {
+            at = at.max(until);
+        }
+        at
+    }
+
+    /// Takes the slot for one call if one is free at `now`.
+    pub fn try_acquire(&mut self, now: Duration) -> bool {
+        if self.ready_at(now) > now {
+            return false;
+        }
+        self.next_free = now + self.spacing;
+        self.recent.push_back(now);
+        self.trim(now);
+        true
+    }
+
+    /// The service throttled us or failed: wait `base * 2^n` with ±50% jitter, capped, so
+    /// that many clients backing off at once do not come back in lockstep.
+    pub fn on_pushback(&mut self, now: Duration) -> Duration {
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        let exp = self.consecutive_failures.saturating_sub(1).min(6);
+        let base = (BASE_BACKOFF * 2u32.pow(exp)).min(MAX_BACKOFF);
+        let factor: f64 = self.jitter.random_range(0.5..1.5);
+        let wait = base.mul_f64(factor).min(MAX_BACKOFF);
+        self.backoff_until = Some(now + wait);
+        wait
+    }
+
+    pub fn on_success(&mut self) {
+        self.consecutive_failures = 0;
+        self.backoff_until = None;
+    }
+
+    /// Remaining backoff at `now`, if any.
+    pub fn backoff_remaining(&self, now: Duration) -> Option<Duration> {
+        self.backoff_until
+            .filter(|&until| until > now)
+            .map(|until| until - now)
+    }
+
+    /// Calls per second started over the last minute (or since start, if shorter).
+    pub fn recent_rps(&mut self, now: Duration) -> f64 {
+        self.trim(now);
+        let window = now.min(SPEND_WINDOW).as_secs_f64().max(1.0);
+        self.recent.len() as f64 / window
+    }
+
+    fn trim(&mut self, now: Duration) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|&t| now.saturating_sub(t) > SPEND_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    #[test]
+    fn calls_are_spaced_by_the_rate() {
+        let mut limiter = RateLimiter::new(2.0, 1);
+        assert!(limiter.try_acquire(secs(0.0)));
+        assert!(!limiter.try_acquire(secs(0.1)));
+        assert!(!limiter.try_acquire(secs(0.49)));
+        assert!(limiter.try_acquire(secs(0.5)));
+        assert_eq!(limiter.ready_at(secs(0.6)), secs(1.0));
+    }
+
+    #[test]
+    fn no_window_of_ten_seconds_exceeds_the_budget() {
+        let mut limiter = RateLimiter::new(2.0, 1);
+        let mut starts = Vec::new();
+        // Ask greedily every millisecond for 60 s.
+        for ms in 0..60_000u64 {
+            let now = Duration::from_millis(ms);
+            if limiter.try_acquire(now) {
+                starts.push(now);
+            }
+        }
+        for (i, &start) in starts.iter().enumerate() {
+            let in_window = starts[i..]
+                .iter()
+                .take_while(|&&t| t < start + Duration::from_secs(10))
+                .count();
+            assert!(in_window <= 20, "{in_window} calls in 10 s from {start:?}");
+        }
+        assert!(starts.len() >= 119, "limiter too stingy: {}", starts.len());
+    }
+
+    #[test]
+    fn backoff_grows_and_resets() {
+        let mut limiter = RateLimiter::new(2.0, 7);
+        let first = limiter.on_pushback(secs(0.0));
+        assert!(first >= secs(0.5) && first <= secs(1.5), "{first:?}");
+        assert!(!limiter.try_acquire(secs(0.4)));
+        let mut last = first;
+        for _ in 0..10 {
+            last = limiter.on_pushback(secs(0.0));
+        }
+        assert!(last >= secs(30.0) && last <= MAX_BACKOFF, "{last:?}");
+        limiter.on_success();
+        assert!(limiter.try_acquire(secs(0.0)));
+    }
+
+    #[test]
+    fn max_in_flight_follows_the_budget() {
+        assert_eq!(RateLimiter::new(0.5, 0).max_in_flight(), 1);
+        assert_eq!(RateLimiter::new(2.0, 0).max_in_flight(), 2);
+        assert_eq!(RateLimiter::new(2.5, 0).max_in_flight(), 3);
+    }
+}

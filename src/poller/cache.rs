@@ -1,0 +1,210 @@
+//! The describe cache: finished requests never change, so their describe answers are kept on
+//! disk and a restart costs no describes for them.
+//!
+//! One file per provider, endpoint and instance, in the platform cache dir. Writes go to a
+//! temporary file that is synced and then renamed over the old one, so a crash mid-write leaves
+//! the previous cache intact. The file is bounded: only the newest [`MAX_ENTRIES`] are kept.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{Described, OperationKind};
+
+/// Upper bound on cached answers (a few hundred bytes each on disk).
+pub const MAX_ENTRIES: usize = 200_000;
+const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    records: Vec<Described>,
+}
+
+pub struct DescribeCache {
+    path: PathBuf,
+    records: HashMap<(OperationKind, String), Described>,
+    dirty: bool,
+}
+
+/// Where the cache for this provider/endpoint/instance lives.
+pub fn default_path(provider: &str, endpoint: Option<&str>, instance: &str) -> Option<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "ssowatch")?;
+    Some(dirs.cache_dir().join(file_name(provider, endpoint, instance)))
+}
+
+fn file_name(provider: &str, endpoint: Option<&str>, instance: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(provider.as_bytes());
+    hasher.update([0]);
+    hasher.update(endpoint.unwrap_or("").as_bytes());
+    hasher.update([0]);
+    hasher.update(instance.as_bytes());
+    let digest = hex::encode(hasher.finalize());
+    let provider: String = provider
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    format!("describes-{provider}-{}.json", &digest[..16])
+}
+
+impl DescribeCache {
+    /// Opens the cache; a missing file is an empty cache, and an unreadable or corrupt one is
+    /// logged and replaced on the next flush rather than stopping the dashboard.
+    pub fn open(path: PathBuf) -> DescribeCache {
+        let records = match std::fs::read(&path) {
+            Ok(bytes) => match serde_json::from_slice::<CacheFile>(&bytes) {
+                Ok(file) if file.version == FORMAT_VERSION => file
+                    .records
+                    .into_iter()
+                    .filter(|d| d.summary.status.is_finished())
+                    .map(|d| ((d.summary.kind, d.summary.request_id.clone()), d))
+                    .collect(),
+                Ok(file) => {
+                    tracing::warn!(version = file.version, path = %path.display(), "ignoring cache of another version");
+                    HashMap::new()
+                }
+                Err(error) => {
+                    tracing::warn!(%error, path = %path.display(), "ignoring corrupt describe cache");
+                    HashMap::new()
+                }
+            },
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
+            Err(error) => {
+                tracing::warn!(%error, path = %path.display(), "cannot read describe cache");
+                HashMap::new()
+            }
+        };
+        DescribeCache {
+            path,
+            records,
+            dirty: false,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn records(&self) -> Vec<Described> {
+        self.records.values().cloned().collect()
+    }
+
+    /// Keeps a finished request's answer; unfinished ones can still change and are ignored.
+    pub fn insert(&mut self, described: Described) {
+        if !described.summary.status.is_finished() {
+            return;
+        }
+        let key = (described.summary.kind, described.summary.request_id.clone());
+        self.records.insert(key, described);
+        self.dirty = true;
+    }
+
+    /// Writes the cache if it changed.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let mut records: Vec<Described> = self.records.values().cloned().collect();
+        if records.len() > MAX_ENTRIES {
+            records.sort_by(|a, b| b.summary.created.cmp(&a.summary.created));
+            records.truncate(MAX_ENTRIES);
+            self.records = records
+                .iter()
+                .map(|d| ((d.summary.kind, d.summary.request_id.clone()), d.clone()))
+                .collect();
+        }
+        let body = serde_json::to_vec(&CacheFile {
+            version: FORMAT_VERSION,
+            records,
+        })
+        .map_err(std::io::Error::other)?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = self.path.with_extension(format!("json.tmp{}", std::process::id()));
+        {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(&body)?;
+            file.sync_all()?;
+        }
+        std::fs::rename(&tmp, &self.path)?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    pub fn flush_logged(&mut self) {
+        if let Err(error) = self.flush() {
+            tracing::warn!(%error, path = %self.path.display(), "cannot write describe cache");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RequestDetail, Status, StatusSummary};
+    use chrono::{TimeZone, Utc};
+
+    fn described(id: &str, status: Status) -> Described {
+        Described {
+            summary: StatusSummary {
+                kind: OperationKind::AssignmentDeletion,
+                request_id: id.to_string(),
+                status,
+                created: Utc.timestamp_opt(1_700_000_000, 0).single().unwrap_or_default(),
+            },
+            detail: RequestDetail {
+                failure_reason: Some("Received a 404 status error".into()),
+                ..Default::default()
+            },
+            source_call: "DescribeAccountAssignmentDeletionStatus".into(),
+            described_at: Utc.timestamp_opt(1_700_000_100, 0).single().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn finished_answers_survive_a_reopen() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.json");
+        let mut cache = DescribeCache::open(path.clone());
+        cache.insert(described("a", Status::Failed));
+        cache.insert(described("b", Status::InProgress));
+        cache.flush()?;
+        let reopened = DescribeCache::open(path);
+        assert_eq!(reopened.records(), vec![described("a", Status::Failed)]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_corrupt_file_is_an_empty_cache_not_an_error() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.json");
+        std::fs::write(&path, b"{\"version\":1,\"records\":[{\"trunc")?;
+        let mut cache = DescribeCache::open(path.clone());
+        assert!(cache.is_empty());
+        cache.insert(described("a", Status::Succeeded));
+        cache.flush()?;
+        assert_eq!(DescribeCache::open(path).len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn file_names_differ_per_instance_and_endpoint() {
+        let a = file_name("aws", None, "arn:1");
+        assert_ne!(a, file_name("aws", None, "arn:2"));
+        assert_ne!(a, file_name("aws", Some("http://127.0.0.1:1"), "arn:1"));
+        assert!(a.starts_with("describes-aws-"));
+    }
+}

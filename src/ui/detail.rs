@@ -1,0 +1,115 @@
+//! The detail pane: every field of the describe answer, the failure reason in full, and where
+//! the data came from.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::format::age;
+use super::theme::Theme;
+use crate::app::AppState;
+use crate::app::state::format_local;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Line::styled(" Detail (Esc to close) ", theme.title()));
+    let Some(row) = state.active_table().selected() else {
+        frame.render_widget(
+            Paragraph::new(Line::styled("Nothing selected.", theme.dim())).block(block),
+            area,
+        );
+        return;
+    };
+
+    let field = |name: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<16}"), theme.dim()),
+            Span::raw(value),
+        ])
+    };
+    let mut lines = vec![
+        field("Kind", state.active.label().to_string()),
+        field("Request ID", row.request_id.to_string()),
+        Line::from(vec![
+            Span::styled(format!("{:<16}", "Status"), theme.dim()),
+            Span::styled(row.status.as_wire().to_string(), theme.status(&row.status)),
+        ]),
+    ];
+    // The failure reason comes right after the status: it is what the operator opened the
+    // pane for, and it must not be pushed below the fold by the other fields.
+    if let Some(reason) = row.failure_reason() {
+        lines.push(Line::styled("Failure reason", theme.error()));
+        lines.push(Line::raw(reason.to_string()));
+        lines.push(Line::raw(""));
+    }
+    lines.extend([field(
+            "Created",
+            format!(
+                "{} ({} ago; {} UTC)",
+                format_local(row.created, state.tz),
+                age(state.now, row.created),
+                row.created.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            ),
+        )]);
+
+    let key = (state.active, row.request_id.clone());
+    match &row.detail {
+        Some(info) => {
+            let d = &info.detail;
+            let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
+            lines.push(field("Target account", or_dash(&d.target_account)));
+            if d.target_type.is_some() {
+                lines.push(field("Target type", or_dash(&d.target_type)));
+            }
+            lines.push(field("Permission set", or_dash(&d.permission_set)));
+            if d.permission_set_name.is_some() {
+                lines.push(field("  name", or_dash(&d.permission_set_name)));
+            }
+            if d.principal_type.is_some() || d.principal_id.is_some() {
+                lines.push(field("Principal type", or_dash(&d.principal_type)));
+                lines.push(field("Principal id", or_dash(&d.principal_id)));
+            }
+            if d.failure_reason.is_none() {
+                lines.push(Line::styled("No failure reason.", theme.dim()));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!(
+                    "From {} at {} ({} ago){}",
+                    info.source_call,
+                    format_local(info.described_at, state.tz),
+                    age(state.now, info.described_at),
+                    if info.described_status != row.status {
+                        "; status has changed since, describing again"
+                    } else {
+                        ""
+                    }
+                ),
+                theme.dim(),
+            ));
+        }
+        None if state.pending_describes.contains(&key) => {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("Describing…", theme.warning()));
+        }
+        None => {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Not described yet (press Enter).",
+                theme.dim(),
+            ));
+        }
+    }
+    if let Some(error) = state.describe_errors.get(&key) {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!("Describe failed: {error}"), theme.error()));
+    }
+
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+        area,
+    );
+}

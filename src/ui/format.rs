@@ -1,0 +1,55 @@
+//! Small text helpers shared by the widgets.
+
+use chrono::{DateTime, Utc};
+
+/// "12s", "5m", "3h", "2d": short enough for a table column, precise enough to notice a
+/// request that has been in progress for too long.
+pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let secs = (now - then).num_seconds().max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
+}
+
+/// Cuts `text` to `max` characters, ending with an ellipsis when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if max == 0 {
+        return String::new();
+    }
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        let mut cut: String = head.chars().take(max - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        head
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ages_pick_the_largest_unit() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
+        assert_eq!(age(t0 + chrono::Duration::seconds(59), t0), "59s");
+        assert_eq!(age(t0 + chrono::Duration::seconds(61), t0), "1m");
+        assert_eq!(age(t0 + chrono::Duration::hours(5), t0), "5h");
+        assert_eq!(age(t0 + chrono::Duration::days(3), t0), "3d");
+        assert_eq!(age(t0, t0 + chrono::Duration::seconds(5)), "0s");
+    }
+
+    #[test]
+    fn shorten_adds_an_ellipsis_only_when_cutting() {
+        assert_eq!(shorten("abcdef", 6), "abcdef");
+        assert_eq!(shorten("abcdefg", 6), "abcde…");
+        assert_eq!(shorten("名前名前", 3), "名前…");
+        assert_eq!(shorten("x", 0), "");
+    }
+}

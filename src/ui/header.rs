@@ -1,0 +1,122 @@
+//! The header: where we are connected, how fresh the data is, what we spend, and counts.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::format::age;
+use super::theme::Theme;
+use crate::app::AppState;
+use crate::model::OperationKind;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let lines = vec![connection_line(state, theme), freshness_line(state, theme), counts_line(state, theme)];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn connection_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
+    let info = &state.connection.provider;
+    let mut spans = vec![Span::styled(" ssowatch ", theme.title())];
+    spans.push(Span::raw(" provider "));
+    spans.push(Span::styled(info.name.clone(), theme.key()));
+    if state.connection.demo {
+        spans.push(Span::styled(" (demo)", theme.warning()));
+    }
+    if let Some(profile) = &info.profile {
+        spans.push(Span::raw("  profile "));
+        spans.push(Span::styled(profile.clone(), theme.key()));
+    }
+    if let Some(region) = &info.region {
+        spans.push(Span::raw("  region "));
+        spans.push(Span::styled(region.clone(), theme.key()));
+    }
+    if let Some(instance) = &state.connection.instance {
+        spans.push(Span::raw("  instance "));
+        spans.push(Span::styled(instance.id.clone(), theme.key()));
+        if let Some(name) = &instance.name {
+            spans.push(Span::raw(format!(" ({name})")));
+        }
+    }
+    Line::from(spans)
+}
+
+fn freshness_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::raw(" last poll ")];
+    match state.last_success {
+        Some(at) => {
+            let text = format!(
+                "{} ({} ago)",
+                at.with_timezone(&state.tz).format("%H:%M:%S"),
+                age(state.now, at)
+            );
+            let style = if state.is_stale() {
+                theme.warning()
+            } else {
+                theme.key()
+            };
+            spans.push(Span::styled(text, style));
+        }
+        None => spans.push(Span::styled("never", theme.dim())),
+    }
+    // Warnings first: on a narrow terminal the end of this line is what gets cut.
+    if state.is_stale() {
+        spans.push(Span::styled("  STALE", theme.error()));
+    }
+    if state.recently_throttled() {
+        spans.push(Span::styled("  THROTTLED", theme.error()));
+    } else if state.last_error.is_some() {
+        spans.push(Span::styled("  CALLS FAILING", theme.error()));
+    }
+    let spend = &state.spend;
+    if let Some(secs) = spend.backoff_secs {
+        spans.push(Span::styled(
+            format!("  backing off {secs:.0}s"),
+            theme.warning(),
+        ));
+    }
+    spans.push(Span::styled("  │", theme.dim()));
+    spans.push(Span::raw(format!(
+        " every {}s, api {:.2}/{:.1} req/s, {} calls",
+        state.refresh_interval.as_secs(),
+        spend.rps,
+        spend.budget_rps,
+        spend.total_calls
+    )));
+    if spend.throttled_calls > 0 {
+        spans.push(Span::raw(format!(", {} throttled", spend.throttled_calls)));
+    }
+    if spend.failed_calls > 0 {
+        spans.push(Span::raw(format!(", {} failed", spend.failed_calls)));
+    }
+    Line::from(spans)
+}
+
+fn counts_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, kind) in OperationKind::ALL.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled("  │  ", theme.dim()));
+        }
+        let counts = state.table(kind).counts;
+        spans.push(Span::raw(format!("{} ", kind.short())));
+        spans.push(Span::styled(
+            format!("{} in progress", counts.in_progress),
+            theme.status(&crate::model::Status::InProgress),
+        ));
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!("{} failed", counts.failed),
+            theme.status(&crate::model::Status::Failed),
+        ));
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!("{} ok", counts.succeeded),
+            theme.status(&crate::model::Status::Succeeded),
+        ));
+        if counts.other > 0 {
+            spans.push(Span::raw(format!(" {} other", counts.other)));
+        }
+    }
+    Line::from(spans)
+}

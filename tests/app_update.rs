@@ -1,0 +1,195 @@
+//! The update function, driven without a terminal: selection by id, stacking filters,
+//! describe-once.
+
+mod app_support;
+
+use app_support::*;
+use ratatui::crossterm::event::KeyCode;
+use ssowatch::app::{Effect, PollEvent, StatusFilter};
+use ssowatch::model::{OperationKind, Status};
+
+#[test]
+fn newest_first_by_default() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    let ids = visible_ids(&state);
+    assert_eq!(ids.len(), 20);
+    // rid(0) is the newest (created closest to t0).
+    assert_eq!(ids[0], rid(0));
+    assert_eq!(ids[19], rid(19));
+}
+
+#[test]
+fn selection_is_kept_by_request_id_across_refreshes() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    key(&mut state, KeyCode::Down);
+    key(&mut state, KeyCode::Down);
+    key(&mut state, KeyCode::Down);
+    assert_eq!(state.active_table().selected_id(), Some(rid(3).as_str()));
+
+    // Newer requests arrive at the top: positions shift, the selection must not.
+    let newer: Vec<_> = (0..5)
+        .map(|i| {
+            let mut s = summary(CREATION, 1000 + i, Status::InProgress);
+            s.created = t0() + chrono::Duration::seconds(10 + i as i64);
+            s
+        })
+        .collect();
+    send(&mut state, PollEvent::Records { kind: CREATION, items: newer });
+    assert_eq!(state.active_table().selected_id(), Some(rid(3).as_str()));
+    assert_eq!(state.active_table().selected_pos(), Some(8));
+
+    // A status change of the selected row keeps it selected too.
+    send(
+        &mut state,
+        PollEvent::Records { kind: CREATION, items: vec![summary(CREATION, 3, Status::Failed)] },
+    );
+    assert_eq!(state.active_table().selected_id(), Some(rid(3).as_str()));
+}
+
+#[test]
+fn status_and_text_filters_stack() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 50);
+    // Give two FAILED records a describable reason, and one SUCCEEDED the same account text.
+    send(&mut state, PollEvent::Described(described(CREATION, 0, Status::Failed, Some("Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/Foo"))));
+    send(&mut state, PollEvent::Described(described(CREATION, 5, Status::Failed, Some("An unexpected internal service exception was encountered"))));
+
+    key(&mut state, KeyCode::Char('f'));
+    assert_eq!(state.status_filter, StatusFilter::FailedOnly);
+    let failed = visible_ids(&state);
+    assert_eq!(failed.len(), 10);
+    assert!(failed.iter().all(|id| state.active_table().row_by_id(id).is_some_and(|r| r.status == Status::Failed)));
+
+    key(&mut state, KeyCode::Char('/'));
+    chars(&mut state, "NOT SUPPORTED");
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(visible_ids(&state), vec![rid(0)]);
+
+    // Removing the status filter keeps the text filter.
+    key(&mut state, KeyCode::Char('a'));
+    assert_eq!(visible_ids(&state), vec![rid(0)]);
+
+    // Esc clears the text filter; the status filter is independent.
+    key(&mut state, KeyCode::Char('i'));
+    assert!(visible_ids(&state).is_empty());
+    key(&mut state, KeyCode::Esc);
+    assert!(state.text_filter.is_empty());
+    assert_eq!(visible_ids(&state).len(), 20);
+    key(&mut state, KeyCode::Char('i'));
+    assert_eq!(state.status_filter, StatusFilter::All);
+    assert_eq!(visible_ids(&state).len(), 50);
+}
+
+#[test]
+fn text_filter_matches_request_ids_case_insensitively() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    key(&mut state, KeyCode::Char('/'));
+    let needle = rid(17)[24..].to_uppercase();
+    chars(&mut state, &needle);
+    assert_eq!(visible_ids(&state), vec![rid(17)]);
+    // Backspace widens again while typing.
+    for _ in 0..12 {
+        key(&mut state, KeyCode::Backspace);
+    }
+    assert_eq!(visible_ids(&state).len(), 30);
+}
+
+#[test]
+fn describe_is_requested_once_per_finished_record_however_often_selected() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 10);
+    // rid(0) is FAILED. Open the detail pane on it.
+    let effects = key(&mut state, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Describe {
+            kind: CREATION,
+            request_id: rid(0),
+            urgency: ssowatch::app::DescribeUrgency::Interactive
+        }]
+    );
+    // Moving away and back before the answer: no second request.
+    let mut total = 0;
+    total += describes(&key(&mut state, KeyCode::Down));
+    total += describes(&key(&mut state, KeyCode::Up));
+    assert_eq!(total, 1, "only the newly selected rid(1) is described");
+
+    send(&mut state, PollEvent::Described(described(CREATION, 0, Status::Failed, Some("boom"))));
+    for _ in 0..5 {
+        let mut effects = key(&mut state, KeyCode::Down);
+        effects.extend(key(&mut state, KeyCode::Up));
+        effects.extend(key(&mut state, KeyCode::Esc));
+        effects.extend(key(&mut state, KeyCode::Enter));
+        assert!(
+            !effects.iter().any(|e| matches!(e, Effect::Describe { request_id, .. } if *request_id == rid(0))),
+            "finished and described: never again"
+        );
+    }
+}
+
+#[test]
+fn in_progress_records_are_described_again_once_they_finish() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 10);
+    key(&mut state, KeyCode::Down); // rid(1), IN_PROGRESS
+    assert_eq!(describes(&key(&mut state, KeyCode::Enter)), 1);
+    send(&mut state, PollEvent::Described(described(CREATION, 1, Status::InProgress, None)));
+    assert_eq!(describes(&key(&mut state, KeyCode::Down)) + describes(&key(&mut state, KeyCode::Up)), 1);
+    send(&mut state, PollEvent::Described(described(CREATION, 2, Status::InProgress, None)));
+    // The poller reports it FAILED: the open detail pane asks for the final answer.
+    let effects = send(
+        &mut state,
+        PollEvent::Records { kind: CREATION, items: vec![summary(CREATION, 1, Status::Failed)] },
+    );
+    assert_eq!(describes(&effects), 1);
+}
+
+#[test]
+fn errors_never_wipe_data_and_success_clears_the_error_line() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 10);
+    let error = ssowatch::provider::ProviderError::new(ssowatch::provider::ErrorKind::Throttled, "Rate exceeded");
+    send(&mut state, PollEvent::CallFailed { at: t0(), error });
+    assert_eq!(state.active_table().len(), 10);
+    assert!(state.last_error.is_some());
+    assert!(state.recently_throttled());
+    send(&mut state, PollEvent::PollSucceeded { at: t0() + chrono::Duration::seconds(1) });
+    assert!(state.last_error.is_none());
+}
+
+#[test]
+fn tabs_sort_and_navigation_keys() {
+    let mut state = new_state(120, 30);
+    load(&mut state, CREATION, 100);
+    key(&mut state, KeyCode::Char('G'));
+    assert_eq!(state.active_table().selected_id(), Some(rid(99).as_str()));
+    key(&mut state, KeyCode::Char('g'));
+    assert_eq!(state.active_table().selected_pos(), Some(0));
+    key(&mut state, KeyCode::PageDown);
+    let page = state.table_rows();
+    assert_eq!(state.active_table().selected_pos(), Some(page));
+    key(&mut state, KeyCode::Char('S'));
+    // Oldest first now, selection kept by id.
+    assert_eq!(visible_ids(&state)[0], rid(99));
+    assert_eq!(state.active_table().selected_id(), Some(rid(page).as_str()));
+    key(&mut state, KeyCode::Tab);
+    assert_eq!(state.active, OperationKind::AssignmentDeletion);
+    key(&mut state, KeyCode::BackTab);
+    key(&mut state, KeyCode::BackTab);
+    assert_eq!(state.active, OperationKind::PermissionSetProvisioning);
+    key(&mut state, KeyCode::Char('1'));
+    assert_eq!(state.active, OperationKind::AssignmentCreation);
+    assert!(key(&mut state, KeyCode::Char('r')).contains(&Effect::RefreshNow));
+    assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
+}
+
+#[test]
+fn copy_puts_the_selected_request_id_in_an_effect() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 3);
+    key(&mut state, KeyCode::Down);
+    assert_eq!(key(&mut state, KeyCode::Char('y')), vec![Effect::Copy(rid(1))]);
+}
