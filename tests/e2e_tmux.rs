@@ -1,0 +1,134 @@
+//! End to end: the real binary in a real terminal (tmux) against `--demo`. Press `f` and
+//! `Enter`, and read the screen: only FAILED rows, and a failure reason in the detail pane.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ssowatch");
+
+fn tmux(args: &[&str]) -> Option<String> {
+    let out = Command::new("tmux").args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Kills the tmux session however the test ends.
+struct Session(String);
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .output();
+    }
+}
+
+fn capture(session: &str) -> String {
+    tmux(&["capture-pane", "-p", "-t", session]).unwrap_or_default()
+}
+
+/// Polls the screen until `check` holds, for at most `limit`.
+fn wait_for(session: &str, limit: Duration, check: impl Fn(&str) -> bool) -> Result<String, String> {
+    let start = Instant::now();
+    loop {
+        let screen = capture(session);
+        if check(&screen) {
+            return Ok(screen);
+        }
+        if start.elapsed() > limit {
+            return Err(screen);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn is_request_id(word: &str) -> bool {
+    let parts: Vec<&str> = word.split('-').collect();
+    parts.len() == 5
+        && [8, 4, 4, 4, 12]
+            .iter()
+            .zip(&parts)
+            .all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The table rows on screen: lines of the table (left of the detail pane) holding a request id.
+fn table_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|line| {
+            // With the detail pane open, the table is the left box: cut at its right border.
+            let left = line.split("││").next().unwrap_or(line);
+            let has_id = left
+                .split(|c: char| c.is_whitespace() || c == '│')
+                .any(is_request_id);
+            has_id.then(|| left.to_string())
+        })
+        .filter(|l| !l.contains("Request ID  "))
+        .collect()
+}
+
+#[test]
+fn demo_failed_only_and_detail_pane() {
+    if tmux(&["-V"]).is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required in CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let name = format!("ssowatch-e2e-{}", std::process::id());
+    let state_dir = tempfile::tempdir().expect("temp dir");
+    let command = format!(
+        "env XDG_STATE_HOME={} XDG_CACHE_HOME={} XDG_CONFIG_HOME={} {BIN} --demo; sleep 30",
+        state_dir.path().display(),
+        state_dir.path().display(),
+        state_dir.path().display()
+    );
+    tmux(&["new-session", "-d", "-s", &name, "-x", "160", "-y", "45", &command])
+        .expect("start tmux session");
+    let session = Session(name);
+
+    // The demo loads: rows of every status appear.
+    let screen = wait_for(&session.0, Duration::from_secs(60), |s| {
+        s.contains("SUCCEEDED") && s.contains("FAILED") && !s.contains("loading:")
+    })
+    .unwrap_or_else(|s| panic!("the demo never showed loaded rows; screen:\n{s}"));
+    assert!(table_rows(&screen).len() > 5, "few rows:\n{screen}");
+
+    tmux(&["send-keys", "-t", &session.0, "f"]).expect("send f");
+    let screen = wait_for(&session.0, Duration::from_secs(10), |s| s.contains("[status: FAILED]"))
+        .unwrap_or_else(|s| panic!("f did not filter; screen:\n{s}"));
+    let rows = table_rows(&screen);
+    assert!(!rows.is_empty(), "no FAILED rows shown:\n{screen}");
+    for row in &rows {
+        assert!(
+            row.contains("FAILED") && !row.contains("SUCCEEDED") && !row.contains("IN_PROGRESS"),
+            "non-FAILED row under the FAILED filter: {row}\n{screen}"
+        );
+    }
+
+    tmux(&["send-keys", "-t", &session.0, "Enter"]).expect("send Enter");
+    let screen = wait_for(&session.0, Duration::from_secs(30), |s| {
+        s.contains("Detail (Esc to close)") && s.contains("Failure reason") && s.contains("From Describe")
+    })
+    .unwrap_or_else(|s| panic!("the detail pane never showed a failure reason; screen:\n{s}"));
+    let reason_line = screen
+        .lines()
+        .skip_while(|l| !l.contains("Failure reason"))
+        .nth(1)
+        .unwrap_or_default();
+    let pane_text = reason_line.split("││").nth(1).unwrap_or(reason_line);
+    assert!(
+        pane_text.trim_matches(|c: char| c == '│' || c.is_whitespace()).len() > 10,
+        "empty failure reason:\n{screen}"
+    );
+    for row in table_rows(&screen) {
+        assert!(row.contains("FAILED"), "non-FAILED row: {row}\n{screen}");
+    }
+
+    tmux(&["send-keys", "-t", &session.0, "q"]).expect("send q");
+    wait_for(&session.0, Duration::from_secs(10), |s| !s.contains("Tab kind"))
+        .unwrap_or_else(|s| panic!("q did not quit; screen:\n{s}"));
+}
