@@ -76,7 +76,11 @@ fn apply_poll_result(c: &mut Criterion) {
     let changes: Vec<_> = (0..1_000)
         .map(|j| {
             let i = j * 97 % RECORDS;
-            let status = if j % 3 == 0 { Status::Failed } else { Status::Succeeded };
+            let status = if j % 3 == 0 {
+                Status::Failed
+            } else {
+                Status::Succeeded
+            };
             summary(i, status)
         })
         .collect();
@@ -86,7 +90,10 @@ fn apply_poll_result(c: &mut Criterion) {
             |(s, items)| {
                 app::update(
                     s,
-                    Msg::Poll(PollEvent::Records { kind: KIND, items: std::mem::take(items) }),
+                    Msg::Poll(PollEvent::Records {
+                        kind: KIND,
+                        items: std::mem::take(items),
+                    }),
                 )
             },
             BatchSize::LargeInput,
@@ -94,5 +101,10 @@ fn apply_poll_result(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render_frame, refilter_and_resort, apply_poll_result);
+criterion_group!(
+    benches,
+    render_frame,
+    refilter_and_resort,
+    apply_poll_result
+);
 criterion_main!(benches);

@@ -27,6 +27,9 @@ fn main() {
         println!("memory: /proc/self/status unavailable, not measured");
         return;
     }
-    assert!(mb <= 60.0, "resident size {mb:.1} MB exceeds the 60 MB target");
+    assert!(
+        mb <= 60.0,
+        "resident size {mb:.1} MB exceeds the 60 MB target"
+    );
     std::hint::black_box(state);
 }

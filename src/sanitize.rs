@@ -101,7 +101,10 @@ mod tests {
 
     #[test]
     fn plain_text_is_unchanged() {
-        assert_eq!(clean_text("Received a 404 status error"), "Received a 404 status error");
+        assert_eq!(
+            clean_text("Received a 404 status error"),
+            "Received a 404 status error"
+        );
         assert_eq!(clean_text("名前 ü"), "名前 ü");
     }
 

@@ -36,14 +36,23 @@ fn selection_is_kept_by_request_id_across_refreshes() {
             s
         })
         .collect();
-    send(&mut state, PollEvent::Records { kind: CREATION, items: newer });
+    send(
+        &mut state,
+        PollEvent::Records {
+            kind: CREATION,
+            items: newer,
+        },
+    );
     assert_eq!(state.active_table().selected_id(), Some(rid(3).as_str()));
     assert_eq!(state.active_table().selected_pos(), Some(8));
 
     // A status change of the selected row keeps it selected too.
     send(
         &mut state,
-        PollEvent::Records { kind: CREATION, items: vec![summary(CREATION, 3, Status::Failed)] },
+        PollEvent::Records {
+            kind: CREATION,
+            items: vec![summary(CREATION, 3, Status::Failed)],
+        },
     );
     assert_eq!(state.active_table().selected_id(), Some(rid(3).as_str()));
 }
@@ -53,14 +62,35 @@ fn status_and_text_filters_stack() {
     let mut state = new_state(120, 40);
     load(&mut state, CREATION, 50);
     // Give two FAILED records a describable reason, and one SUCCEEDED the same account text.
-    send(&mut state, PollEvent::Described(described(CREATION, 0, Status::Failed, Some("Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/Foo"))));
-    send(&mut state, PollEvent::Described(described(CREATION, 5, Status::Failed, Some("An unexpected internal service exception was encountered"))));
+    send(
+        &mut state,
+        PollEvent::Described(Box::new(described(
+            CREATION,
+            0,
+            Status::Failed,
+            Some("Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/Foo"),
+        ))),
+    );
+    send(
+        &mut state,
+        PollEvent::Described(Box::new(described(
+            CREATION,
+            5,
+            Status::Failed,
+            Some("An unexpected internal service exception was encountered"),
+        ))),
+    );
 
     key(&mut state, KeyCode::Char('f'));
     assert_eq!(state.status_filter, StatusFilter::FailedOnly);
     let failed = visible_ids(&state);
     assert_eq!(failed.len(), 10);
-    assert!(failed.iter().all(|id| state.active_table().row_by_id(id).is_some_and(|r| r.status == Status::Failed)));
+    assert!(failed.iter().all(|id| {
+        state
+            .active_table()
+            .row_by_id(id)
+            .is_some_and(|r| r.status == Status::Failed)
+    }));
 
     key(&mut state, KeyCode::Char('/'));
     chars(&mut state, "NOT SUPPORTED");
@@ -117,14 +147,24 @@ fn describe_is_requested_once_per_finished_record_however_often_selected() {
     total += describes(&key(&mut state, KeyCode::Up));
     assert_eq!(total, 1, "only the newly selected rid(1) is described");
 
-    send(&mut state, PollEvent::Described(described(CREATION, 0, Status::Failed, Some("boom"))));
+    send(
+        &mut state,
+        PollEvent::Described(Box::new(described(
+            CREATION,
+            0,
+            Status::Failed,
+            Some("boom"),
+        ))),
+    );
     for _ in 0..5 {
         let mut effects = key(&mut state, KeyCode::Down);
         effects.extend(key(&mut state, KeyCode::Up));
         effects.extend(key(&mut state, KeyCode::Esc));
         effects.extend(key(&mut state, KeyCode::Enter));
         assert!(
-            !effects.iter().any(|e| matches!(e, Effect::Describe { request_id, .. } if *request_id == rid(0))),
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::Describe { request_id, .. } if *request_id == rid(0))),
             "finished and described: never again"
         );
     }
@@ -136,13 +176,25 @@ fn in_progress_records_are_described_again_once_they_finish() {
     load(&mut state, CREATION, 10);
     key(&mut state, KeyCode::Down); // rid(1), IN_PROGRESS
     assert_eq!(describes(&key(&mut state, KeyCode::Enter)), 1);
-    send(&mut state, PollEvent::Described(described(CREATION, 1, Status::InProgress, None)));
-    assert_eq!(describes(&key(&mut state, KeyCode::Down)) + describes(&key(&mut state, KeyCode::Up)), 1);
-    send(&mut state, PollEvent::Described(described(CREATION, 2, Status::InProgress, None)));
+    send(
+        &mut state,
+        PollEvent::Described(Box::new(described(CREATION, 1, Status::InProgress, None))),
+    );
+    assert_eq!(
+        describes(&key(&mut state, KeyCode::Down)) + describes(&key(&mut state, KeyCode::Up)),
+        1
+    );
+    send(
+        &mut state,
+        PollEvent::Described(Box::new(described(CREATION, 2, Status::InProgress, None))),
+    );
     // The poller reports it FAILED: the open detail pane asks for the final answer.
     let effects = send(
         &mut state,
-        PollEvent::Records { kind: CREATION, items: vec![summary(CREATION, 1, Status::Failed)] },
+        PollEvent::Records {
+            kind: CREATION,
+            items: vec![summary(CREATION, 1, Status::Failed)],
+        },
     );
     assert_eq!(describes(&effects), 1);
 }
@@ -151,12 +203,20 @@ fn in_progress_records_are_described_again_once_they_finish() {
 fn errors_never_wipe_data_and_success_clears_the_error_line() {
     let mut state = new_state(120, 40);
     load(&mut state, CREATION, 10);
-    let error = ssowatch::provider::ProviderError::new(ssowatch::provider::ErrorKind::Throttled, "Rate exceeded");
+    let error = ssowatch::provider::ProviderError::new(
+        ssowatch::provider::ErrorKind::Throttled,
+        "Rate exceeded",
+    );
     send(&mut state, PollEvent::CallFailed { at: t0(), error });
     assert_eq!(state.active_table().len(), 10);
     assert!(state.last_error.is_some());
     assert!(state.recently_throttled());
-    send(&mut state, PollEvent::PollSucceeded { at: t0() + chrono::Duration::seconds(1) });
+    send(
+        &mut state,
+        PollEvent::PollSucceeded {
+            at: t0() + chrono::Duration::seconds(1),
+        },
+    );
     assert!(state.last_error.is_none());
 }
 
@@ -191,5 +251,8 @@ fn copy_puts_the_selected_request_id_in_an_effect() {
     let mut state = new_state(120, 40);
     load(&mut state, CREATION, 3);
     key(&mut state, KeyCode::Down);
-    assert_eq!(key(&mut state, KeyCode::Char('y')), vec![Effect::Copy(rid(1))]);
+    assert_eq!(
+        key(&mut state, KeyCode::Char('y')),
+        vec![Effect::Copy(rid(1))]
+    );
 }

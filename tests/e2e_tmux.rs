@@ -29,7 +29,11 @@ fn capture(session: &str) -> String {
 }
 
 /// Polls the screen until `check` holds, for at most `limit`.
-fn wait_for(session: &str, limit: Duration, check: impl Fn(&str) -> bool) -> Result<String, String> {
+fn wait_for(
+    session: &str,
+    limit: Duration,
+    check: impl Fn(&str) -> bool,
+) -> Result<String, String> {
     let start = Instant::now();
     loop {
         let screen = capture(session);
@@ -86,8 +90,18 @@ fn demo_failed_only_and_detail_pane() {
         state_dir.path().display(),
         state_dir.path().display()
     );
-    tmux(&["new-session", "-d", "-s", &name, "-x", "160", "-y", "45", &command])
-        .expect("start tmux session");
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &name,
+        "-x",
+        "160",
+        "-y",
+        "45",
+        &command,
+    ])
+    .expect("start tmux session");
     let session = Session(name);
 
     // The demo loads: rows of every status appear.
@@ -98,8 +112,10 @@ fn demo_failed_only_and_detail_pane() {
     assert!(table_rows(&screen).len() > 5, "few rows:\n{screen}");
 
     tmux(&["send-keys", "-t", &session.0, "f"]).expect("send f");
-    let screen = wait_for(&session.0, Duration::from_secs(10), |s| s.contains("[status: FAILED]"))
-        .unwrap_or_else(|s| panic!("f did not filter; screen:\n{s}"));
+    let screen = wait_for(&session.0, Duration::from_secs(10), |s| {
+        s.contains("[status: FAILED]")
+    })
+    .unwrap_or_else(|s| panic!("f did not filter; screen:\n{s}"));
     let rows = table_rows(&screen);
     assert!(!rows.is_empty(), "no FAILED rows shown:\n{screen}");
     for row in &rows {
@@ -111,7 +127,9 @@ fn demo_failed_only_and_detail_pane() {
 
     tmux(&["send-keys", "-t", &session.0, "Enter"]).expect("send Enter");
     let screen = wait_for(&session.0, Duration::from_secs(30), |s| {
-        s.contains("Detail (Esc to close)") && s.contains("Failure reason") && s.contains("From Describe")
+        s.contains("Detail (Esc to close)")
+            && s.contains("Failure reason")
+            && s.contains("From Describe")
     })
     .unwrap_or_else(|s| panic!("the detail pane never showed a failure reason; screen:\n{s}"));
     let reason_line = screen
@@ -121,7 +139,10 @@ fn demo_failed_only_and_detail_pane() {
         .unwrap_or_default();
     let pane_text = reason_line.split("││").nth(1).unwrap_or(reason_line);
     assert!(
-        pane_text.trim_matches(|c: char| c == '│' || c.is_whitespace()).len() > 10,
+        pane_text
+            .trim_matches(|c: char| c == '│' || c.is_whitespace())
+            .len()
+            > 10,
         "empty failure reason:\n{screen}"
     );
     for row in table_rows(&screen) {
@@ -129,6 +150,8 @@ fn demo_failed_only_and_detail_pane() {
     }
 
     tmux(&["send-keys", "-t", &session.0, "q"]).expect("send q");
-    wait_for(&session.0, Duration::from_secs(10), |s| !s.contains("Tab kind"))
-        .unwrap_or_else(|s| panic!("q did not quit; screen:\n{s}"));
+    wait_for(&session.0, Duration::from_secs(10), |s| {
+        !s.contains("Tab kind")
+    })
+    .unwrap_or_else(|s| panic!("q did not quit; screen:\n{s}"));
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use ssowatch::app::{DescribeUrgency, PollEvent};
-use ssowatch::model::{Described, Instance, OperationKind, Page, RequestDetail, Status, StatusSummary};
+use ssowatch::model::{
+    Described, Instance, OperationKind, Page, RequestDetail, Status, StatusSummary,
+};
 use ssowatch::poller::{self, PollerCommand, PollerConfig};
 use ssowatch::provider::{ErrorKind, Provider, ProviderError, ProviderInfo};
 use tokio::sync::mpsc;
@@ -30,13 +32,18 @@ struct FakeProvider {
 }
 
 fn created(i: usize) -> chrono::DateTime<Utc> {
-    Utc.timestamp_opt(1_700_000_000 + i as i64, 0).single().unwrap_or_default()
+    Utc.timestamp_opt(1_700_000_000 + i as i64, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 #[async_trait]
 impl Provider for FakeProvider {
     fn info(&self) -> ProviderInfo {
-        ProviderInfo { name: "fake".into(), ..Default::default() }
+        ProviderInfo {
+            name: "fake".into(),
+            ..Default::default()
+        }
     }
 
     async fn list_instances(&self) -> Result<Vec<Instance>, ProviderError> {
@@ -51,7 +58,9 @@ impl Provider for FakeProvider {
         token: Option<&str>,
     ) -> Result<Page, ProviderError> {
         let mut world = self.world.lock().unwrap();
-        world.calls.push((Instant::now(), format!("list {kind} {status:?}")));
+        world
+            .calls
+            .push((Instant::now(), format!("list {kind} {status:?}")));
         if world.throttle_next > 0 {
             world.throttle_next -= 1;
             return Err(ProviderError::new(ErrorKind::Throttled, "Rate exceeded"));
@@ -59,32 +68,61 @@ impl Provider for FakeProvider {
         let all: Vec<(usize, &(String, Status))> = world
             .records
             .get(&kind)
-            .map(|v| v.iter().enumerate().filter(|(_, (_, s))| status.is_none_or(|f| f == s)).collect())
+            .map(|v| {
+                v.iter()
+                    .enumerate()
+                    .filter(|(_, (_, s))| status.is_none_or(|f| f == s))
+                    .collect()
+            })
             .unwrap_or_default();
         let start: usize = token.and_then(|t| t.parse().ok()).unwrap_or(0);
         let items = all
             .iter()
             .skip(start)
             .take(self.page_size)
-            .map(|(i, (id, s))| StatusSummary { kind, request_id: id.clone(), status: s.clone(), created: created(*i) })
+            .map(|(i, (id, s))| StatusSummary {
+                kind,
+                request_id: id.clone(),
+                status: s.clone(),
+                created: created(*i),
+            })
             .collect();
         let next = start + self.page_size;
-        Ok(Page { items, next_token: (next < all.len()).then(|| next.to_string()) })
+        Ok(Page {
+            items,
+            next_token: (next < all.len()).then(|| next.to_string()),
+        })
     }
 
-    async fn describe(&self, _instance: &str, kind: OperationKind, request_id: &str) -> Result<Described, ProviderError> {
+    async fn describe(
+        &self,
+        _instance: &str,
+        kind: OperationKind,
+        request_id: &str,
+    ) -> Result<Described, ProviderError> {
         let mut world = self.world.lock().unwrap();
-        world.calls.push((Instant::now(), format!("describe {request_id}")));
+        world
+            .calls
+            .push((Instant::now(), format!("describe {request_id}")));
         if world.panic_on_describe {
             drop(world);
             panic!("simulated bug in a describe call");
         }
-        let found = world.records.get(&kind).and_then(|v| v.iter().enumerate().find(|(_, (id, _))| id == request_id));
+        let found = world
+            .records
+            .get(&kind)
+            .and_then(|v| v.iter().enumerate().find(|(_, (id, _))| id == request_id));
         match found {
             Some((i, (id, status))) => Ok(Described {
-                summary: StatusSummary { kind, request_id: id.clone(), status: status.clone(), created: created(i) },
+                summary: StatusSummary {
+                    kind,
+                    request_id: id.clone(),
+                    status: status.clone(),
+                    created: created(i),
+                },
                 detail: RequestDetail {
-                    failure_reason: (*status == Status::Failed).then(|| "Received a 404 status error".to_string()),
+                    failure_reason: (*status == Status::Failed)
+                        .then(|| "Received a 404 status error".to_string()),
                     ..Default::default()
                 },
                 source_call: "Describe".into(),
@@ -105,7 +143,11 @@ fn world_with(n: usize, in_progress: &[usize]) -> Arc<Mutex<World>> {
     let mut world = World::default();
     let records = (0..n)
         .map(|i| {
-            let status = if in_progress.contains(&i) { Status::InProgress } else { Status::Succeeded };
+            let status = if in_progress.contains(&i) {
+                Status::InProgress
+            } else {
+                Status::Succeeded
+            };
             (format!("req-{i:05}"), status)
         })
         .collect();
@@ -113,10 +155,22 @@ fn world_with(n: usize, in_progress: &[usize]) -> Arc<Mutex<World>> {
     Arc::new(Mutex::new(world))
 }
 
-fn start(world: &Arc<Mutex<World>>, budget: f64, refresh: u64) -> (poller::PollerHandle, mpsc::Receiver<PollEvent>) {
+fn start(
+    world: &Arc<Mutex<World>>,
+    budget: f64,
+    refresh: u64,
+) -> (poller::PollerHandle, mpsc::Receiver<PollEvent>) {
     let (tx, rx) = mpsc::channel(4096);
-    let provider = Arc::new(FakeProvider { world: world.clone(), page_size: 10 });
-    let handle = poller::spawn(provider, "ins".into(), PollerConfig::new(Duration::from_secs(refresh), budget), tx);
+    let provider = Arc::new(FakeProvider {
+        world: world.clone(),
+        page_size: 10,
+    });
+    let handle = poller::spawn(
+        provider,
+        "ins".into(),
+        PollerConfig::new(Duration::from_secs(refresh), budget),
+        tx,
+    );
     (handle, rx)
 }
 
@@ -135,10 +189,23 @@ async fn calls_never_exceed_the_budget_in_any_ten_second_window() {
     let world = world_with(500, &[1, 2, 3]);
     let (_handle, mut rx) = start(&world, 2.0, 5);
     collect(&mut rx, 120).await;
-    let calls: Vec<Instant> = world.lock().unwrap().calls.iter().map(|(t, _)| *t).collect();
-    assert!(calls.len() > 100, "the poller should use its budget during the first load: {}", calls.len());
+    let calls: Vec<Instant> = world
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    assert!(
+        calls.len() > 100,
+        "the poller should use its budget during the first load: {}",
+        calls.len()
+    );
     for (i, &t) in calls.iter().enumerate() {
-        let in_window = calls[i..].iter().take_while(|&&u| u < t + Duration::from_secs(10)).count();
+        let in_window = calls[i..]
+            .iter()
+            .take_while(|&&u| u < t + Duration::from_secs(10))
+            .count();
         assert!(in_window <= 20, "{in_window} calls within 10 s");
     }
 }
@@ -151,7 +218,12 @@ async fn first_load_reports_progress_and_completes() {
     let progress: Vec<(u32, u64, bool)> = events
         .iter()
         .filter_map(|e| match e {
-            PollEvent::LoadProgress { kind: KIND, pages, records, done } => Some((*pages, *records, *done)),
+            PollEvent::LoadProgress {
+                kind: KIND,
+                pages,
+                records,
+                done,
+            } => Some((*pages, *records, *done)),
             _ => None,
         })
         .collect();
@@ -187,7 +259,11 @@ async fn a_request_that_fails_shows_within_two_intervals_and_is_described_once()
         .map(|(t, _)| *t)
         .collect();
     assert_eq!(describes.len(), 1, "described more than once");
-    assert!(describes[0] - failed_at <= Duration::from_secs(20), "took {:?}", describes[0] - failed_at);
+    assert!(
+        describes[0] - failed_at <= Duration::from_secs(20),
+        "took {:?}",
+        describes[0] - failed_at
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -197,14 +273,33 @@ async fn interactive_describes_jump_ahead_of_the_first_load() {
     collect(&mut rx, 5).await;
     handle
         .commands
-        .send(PollerCommand::Describe { kind: KIND, request_id: "req-01999".into(), urgency: DescribeUrgency::Interactive })
+        .send(PollerCommand::Describe {
+            kind: KIND,
+            request_id: "req-01999".into(),
+            urgency: DescribeUrgency::Interactive,
+        })
         .await
         .unwrap();
     let asked = Instant::now();
     let events = collect(&mut rx, 5).await;
-    assert!(events.iter().any(|e| matches!(e, PollEvent::Described(d) if d.summary.request_id == "req-01999")));
-    let when = world.lock().unwrap().calls.iter().find(|(_, c)| c == "describe req-01999").map(|(t, _)| *t).unwrap();
-    assert!(when - asked <= Duration::from_millis(1100), "waited {:?} behind the load", when - asked);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, PollEvent::Described(d) if d.summary.request_id == "req-01999"))
+    );
+    let when = world
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .find(|(_, c)| c == "describe req-01999")
+        .map(|(t, _)| *t)
+        .unwrap();
+    assert!(
+        when - asked <= Duration::from_millis(1100),
+        "waited {:?} behind the load",
+        when - asked
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -215,7 +310,15 @@ async fn throttling_backs_off_and_recovers_without_losing_progress() {
     let events = collect(&mut rx, 90).await;
     let throttled = events.iter().filter(|e| matches!(e, PollEvent::CallFailed { error, .. } if error.kind == ErrorKind::Throttled)).count();
     assert_eq!(throttled, 4);
-    assert!(events.iter().any(|e| matches!(e, PollEvent::LoadProgress { kind: KIND, records: 50, done: true, .. })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        PollEvent::LoadProgress {
+            kind: KIND,
+            records: 50,
+            done: true,
+            ..
+        }
+    )));
     let spend = events.iter().rev().find_map(|e| match e {
         PollEvent::Spend(s) => Some(*s),
         _ => None,
@@ -234,10 +337,24 @@ async fn a_panicking_call_stops_the_poller_with_a_message() {
     let (handle, mut rx) = start(&world, 5.0, 10);
     handle
         .commands
-        .send(PollerCommand::Describe { kind: KIND, request_id: "req-00001".into(), urgency: DescribeUrgency::Interactive })
+        .send(PollerCommand::Describe {
+            kind: KIND,
+            request_id: "req-00001".into(),
+            urgency: DescribeUrgency::Interactive,
+        })
         .await
         .unwrap();
     let events = collect(&mut rx, 10).await;
-    assert!(events.iter().any(|e| matches!(e, PollEvent::PollerStopped { .. })), "no PollerStopped");
-    assert!(tokio::time::timeout(Duration::from_secs(5), handle.task).await.is_ok(), "poller did not end");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, PollEvent::PollerStopped { .. })),
+        "no PollerStopped"
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), handle.task)
+            .await
+            .is_ok(),
+        "poller did not end"
+    );
 }

@@ -30,16 +30,44 @@ fn loaded(width: u16, height: u16) -> AppState {
     load(&mut state, CREATION, 40);
     load(&mut state, OperationKind::AssignmentDeletion, 7);
     for i in [0usize, 5, 10] {
-        send(&mut state, PollEvent::Described(described(CREATION, i, Status::Failed, Some(if i == 0 { LONG_REASON } else { "Received a 404 status error: the GROUP assignee 3f2a was not found in directory d-9067a1b2c3" }))));
+        send(
+            &mut state,
+            PollEvent::Described(Box::new(described(
+                CREATION,
+                i,
+                Status::Failed,
+                Some(if i == 0 {
+                    LONG_REASON
+                } else {
+                    "Received a 404 status error: the GROUP assignee 3f2a was not found in directory d-9067a1b2c3"
+                }),
+            ))),
+        );
     }
-    send(&mut state, PollEvent::Spend(SpendReport { rps: 0.8, budget_rps: 2.0, total_calls: 57, ..Default::default() }));
+    send(
+        &mut state,
+        PollEvent::Spend(SpendReport {
+            rps: 0.8,
+            budget_rps: 2.0,
+            total_calls: 57,
+            ..Default::default()
+        }),
+    );
     state
 }
 
 #[test]
 fn first_load_in_progress() {
     let mut state = new_state(120, 16);
-    send(&mut state, PollEvent::LoadProgress { kind: CREATION, pages: 3, records: 300, done: false });
+    send(
+        &mut state,
+        PollEvent::LoadProgress {
+            kind: CREATION,
+            pages: 3,
+            records: 300,
+            done: false,
+        },
+    );
     app::update(&mut state, Msg::Tick(t0()));
     insta::assert_snapshot!(render(&state, 120, 16).backend());
 }
@@ -84,8 +112,15 @@ fn help_overlay() {
 fn header_when_stale() {
     let mut state = loaded(120, 14);
     app::update(&mut state, Msg::Tick(t0() + chrono::Duration::seconds(95)));
-    let error = ProviderError::new(ErrorKind::Transient, "connection refused").with_request_id(None);
-    send(&mut state, PollEvent::CallFailed { at: t0() + chrono::Duration::seconds(90), error });
+    let error =
+        ProviderError::new(ErrorKind::Transient, "connection refused").with_request_id(None);
+    send(
+        &mut state,
+        PollEvent::CallFailed {
+            at: t0() + chrono::Duration::seconds(90),
+            error,
+        },
+    );
     insta::assert_snapshot!(render(&state, 120, 14).backend());
 }
 
@@ -95,13 +130,29 @@ fn header_when_throttled() {
     let error = ProviderError::new(ErrorKind::Throttled, "Rate exceeded")
         .with_request_id(Some("5f0e3c1a-aaaa-bbbb-cccc-0123456789ab".into()));
     send(&mut state, PollEvent::CallFailed { at: t0(), error });
-    send(&mut state, PollEvent::Spend(SpendReport { rps: 1.9, budget_rps: 2.0, total_calls: 120, throttled_calls: 4, failed_calls: 4, backoff_secs: Some(8.0) }));
+    send(
+        &mut state,
+        PollEvent::Spend(SpendReport {
+            rps: 1.9,
+            budget_rps: 2.0,
+            total_calls: 120,
+            throttled_calls: 4,
+            failed_calls: 4,
+            backoff_secs: Some(8.0),
+        }),
+    );
     insta::assert_snapshot!(render(&state, 120, 14).backend());
 }
 
 #[test]
 fn tiny_terminal_asks_for_more_room() {
     let mut state = loaded(30, 8);
-    app::update(&mut state, Msg::Resize { width: 30, height: 8 });
+    app::update(
+        &mut state,
+        Msg::Resize {
+            width: 30,
+            height: 8,
+        },
+    );
     insta::assert_snapshot!(render(&state, 30, 8).backend());
 }

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use ssowatch::app::{self, AppState, ConnectionInfo, Msg, PollEvent};
-use ssowatch::model::{
-    Described, Instance, OperationKind, RequestDetail, Status, StatusSummary,
-};
+use ssowatch::model::{Described, Instance, OperationKind, RequestDetail, Status, StatusSummary};
 use ssowatch::provider::ProviderInfo;
 
 pub const KIND: OperationKind = OperationKind::AssignmentCreation;
@@ -19,7 +17,14 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 pub fn request_id(i: usize) -> String {
-    format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", i * 2654435761 % 0xffff_ffff, i % 0xffff, i % 0xfff, (i * 7) % 0xfff, i * 40503)
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        i * 2654435761 % 0xffff_ffff,
+        i % 0xffff,
+        i % 0xfff,
+        (i * 7) % 0xfff,
+        i * 40503
+    )
 }
 
 pub fn status_of(i: usize) -> Status {
@@ -63,7 +68,10 @@ pub fn loaded_state(n: usize, width: u16, height: u16) -> AppState {
     );
     app::update(&mut state, Msg::Resize { width, height });
     let items: Vec<StatusSummary> = (0..n).map(|i| summary(i, status_of(i))).collect();
-    app::update(&mut state, Msg::Poll(PollEvent::Records { kind: KIND, items }));
+    app::update(
+        &mut state,
+        Msg::Poll(PollEvent::Records { kind: KIND, items }),
+    );
     let described: Vec<Described> = (0..n)
         .step_by(10)
         .map(|i| described(i, status_of(i)))
@@ -72,7 +80,12 @@ pub fn loaded_state(n: usize, width: u16, height: u16) -> AppState {
     for kind in OperationKind::ALL {
         app::update(
             &mut state,
-            Msg::Poll(PollEvent::LoadProgress { kind, pages: 1, records: n as u64, done: true }),
+            Msg::Poll(PollEvent::LoadProgress {
+                kind,
+                pages: 1,
+                records: n as u64,
+                done: true,
+            }),
         );
     }
     app::update(&mut state, Msg::Poll(PollEvent::PollSucceeded { at: t0() }));

@@ -13,7 +13,10 @@ use crate::provider::ProviderError;
 pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The once-a-second clock (and the spinner clock while loading).
     Tick(DateTime<Utc>),
     Poll(PollEvent),
@@ -36,14 +39,16 @@ pub enum PollEvent {
         records: u64,
         done: bool,
     },
-    Described(Described),
+    Described(Box<Described>),
     DescribeFailed {
         kind: OperationKind,
         request_id: String,
         error: ProviderError,
     },
     /// A poll round finished without error.
-    PollSucceeded { at: DateTime<Utc> },
+    PollSucceeded {
+        at: DateTime<Utc>,
+    },
     /// A call failed; the last good data stays on screen.
     CallFailed {
         at: DateTime<Utc>,
@@ -52,7 +57,9 @@ pub enum PollEvent {
     /// What the process is spending, for the header.
     Spend(SpendReport),
     /// The poller stopped for good (it panicked or hit an unrecoverable error).
-    PollerStopped { reason: String },
+    PollerStopped {
+        reason: String,
+    },
 }
 
 /// API spend as the header shows it.

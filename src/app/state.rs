@@ -393,7 +393,11 @@ impl KindTable {
                     SortColumn::Status => status_rank(&row.status) as u128,
                     column => text_prefix(sort_text(row, column)),
                 };
-                let primary = if sort.descending { u128::MAX - primary } else { primary };
+                let primary = if sort.descending {
+                    u128::MAX - primary
+                } else {
+                    primary
+                };
                 // Ties fall back to newest first, then request id, so the order is total and
                 // rows never jitter between rebuilds.
                 (primary, -row.created.timestamp_micros(), i as u32)
@@ -412,7 +416,11 @@ impl KindTable {
                     }
                 })
                 .then(a.1.cmp(&b.1))
-                .then_with(|| rows[a.2 as usize].request_id.cmp(&rows[b.2 as usize].request_id))
+                .then_with(|| {
+                    rows[a.2 as usize]
+                        .request_id
+                        .cmp(&rows[b.2 as usize].request_id)
+                })
         });
         self.sorted.clear();
         self.sorted.extend(keyed.into_iter().map(|(_, _, i)| i));

@@ -85,7 +85,7 @@ fn on_poll(state: &mut AppState, event: PollEvent, effects: &mut Vec<Effect>) {
             let key = (kind, Box::from(described.summary.request_id.as_str()));
             state.pending_describes.remove(&key);
             state.describe_errors.remove(&key);
-            if state.table_mut(kind).apply_described(described, tz, sort) {
+            if state.table_mut(kind).apply_described(*described, tz, sort) {
                 state.rebuild(kind);
             }
         }

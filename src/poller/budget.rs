@@ -34,7 +34,11 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// `rate` is in requests per second and must be positive (config validation ensures it).
     pub fn new(rate: f64, seed: u64) -> RateLimiter {
-        let rate = if rate.is_finite() && rate > 0.0 { rate } else { 1.0 };
+        let rate = if rate.is_finite() && rate > 0.0 {
+            rate
+        } else {
+            1.0
+        };
         RateLimiter {
             rate,
             spacing: Duration::from_secs_f64(1.0 / rate),

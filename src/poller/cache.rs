@@ -33,7 +33,10 @@ pub struct DescribeCache {
 /// Where the cache for this provider/endpoint/instance lives.
 pub fn default_path(provider: &str, endpoint: Option<&str>, instance: &str) -> Option<PathBuf> {
     let dirs = directories::ProjectDirs::from("", "", "ssowatch")?;
-    Some(dirs.cache_dir().join(file_name(provider, endpoint, instance)))
+    Some(
+        dirs.cache_dir()
+            .join(file_name(provider, endpoint, instance)),
+    )
 }
 
 fn file_name(provider: &str, endpoint: Option<&str>, instance: &str) -> String {
@@ -118,7 +121,7 @@ impl DescribeCache {
         }
         let mut records: Vec<Described> = self.records.values().cloned().collect();
         if records.len() > MAX_ENTRIES {
-            records.sort_by(|a, b| b.summary.created.cmp(&a.summary.created));
+            records.sort_by_key(|d| std::cmp::Reverse(d.summary.created));
             records.truncate(MAX_ENTRIES);
             self.records = records
                 .iter()
@@ -133,7 +136,9 @@ impl DescribeCache {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = self.path.with_extension(format!("json.tmp{}", std::process::id()));
+        let tmp = self
+            .path
+            .with_extension(format!("json.tmp{}", std::process::id()));
         {
             let mut file = std::fs::File::create(&tmp)?;
             file.write_all(&body)?;
@@ -163,14 +168,20 @@ mod tests {
                 kind: OperationKind::AssignmentDeletion,
                 request_id: id.to_string(),
                 status,
-                created: Utc.timestamp_opt(1_700_000_000, 0).single().unwrap_or_default(),
+                created: Utc
+                    .timestamp_opt(1_700_000_000, 0)
+                    .single()
+                    .unwrap_or_default(),
             },
             detail: RequestDetail {
                 failure_reason: Some("Received a 404 status error".into()),
                 ..Default::default()
             },
             source_call: "DescribeAccountAssignmentDeletionStatus".into(),
-            described_at: Utc.timestamp_opt(1_700_000_100, 0).single().unwrap_or_default(),
+            described_at: Utc
+                .timestamp_opt(1_700_000_100, 0)
+                .single()
+                .unwrap_or_default(),
         }
     }
 

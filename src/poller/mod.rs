@@ -98,10 +98,7 @@ async fn run(
         strategy: config.strategy,
     });
     let mut limiter = RateLimiter::new(config.budget_rps, rand::random());
-    let mut cache = config
-        .cache_path
-        .clone()
-        .map(cache::DescribeCache::open);
+    let mut cache = config.cache_path.clone().map(cache::DescribeCache::open);
     if let Some(cache) = &cache {
         let cached = cache.records();
         if !cached.is_empty() {
@@ -205,7 +202,12 @@ async fn execute(
 ) -> Result<Outcome, ProviderError> {
     match call {
         Call::List { kind, token, .. } => provider
-            .list_page(instance, *kind, call.status_filter().as_ref(), token.as_deref())
+            .list_page(
+                instance,
+                *kind,
+                call.status_filter().as_ref(),
+                token.as_deref(),
+            )
             .await
             .map(Outcome::Page),
         Call::Describe {
@@ -284,7 +286,12 @@ fn handle_result(
     }
 }
 
-fn note_failure(limiter: &mut RateLimiter, spend: &mut SpendReport, error: &ProviderError, now: Duration) {
+fn note_failure(
+    limiter: &mut RateLimiter,
+    spend: &mut SpendReport,
+    error: &ProviderError,
+    now: Duration,
+) {
     spend.failed_calls += 1;
     if error.kind == ErrorKind::Throttled {
         spend.throttled_calls += 1;

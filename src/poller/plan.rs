@@ -428,7 +428,7 @@ impl Planner {
             plan.in_progress.insert(id.clone());
         }
         plan.status.insert(id, described.summary.status.clone());
-        vec![PollEvent::Described(described)]
+        vec![PollEvent::Described(Box::new(described))]
     }
 
     /// A describe failed. Retryable ones are queued again at their priority.
@@ -474,7 +474,10 @@ mod tests {
             kind,
             request_id: id.to_string(),
             status,
-            created: Utc.timestamp_opt(1_700_000_000, 0).single().unwrap_or_default(),
+            created: Utc
+                .timestamp_opt(1_700_000_000, 0)
+                .single()
+                .unwrap_or_default(),
         }
     }
 
@@ -497,8 +500,20 @@ mod tests {
         p.schedule(Duration::ZERO);
         let calls = drain(&mut p);
         assert_eq!(calls.len(), 6);
-        assert!(calls[..3].iter().all(|c| matches!(c, Call::List { lane: Lane::Fast, .. })));
-        assert!(calls[3..].iter().all(|c| matches!(c, Call::List { lane: Lane::Full, .. })));
+        assert!(calls[..3].iter().all(|c| matches!(
+            c,
+            Call::List {
+                lane: Lane::Fast,
+                ..
+            }
+        )));
+        assert!(calls[3..].iter().all(|c| matches!(
+            c,
+            Call::List {
+                lane: Lane::Full,
+                ..
+            }
+        )));
     }
 
     #[test]
@@ -507,16 +522,32 @@ mod tests {
         p.schedule(Duration::ZERO);
         drain(&mut p);
         let a = "aaaaaaaa-0000-0000-0000-000000000001";
-        p.on_list_page(K, Lane::Fast, page(vec![summary(K, a, Status::InProgress)], None), Duration::ZERO);
+        p.on_list_page(
+            K,
+            Lane::Fast,
+            page(vec![summary(K, a, Status::InProgress)], None),
+            Duration::ZERO,
+        );
         // Next fast round: it is gone from the in-progress list.
         p.schedule(Duration::from_secs(10));
         let calls = drain(&mut p);
-        assert!(calls.iter().any(|c| matches!(c, Call::List { kind: K, lane: Lane::Fast, .. })));
+        assert!(calls.iter().any(|c| matches!(
+            c,
+            Call::List {
+                kind: K,
+                lane: Lane::Fast,
+                ..
+            }
+        )));
         p.on_list_page(K, Lane::Fast, page(vec![], None), Duration::from_secs(10));
         let calls = drain(&mut p);
         assert_eq!(
             calls,
-            vec![Call::Describe { kind: K, request_id: a.to_string(), priority: Priority::Tracking }]
+            vec![Call::Describe {
+                kind: K,
+                request_id: a.to_string(),
+                priority: Priority::Tracking
+            }]
         );
         // Before the answer, another round must not ask again.
         p.schedule(Duration::from_secs(20));
@@ -545,10 +576,21 @@ mod tests {
             page(vec![summary(K, "x", Status::Succeeded)], Some("t1")),
             Duration::ZERO,
         );
-        assert!(events.iter().any(|e| matches!(e, PollEvent::LoadProgress { pages: 1, done: false, .. })));
+        assert!(events.iter().any(|e| matches!(
+            e,
+            PollEvent::LoadProgress {
+                pages: 1,
+                done: false,
+                ..
+            }
+        )));
         assert_eq!(
             p.next_call(),
-            Some(Call::List { kind: K, lane: Lane::Full, token: Some("t1".into()) })
+            Some(Call::List {
+                kind: K,
+                lane: Lane::Full,
+                token: Some("t1".into())
+            })
         );
     }
 
@@ -557,7 +599,13 @@ mod tests {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         p.schedule(Duration::ZERO);
         assert!(p.request_describe(K, "id-1", Priority::Interactive));
-        assert!(matches!(p.next_call(), Some(Call::Describe { priority: Priority::Interactive, .. })));
+        assert!(matches!(
+            p.next_call(),
+            Some(Call::Describe {
+                priority: Priority::Interactive,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -52,7 +52,10 @@ impl ErrorKind {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorKind::Throttled | ErrorKind::Transient | ErrorKind::Conflict | ErrorKind::Malformed
+            ErrorKind::Throttled
+                | ErrorKind::Transient
+                | ErrorKind::Conflict
+                | ErrorKind::Malformed
         )
     }
 }

@@ -46,14 +46,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         lines.push(Line::raw(""));
     }
     lines.extend([field(
-            "Created",
-            format!(
-                "{} ({} ago; {} UTC)",
-                format_local(row.created, state.tz),
-                age(state.now, row.created),
-                row.created.format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            ),
-        )]);
+        "Created",
+        format!(
+            "{} ({} ago; {} UTC)",
+            format_local(row.created, state.tz),
+            age(state.now, row.created),
+            row.created.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        ),
+    )]);
 
     let key = (state.active, row.request_id.clone());
     match &row.detail {
@@ -105,11 +105,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     }
     if let Some(error) = state.describe_errors.get(&key) {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(format!("Describe failed: {error}"), theme.error()));
+        lines.push(Line::styled(
+            format!("Describe failed: {error}"),
+            theme.error(),
+        ));
     }
 
     frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
         area,
     );
 }

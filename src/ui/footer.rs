@@ -21,10 +21,7 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: 
     } else if let Some(error) = &state.last_error {
         Line::from(vec![
             Span::styled(" error ", theme.error()),
-            Span::styled(
-                format!("{} ago: ", age(state.now, error.at)),
-                theme.dim(),
-            ),
+            Span::styled(format!("{} ago: ", age(state.now, error.at)), theme.dim()),
             Span::raw(error.message.clone()),
             Span::styled("  (showing last good data)", theme.dim()),
         ])

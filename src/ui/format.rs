@@ -37,7 +37,10 @@ mod tests {
 
     #[test]
     fn ages_pick_the_largest_unit() {
-        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
         assert_eq!(age(t0 + chrono::Duration::seconds(59), t0), "59s");
         assert_eq!(age(t0 + chrono::Duration::seconds(61), t0), "1m");
         assert_eq!(age(t0 + chrono::Duration::hours(5), t0), "5h");

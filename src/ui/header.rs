@@ -11,7 +11,11 @@ use crate::app::AppState;
 use crate::model::OperationKind;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let lines = vec![connection_line(state, theme), freshness_line(state, theme), counts_line(state, theme)];
+    let lines = vec![
+        connection_line(state, theme),
+        freshness_line(state, theme),
+        counts_line(state, theme),
+    ];
     frame.render_widget(Paragraph::new(lines), area);
 }
 

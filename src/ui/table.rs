@@ -205,7 +205,11 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         format!(" {} ", state.active.label()),
         theme.title(),
     )];
-    spans.push(Span::raw(format!("{} of {} ", table.view_len(), table.len())));
+    spans.push(Span::raw(format!(
+        "{} of {} ",
+        table.view_len(),
+        table.len()
+    )));
     if state.status_filter != StatusFilter::All {
         spans.push(Span::styled(
             format!("[status: {}] ", state.status_filter.label()),

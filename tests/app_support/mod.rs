@@ -101,7 +101,12 @@ pub fn load(state: &mut AppState, kind: OperationKind, n: usize) {
             },
         );
     }
-    send(state, PollEvent::PollSucceeded { at: t0() - chrono::Duration::seconds(2) });
+    send(
+        state,
+        PollEvent::PollSucceeded {
+            at: t0() - chrono::Duration::seconds(2),
+        },
+    );
 }
 
 pub fn send(state: &mut AppState, event: PollEvent) -> Vec<Effect> {
@@ -113,7 +118,9 @@ pub fn key(state: &mut AppState, code: KeyCode) -> Vec<Effect> {
 }
 
 pub fn chars(state: &mut AppState, text: &str) -> Vec<Effect> {
-    text.chars().flat_map(|c| key(state, KeyCode::Char(c))).collect()
+    text.chars()
+        .flat_map(|c| key(state, KeyCode::Char(c)))
+        .collect()
 }
 
 pub fn visible_ids(state: &AppState) -> Vec<String> {
