@@ -1,21 +1,95 @@
-//! Turns [`Settings`](crate::config::Settings) into a live provider and a resolved instance.
-//! (Contract stub written by the lead so the dashboard compiles; the CLI engineer owns this
-//! file and replaces the body. Keep the names `Connection`, `connect`.)
+//! Turns [`Settings`] into a live provider and a resolved instance.
 
 use std::sync::Arc;
 
-use crate::config::Settings;
+use anyhow::Context;
+
+use crate::config::{ProviderKind, Settings};
+use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::model::Instance;
-use crate::provider::{Provider, ProviderInfo};
+use crate::provider::aws::{AwsOptions, AwsProvider};
+use crate::provider::huawei::{DemoEndpoint, HuaweiProvider};
+use crate::provider::huawei_credentials::HuaweiCredentials;
+use crate::provider::{ErrorKind, Provider, ProviderInfo, resolve_instance};
 
 pub struct Connection {
     pub provider: Arc<dyn Provider>,
     pub instance: Instance,
     pub info: ProviderInfo,
-    /// Keeps the in-process demo emulator alive (replace with `Option<EmulatorHandle>`).
-    pub emulator: Option<Box<dyn std::any::Any + Send>>,
+    /// The in-process emulator behind `--demo`; it stops when this is dropped.
+    pub emulator: Option<EmulatorHandle>,
 }
 
-pub async fn connect(_settings: &Settings) -> anyhow::Result<Connection> {
-    anyhow::bail!("not implemented yet")
+/// Connects as the settings say. With `demo`, starts the embedded emulator on loopback and
+/// points the real provider (the AWS SDK, or the Huawei client) at it.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
+    let emulator = if settings.demo {
+        Some(
+            emulator::start(EmulatorConfig::demo(), 0)
+                .await
+                .context("cannot start the demo emulator")?,
+        )
+    } else {
+        None
+    };
+    let provider: Arc<dyn Provider> = match settings.provider {
+        ProviderKind::Aws => {
+            let options = match &emulator {
+                Some(e) => AwsOptions {
+                    profile: None,
+                    region: Some("us-east-1".into()),
+                    endpoint_url: Some(e.base_url.clone()),
+                    static_credentials: Some((
+                        emulator::DEMO_AWS_ACCESS_KEY.into(),
+                        emulator::DEMO_AWS_SECRET_KEY.into(),
+                    )),
+                },
+                None => AwsOptions {
+                    profile: settings.profile.clone(),
+                    region: settings.region.clone(),
+                    endpoint_url: settings.endpoint_url.clone(),
+                    static_credentials: None,
+                },
+            };
+            Arc::new(AwsProvider::new(options).await?)
+        }
+        ProviderKind::Huawei => {
+            let demo = emulator.as_ref().map(|e| DemoEndpoint {
+                base_url: &e.base_url,
+                access_key: emulator::DEFAULT_HUAWEI_AK,
+                secret_key: emulator::DEFAULT_HUAWEI_SK,
+                domain_id: emulator::DEMO_HUAWEI_DOMAIN_ID,
+            });
+            match HuaweiProvider::from_settings(settings, demo).await {
+                Ok(p) => Arc::new(p),
+                // The config file is the chain's last resort.
+                Err(e) if e.kind == ErrorKind::Config && demo.is_none() => {
+                    match (&settings.huawei_access_key, &settings.huawei_secret_key) {
+                        (Some(ak), Some(sk)) => {
+                            let endpoint = settings
+                                .endpoint_url
+                                .clone()
+                                .unwrap_or_else(|| crate::provider::huawei::DEFAULT_ENDPOINT.to_string());
+                            let credentials = HuaweiCredentials::new(ak, sk)
+                                .with_domain_id(settings.huawei_domain_id.clone());
+                            Arc::new(
+                                HuaweiProvider::new(&endpoint, credentials)?
+                                    .with_region(settings.region.clone()),
+                            )
+                        }
+                        _ => return Err(e.into()),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let instance = resolve_instance(provider.as_ref(), if settings.demo { None } else { settings.instance.as_deref() }).await?;
+    let info = provider.info();
+    Ok(Connection {
+        provider,
+        instance,
+        info,
+        emulator,
+    })
 }

@@ -1,1 +1,120 @@
-//! TODO
+//! The headless commands, for scripts and for people without a TTY: `list` and `describe`.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::cli::{DescribeArgs, ListArgs};
+use crate::config::Settings;
+use crate::connect::connect;
+use crate::model::{OperationKind, Page, StatusSummary};
+use crate::output;
+use crate::provider::{ErrorKind, Provider, ProviderError};
+
+/// How often a throttled or failed call is retried before giving up.
+const RETRIES: u32 = 6;
+
+/// Retries throttled and transient failures with exponential backoff and jitter: a script
+/// run during a rollout competes with the rollout for the same 20 requests per second.
+async fn with_retry<T, F, Fut>(mut call: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if attempt < RETRIES && matches!(e.kind, ErrorKind::Throttled | ErrorKind::Transient) => {
+                let base = Duration::from_millis(250 * 2u64.pow(attempt));
+                let jitter: f64 = rand::random_range(0.5..1.5);
+                tracing::warn!(error = %e, attempt, "retrying");
+                tokio::time::sleep(base.mul_f64(jitter)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Every page of the asked kinds, merged, de-duplicated by request id, newest first.
+pub async fn fetch_list(
+    provider: &dyn Provider,
+    instance: &str,
+    args: &ListArgs,
+) -> Result<Vec<StatusSummary>, ProviderError> {
+    let status = args.status.map(|s| s.status());
+    let mut rows = Vec::new();
+    for kind in args.kind.kinds() {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut token: Option<String> = None;
+        let mut tokens_seen = HashSet::new();
+        loop {
+            let page: Page = with_retry(|| provider.list_page(instance, kind, status.as_ref(), token.as_deref())).await?;
+            for item in page.items {
+                if seen.insert(item.request_id.clone()) {
+                    rows.push(item);
+                }
+            }
+            match page.next_token {
+                Some(next) => {
+                    if !tokens_seen.insert(next.clone()) {
+                        return Err(ProviderError::new(ErrorKind::Malformed, "the service returned the same page token twice"));
+                    }
+                    token = Some(next);
+                }
+                None => break,
+            }
+        }
+    }
+    // The service promises no order: sort client side.
+    rows.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.request_id.cmp(&b.request_id)));
+    Ok(rows)
+}
+
+pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
+    let connection = connect(settings).await?;
+    let rows = fetch_list(connection.provider.as_ref(), &connection.instance.id, args).await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    output::write_list(&mut out, &rows, args.output)
+        .and_then(|()| out.flush())
+        .context("cannot write the output")?;
+    Ok(())
+}
+
+pub async fn describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Result<()> {
+    let connection = connect(settings).await?;
+    let provider = connection.provider.as_ref();
+    let instance = &connection.instance.id;
+    let kinds = args.kind.map_or_else(|| OperationKind::ALL.to_vec(), |k| k.kinds());
+    let mut last_error = None;
+    for kind in kinds {
+        match with_retry(|| provider.describe(instance, kind, &args.request_id)).await {
+            Ok(mut described) => {
+                if let Some(ps) = described.detail.permission_set.clone()
+                    && let Ok(name) = with_retry(|| provider.permission_set_name(instance, &ps)).await
+                {
+                    described.detail.permission_set_name = name;
+                }
+                let stdout = std::io::stdout();
+                let mut out = std::io::BufWriter::new(stdout.lock());
+                output::write_described(&mut out, &described, args.output)
+                    .and_then(|()| out.flush())
+                    .context("cannot write the output")?;
+                return Ok(());
+            }
+            Err(e) if e.kind == ErrorKind::NotFound => last_error = Some(e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match last_error {
+        Some(_) => bail!(
+            "request {} was not found as {} (check the id, or pass --kind)",
+            args.request_id,
+            args.kind.map_or("any kind".to_string(), |k| format!("{k:?}").to_lowercase())
+        ),
+        None => bail!("nothing to describe"),
+    }
+}

@@ -1,1 +1,188 @@
-//! TODO
+//! Output of the headless commands: an aligned table for people, JSON and CSV for scripts.
+//! Everything is written through one buffered writer, so 30,000 records print in a blink.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+use crate::model::{Described, StatusSummary};
+
+/// One list row as JSON/CSV carry it (stable keys).
+#[derive(Serialize)]
+struct ListRow<'a> {
+    kind: &'a str,
+    request_id: &'a str,
+    status: &'a str,
+    created: String,
+}
+
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl<'a> From<&'a StatusSummary> for ListRow<'a> {
+    fn from(s: &'a StatusSummary) -> Self {
+        ListRow {
+            kind: s.kind.short(),
+            request_id: &s.request_id,
+            status: s.status.as_wire(),
+            created: rfc3339(s.created),
+        }
+    }
+}
+
+pub fn write_list(out: &mut impl Write, rows: &[StatusSummary], format: OutputFormat) -> io::Result<()> {
+    match format {
+        OutputFormat::Table => {
+            writeln!(out, "{:<13} {:<11} {:<24} REQUEST ID", "KIND", "STATUS", "CREATED (UTC)")?;
+            for s in rows {
+                writeln!(
+                    out,
+                    "{:<13} {:<11} {:<24} {}",
+                    s.kind.short(),
+                    s.status.as_wire(),
+                    rfc3339(s.created),
+                    s.request_id
+                )?;
+            }
+        }
+        OutputFormat::Json => {
+            out.write_all(b"[")?;
+            for (i, s) in rows.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(b"\n  ")?;
+                serde_json::to_writer(&mut *out, &ListRow::from(s)).map_err(io::Error::other)?;
+            }
+            out.write_all(if rows.is_empty() { b"]\n" } else { b"\n]\n" })?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            for s in rows {
+                w.serialize(ListRow::from(s)).map_err(io::Error::other)?;
+            }
+            if rows.is_empty() {
+                w.write_record(["kind", "request_id", "status", "created"]).map_err(io::Error::other)?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// A describe answer as JSON/CSV carry it.
+#[derive(Serialize)]
+struct DescribeRow<'a> {
+    kind: &'a str,
+    request_id: &'a str,
+    status: &'a str,
+    created: String,
+    failure_reason: Option<&'a str>,
+    target_account: Option<&'a str>,
+    target_type: Option<&'a str>,
+    permission_set: Option<&'a str>,
+    permission_set_name: Option<&'a str>,
+    principal_type: Option<&'a str>,
+    principal_id: Option<&'a str>,
+    source_call: &'a str,
+}
+
+pub fn write_described(out: &mut impl Write, d: &Described, format: OutputFormat) -> io::Result<()> {
+    let row = DescribeRow {
+        kind: d.summary.kind.short(),
+        request_id: &d.summary.request_id,
+        status: d.summary.status.as_wire(),
+        created: rfc3339(d.summary.created),
+        failure_reason: d.detail.failure_reason.as_deref(),
+        target_account: d.detail.target_account.as_deref(),
+        target_type: d.detail.target_type.as_deref(),
+        permission_set: d.detail.permission_set.as_deref(),
+        permission_set_name: d.detail.permission_set_name.as_deref(),
+        principal_type: d.detail.principal_type.as_deref(),
+        principal_id: d.detail.principal_id.as_deref(),
+        source_call: &d.source_call,
+    };
+    match format {
+        OutputFormat::Table => {
+            let fields: [(&str, Option<&str>); 12] = [
+                ("Kind", Some(d.summary.kind.label())),
+                ("Request ID", Some(row.request_id)),
+                ("Status", Some(row.status)),
+                ("Created (UTC)", Some(&row.created)),
+                ("Failure reason", row.failure_reason),
+                ("Target account", row.target_account),
+                ("Target type", row.target_type),
+                ("Permission set", row.permission_set),
+                ("  name", row.permission_set_name),
+                ("Principal type", row.principal_type),
+                ("Principal id", row.principal_id),
+                ("Source", Some(row.source_call)),
+            ];
+            for (name, value) in fields {
+                if let Some(value) = value {
+                    writeln!(out, "{name:<16}{value}")?;
+                }
+            }
+        }
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &row).map_err(io::Error::other)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.serialize(&row).map_err(io::Error::other)?;
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{OperationKind, Status};
+    use chrono::TimeZone;
+
+    fn rows() -> Vec<StatusSummary> {
+        vec![StatusSummary {
+            kind: OperationKind::AssignmentDeletion,
+            request_id: "1f2e3d4c-0000-4000-8000-000000000001".into(),
+            status: Status::Failed,
+            created: chrono::Utc.timestamp_opt(1_650_989_104, 461_000_000).single().unwrap_or_default(),
+        }]
+    }
+
+    fn render(format: OutputFormat) -> String {
+        let mut buf = Vec::new();
+        write_list(&mut buf, &rows(), format).map_err(|e| e.to_string()).unwrap_or_default();
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    #[test]
+    fn json_has_stable_keys_and_parses() {
+        let text = render(OutputFormat::Json);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(value[0]["kind"], "deletion");
+        assert_eq!(value[0]["status"], "FAILED");
+        assert_eq!(value[0]["created"], "2022-04-26T16:05:04.461Z");
+        assert_eq!(value[0]["request_id"], "1f2e3d4c-0000-4000-8000-000000000001");
+    }
+
+    #[test]
+    fn csv_has_a_header_even_when_empty() {
+        assert!(render(OutputFormat::Csv).starts_with("kind,request_id,status,created\ndeletion,"));
+        let mut buf = Vec::new();
+        let _ = write_list(&mut buf, &[], OutputFormat::Csv);
+        assert_eq!(String::from_utf8_lossy(&buf), "kind,request_id,status,created\n");
+    }
+
+    #[test]
+    fn table_aligns_columns() {
+        let text = render(OutputFormat::Table);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0].find("STATUS"), lines[1].find("FAILED"));
+        assert_eq!(lines[0].find("REQUEST ID"), lines[1].find("1f2e3d4c"));
+    }
+}

@@ -1,0 +1,391 @@
+//! The AWS side: SSO Admin's JSON 1.1 protocol exactly as the service speaks it
+//! (`POST /`, `X-Amz-Target: SWBExternalService.<Operation>`), with its validation rules, error
+//! bodies and status codes, and epoch-seconds timestamps.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::core::{Admission, EmulatorCore};
+use super::org::SimRequest;
+use crate::model::{OperationKind, Status};
+
+/// Status, headers and body of one answer.
+pub type WireResponse = (u16, Vec<(String, String)>, Vec<u8>);
+
+const TARGET_PREFIX: &str = "SWBExternalService.";
+const INSTANCE_ARN_PATTERN: &str =
+    r"arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}";
+const REQUEST_ID_PATTERN: &str =
+    r"\b[0-9a-f]{8}\b-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-\b[0-9a-f]{12}\b";
+const PERMISSION_SET_ARN_PATTERN: &str = r"arn:aws(-[a-z]{1,5}){0,3}:sso:::permissionSet/(sso)?ins-[a-zA-Z0-9-.]{16}/ps-[a-zA-Z0-9-./]{16}";
+/// Access keys starting with this are treated as expired session credentials.
+pub const EXPIRED_ACCESS_KEY_PREFIX: &str = "ASIAEXPIRED";
+
+static INSTANCE_ARN: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(&format!("^{INSTANCE_ARN_PATTERN}$")).ok());
+static REQUEST_ID: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(&format!("^{REQUEST_ID_PATTERN}$")).ok());
+static PERMISSION_SET_ARN: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(&format!("^{PERMISSION_SET_ARN_PATTERN}$")).ok());
+static NEXT_TOKEN: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^[-a-zA-Z0-9+=/_]*$").ok());
+
+fn matches(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
+    re.as_ref().is_some_and(|r| r.is_match(text))
+}
+
+fn error(status: u16, kind: &str, message: &str) -> WireResponse {
+    let body = json!({ "__type": kind, "Message": message });
+    (
+        status,
+        vec![
+            ("content-type".into(), "application/x-amz-json-1.1".into()),
+            ("x-amzn-errortype".into(), format!("{kind}:")),
+            ("x-amzn-requestid".into(), uuid::Uuid::new_v4().to_string()),
+        ],
+        body.to_string().into_bytes(),
+    )
+}
+
+fn ok(body: Value) -> WireResponse {
+    (
+        200,
+        vec![
+            ("content-type".into(), "application/x-amz-json-1.1".into()),
+            ("x-amzn-requestid".into(), uuid::Uuid::new_v4().to_string()),
+        ],
+        body.to_string().into_bytes(),
+    )
+}
+
+fn validation(message: String) -> WireResponse {
+    error(400, "ValidationException", &message)
+}
+
+fn epoch_seconds(t: DateTime<Utc>) -> Value {
+    json!(t.timestamp_millis() as f64 / 1000.0)
+}
+
+/// Answers one AWS JSON 1.1 request.
+pub fn handle(
+    core: &EmulatorCore,
+    target: Option<&str>,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> WireResponse {
+    let Some(operation) = target.and_then(|t| t.strip_prefix(TARGET_PREFIX)) else {
+        return error(400, "UnknownOperationException", "");
+    };
+    let known = matches!(
+        operation,
+        "ListInstances"
+            | "ListAccountAssignmentCreationStatus"
+            | "ListAccountAssignmentDeletionStatus"
+            | "ListPermissionSetProvisioningStatus"
+            | "DescribeAccountAssignmentCreationStatus"
+            | "DescribeAccountAssignmentDeletionStatus"
+            | "DescribePermissionSetProvisioningStatus"
+            | "DescribePermissionSet"
+    );
+    if !known {
+        return error(400, "UnknownOperationException", "");
+    }
+    // Authentication comes before anything else, as with the real endpoint.
+    let Some(access_key) = authorization.and_then(access_key_of) else {
+        return error(400, "MissingAuthenticationTokenException", "Missing Authentication Token");
+    };
+    if access_key.starts_with(EXPIRED_ACCESS_KEY_PREFIX) {
+        return error(
+            400,
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+        );
+    }
+    match core.admit(operation) {
+        Admission::Serve => {}
+        Admission::Throttle => return error(400, "ThrottlingException", "Rate exceeded"),
+        Admission::Fail => {
+            return error(
+                500,
+                "InternalServerException",
+                "An unexpected internal service exception was encountered",
+            );
+        }
+        Admission::Malformed => {
+            return (
+                200,
+                vec![("content-type".into(), "application/x-amz-json-1.1".into())],
+                b"{\"AccountAssignmentsCreationStatus\": [{\"Status\": 42, ".to_vec(),
+            );
+        }
+    }
+    let input: Map<String, Value> = if body.is_empty() {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => map,
+            _ => return error(400, "SerializationException", "Start of structure or map found where not expected."),
+        }
+    };
+    let now = core.now();
+    match operation {
+        "ListInstances" => list_instances(core),
+        "ListAccountAssignmentCreationStatus" => list(core, OperationKind::AssignmentCreation, &input, now),
+        "ListAccountAssignmentDeletionStatus" => list(core, OperationKind::AssignmentDeletion, &input, now),
+        "ListPermissionSetProvisioningStatus" => list(core, OperationKind::PermissionSetProvisioning, &input, now),
+        "DescribeAccountAssignmentCreationStatus" => describe(core, OperationKind::AssignmentCreation, &input, now),
+        "DescribeAccountAssignmentDeletionStatus" => describe(core, OperationKind::AssignmentDeletion, &input, now),
+        "DescribePermissionSetProvisioningStatus" => describe(core, OperationKind::PermissionSetProvisioning, &input, now),
+        _ => describe_permission_set(core, &input),
+    }
+}
+
+/// The access key id from a SigV4 `Authorization` header.
+fn access_key_of(authorization: &str) -> Option<&str> {
+    let credential = authorization.split("Credential=").nth(1)?;
+    let key = credential.split('/').next()?;
+    (!key.is_empty()).then_some(key)
+}
+
+fn list_instances(core: &EmulatorCore) -> WireResponse {
+    let org = core.org();
+    let instances: Vec<Value> = org
+        .instances
+        .iter()
+        .take(core.visible_instances())
+        .map(|i| {
+            json!({
+                "InstanceArn": i.aws_arn,
+                "IdentityStoreId": i.identity_store_id,
+                "Name": i.name,
+                "Status": "ACTIVE",
+                "OwnerAccountId": org.accounts[0],
+                "CreatedDate": epoch_seconds(i.created),
+            })
+        })
+        .collect();
+    ok(json!({ "Instances": instances }))
+}
+
+/// Validates `InstanceArn` and finds the instance; `Ok(true)` when it is the one holding the
+/// records.
+fn instance(core: &EmulatorCore, input: &Map<String, Value>) -> Result<bool, WireResponse> {
+    let arn = match input.get("InstanceArn") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(error(400, "SerializationException", "Expected a string for InstanceArn")),
+        None => {
+            return Err(validation(
+                "1 validation error detected: Value null at 'instanceArn' failed to satisfy constraint: Member must not be null".into(),
+            ));
+        }
+    };
+    if arn.len() < 10 || arn.len() > 1224 {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{arn}' at 'instanceArn' failed to satisfy constraint: Member must have length between 10 and 1224"
+        )));
+    }
+    if !matches(&INSTANCE_ARN, arn) {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{arn}' at 'instanceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: {INSTANCE_ARN_PATTERN}"
+        )));
+    }
+    let org = core.org();
+    match org.instance_by_aws_arn(arn) {
+        Some(i) if i < core.visible_instances() => Ok(i == 0),
+        _ => Err(error(400, "ResourceNotFoundException", &format!("Instance {arn} does not exist."))),
+    }
+}
+
+fn list(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>, now: DateTime<Utc>) -> WireResponse {
+    let has_records = match instance(core, input) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let max = match input.get("MaxResults") {
+        None | Some(Value::Null) => 100,
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(v) if (1..=100).contains(&v) => v as usize,
+            Some(v) if v < 1 => {
+                return validation(format!(
+                    "1 validation error detected: Value '{v}' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"
+                ));
+            }
+            _ => {
+                return validation(format!(
+                    "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
+                ));
+            }
+        },
+        Some(_) => return error(400, "SerializationException", "Expected an integer for MaxResults"),
+    };
+    let filter = match input.get("Filter").and_then(|f| f.get("Status")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => match s.as_str() {
+            "IN_PROGRESS" | "FAILED" | "SUCCEEDED" => Some(Status::from_wire(s)),
+            other => {
+                return validation(format!(
+                    "1 validation error detected: Value '{other}' at 'filter.status' failed to satisfy constraint: Member must satisfy enum value set: [IN_PROGRESS, FAILED, SUCCEEDED]"
+                ));
+            }
+        },
+        Some(_) => return error(400, "SerializationException", "Expected a string for Filter.Status"),
+    };
+    let scope = format!("{}|{}", kind.short(), filter.as_ref().map_or("", |f| f.as_wire()));
+    let from = match input.get("NextToken") {
+        None | Some(Value::Null) => 0,
+        Some(Value::String(token)) => {
+            if token.len() > 2048 || !matches(&NEXT_TOKEN, token) {
+                return validation(format!(
+                    "1 validation error detected: Value at 'nextToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [-a-zA-Z0-9+=/_]*"
+                ));
+            }
+            match decode_token(core.token_secret(), &scope, token) {
+                Some(pos) => pos,
+                None => return validation("The NextToken provided is invalid or has expired.".into()),
+            }
+        }
+        Some(_) => return error(400, "SerializationException", "Expected a string for NextToken"),
+    };
+    let field = match kind {
+        OperationKind::AssignmentCreation => "AccountAssignmentsCreationStatus",
+        OperationKind::AssignmentDeletion => "AccountAssignmentsDeletionStatus",
+        OperationKind::PermissionSetProvisioning => "PermissionSetsProvisioningStatus",
+    };
+    if !has_records {
+        return ok(json!({ field: [] }));
+    }
+    let org = core.org();
+    let (items, next) = org.page(kind, filter.as_ref(), from, max, now);
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|r| {
+            json!({
+                "Status": r.status_at(now).as_wire(),
+                "RequestId": r.request_id,
+                "CreatedDate": epoch_seconds(r.created),
+            })
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert(field.into(), Value::Array(items));
+    if let Some(pos) = next {
+        out.insert("NextToken".into(), Value::String(encode_token(core.token_secret(), &scope, pos)));
+    }
+    ok(Value::Object(out))
+}
+
+/// Page tokens carry the position to continue from, bound to the kind and filter they were
+/// issued for and authenticated, so a forged or mixed-up token is rejected like the real
+/// service rejects an unknown one.
+pub fn encode_token(secret: &[u8], scope: &str, pos: usize) -> String {
+    format!("{pos}_{}", token_mac(secret, scope, pos))
+}
+
+pub fn decode_token(secret: &[u8], scope: &str, token: &str) -> Option<usize> {
+    let (pos, mac) = token.split_once('_')?;
+    let pos: usize = pos.parse().ok()?;
+    (token_mac(secret, scope, pos) == mac).then_some(pos)
+}
+
+fn token_mac(secret: &[u8], scope: &str, pos: usize) -> String {
+    let mut h = Sha256::new();
+    h.update(secret);
+    h.update(scope.as_bytes());
+    h.update(pos.to_le_bytes());
+    hex::encode(&h.finalize()[..12])
+}
+
+fn describe(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>, now: DateTime<Utc>) -> WireResponse {
+    let has_records = match instance(core, input) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let (param, wire_param) = match kind {
+        OperationKind::AssignmentCreation => ("AccountAssignmentCreationRequestId", "accountAssignmentCreationRequestId"),
+        OperationKind::AssignmentDeletion => ("AccountAssignmentDeletionRequestId", "accountAssignmentDeletionRequestId"),
+        OperationKind::PermissionSetProvisioning => ("ProvisionPermissionSetRequestId", "provisionPermissionSetRequestId"),
+    };
+    let id = match input.get(param) {
+        Some(Value::String(s)) => s.as_str(),
+        _ => {
+            return validation(format!(
+                "1 validation error detected: Value null at '{wire_param}' failed to satisfy constraint: Member must not be null"
+            ));
+        }
+    };
+    if id.len() != 36 || !matches(&REQUEST_ID, id) {
+        return validation(format!(
+            "1 validation error detected: Value '{id}' at '{wire_param}' failed to satisfy constraint: Member must satisfy regular expression pattern: {REQUEST_ID_PATTERN}"
+        ));
+    }
+    let org = core.org();
+    let found: Option<&SimRequest> = has_records
+        .then(|| org.find(kind, id))
+        .flatten()
+        .filter(|r| r.created <= now);
+    let Some(r) = found else {
+        return error(400, "ResourceNotFoundException", &format!("Request {id} does not exist."));
+    };
+    let detail = org.detail(kind, r, now, false);
+    let mut status = Map::new();
+    status.insert("Status".into(), json!(r.status_at(now).as_wire()));
+    status.insert("RequestId".into(), json!(r.request_id));
+    if let Some(reason) = &detail.failure_reason {
+        status.insert("FailureReason".into(), json!(reason));
+    }
+    match kind {
+        OperationKind::PermissionSetProvisioning => {
+            status.insert("AccountId".into(), json!(detail.target_account));
+        }
+        _ => {
+            status.insert("TargetId".into(), json!(detail.target_account));
+            status.insert("TargetType".into(), json!("AWS_ACCOUNT"));
+            status.insert("PrincipalType".into(), json!(detail.principal_type));
+            status.insert("PrincipalId".into(), json!(detail.principal_id));
+        }
+    }
+    status.insert("PermissionSetArn".into(), json!(detail.permission_set));
+    status.insert("CreatedDate".into(), epoch_seconds(r.created));
+    let field = match kind {
+        OperationKind::AssignmentCreation => "AccountAssignmentCreationStatus",
+        OperationKind::AssignmentDeletion => "AccountAssignmentDeletionStatus",
+        OperationKind::PermissionSetProvisioning => "PermissionSetProvisioningStatus",
+    };
+    ok(json!({ field: Value::Object(status) }))
+}
+
+fn describe_permission_set(core: &EmulatorCore, input: &Map<String, Value>) -> WireResponse {
+    if let Err(e) = instance(core, input) {
+        return e;
+    }
+    let arn = match input.get("PermissionSetArn") {
+        Some(Value::String(s)) => s.as_str(),
+        _ => {
+            return validation(
+                "1 validation error detected: Value null at 'permissionSetArn' failed to satisfy constraint: Member must not be null".into(),
+            );
+        }
+    };
+    if !matches(&PERMISSION_SET_ARN, arn) {
+        return validation(format!(
+            "1 validation error detected: Value '{arn}' at 'permissionSetArn' failed to satisfy constraint: Member must satisfy regular expression pattern: {PERMISSION_SET_ARN_PATTERN}"
+        ));
+    }
+    let org = core.org();
+    match org.permission_set_by_aws_arn(arn) {
+        Some(ps) => ok(json!({
+            "PermissionSet": {
+                "Name": ps.name,
+                "PermissionSetArn": ps.aws_arn,
+                "Description": ps.description,
+                "CreatedDate": epoch_seconds(ps.created),
+                "SessionDuration": "PT1H",
+            }
+        })),
+        None => error(400, "ResourceNotFoundException", &format!("Could not find PermissionSet with ARN {arn}")),
+    }
+}

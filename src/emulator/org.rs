@@ -1,0 +1,479 @@
+//! The simulated organization behind both wire protocols: accounts, permission sets, users and
+//! groups, a history of finished requests, and a live rollout whose requests appear
+//! IN_PROGRESS and finish after realistic durations.
+//!
+//! Everything is derived from a seed, and live requests are generated lazily as the clock
+//! advances, so the same seed and the same clock readings always give the same answers —
+//! which is what makes the emulator usable for deterministic benchmarks.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::model::{OperationKind, RequestDetail, Status, StatusSummary};
+
+/// Shortest request duration. Real assignments take seconds to minutes; keeping at least 8 s
+/// means a dashboard polling every few seconds sees every request in flight at least once.
+pub const MIN_DURATION_SECS: i64 = 8;
+
+const PERMISSION_SET_NAMES: &[&str] = &[
+    "AdministratorAccess",
+    "ReadOnlyAccess",
+    "PowerUserAccess",
+    "BillingAdmin",
+    "SecurityAudit",
+    "NetworkAdministrator",
+    "DatabaseAdministrator",
+    "DataScientist",
+    "SupportUser",
+    "ViewOnlyAccess",
+    "DeveloperAccess",
+    "IncidentResponder",
+];
+
+const POLICY_NAMES: &[&str] = &[
+    "AmazonEC2FullAccess",
+    "AWSLambda_FullAccess",
+    "AmazonS3ReadOnlyAccess",
+    "AWSSupportAccess",
+    "CloudWatchLogsFullAccess",
+];
+
+/// A permission set, with both clouds' identifiers.
+#[derive(Debug, Clone)]
+pub struct PermissionSet {
+    pub aws_arn: String,
+    pub huawei_id: String,
+    pub name: String,
+    pub description: String,
+    pub created: DateTime<Utc>,
+}
+
+/// An Identity Center instance, with both clouds' identifiers.
+#[derive(Debug, Clone)]
+pub struct InstanceInfo {
+    pub aws_arn: String,
+    pub huawei_id: String,
+    pub identity_store_id: String,
+    pub name: String,
+    pub created: DateTime<Utc>,
+}
+
+/// One request of the simulation.
+#[derive(Debug, Clone)]
+pub struct SimRequest {
+    pub request_id: String,
+    pub created: DateTime<Utc>,
+    pub finishes: DateTime<Utc>,
+    pub failure_reason: Option<String>,
+    pub account: u32,
+    pub permission_set: u32,
+    /// Index into users (false) or groups (true).
+    pub principal: (bool, u32),
+}
+
+impl SimRequest {
+    pub fn status_at(&self, now: DateTime<Utc>) -> Status {
+        if now < self.finishes {
+            Status::InProgress
+        } else if self.failure_reason.is_some() {
+            Status::Failed
+        } else {
+            Status::Succeeded
+        }
+    }
+}
+
+/// How the organization is generated.
+#[derive(Debug, Clone)]
+pub struct OrgSpec {
+    pub seed: u64,
+    pub instances: usize,
+    pub accounts: usize,
+    pub history: usize,
+    pub rate: f64,
+    pub failure_ratio: f64,
+    /// Make some failure reasons carry escape sequences and control characters, to test that
+    /// clients sanitize what they show.
+    pub hostile_text: bool,
+}
+
+#[derive(Debug)]
+pub struct Org {
+    spec: OrgSpec,
+    pub instances: Vec<InstanceInfo>,
+    pub accounts: Vec<String>,
+    pub permission_sets: Vec<PermissionSet>,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    /// Requests per kind, oldest first; new ones are appended, so positions are stable.
+    requests: [Vec<SimRequest>; 3],
+    by_id: HashMap<String, (OperationKind, u32)>,
+    rng: ChaCha8Rng,
+    next_arrival: Option<DateTime<Utc>>,
+}
+
+fn hex(rng: &mut ChaCha8Rng, len: usize) -> String {
+    (0..len)
+        .map(|_| char::from_digit(rng.random_range(0..16u32), 16).unwrap_or('0'))
+        .collect()
+}
+
+fn uuid(rng: &mut ChaCha8Rng) -> String {
+    let b: [u8; 16] = rng.random();
+    uuid::Builder::from_random_bytes(b)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+impl Org {
+    /// Builds the organization as it is at `start`: history spread over the 30 days before.
+    pub fn new(spec: OrgSpec, start: DateTime<Utc>) -> Org {
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+        let instances = (0..spec.instances.max(1))
+            .map(|i| {
+                let id = hex(&mut rng, 16);
+                InstanceInfo {
+                    aws_arn: format!("arn:aws:sso:::instance/ssoins-{id}"),
+                    huawei_id: format!("ins-{id}"),
+                    identity_store_id: format!("d-{}", hex(&mut rng, 10)),
+                    name: if i == 0 {
+                        "Corp".to_string()
+                    } else {
+                        format!("Corp-{i}")
+                    },
+                    created: start - Duration::days(400),
+                }
+            })
+            .collect::<Vec<_>>();
+        let first = instances[0].aws_arn.rsplit('/').next().unwrap_or("").to_string();
+        let accounts = (0..spec.accounts.max(1))
+            .map(|_| format!("{:012}", rng.random_range(100_000_000_000u64..999_999_999_999)))
+            .collect();
+        let permission_sets = PERMISSION_SET_NAMES
+            .iter()
+            .map(|name| {
+                let id = hex(&mut rng, 16);
+                PermissionSet {
+                    aws_arn: format!("arn:aws:sso:::permissionSet/{first}/ps-{id}"),
+                    huawei_id: format!("ps-{id}"),
+                    name: (*name).to_string(),
+                    description: format!("{name} for the Corp landing zone"),
+                    created: start - Duration::days(300),
+                }
+            })
+            .collect();
+        let users = (0..40).map(|_| uuid(&mut rng)).collect();
+        let groups = (0..12).map(|_| uuid(&mut rng)).collect();
+        let mut org = Org {
+            spec,
+            instances,
+            accounts,
+            permission_sets,
+            users,
+            groups,
+            requests: Default::default(),
+            by_id: HashMap::new(),
+            rng,
+            next_arrival: None,
+        };
+        org.generate_history(start);
+        if org.spec.rate > 0.0 {
+            let gap = org.arrival_gap();
+            org.next_arrival = Some(start + gap);
+        }
+        org
+    }
+
+    fn generate_history(&mut self, start: DateTime<Utc>) {
+        let span_ms = Duration::days(30).num_milliseconds();
+        for kind in OperationKind::ALL {
+            let mut batch: Vec<SimRequest> = (0..self.spec.history)
+                .map(|_| {
+                    let back = self.rng.random_range(3_600_000..span_ms);
+                    let created = start - Duration::milliseconds(back);
+                    self.new_request(kind, created)
+                })
+                .collect();
+            batch.sort_by(|a, b| a.created.cmp(&b.created).then(a.request_id.cmp(&b.request_id)));
+            for request in batch {
+                self.push(kind, request);
+            }
+        }
+    }
+
+    fn push(&mut self, kind: OperationKind, request: SimRequest) {
+        let list = &mut self.requests[kind.index()];
+        self.by_id
+            .insert(request.request_id.clone(), (kind, list.len() as u32));
+        list.push(request);
+    }
+
+    fn arrival_gap(&mut self) -> Duration {
+        // Exponential inter-arrival times: a Poisson stream of requests.
+        let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
+        let secs = -u.ln() / self.spec.rate;
+        Duration::milliseconds((secs * 1000.0).clamp(1.0, 3.6e9) as i64)
+    }
+
+    fn new_request(&mut self, kind: OperationKind, created: DateTime<Utc>) -> SimRequest {
+        let secs = match kind {
+            OperationKind::PermissionSetProvisioning => self.rng.random_range(30..600),
+            _ => {
+                // Most assignments finish within a minute; some take a few.
+                if self.rng.random_bool(0.8) {
+                    self.rng.random_range(MIN_DURATION_SECS..60)
+                } else {
+                    self.rng.random_range(60..180)
+                }
+            }
+        };
+        let account = self.rng.random_range(0..self.accounts.len() as u32);
+        let permission_set = self.rng.random_range(0..self.permission_sets.len() as u32);
+        let principal = if self.rng.random_bool(0.6) {
+            (true, self.rng.random_range(0..self.groups.len() as u32))
+        } else {
+            (false, self.rng.random_range(0..self.users.len() as u32))
+        };
+        let failed = self.rng.random_bool(self.spec.failure_ratio.clamp(0.0, 1.0));
+        let failure_reason = failed.then(|| self.failure_reason(kind, account, principal));
+        SimRequest {
+            request_id: uuid(&mut self.rng),
+            created,
+            finishes: created + Duration::seconds(secs),
+            failure_reason,
+            account,
+            permission_set,
+            principal,
+        }
+    }
+
+    /// Failure reasons as seen in public issue threads, filled with this organization's ids.
+    fn failure_reason(&mut self, kind: OperationKind, account: u32, principal: (bool, u32)) -> String {
+        let account = &self.accounts[account as usize];
+        let directory = &self.instances[0].identity_store_id;
+        let reason = match (kind, self.rng.random_range(0..5u8)) {
+            (_, 0) => "An unexpected internal service exception was encountered".to_string(),
+            (_, 1) => format!(
+                "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '{account}' takes longer than usual. Please try again in a few minutes. If this problem continues, contact AWS Support."
+            ),
+            (OperationKind::AssignmentDeletion, _) => {
+                let accessor = uuid(&mut self.rng);
+                format!(
+                    "Received a 404 status error: EntitlementItem doesn't exist with the given entitlement key EntitlementKey{{accessorId=AccessorId{{value={accessor}}}, resourceId=ResourceId{{value={account}}}}}"
+                )
+            }
+            (_, 2) | (OperationKind::PermissionSetProvisioning, _) => {
+                let policy = POLICY_NAMES[self.rng.random_range(0..POLICY_NAMES.len())];
+                format!("Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/{policy}")
+            }
+            _ => {
+                let (is_group, idx) = principal;
+                let (label, id) = if is_group {
+                    ("GROUP", &self.groups[idx as usize])
+                } else {
+                    ("USER", &self.users[idx as usize])
+                };
+                format!("Received a 404 status error: the {label} assignee {id} was not found in directory {directory}")
+            }
+        };
+        if self.spec.hostile_text && self.rng.random_bool(0.5) {
+            format!("\u{1b}[2J\u{1b}]0;pwned\u{7}{reason}\u{1b}[31m\r\n\u{9b}1m")
+        } else {
+            reason
+        }
+    }
+
+    /// Generates the live rollout's requests that arrived up to `now`.
+    pub fn advance_to(&mut self, now: DateTime<Utc>) {
+        while let Some(at) = self.next_arrival {
+            if at > now {
+                break;
+            }
+            // Creation is the bulk of a rollout; provisioning follows permission-set changes.
+            let kind = match self.rng.random_range(0..10u8) {
+                0..=4 => OperationKind::AssignmentCreation,
+                5..=6 => OperationKind::AssignmentDeletion,
+                _ => OperationKind::PermissionSetProvisioning,
+            };
+            let request = self.new_request(kind, at);
+            self.push(kind, request);
+            let gap = self.arrival_gap();
+            self.next_arrival = Some(at + gap);
+        }
+    }
+
+    pub fn requests(&self, kind: OperationKind) -> &[SimRequest] {
+        &self.requests[kind.index()]
+    }
+
+    pub fn find(&self, kind: OperationKind, request_id: &str) -> Option<&SimRequest> {
+        match self.by_id.get(request_id) {
+            Some(&(k, i)) if k == kind => self.requests[k.index()].get(i as usize),
+            _ => None,
+        }
+    }
+
+    pub fn instance_by_aws_arn(&self, arn: &str) -> Option<usize> {
+        self.instances.iter().position(|i| i.aws_arn == arn)
+    }
+
+    pub fn instance_by_huawei_id(&self, id: &str) -> Option<usize> {
+        self.instances.iter().position(|i| i.huawei_id == id)
+    }
+
+    pub fn permission_set_by_aws_arn(&self, arn: &str) -> Option<&PermissionSet> {
+        self.permission_sets.iter().find(|p| p.aws_arn == arn)
+    }
+
+    pub fn permission_set_by_huawei_id(&self, id: &str) -> Option<&PermissionSet> {
+        self.permission_sets.iter().find(|p| p.huawei_id == id)
+    }
+
+    pub fn summary(&self, kind: OperationKind, r: &SimRequest, now: DateTime<Utc>) -> StatusSummary {
+        StatusSummary {
+            kind,
+            request_id: r.request_id.clone(),
+            status: r.status_at(now),
+            created: r.created,
+        }
+    }
+
+    /// The describe answer; `huawei` picks the permission set's Huawei id over its AWS ARN.
+    pub fn detail(&self, kind: OperationKind, r: &SimRequest, now: DateTime<Utc>, huawei: bool) -> RequestDetail {
+        let ps = &self.permission_sets[r.permission_set as usize];
+        let assignment = kind != OperationKind::PermissionSetProvisioning;
+        let (is_group, idx) = r.principal;
+        RequestDetail {
+            failure_reason: match r.status_at(now) {
+                Status::Failed => r.failure_reason.clone(),
+                _ => None,
+            },
+            target_account: Some(self.accounts[r.account as usize].clone()),
+            target_type: assignment.then(|| if huawei { "ACCOUNT" } else { "AWS_ACCOUNT" }.to_string()),
+            permission_set: Some(if huawei { ps.huawei_id.clone() } else { ps.aws_arn.clone() }),
+            permission_set_name: None,
+            principal_type: assignment.then(|| if is_group { "GROUP" } else { "USER" }.to_string()),
+            principal_id: assignment.then(|| {
+                if is_group {
+                    self.groups[idx as usize].clone()
+                } else {
+                    self.users[idx as usize].clone()
+                }
+            }),
+        }
+    }
+
+    /// Requests of `kind` visible at `now` (created by then) from raw position `from`, that
+    /// match `filter`, at most `limit`. Returns them and the raw position to continue from,
+    /// if any matching request may remain.
+    pub fn page(
+        &self,
+        kind: OperationKind,
+        filter: Option<&Status>,
+        from: usize,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> (Vec<&SimRequest>, Option<usize>) {
+        let list = &self.requests[kind.index()];
+        let mut out = Vec::with_capacity(limit.min(128));
+        let mut pos = from;
+        while pos < list.len() {
+            let r = &list[pos];
+            pos += 1;
+            if r.created > now {
+                break;
+            }
+            if filter.is_none_or(|f| r.status_at(now) == *f) {
+                out.push(r);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        let more = list[pos.min(list.len())..]
+            .iter()
+            .take_while(|r| r.created <= now)
+            .any(|r| filter.is_none_or(|f| r.status_at(now) == *f));
+        (out, more.then_some(pos))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn spec() -> OrgSpec {
+        OrgSpec {
+            seed: 42,
+            instances: 2,
+            accounts: 20,
+            history: 50,
+            rate: 1.0,
+            failure_ratio: 0.2,
+            hostile_text: false,
+        }
+    }
+
+    fn start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default()
+    }
+
+    #[test]
+    fn same_seed_same_organization() {
+        let mut a = Org::new(spec(), start());
+        let mut b = Org::new(spec(), start());
+        a.advance_to(start() + Duration::minutes(10));
+        b.advance_to(start() + Duration::minutes(10));
+        for kind in OperationKind::ALL {
+            let ids = |o: &Org| o.requests(kind).iter().map(|r| r.request_id.clone()).collect::<Vec<_>>();
+            assert_eq!(ids(&a), ids(&b));
+        }
+        let other = Org::new(OrgSpec { seed: 43, ..spec() }, start());
+        assert_ne!(a.instances[0].aws_arn, other.instances[0].aws_arn);
+    }
+
+    #[test]
+    fn history_is_finished_and_live_requests_move_through_their_lifecycle() {
+        let mut org = Org::new(spec(), start());
+        for kind in OperationKind::ALL {
+            assert_eq!(org.requests(kind).len(), 50);
+            assert!(org.requests(kind).iter().all(|r| r.status_at(start()).is_finished()));
+        }
+        let now = start() + Duration::minutes(5);
+        org.advance_to(now);
+        let live: Vec<&SimRequest> = OperationKind::ALL
+            .iter()
+            .flat_map(|&k| org.requests(k).iter().filter(|r| r.created > start()))
+            .collect();
+        assert!(live.len() > 200, "rate 1/s for 5 min: {}", live.len());
+        for r in &live {
+            assert_eq!(r.status_at(r.created), Status::InProgress);
+            assert!(r.finishes - r.created >= Duration::seconds(MIN_DURATION_SECS));
+            assert!(r.status_at(r.finishes).is_finished());
+        }
+        assert!(live.iter().any(|r| r.status_at(now) == Status::InProgress));
+        assert!(live.iter().any(|r| r.failure_reason.is_some()));
+    }
+
+    #[test]
+    fn paging_visits_every_visible_request_once() {
+        let mut org = Org::new(spec(), start());
+        let now = start() + Duration::minutes(3);
+        org.advance_to(now);
+        let kind = OperationKind::AssignmentCreation;
+        let mut seen = Vec::new();
+        let mut from = Some(0);
+        while let Some(pos) = from {
+            let (items, next) = org.page(kind, None, pos, 7, now);
+            seen.extend(items.iter().map(|r| r.request_id.clone()));
+            from = next;
+        }
+        let expected: Vec<String> = org.requests(kind).iter().filter(|r| r.created <= now).map(|r| r.request_id.clone()).collect();
+        assert_eq!(seen, expected);
+    }
+}
