@@ -256,3 +256,38 @@ fn copy_puts_the_selected_request_id_in_an_effect() {
         vec![Effect::Copy(rid(1))]
     );
 }
+
+#[test]
+fn until_the_operator_moves_the_selection_follows_the_newest_row() {
+    let mut state = new_state(120, 40);
+    // The first page holds the oldest records, later pages newer ones.
+    let page = |range: std::ops::Range<usize>| PollEvent::Records {
+        kind: CREATION,
+        items: range.map(|i| summary(CREATION, i, Status::Succeeded)).collect(),
+    };
+    send(&mut state, page(20..30));
+    send(&mut state, page(0..20));
+    assert_eq!(state.active_table().selected_id(), Some(rid(0).as_str()));
+    assert_eq!(state.active_table().offset, 0);
+    // Once moved, it is pinned to that request; `g` unpins it again.
+    key(&mut state, KeyCode::Down);
+    let newer = summary(CREATION, 500, Status::InProgress);
+    let newer = ssowatch::model::StatusSummary { created: t0(), ..newer };
+    send(&mut state, PollEvent::Records { kind: CREATION, items: vec![newer.clone()] });
+    assert_eq!(state.active_table().selected_id(), Some(rid(1).as_str()));
+    key(&mut state, KeyCode::Char('g'));
+    assert_eq!(state.active_table().selected_id(), Some(rid(500).as_str()));
+}
+
+#[test]
+fn a_filter_that_hides_the_selection_goes_back_to_the_top() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    for _ in 0..3 {
+        key(&mut state, KeyCode::Down);
+    }
+    assert_eq!(state.active_table().selected_id(), Some(rid(3).as_str()));
+    key(&mut state, KeyCode::Char('f'));
+    assert_eq!(state.active_table().selected_pos(), Some(0));
+    assert_eq!(state.active_table().selected_id(), Some(rid(0).as_str()));
+}

@@ -241,6 +241,9 @@ pub struct KindTable {
     selected_id: Option<Box<str>>,
     /// Position of the selection in `view`, derived from `selected_id`.
     selected_pos: usize,
+    /// Whether the operator chose the selection. Until they do (and again after `g`), the
+    /// selection follows the top row, so a loading table shows its newest rows.
+    pinned: bool,
     /// First visible position in `view`.
     pub offset: usize,
     pub counts: StatusCounts,
@@ -434,14 +437,18 @@ impl KindTable {
             return;
         }
         let found = self
-            .selected_id
-            .as_deref()
+            .pinned
+            .then_some(self.selected_id.as_deref())
+            .flatten()
             .and_then(|id| self.index_by_id.get(id))
             .and_then(|&idx| self.view.iter().position(|&v| v == idx));
         match found {
             Some(pos) => self.selected_pos = pos,
             None => {
-                self.selected_pos = self.selected_pos.min(self.view.len() - 1);
+                // Not chosen yet, or filtered out: back to the top, like a fresh list.
+                self.pinned = false;
+                self.selected_pos = 0;
+                self.offset = 0;
                 self.sync_selected_id();
             }
         }
@@ -454,7 +461,8 @@ impl KindTable {
             .map(|&i| self.rows[i as usize].request_id.clone());
     }
 
-    /// Moves the selection to a view position (clamped).
+    /// Moves the selection to a view position (clamped). The top row unpins the selection so
+    /// it follows new rows again; any other row pins it to that request.
     pub(crate) fn select_pos(&mut self, pos: usize) {
         if self.view.is_empty() {
             self.selected_pos = 0;
@@ -462,6 +470,7 @@ impl KindTable {
             return;
         }
         self.selected_pos = pos.min(self.view.len() - 1);
+        self.pinned = self.selected_pos != 0;
         self.sync_selected_id();
     }
 

@@ -450,17 +450,36 @@ impl HuaweiProtocol {
                 let records = backend
                     .records(instance, *kind)
                     .ok_or_else(|| no_instance(instance))?;
-                let filtered: Vec<&crate::model::StatusSummary> = records
-                    .iter()
-                    .filter(|r| q.status.as_ref().is_none_or(|s| &r.status == s))
-                    .collect();
+                let wanted = |r: &crate::model::StatusSummary| {
+                    q.status.as_ref().is_none_or(|s| &r.status == s)
+                };
                 let scope = format!(
                     "{instance}|{}|{}",
                     kind.short(),
                     q.status.as_ref().map(Status::as_wire).unwrap_or("")
                 );
-                let (start, end, next) = self.page(&scope, filtered.len(), &q).map_err(bad)?;
-                let items: Vec<Value> = filtered[start..end]
+                // The marker is a position in the *unfiltered* list (oldest first, new records
+                // appended), so a record that changes status between two pages of a filtered
+                // listing does not shift the others: nothing is skipped or repeated.
+                let mut pos = self
+                    .start_position(&scope, &q)
+                    .map_err(bad)?
+                    .min(records.len());
+                let mut page = Vec::with_capacity(q.limit.min(records.len()));
+                while pos < records.len() && page.len() < q.limit {
+                    if wanted(&records[pos]) {
+                        page.push(&records[pos]);
+                    }
+                    pos += 1;
+                }
+                let next = records[pos..]
+                    .iter()
+                    .any(wanted)
+                    .then(|| u32::try_from(pos).ok())
+                    .flatten()
+                    .map(|p| self.markers.encode(&scope, p));
+                let count = page.len();
+                let items: Vec<Value> = page
                     .iter()
                     .map(|r| {
                         json!({
@@ -474,7 +493,7 @@ impl HuaweiProtocol {
                 out.insert(list_field(*kind).to_string(), Value::Array(items));
                 out.insert(
                     "page_info".to_string(),
-                    json!({"next_marker": next, "current_count": end - start}),
+                    json!({"next_marker": next, "current_count": count}),
                 );
                 Ok(Value::Object(out))
             }
@@ -548,6 +567,19 @@ impl HuaweiProtocol {
         }
     }
 
+    /// Where a listing resumes: 0 without a marker, else the position the marker stands for;
+    /// an error (the `error_msg` of a 400) for a marker this server did not issue for `scope`.
+    fn start_position(&self, scope: &str, q: &ListQuery) -> Result<usize, String> {
+        match &q.marker {
+            None => Ok(0),
+            Some(m) => self
+                .markers
+                .decode(scope, m)
+                .map(|p| p as usize)
+                .ok_or_else(|| "Invalid parameter: marker is invalid or expired".to_string()),
+        }
+    }
+
     /// The slice `[start, end)` for this request and the marker of the next page (`None` on
     /// the last page, serialized as JSON null as the service does).
     fn page(
@@ -556,15 +588,7 @@ impl HuaweiProtocol {
         len: usize,
         q: &ListQuery,
     ) -> Result<(usize, usize, Option<String>), String> {
-        let start = match &q.marker {
-            None => 0,
-            Some(m) => self
-                .markers
-                .decode(scope, m)
-                .map(|p| p as usize)
-                .ok_or_else(|| "Invalid parameter: marker is invalid or expired".to_string())?,
-        };
-        let start = start.min(len);
+        let start = self.start_position(scope, q)?.min(len);
         let end = (start + q.limit).min(len);
         let next = (end < len)
             .then(|| u32::try_from(end).ok())
@@ -784,5 +808,97 @@ mod tests {
             v["error_msg"],
             "Incorrect IAM authentication information: verify aksk signature fail"
         );
+    }
+
+    struct Changing(std::sync::Mutex<Vec<crate::model::StatusSummary>>);
+
+    impl HuaweiBackend for Changing {
+        fn instances(&self) -> Vec<WireInstance> {
+            Vec::new()
+        }
+        fn records(
+            &self,
+            _instance: &str,
+            _kind: OperationKind,
+        ) -> Option<Vec<crate::model::StatusSummary>> {
+            self.0.lock().ok().map(|v| v.clone())
+        }
+        fn describe(
+            &self,
+            _: &str,
+            _: OperationKind,
+            _: &str,
+        ) -> Option<Option<(crate::model::StatusSummary, crate::model::RequestDetail)>> {
+            None
+        }
+        fn permission_set(&self, _: &str, _: &str) -> Option<Option<WirePermissionSet>> {
+            None
+        }
+    }
+
+    /// Records leaving IN_PROGRESS between two pages of an IN_PROGRESS listing must not make
+    /// the listing skip the ones still in progress.
+    #[test]
+    fn filtered_paging_survives_status_changes() {
+        let records: Vec<_> = (0..10)
+            .map(|i| crate::model::StatusSummary {
+                kind: OperationKind::AssignmentCreation,
+                request_id: format!("r{i}"),
+                status: Status::InProgress,
+                created: DateTime::from_timestamp(1_700_000_000 + i, 0).unwrap_or_default(),
+            })
+            .collect();
+        let backend = Changing(std::sync::Mutex::new(records));
+        let protocol = HuaweiProtocol::new("ak", "sk", 1);
+        let route = Route::List {
+            instance: "i".into(),
+            kind: OperationKind::AssignmentCreation,
+        };
+        let ids = |v: &Value| -> Vec<String> {
+            v["account_assignments_creation_status"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|r| r["request_id"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let first = protocol
+            .serve(&backend, &route, Some("status=IN_PROGRESS&limit=4"))
+            .unwrap_or_default();
+        assert_eq!(ids(&first), ["r0", "r1", "r2", "r3"]);
+        let marker = first["page_info"]["next_marker"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        // Three of the first page finish before the next page is asked for.
+        if let Ok(mut v) = backend.0.lock() {
+            for r in v.iter_mut().take(3) {
+                r.status = Status::Succeeded;
+            }
+        }
+        let second = protocol
+            .serve(
+                &backend,
+                &route,
+                Some(&format!("status=IN_PROGRESS&limit=4&marker={marker}")),
+            )
+            .unwrap_or_default();
+        assert_eq!(ids(&second), ["r4", "r5", "r6", "r7"]);
+        let marker = second["page_info"]["next_marker"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let third = protocol
+            .serve(
+                &backend,
+                &route,
+                Some(&format!("status=IN_PROGRESS&limit=4&marker={marker}")),
+            )
+            .unwrap_or_default();
+        assert_eq!(ids(&third), ["r8", "r9"]);
+        assert_eq!(third["page_info"]["next_marker"], Value::Null);
+        assert_eq!(third["page_info"]["current_count"], 2);
     }
 }

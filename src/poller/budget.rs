@@ -107,7 +107,9 @@ impl RateLimiter {
     /// Calls per second started over the last minute (or since start, if shorter).
     pub fn recent_rps(&mut self, now: Duration) -> f64 {
         self.trim(now);
-        let window = now.min(SPEND_WINDOW).as_secs_f64().max(1.0);
+        // The window includes the slot of the first call, so a poller that started calling
+        // at its budget from t = 0 shows exactly its budget.
+        let window = (now.min(SPEND_WINDOW) + self.spacing).as_secs_f64().max(1.0);
         self.recent.len() as f64 / window
     }
 

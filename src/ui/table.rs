@@ -120,7 +120,7 @@ impl Columns {
         self.visible()
             .map(|c| match c {
                 Column::Created => Constraint::Length(26),
-                Column::CreatedShort => Constraint::Length(13),
+                Column::CreatedShort => Constraint::Length(16),
                 Column::Status => Constraint::Length(11),
                 Column::RequestId => Constraint::Length(36),
                 Column::Account => Constraint::Length(12),
@@ -176,7 +176,7 @@ fn table_row<'a>(row: &'a Row, columns: &Columns, state: &AppState, theme: &Them
         )),
         Column::CreatedShort => Cell::from(format!(
             "{} {:>4}",
-            row.created.with_timezone(&state.tz).format("%H:%M:%S"),
+            row.created.with_timezone(&state.tz).format("%m-%d %H:%M"),
             age(state.now, row.created)
         )),
         Column::Status => Cell::from(Span::styled(
