@@ -17,6 +17,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 const BASE_BACKOFF: Duration = Duration::from_secs(1);
 /// Window over which the spend shown in the header is averaged.
 const SPEND_WINDOW: Duration = Duration::from_secs(60);
+/// The window the budget is promised over: whatever the spacing, no window of this length
+/// (plus a little slack for network jitter between us and the server's clock) holds more than
+/// `rate x 10` call starts.
+const BUDGET_WINDOW: Duration = Duration::from_millis(10_100);
 
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
@@ -66,12 +70,28 @@ impl RateLimiter {
         if let Some(until) = self.backoff_until {
             at = at.max(until);
         }
+        let allowed = (self.rate * 10.0).floor().max(1.0) as usize;
+        if self.recent.len() >= allowed {
+            // The window is full until its oldest start leaves it.
+            let oldest = self.recent[self.recent.len() - allowed];
+            at = at.max(oldest + BUDGET_WINDOW);
+        }
         at
     }
 
     /// Takes the slot for one call if one is free at `now`.
     pub fn try_acquire(&mut self, now: Duration) -> bool {
         if self.ready_at(now) > now {
+            return false;
+        }
+        let allowed = (self.rate * 10.0).floor().max(1.0) as usize;
+        let in_window = self
+            .recent
+            .iter()
+            .rev()
+            .take_while(|&&t| now.saturating_sub(t) < BUDGET_WINDOW)
+            .count();
+        if in_window >= allowed {
             return false;
         }
         self.next_free = now + self.spacing;
