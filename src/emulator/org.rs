@@ -14,9 +14,10 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::model::{OperationKind, RequestDetail, Status, StatusSummary};
 
-/// Shortest request duration. Real assignments take seconds to minutes; keeping at least 8 s
-/// means a dashboard polling every few seconds sees every request in flight at least once.
-pub const MIN_DURATION_SECS: i64 = 8;
+/// Shortest request duration. Real assignments take seconds to minutes; keeping at least 12 s
+/// means a dashboard polling every 10 s (ssowatch's default) sees every request in flight at
+/// least once, which is what its fast lane relies on (see docs/polling.md).
+pub const MIN_DURATION_SECS: i64 = 12;
 
 const PERMISSION_SET_NAMES: &[&str] = &[
     "AdministratorAccess",
@@ -221,13 +222,15 @@ impl Org {
 
     fn new_request(&mut self, kind: OperationKind, created: DateTime<Utc>) -> SimRequest {
         let secs = match kind {
-            OperationKind::PermissionSetProvisioning => self.rng.random_range(30..600),
+            // Provisioning to many accounts takes minutes (one public report: 1200 operations
+            // in 61 minutes).
+            OperationKind::PermissionSetProvisioning => self.rng.random_range(60..900),
             _ => {
                 // Most assignments finish within a minute; some take a few.
-                if self.rng.random_bool(0.8) {
+                if self.rng.random_bool(0.7) {
                     self.rng.random_range(MIN_DURATION_SECS..60)
                 } else {
-                    self.rng.random_range(60..180)
+                    self.rng.random_range(60..300)
                 }
             }
         };
