@@ -56,7 +56,10 @@ impl std::fmt::Debug for Settings {
             .field("demo", &self.demo)
             .field("huawei_domain_id", &self.huawei_domain_id)
             .field("huawei_access_key", &self.huawei_access_key)
-            .field("huawei_secret_key", &self.huawei_secret_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "huawei_secret_key",
+                &self.huawei_secret_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("config_path", &self.config_path)
             .finish()
     }
@@ -184,7 +187,9 @@ pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
 
 /// The key on the line where a parse error points.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let line = text[start..].lines().next()?;
     let (key, _) = line.split_once('=')?;
     let key = key.trim().trim_matches('"');
@@ -199,14 +204,24 @@ fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Setti
         _ => format!("--{}", key.replace('_', "-")),
     };
     let provider = o.provider.or(file.provider).unwrap_or_default();
-    let refresh_seconds = o.refresh_seconds.or(file.refresh_seconds).unwrap_or(DEFAULT_REFRESH_SECS);
+    let refresh_seconds = o
+        .refresh_seconds
+        .or(file.refresh_seconds)
+        .unwrap_or(DEFAULT_REFRESH_SECS);
     if !(1..=3600).contains(&refresh_seconds) {
         return Err(ConfigError(format!(
             "{}: refresh must be between 1 and 3600 seconds, got {refresh_seconds}",
-            if o.refresh_seconds.is_some() { "--refresh".to_string() } else { where_("refresh_seconds") }
+            if o.refresh_seconds.is_some() {
+                "--refresh".to_string()
+            } else {
+                where_("refresh_seconds")
+            }
         )));
     }
-    let budget = o.api_budget_rps.or(file.api_budget_rps).unwrap_or(DEFAULT_API_BUDGET_RPS);
+    let budget = o
+        .api_budget_rps
+        .or(file.api_budget_rps)
+        .unwrap_or(DEFAULT_API_BUDGET_RPS);
     if !(budget.is_finite() && budget > 0.0 && budget <= MAX_API_BUDGET_RPS) {
         let source = if o.api_budget_rps.is_some() {
             "--api-budget".to_string()
@@ -222,7 +237,9 @@ fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Setti
     }
     let endpoint_url = o.endpoint_url.clone().or(file.endpoint_url);
     if let Some(url) = &endpoint_url {
-        let parsed = reqwest::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let parsed = reqwest::Url::parse(url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         if parsed.is_none() {
             let source = if o.endpoint_url.is_some() {
                 "--endpoint-url".to_string()
@@ -268,19 +285,45 @@ mod tests {
 
     #[test]
     fn unknown_keys_name_file_line_and_key() {
-        let err = parse("region = \"eu-west-1\"\nrefesh_seconds = 5\n", p()).err().map(|e| e.0).unwrap_or_default();
-        assert!(err.starts_with("/etc/ssowatch.toml:2: key `refesh_seconds`: unknown field `refesh_seconds`"), "{err}");
+        let err = parse("region = \"eu-west-1\"\nrefesh_seconds = 5\n", p())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(
+                "/etc/ssowatch.toml:2: key `refesh_seconds`: unknown field `refesh_seconds`"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_values_name_file_line_and_key() {
-        let err = parse("provider = \"gcp\"\n", p()).err().map(|e| e.0).unwrap_or_default();
-        assert!(err.starts_with("/etc/ssowatch.toml:1: key `provider`:"), "{err}");
+        let err = parse("provider = \"gcp\"\n", p())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("/etc/ssowatch.toml:1: key `provider`:"),
+            "{err}"
+        );
         assert!(err.contains("gcp"), "{err}");
-        let err = parse("\n\nrefresh_seconds = \"ten\"\n", p()).err().map(|e| e.0).unwrap_or_default();
-        assert!(err.starts_with("/etc/ssowatch.toml:3: key `refresh_seconds`:"), "{err}");
-        let err = parse("[huawei]\ndomain_id = \"x\"\npassword = \"y\"\n", p()).err().map(|e| e.0).unwrap_or_default();
-        assert!(err.starts_with("/etc/ssowatch.toml:3: key `password`:"), "{err}");
+        let err = parse("\n\nrefresh_seconds = \"ten\"\n", p())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("/etc/ssowatch.toml:3: key `refresh_seconds`:"),
+            "{err}"
+        );
+        let err = parse("[huawei]\ndomain_id = \"x\"\npassword = \"y\"\n", p())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("/etc/ssowatch.toml:3: key `password`:"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -306,13 +349,31 @@ mod tests {
     #[test]
     fn out_of_range_values_are_refused() -> Result<(), ConfigError> {
         let file = parse("api_budget_rps = 50.0\n", p())?;
-        let err = merge(file, Some(p().to_path_buf()), &Overrides::default()).err().map(|e| e.0).unwrap_or_default();
-        assert!(err.contains("key `api_budget_rps`") && err.contains("at most 20"), "{err}");
-        let o = Overrides { endpoint_url: Some("not a url".into()), ..Default::default() };
-        let err = merge(FileConfig::default(), None, &o).err().map(|e| e.0).unwrap_or_default();
+        let err = merge(file, Some(p().to_path_buf()), &Overrides::default())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.contains("key `api_budget_rps`") && err.contains("at most 20"),
+            "{err}"
+        );
+        let o = Overrides {
+            endpoint_url: Some("not a url".into()),
+            ..Default::default()
+        };
+        let err = merge(FileConfig::default(), None, &o)
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
         assert!(err.starts_with("--endpoint-url:"), "{err}");
-        let o = Overrides { refresh_seconds: Some(0), ..Default::default() };
-        let err = merge(FileConfig::default(), None, &o).err().map(|e| e.0).unwrap_or_default();
+        let o = Overrides {
+            refresh_seconds: Some(0),
+            ..Default::default()
+        };
+        let err = merge(FileConfig::default(), None, &o)
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
         assert!(err.starts_with("--refresh:"), "{err}");
         Ok(())
     }
@@ -325,7 +386,10 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_secret_key() {
-        let s = Settings { huawei_secret_key: Some("s3cr3t-value".into()), ..Default::default() };
+        let s = Settings {
+            huawei_secret_key: Some("s3cr3t-value".into()),
+            ..Default::default()
+        };
         assert!(!format!("{s:?}").contains("s3cr3t-value"));
     }
 }

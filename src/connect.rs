@@ -66,10 +66,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
                 Err(e) if e.kind == ErrorKind::Config && demo.is_none() => {
                     match (&settings.huawei_access_key, &settings.huawei_secret_key) {
                         (Some(ak), Some(sk)) => {
-                            let endpoint = settings
-                                .endpoint_url
-                                .clone()
-                                .unwrap_or_else(|| crate::provider::huawei::DEFAULT_ENDPOINT.to_string());
+                            let endpoint = settings.endpoint_url.clone().unwrap_or_else(|| {
+                                crate::provider::huawei::DEFAULT_ENDPOINT.to_string()
+                            });
                             let credentials = HuaweiCredentials::new(ak, sk)
                                 .with_domain_id(settings.huawei_domain_id.clone());
                             Arc::new(
@@ -84,7 +83,15 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
             }
         }
     };
-    let instance = resolve_instance(provider.as_ref(), if settings.demo { None } else { settings.instance.as_deref() }).await?;
+    let instance = resolve_instance(
+        provider.as_ref(),
+        if settings.demo {
+            None
+        } else {
+            settings.instance.as_deref()
+        },
+    )
+    .await?;
     let info = provider.info();
     Ok(Connection {
         provider,

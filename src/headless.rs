@@ -26,7 +26,10 @@ where
     let mut attempt = 0;
     loop {
         match call().await {
-            Err(e) if attempt < RETRIES && matches!(e.kind, ErrorKind::Throttled | ErrorKind::Transient) => {
+            Err(e)
+                if attempt < RETRIES
+                    && matches!(e.kind, ErrorKind::Throttled | ErrorKind::Transient) =>
+            {
                 let base = Duration::from_millis(250 * 2u64.pow(attempt));
                 let jitter: f64 = rand::random_range(0.5..1.5);
                 tracing::warn!(error = %e, attempt, "retrying");
@@ -51,7 +54,10 @@ pub async fn fetch_list(
         let mut token: Option<String> = None;
         let mut tokens_seen = HashSet::new();
         loop {
-            let page: Page = with_retry(|| provider.list_page(instance, kind, status.as_ref(), token.as_deref())).await?;
+            let page: Page = with_retry(|| {
+                provider.list_page(instance, kind, status.as_ref(), token.as_deref())
+            })
+            .await?;
             for item in page.items {
                 if seen.insert(item.request_id.clone()) {
                     rows.push(item);
@@ -60,7 +66,10 @@ pub async fn fetch_list(
             match page.next_token {
                 Some(next) => {
                     if !tokens_seen.insert(next.clone()) {
-                        return Err(ProviderError::new(ErrorKind::Malformed, "the service returned the same page token twice"));
+                        return Err(ProviderError::new(
+                            ErrorKind::Malformed,
+                            "the service returned the same page token twice",
+                        ));
                     }
                     token = Some(next);
                 }
@@ -69,7 +78,11 @@ pub async fn fetch_list(
         }
     }
     // The service promises no order: sort client side.
-    rows.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.request_id.cmp(&b.request_id)));
+    rows.sort_by(|a, b| {
+        b.created
+            .cmp(&a.created)
+            .then_with(|| a.request_id.cmp(&b.request_id))
+    });
     Ok(rows)
 }
 
@@ -88,13 +101,16 @@ pub async fn describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Resul
     let connection = connect(settings).await?;
     let provider = connection.provider.as_ref();
     let instance = &connection.instance.id;
-    let kinds = args.kind.map_or_else(|| OperationKind::ALL.to_vec(), |k| k.kinds());
+    let kinds = args
+        .kind
+        .map_or_else(|| OperationKind::ALL.to_vec(), |k| k.kinds());
     let mut last_error = None;
     for kind in kinds {
         match with_retry(|| provider.describe(instance, kind, &args.request_id)).await {
             Ok(mut described) => {
                 if let Some(ps) = described.detail.permission_set.clone()
-                    && let Ok(name) = with_retry(|| provider.permission_set_name(instance, &ps)).await
+                    && let Ok(name) =
+                        with_retry(|| provider.permission_set_name(instance, &ps)).await
                 {
                     described.detail.permission_set_name = name;
                 }
@@ -113,7 +129,8 @@ pub async fn describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Resul
         Some(_) => bail!(
             "request {} was not found as {} (check the id, or pass --kind)",
             args.request_id,
-            args.kind.map_or("any kind".to_string(), |k| format!("{k:?}").to_lowercase())
+            args.kind
+                .map_or("any kind".to_string(), |k| format!("{k:?}").to_lowercase())
         ),
         None => bail!("nothing to describe"),
     }

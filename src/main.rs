@@ -32,7 +32,10 @@ fn main() -> ExitCode {
             }
             let message = format!("{e:#}").replace('\n', " ");
             tracing::error!("{message}");
-            eprintln!("ssowatch: error: {}", ssowatch::sanitize::clean_text(&message));
+            eprintln!(
+                "ssowatch: error: {}",
+                ssowatch::sanitize::clean_text(&message)
+            );
             ExitCode::FAILURE
         }
     }
@@ -56,7 +59,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
             ExitCode::SUCCESS
         }

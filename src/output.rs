@@ -32,10 +32,18 @@ impl<'a> From<&'a StatusSummary> for ListRow<'a> {
     }
 }
 
-pub fn write_list(out: &mut impl Write, rows: &[StatusSummary], format: OutputFormat) -> io::Result<()> {
+pub fn write_list(
+    out: &mut impl Write,
+    rows: &[StatusSummary],
+    format: OutputFormat,
+) -> io::Result<()> {
     match format {
         OutputFormat::Table => {
-            writeln!(out, "{:<13} {:<11} {:<24} REQUEST ID", "KIND", "STATUS", "CREATED (UTC)")?;
+            writeln!(
+                out,
+                "{:<13} {:<11} {:<24} REQUEST ID",
+                "KIND", "STATUS", "CREATED (UTC)"
+            )?;
             for s in rows {
                 writeln!(
                     out,
@@ -64,7 +72,8 @@ pub fn write_list(out: &mut impl Write, rows: &[StatusSummary], format: OutputFo
                 w.serialize(ListRow::from(s)).map_err(io::Error::other)?;
             }
             if rows.is_empty() {
-                w.write_record(["kind", "request_id", "status", "created"]).map_err(io::Error::other)?;
+                w.write_record(["kind", "request_id", "status", "created"])
+                    .map_err(io::Error::other)?;
             }
             w.flush()?;
         }
@@ -89,7 +98,11 @@ struct DescribeRow<'a> {
     source_call: &'a str,
 }
 
-pub fn write_described(out: &mut impl Write, d: &Described, format: OutputFormat) -> io::Result<()> {
+pub fn write_described(
+    out: &mut impl Write,
+    d: &Described,
+    format: OutputFormat,
+) -> io::Result<()> {
     let row = DescribeRow {
         kind: d.summary.kind.short(),
         request_id: &d.summary.request_id,
@@ -150,13 +163,18 @@ mod tests {
             kind: OperationKind::AssignmentDeletion,
             request_id: "1f2e3d4c-0000-4000-8000-000000000001".into(),
             status: Status::Failed,
-            created: chrono::Utc.timestamp_opt(1_650_989_104, 461_000_000).single().unwrap_or_default(),
+            created: chrono::Utc
+                .timestamp_opt(1_650_989_104, 461_000_000)
+                .single()
+                .unwrap_or_default(),
         }]
     }
 
     fn render(format: OutputFormat) -> String {
         let mut buf = Vec::new();
-        write_list(&mut buf, &rows(), format).map_err(|e| e.to_string()).unwrap_or_default();
+        write_list(&mut buf, &rows(), format)
+            .map_err(|e| e.to_string())
+            .unwrap_or_default();
         String::from_utf8_lossy(&buf).into_owned()
     }
 
@@ -167,7 +185,10 @@ mod tests {
         assert_eq!(value[0]["kind"], "deletion");
         assert_eq!(value[0]["status"], "FAILED");
         assert_eq!(value[0]["created"], "2022-04-26T16:05:04.461Z");
-        assert_eq!(value[0]["request_id"], "1f2e3d4c-0000-4000-8000-000000000001");
+        assert_eq!(
+            value[0]["request_id"],
+            "1f2e3d4c-0000-4000-8000-000000000001"
+        );
     }
 
     #[test]
@@ -175,7 +196,10 @@ mod tests {
         assert!(render(OutputFormat::Csv).starts_with("kind,request_id,status,created\ndeletion,"));
         let mut buf = Vec::new();
         let _ = write_list(&mut buf, &[], OutputFormat::Csv);
-        assert_eq!(String::from_utf8_lossy(&buf), "kind,request_id,status,created\n");
+        assert_eq!(
+            String::from_utf8_lossy(&buf),
+            "kind,request_id,status,created\n"
+        );
     }
 
     #[test]

@@ -96,7 +96,11 @@ pub fn handle(
     }
     // Authentication comes before anything else, as with the real endpoint.
     let Some(access_key) = authorization.and_then(access_key_of) else {
-        return error(400, "MissingAuthenticationTokenException", "Missing Authentication Token");
+        return error(
+            400,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        );
     };
     if access_key.starts_with(EXPIRED_ACCESS_KEY_PREFIX) {
         return error(
@@ -128,18 +132,36 @@ pub fn handle(
     } else {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => map,
-            _ => return error(400, "SerializationException", "Start of structure or map found where not expected."),
+            _ => {
+                return error(
+                    400,
+                    "SerializationException",
+                    "Start of structure or map found where not expected.",
+                );
+            }
         }
     };
     let now = core.now();
     match operation {
         "ListInstances" => list_instances(core),
-        "ListAccountAssignmentCreationStatus" => list(core, OperationKind::AssignmentCreation, &input, now),
-        "ListAccountAssignmentDeletionStatus" => list(core, OperationKind::AssignmentDeletion, &input, now),
-        "ListPermissionSetProvisioningStatus" => list(core, OperationKind::PermissionSetProvisioning, &input, now),
-        "DescribeAccountAssignmentCreationStatus" => describe(core, OperationKind::AssignmentCreation, &input, now),
-        "DescribeAccountAssignmentDeletionStatus" => describe(core, OperationKind::AssignmentDeletion, &input, now),
-        "DescribePermissionSetProvisioningStatus" => describe(core, OperationKind::PermissionSetProvisioning, &input, now),
+        "ListAccountAssignmentCreationStatus" => {
+            list(core, OperationKind::AssignmentCreation, &input, now)
+        }
+        "ListAccountAssignmentDeletionStatus" => {
+            list(core, OperationKind::AssignmentDeletion, &input, now)
+        }
+        "ListPermissionSetProvisioningStatus" => {
+            list(core, OperationKind::PermissionSetProvisioning, &input, now)
+        }
+        "DescribeAccountAssignmentCreationStatus" => {
+            describe(core, OperationKind::AssignmentCreation, &input, now)
+        }
+        "DescribeAccountAssignmentDeletionStatus" => {
+            describe(core, OperationKind::AssignmentDeletion, &input, now)
+        }
+        "DescribePermissionSetProvisioningStatus" => {
+            describe(core, OperationKind::PermissionSetProvisioning, &input, now)
+        }
         _ => describe_permission_set(core, &input),
     }
 }
@@ -176,7 +198,13 @@ fn list_instances(core: &EmulatorCore) -> WireResponse {
 fn instance(core: &EmulatorCore, input: &Map<String, Value>) -> Result<bool, WireResponse> {
     let arn = match input.get("InstanceArn") {
         Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(error(400, "SerializationException", "Expected a string for InstanceArn")),
+        Some(_) => {
+            return Err(error(
+                400,
+                "SerializationException",
+                "Expected a string for InstanceArn",
+            ));
+        }
         None => {
             return Err(validation(
                 "1 validation error detected: Value null at 'instanceArn' failed to satisfy constraint: Member must not be null".into(),
@@ -196,11 +224,20 @@ fn instance(core: &EmulatorCore, input: &Map<String, Value>) -> Result<bool, Wir
     let org = core.org();
     match org.instance_by_aws_arn(arn) {
         Some(i) if i < core.visible_instances() => Ok(i == 0),
-        _ => Err(error(400, "ResourceNotFoundException", &format!("Instance {arn} does not exist."))),
+        _ => Err(error(
+            400,
+            "ResourceNotFoundException",
+            &format!("Instance {arn} does not exist."),
+        )),
     }
 }
 
-fn list(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>, now: DateTime<Utc>) -> WireResponse {
+fn list(
+    core: &EmulatorCore,
+    kind: OperationKind,
+    input: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> WireResponse {
     let has_records = match instance(core, input) {
         Ok(v) => v,
         Err(e) => return e,
@@ -220,7 +257,13 @@ fn list(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>, no
                 ));
             }
         },
-        Some(_) => return error(400, "SerializationException", "Expected an integer for MaxResults"),
+        Some(_) => {
+            return error(
+                400,
+                "SerializationException",
+                "Expected an integer for MaxResults",
+            );
+        }
     };
     let filter = match input.get("Filter").and_then(|f| f.get("Status")) {
         None | Some(Value::Null) => None,
@@ -232,9 +275,19 @@ fn list(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>, no
                 ));
             }
         },
-        Some(_) => return error(400, "SerializationException", "Expected a string for Filter.Status"),
+        Some(_) => {
+            return error(
+                400,
+                "SerializationException",
+                "Expected a string for Filter.Status",
+            );
+        }
     };
-    let scope = format!("{}|{}", kind.short(), filter.as_ref().map_or("", |f| f.as_wire()));
+    let scope = format!(
+        "{}|{}",
+        kind.short(),
+        filter.as_ref().map_or("", |f| f.as_wire())
+    );
     let from = match input.get("NextToken") {
         None | Some(Value::Null) => 0,
         Some(Value::String(token)) => {
@@ -245,10 +298,18 @@ fn list(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>, no
             }
             match decode_token(core.token_secret(), &scope, token) {
                 Some(pos) => pos,
-                None => return validation("The NextToken provided is invalid or has expired.".into()),
+                None => {
+                    return validation("The NextToken provided is invalid or has expired.".into());
+                }
             }
         }
-        Some(_) => return error(400, "SerializationException", "Expected a string for NextToken"),
+        Some(_) => {
+            return error(
+                400,
+                "SerializationException",
+                "Expected a string for NextToken",
+            );
+        }
     };
     let field = match kind {
         OperationKind::AssignmentCreation => "AccountAssignmentsCreationStatus",
@@ -273,7 +334,10 @@ fn list(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>, no
     let mut out = Map::new();
     out.insert(field.into(), Value::Array(items));
     if let Some(pos) = next {
-        out.insert("NextToken".into(), Value::String(encode_token(core.token_secret(), &scope, pos)));
+        out.insert(
+            "NextToken".into(),
+            Value::String(encode_token(core.token_secret(), &scope, pos)),
+        );
     }
     ok(Value::Object(out))
 }
@@ -299,15 +363,29 @@ fn token_mac(secret: &[u8], scope: &str, pos: usize) -> String {
     hex::encode(&h.finalize()[..12])
 }
 
-fn describe(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>, now: DateTime<Utc>) -> WireResponse {
+fn describe(
+    core: &EmulatorCore,
+    kind: OperationKind,
+    input: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> WireResponse {
     let has_records = match instance(core, input) {
         Ok(v) => v,
         Err(e) => return e,
     };
     let (param, wire_param) = match kind {
-        OperationKind::AssignmentCreation => ("AccountAssignmentCreationRequestId", "accountAssignmentCreationRequestId"),
-        OperationKind::AssignmentDeletion => ("AccountAssignmentDeletionRequestId", "accountAssignmentDeletionRequestId"),
-        OperationKind::PermissionSetProvisioning => ("ProvisionPermissionSetRequestId", "provisionPermissionSetRequestId"),
+        OperationKind::AssignmentCreation => (
+            "AccountAssignmentCreationRequestId",
+            "accountAssignmentCreationRequestId",
+        ),
+        OperationKind::AssignmentDeletion => (
+            "AccountAssignmentDeletionRequestId",
+            "accountAssignmentDeletionRequestId",
+        ),
+        OperationKind::PermissionSetProvisioning => (
+            "ProvisionPermissionSetRequestId",
+            "provisionPermissionSetRequestId",
+        ),
     };
     let id = match input.get(param) {
         Some(Value::String(s)) => s.as_str(),
@@ -328,7 +406,11 @@ fn describe(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>
         .flatten()
         .filter(|r| r.created <= now);
     let Some(r) = found else {
-        return error(400, "ResourceNotFoundException", &format!("Request {id} does not exist."));
+        return error(
+            400,
+            "ResourceNotFoundException",
+            &format!("Request {id} does not exist."),
+        );
     };
     let detail = org.detail(kind, r, now, false);
     let mut status = Map::new();
@@ -386,6 +468,10 @@ fn describe_permission_set(core: &EmulatorCore, input: &Map<String, Value>) -> W
                 "SessionDuration": "PT1H",
             }
         })),
-        None => error(400, "ResourceNotFoundException", &format!("Could not find PermissionSet with ARN {arn}")),
+        None => error(
+            400,
+            "ResourceNotFoundException",
+            &format!("Could not find PermissionSet with ARN {arn}"),
+        ),
     }
 }

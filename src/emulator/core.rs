@@ -29,7 +29,11 @@ impl Clock {
         Clock::Real {
             origin: Utc::now(),
             started: Instant::now(),
-            scale: if scale.is_finite() && scale > 0.0 { scale } else { 1.0 },
+            scale: if scale.is_finite() && scale > 0.0 {
+                scale
+            } else {
+                1.0
+            },
         }
     }
 
@@ -138,8 +142,18 @@ impl EmulatorCore {
             }),
             bucket: Mutex::new(Bucket::default()),
             visible_instances: config.instances,
-            token_secret: config.seed.to_le_bytes().iter().chain(b"ssowatch-token").copied().collect(),
-            huawei: huawei_wire::HuaweiProtocol::new(&config.huawei_ak, &config.huawei_sk, config.seed),
+            token_secret: config
+                .seed
+                .to_le_bytes()
+                .iter()
+                .chain(b"ssowatch-token")
+                .copied()
+                .collect(),
+            huawei: huawei_wire::HuaweiProtocol::new(
+                &config.huawei_ak,
+                &config.huawei_sk,
+                config.seed,
+            ),
         }
     }
 
@@ -242,14 +256,20 @@ impl HuaweiBackend for EmulatorCore {
                 instance_id: i.huawei_id.clone(),
                 identity_store_id: i.identity_store_id.clone(),
                 alias: Some(i.name.to_lowercase()),
-                instance_urn: format!("IdentityCenter::{}:instance:{}", super::DEMO_HUAWEI_DOMAIN_ID, i.huawei_id),
+                instance_urn: format!(
+                    "IdentityCenter::{}:instance:{}",
+                    super::DEMO_HUAWEI_DOMAIN_ID,
+                    i.huawei_id
+                ),
             })
             .collect()
     }
 
     fn records(&self, instance: &str, kind: OperationKind) -> Option<Vec<StatusSummary>> {
         let org = self.org();
-        let idx = org.instance_by_huawei_id(instance).filter(|&i| i < self.visible_instances)?;
+        let idx = org
+            .instance_by_huawei_id(instance)
+            .filter(|&i| i < self.visible_instances)?;
         if idx != 0 {
             return Some(Vec::new());
         }
@@ -270,7 +290,9 @@ impl HuaweiBackend for EmulatorCore {
         request_id: &str,
     ) -> Option<Option<(StatusSummary, RequestDetail)>> {
         let org = self.org();
-        let idx = org.instance_by_huawei_id(instance).filter(|&i| i < self.visible_instances)?;
+        let idx = org
+            .instance_by_huawei_id(instance)
+            .filter(|&i| i < self.visible_instances)?;
         let now = self.clock.now();
         Some(
             (idx == 0)
@@ -281,15 +303,23 @@ impl HuaweiBackend for EmulatorCore {
         )
     }
 
-    fn permission_set(&self, instance: &str, permission_set: &str) -> Option<Option<WirePermissionSet>> {
+    fn permission_set(
+        &self,
+        instance: &str,
+        permission_set: &str,
+    ) -> Option<Option<WirePermissionSet>> {
         let org = self.org();
-        org.instance_by_huawei_id(instance).filter(|&i| i < self.visible_instances)?;
-        Some(org.permission_set_by_huawei_id(permission_set).map(|p| WirePermissionSet {
-            permission_set_id: p.huawei_id.clone(),
-            name: p.name.clone(),
-            description: Some(p.description.clone()),
-            created: p.created,
-            session_duration: "PT1H".to_string(),
-        }))
+        org.instance_by_huawei_id(instance)
+            .filter(|&i| i < self.visible_instances)?;
+        Some(
+            org.permission_set_by_huawei_id(permission_set)
+                .map(|p| WirePermissionSet {
+                    permission_set_id: p.huawei_id.clone(),
+                    name: p.name.clone(),
+                    description: Some(p.description.clone()),
+                    created: p.created,
+                    session_duration: "PT1H".to_string(),
+                }),
+        )
     }
 }

@@ -131,11 +131,23 @@ fn parse_f64(s: &str) -> Result<f64, String> {
 }
 
 fn non_negative(s: &str) -> Result<f64, String> {
-    parse_f64(s).and_then(|v| if v >= 0.0 { Ok(v) } else { Err("must be 0 or more".into()) })
+    parse_f64(s).and_then(|v| {
+        if v >= 0.0 {
+            Ok(v)
+        } else {
+            Err("must be 0 or more".into())
+        }
+    })
 }
 
 fn positive(s: &str) -> Result<f64, String> {
-    parse_f64(s).and_then(|v| if v > 0.0 { Ok(v) } else { Err("must be more than 0".into()) })
+    parse_f64(s).and_then(|v| {
+        if v > 0.0 {
+            Ok(v)
+        } else {
+            Err("must be more than 0".into())
+        }
+    })
 }
 
 fn ratio(s: &str) -> Result<f64, String> {
@@ -233,7 +245,9 @@ pub async fn start_with_clock(
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
-    let addr = listener.local_addr().context("cannot read the bound address")?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(core.clone());
     tokio::spawn(async move {
@@ -264,7 +278,11 @@ fn router(core: Arc<EmulatorCore>) -> Router {
         .merge(huawei)
 }
 
-async fn aws_handler(State(core): State<Arc<EmulatorCore>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn aws_handler(
+    State(core): State<Arc<EmulatorCore>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (status, out_headers, body) = aws_json::handle(
         &core,
@@ -273,7 +291,8 @@ async fn aws_handler(State(core): State<Arc<EmulatorCore>>, headers: HeaderMap, 
         &body,
     );
     let mut response = Response::new(axum::body::Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in out_headers {
         if let (Ok(n), Ok(v)) = (
             axum::http::HeaderName::from_bytes(name.as_bytes()),
@@ -310,13 +329,14 @@ pub async fn run_cli(args: EmulateArgs) -> anyhow::Result<()> {
 async fn wait_for_stop() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

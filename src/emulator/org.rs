@@ -150,9 +150,19 @@ impl Org {
                 }
             })
             .collect::<Vec<_>>();
-        let first = instances[0].aws_arn.rsplit('/').next().unwrap_or("").to_string();
+        let first = instances[0]
+            .aws_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
         let accounts = (0..spec.accounts.max(1))
-            .map(|_| format!("{:012}", rng.random_range(100_000_000_000u64..999_999_999_999)))
+            .map(|_| {
+                format!(
+                    "{:012}",
+                    rng.random_range(100_000_000_000u64..999_999_999_999)
+                )
+            })
             .collect();
         let permission_sets = PERMISSION_SET_NAMES
             .iter()
@@ -199,7 +209,11 @@ impl Org {
                     self.new_request(kind, created)
                 })
                 .collect();
-            batch.sort_by(|a, b| a.created.cmp(&b.created).then(a.request_id.cmp(&b.request_id)));
+            batch.sort_by(|a, b| {
+                a.created
+                    .cmp(&b.created)
+                    .then(a.request_id.cmp(&b.request_id))
+            });
             for request in batch {
                 self.push(kind, request);
             }
@@ -241,7 +255,9 @@ impl Org {
         } else {
             (false, self.rng.random_range(0..self.users.len() as u32))
         };
-        let failed = self.rng.random_bool(self.spec.failure_ratio.clamp(0.0, 1.0));
+        let failed = self
+            .rng
+            .random_bool(self.spec.failure_ratio.clamp(0.0, 1.0));
         let failure_reason = failed.then(|| self.failure_reason(kind, account, principal));
         SimRequest {
             request_id: uuid(&mut self.rng),
@@ -255,7 +271,12 @@ impl Org {
     }
 
     /// Failure reasons as seen in public issue threads, filled with this organization's ids.
-    fn failure_reason(&mut self, kind: OperationKind, account: u32, principal: (bool, u32)) -> String {
+    fn failure_reason(
+        &mut self,
+        kind: OperationKind,
+        account: u32,
+        principal: (bool, u32),
+    ) -> String {
         let account = &self.accounts[account as usize];
         let directory = &self.instances[0].identity_store_id;
         let reason = match (kind, self.rng.random_range(0..5u8)) {
@@ -271,7 +292,9 @@ impl Org {
             }
             (_, 2) | (OperationKind::PermissionSetProvisioning, _) => {
                 let policy = POLICY_NAMES[self.rng.random_range(0..POLICY_NAMES.len())];
-                format!("Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/{policy}")
+                format!(
+                    "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/{policy}"
+                )
             }
             _ => {
                 let (is_group, idx) = principal;
@@ -280,7 +303,9 @@ impl Org {
                 } else {
                     ("USER", &self.users[idx as usize])
                 };
-                format!("Received a 404 status error: the {label} assignee {id} was not found in directory {directory}")
+                format!(
+                    "Received a 404 status error: the {label} assignee {id} was not found in directory {directory}"
+                )
             }
         };
         if self.spec.hostile_text && self.rng.random_bool(0.5) {
@@ -336,7 +361,12 @@ impl Org {
         self.permission_sets.iter().find(|p| p.huawei_id == id)
     }
 
-    pub fn summary(&self, kind: OperationKind, r: &SimRequest, now: DateTime<Utc>) -> StatusSummary {
+    pub fn summary(
+        &self,
+        kind: OperationKind,
+        r: &SimRequest,
+        now: DateTime<Utc>,
+    ) -> StatusSummary {
         StatusSummary {
             kind,
             request_id: r.request_id.clone(),
@@ -346,7 +376,13 @@ impl Org {
     }
 
     /// The describe answer; `huawei` picks the permission set's Huawei id over its AWS ARN.
-    pub fn detail(&self, kind: OperationKind, r: &SimRequest, now: DateTime<Utc>, huawei: bool) -> RequestDetail {
+    pub fn detail(
+        &self,
+        kind: OperationKind,
+        r: &SimRequest,
+        now: DateTime<Utc>,
+        huawei: bool,
+    ) -> RequestDetail {
         let ps = &self.permission_sets[r.permission_set as usize];
         let assignment = kind != OperationKind::PermissionSetProvisioning;
         let (is_group, idx) = r.principal;
@@ -356,8 +392,13 @@ impl Org {
                 _ => None,
             },
             target_account: Some(self.accounts[r.account as usize].clone()),
-            target_type: assignment.then(|| if huawei { "ACCOUNT" } else { "AWS_ACCOUNT" }.to_string()),
-            permission_set: Some(if huawei { ps.huawei_id.clone() } else { ps.aws_arn.clone() }),
+            target_type: assignment
+                .then(|| if huawei { "ACCOUNT" } else { "AWS_ACCOUNT" }.to_string()),
+            permission_set: Some(if huawei {
+                ps.huawei_id.clone()
+            } else {
+                ps.aws_arn.clone()
+            }),
             permission_set_name: None,
             principal_type: assignment.then(|| if is_group { "GROUP" } else { "USER" }.to_string()),
             principal_id: assignment.then(|| {
@@ -423,7 +464,9 @@ mod tests {
     }
 
     fn start() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default()
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
     }
 
     #[test]
@@ -433,7 +476,12 @@ mod tests {
         a.advance_to(start() + Duration::minutes(10));
         b.advance_to(start() + Duration::minutes(10));
         for kind in OperationKind::ALL {
-            let ids = |o: &Org| o.requests(kind).iter().map(|r| r.request_id.clone()).collect::<Vec<_>>();
+            let ids = |o: &Org| {
+                o.requests(kind)
+                    .iter()
+                    .map(|r| r.request_id.clone())
+                    .collect::<Vec<_>>()
+            };
             assert_eq!(ids(&a), ids(&b));
         }
         let other = Org::new(OrgSpec { seed: 43, ..spec() }, start());
@@ -445,7 +493,11 @@ mod tests {
         let mut org = Org::new(spec(), start());
         for kind in OperationKind::ALL {
             assert_eq!(org.requests(kind).len(), 50);
-            assert!(org.requests(kind).iter().all(|r| r.status_at(start()).is_finished()));
+            assert!(
+                org.requests(kind)
+                    .iter()
+                    .all(|r| r.status_at(start()).is_finished())
+            );
         }
         let now = start() + Duration::minutes(5);
         org.advance_to(now);
@@ -476,7 +528,12 @@ mod tests {
             seen.extend(items.iter().map(|r| r.request_id.clone()));
             from = next;
         }
-        let expected: Vec<String> = org.requests(kind).iter().filter(|r| r.created <= now).map(|r| r.request_id.clone()).collect();
+        let expected: Vec<String> = org
+            .requests(kind)
+            .iter()
+            .filter(|r| r.created <= now)
+            .map(|r| r.request_id.clone())
+            .collect();
         assert_eq!(seen, expected);
     }
 }

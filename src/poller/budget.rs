@@ -129,7 +129,9 @@ impl RateLimiter {
         self.trim(now);
         // The window includes the slot of the first call, so a poller that started calling
         // at its budget from t = 0 shows exactly its budget.
-        let window = (now.min(SPEND_WINDOW) + self.spacing).as_secs_f64().max(1.0);
+        let window = (now.min(SPEND_WINDOW) + self.spacing)
+            .as_secs_f64()
+            .max(1.0);
         self.recent.len() as f64 / window
     }
 

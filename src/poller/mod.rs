@@ -76,7 +76,8 @@ pub fn spawn(
     PollerHandle { commands: tx, task }
 }
 
-enum Outcome {
+/// What a call returned.
+pub enum Outcome {
     Page(Page),
     Described(Box<Described>),
 }
@@ -195,7 +196,9 @@ async fn run(
     }
 }
 
-async fn execute(
+/// Makes one planned call. Public so the simulated-time benchmark runs exactly the poller's
+/// code.
+pub async fn execute(
     provider: &dyn Provider,
     instance: &str,
     call: &Call,
@@ -221,7 +224,7 @@ async fn execute(
 }
 
 /// Feeds one call's result to the planner and limiter; returns what the UI should hear.
-fn handle_result(
+pub fn handle_result(
     planner: &mut Planner,
     limiter: &mut RateLimiter,
     spend: &mut SpendReport,

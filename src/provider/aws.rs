@@ -17,7 +17,9 @@ use aws_sdk_ssoadmin::types::{OperationStatusFilter, StatusValues};
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::{ErrorKind, Provider, ProviderError, ProviderInfo};
-use crate::model::{Described, Instance, OperationKind, Page, RequestDetail, Status, StatusSummary};
+use crate::model::{
+    Described, Instance, OperationKind, Page, RequestDetail, Status, StatusSummary,
+};
 use crate::sanitize::{clean_opt, clean_text};
 
 /// Largest page the service allows.
@@ -71,8 +73,10 @@ impl AwsProvider {
         }
         let config = loader.load().await;
         let Some(region) = config.region().map(|r| r.to_string()) else {
-            return Err(ProviderError::new(ErrorKind::Config, "no AWS region is configured")
-                .with_hint("pass --region, set AWS_REGION, or set region in the profile"));
+            return Err(
+                ProviderError::new(ErrorKind::Config, "no AWS region is configured")
+                    .with_hint("pass --region, set AWS_REGION, or set region in the profile"),
+            );
         };
         Ok(AwsProvider {
             client: Client::new(&config),
@@ -96,7 +100,9 @@ impl AwsProvider {
 }
 
 fn to_utc(t: Option<&aws_smithy_types::DateTime>) -> Result<DateTime<Utc>, ProviderError> {
-    let t = t.ok_or_else(|| ProviderError::new(ErrorKind::Malformed, "a status record has no CreatedDate"))?;
+    let t = t.ok_or_else(|| {
+        ProviderError::new(ErrorKind::Malformed, "a status record has no CreatedDate")
+    })?;
     Utc.timestamp_opt(t.secs(), t.subsec_nanos())
         .single()
         .ok_or_else(|| ProviderError::new(ErrorKind::Malformed, "a CreatedDate is out of range"))
@@ -112,8 +118,9 @@ fn summary(
     status: Option<&StatusValues>,
     created: Option<&aws_smithy_types::DateTime>,
 ) -> Result<StatusSummary, ProviderError> {
-    let request_id = clean_opt(request_id)
-        .ok_or_else(|| ProviderError::new(ErrorKind::Malformed, "a status record has no RequestId"))?;
+    let request_id = clean_opt(request_id).ok_or_else(|| {
+        ProviderError::new(ErrorKind::Malformed, "a status record has no RequestId")
+    })?;
     Ok(StatusSummary {
         kind,
         request_id,
@@ -150,7 +157,10 @@ impl Provider for AwsProvider {
                     });
                 }
             }
-            token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+            token = page
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
             if token.is_none() {
                 break;
             }
@@ -239,7 +249,12 @@ impl Provider for AwsProvider {
         kind: OperationKind,
         request_id: &str,
     ) -> Result<Described, ProviderError> {
-        let missing = || ProviderError::new(ErrorKind::Malformed, "the describe answer has no status object");
+        let missing = || {
+            ProviderError::new(
+                ErrorKind::Malformed,
+                "the describe answer has no status object",
+            )
+        };
         let (summary, detail, source_call) = match kind {
             OperationKind::AssignmentCreation | OperationKind::AssignmentDeletion => {
                 let (status, source) = if kind == OperationKind::AssignmentCreation {
@@ -252,7 +267,9 @@ impl Provider for AwsProvider {
                         .await
                         .map_err(|e| self.error(e))?;
                     (
-                        out.account_assignment_creation_status().cloned().ok_or_else(missing)?,
+                        out.account_assignment_creation_status()
+                            .cloned()
+                            .ok_or_else(missing)?,
                         "DescribeAccountAssignmentCreationStatus",
                     )
                 } else {
@@ -265,7 +282,9 @@ impl Provider for AwsProvider {
                         .await
                         .map_err(|e| self.error(e))?;
                     (
-                        out.account_assignment_deletion_status().cloned().ok_or_else(missing)?,
+                        out.account_assignment_deletion_status()
+                            .cloned()
+                            .ok_or_else(missing)?,
                         "DescribeAccountAssignmentDeletionStatus",
                     )
                 };
@@ -295,7 +314,9 @@ impl Provider for AwsProvider {
                     .send()
                     .await
                     .map_err(|e| self.error(e))?;
-                let status = out.permission_set_provisioning_status().ok_or_else(missing)?;
+                let status = out
+                    .permission_set_provisioning_status()
+                    .ok_or_else(missing)?;
                 let summary = summary(
                     kind,
                     status.request_id().or(Some(request_id)),
@@ -348,15 +369,23 @@ where
 {
     let request_id = err.request_id().map(str::to_string);
     let login_hint = || match profile {
-        Some(p) => format!("run: aws sso login --profile {p} (or refresh the profile's credentials)"),
-        None => "refresh your credentials (e.g. aws sso login --profile NAME) and retry".to_string(),
+        Some(p) => {
+            format!("run: aws sso login --profile {p} (or refresh the profile's credentials)")
+        }
+        None => {
+            "refresh your credentials (e.g. aws sso login --profile NAME) and retry".to_string()
+        }
     };
     let mapped = match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
             let code = e.code().unwrap_or("Unknown");
             let message = e.message().unwrap_or("");
-            let text = if message.is_empty() { code.to_string() } else { format!("{code}: {message}") };
+            let text = if message.is_empty() {
+                code.to_string()
+            } else {
+                format!("{code}: {message}")
+            };
             match code {
                 "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
                     ProviderError::new(ErrorKind::Throttled, text)
@@ -384,10 +413,15 @@ where
                 _ => ProviderError::new(ErrorKind::Transient, text),
             }
         }
-        SdkError::TimeoutError(_) => ProviderError::new(ErrorKind::Transient, "the request timed out"),
+        SdkError::TimeoutError(_) => {
+            ProviderError::new(ErrorKind::Transient, "the request timed out")
+        }
         SdkError::ResponseError(_) => ProviderError::new(
             ErrorKind::Malformed,
-            format!("the response could not be read: {}", DisplayErrorContext(&err)),
+            format!(
+                "the response could not be read: {}",
+                DisplayErrorContext(&err)
+            ),
         ),
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) | _ => {
             let text = DisplayErrorContext(&err).to_string();
@@ -398,7 +432,10 @@ where
                         None => "pass --profile NAME, set AWS_PROFILE, or configure credentials (aws configure / aws sso login)".to_string(),
                     })
             } else {
-                ProviderError::new(ErrorKind::Transient, format!("cannot reach the service: {}", last_cause(&text)))
+                ProviderError::new(
+                    ErrorKind::Transient,
+                    format!("cannot reach the service: {}", last_cause(&text)),
+                )
             }
         }
     };
@@ -409,6 +446,10 @@ where
 fn last_cause(text: &str) -> String {
     let cleaned = clean_text(text);
     let parts: Vec<&str> = cleaned.split(": ").collect();
-    let tail = if parts.len() > 2 { parts[parts.len() - 2..].join(": ") } else { cleaned.clone() };
+    let tail = if parts.len() > 2 {
+        parts[parts.len() - 2..].join(": ")
+    } else {
+        cleaned.clone()
+    };
     crate::ui::format::shorten(&tail, 300)
 }
