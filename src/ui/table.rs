@@ -87,28 +87,39 @@ enum Column {
     FailureReason,
 }
 
+impl Column {
+    /// Width in cells (the failure reason's is its minimum; it fills the rest).
+    fn width(self) -> u16 {
+        match self {
+            Column::Created => 26,
+            Column::CreatedShort => 16,
+            Column::Status => 11,
+            Column::RequestId => 36,
+            Column::Account => 12,
+            Column::PermissionSet => 22,
+            Column::Principal => 24,
+            Column::FailureReason => 40,
+        }
+    }
+}
+
 struct Columns(Vec<Column>);
 
 impl Columns {
     fn for_width(width: u16) -> Columns {
         use Column::*;
-        let mut columns = vec![
-            if width >= 90 { Created } else { CreatedShort },
-            Status,
-            RequestId,
-        ];
-        if width >= 102 {
-            columns.push(Account);
+        let created = if width >= 110 { Created } else { CreatedShort };
+        let mut columns = vec![created, Status, RequestId];
+        let mut used: u16 = columns.iter().map(|c| c.width() + 1).sum();
+        // Optional columns by how much they help, each only if it fits whole.
+        for column in [Account, FailureReason, PermissionSet, Principal] {
+            if used + column.width() + 1 <= width {
+                used += column.width() + 1;
+                columns.push(column);
+            }
         }
-        if width >= 150 {
-            columns.push(PermissionSet);
-        }
-        if width >= 175 {
-            columns.push(Principal);
-        }
-        if width >= 118 {
-            columns.push(FailureReason);
-        }
+        // The failure reason, when shown, goes last: it takes whatever room is left.
+        columns.sort_by_key(|c| *c == FailureReason);
         Columns(columns)
     }
 
@@ -119,14 +130,8 @@ impl Columns {
     fn constraints(&self) -> Vec<Constraint> {
         self.visible()
             .map(|c| match c {
-                Column::Created => Constraint::Length(26),
-                Column::CreatedShort => Constraint::Length(16),
-                Column::Status => Constraint::Length(11),
-                Column::RequestId => Constraint::Length(36),
-                Column::Account => Constraint::Length(12),
-                Column::PermissionSet => Constraint::Length(22),
-                Column::Principal => Constraint::Length(24),
                 Column::FailureReason => Constraint::Fill(1),
+                fixed => Constraint::Length(fixed.width()),
             })
             .collect()
     }
