@@ -263,7 +263,9 @@ fn until_the_operator_moves_the_selection_follows_the_newest_row() {
     // The first page holds the oldest records, later pages newer ones.
     let page = |range: std::ops::Range<usize>| PollEvent::Records {
         kind: CREATION,
-        items: range.map(|i| summary(CREATION, i, Status::Succeeded)).collect(),
+        items: range
+            .map(|i| summary(CREATION, i, Status::Succeeded))
+            .collect(),
     };
     send(&mut state, page(20..30));
     send(&mut state, page(0..20));
@@ -272,8 +274,17 @@ fn until_the_operator_moves_the_selection_follows_the_newest_row() {
     // Once moved, it is pinned to that request; `g` unpins it again.
     key(&mut state, KeyCode::Down);
     let newer = summary(CREATION, 500, Status::InProgress);
-    let newer = ssowatch::model::StatusSummary { created: t0(), ..newer };
-    send(&mut state, PollEvent::Records { kind: CREATION, items: vec![newer.clone()] });
+    let newer = ssowatch::model::StatusSummary {
+        created: t0(),
+        ..newer
+    };
+    send(
+        &mut state,
+        PollEvent::Records {
+            kind: CREATION,
+            items: vec![newer.clone()],
+        },
+    );
     assert_eq!(state.active_table().selected_id(), Some(rid(1).as_str()));
     key(&mut state, KeyCode::Char('g'));
     assert_eq!(state.active_table().selected_id(), Some(rid(500).as_str()));

@@ -18,7 +18,10 @@ async fn provider(handle: &EmulatorHandle) -> Arc<dyn Provider> {
         profile: None,
         region: Some("us-east-1".into()),
         endpoint_url: Some(handle.base_url.clone()),
-        static_credentials: Some((emulator::DEMO_AWS_ACCESS_KEY.into(), emulator::DEMO_AWS_SECRET_KEY.into())),
+        static_credentials: Some((
+            emulator::DEMO_AWS_ACCESS_KEY.into(),
+            emulator::DEMO_AWS_SECRET_KEY.into(),
+        )),
     })
     .await
     .expect("provider");
@@ -38,9 +41,16 @@ fn describe_calls(handle: &EmulatorHandle) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_poller_never_exceeds_its_budget_in_any_ten_second_window() {
     // Enough history that the first load alone wants far more than the budget.
-    let handle = emulator::start(EmulatorConfig { history: 2000, rate: 2.0, ..EmulatorConfig::default() }, 0)
-        .await
-        .expect("emulator");
+    let handle = emulator::start(
+        EmulatorConfig {
+            history: 2000,
+            rate: 2.0,
+            ..EmulatorConfig::default()
+        },
+        0,
+    )
+    .await
+    .expect("emulator");
     let (tx, mut rx) = mpsc::channel(4096);
     let budget = 2.0;
     let poller = poller::spawn(
@@ -61,7 +71,11 @@ async fn the_poller_never_exceeds_its_budget_in_any_ten_second_window() {
     for id in ids {
         let _ = poller
             .commands
-            .send(PollerCommand::Describe { kind: OperationKind::AssignmentCreation, request_id: id, urgency: DescribeUrgency::Interactive })
+            .send(PollerCommand::Describe {
+                kind: OperationKind::AssignmentCreation,
+                request_id: id,
+                urgency: DescribeUrgency::Interactive,
+            })
             .await;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(23);
@@ -69,26 +83,47 @@ async fn the_poller_never_exceeds_its_budget_in_any_ten_second_window() {
     drop(poller);
 
     let recent: Vec<i64> = handle.stats().recent.into_iter().collect();
-    assert!(recent.len() >= 40, "the poller should have used its budget: {} calls", recent.len());
+    assert!(
+        recent.len() >= 40,
+        "the poller should have used its budget: {} calls",
+        recent.len()
+    );
     let limit = (budget * 10.0) as usize;
     for (i, &start) in recent.iter().enumerate() {
-        let in_window = recent[i..].iter().take_while(|&&t| t < start + 10_000).count();
-        assert!(in_window <= limit, "{in_window} requests within 10 s (budget {limit})");
+        let in_window = recent[i..]
+            .iter()
+            .take_while(|&&t| t < start + 10_000)
+            .count();
+        assert!(
+            in_window <= limit,
+            "{in_window} requests within 10 s (budget {limit})"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_requests_are_not_described_again_after_a_restart() {
-    let handle = emulator::start(EmulatorConfig { history: 20, rate: 0.0, ..EmulatorConfig::default() }, 0)
-        .await
-        .expect("emulator");
+    let handle = emulator::start(
+        EmulatorConfig {
+            history: 20,
+            rate: 0.0,
+            ..EmulatorConfig::default()
+        },
+        0,
+    )
+    .await
+    .expect("emulator");
     let dir = tempfile::tempdir().expect("temp dir");
     let cache = dir.path().join("describes.json");
     let targets: Vec<(OperationKind, String)> = OperationKind::ALL
         .iter()
         .flat_map(|&kind| {
             let org = handle.core().org();
-            org.requests(kind).iter().take(5).map(|r| (kind, r.request_id.clone())).collect::<Vec<_>>()
+            org.requests(kind)
+                .iter()
+                .take(5)
+                .map(|r| (kind, r.request_id.clone()))
+                .collect::<Vec<_>>()
         })
         .collect();
 
@@ -105,7 +140,11 @@ async fn finished_requests_are_not_described_again_after_a_restart() {
             for (kind, id) in &targets {
                 poller
                     .commands
-                    .send(PollerCommand::Describe { kind: *kind, request_id: id.clone(), urgency: DescribeUrgency::Interactive })
+                    .send(PollerCommand::Describe {
+                        kind: *kind,
+                        request_id: id.clone(),
+                        urgency: DescribeUrgency::Interactive,
+                    })
                     .await
                     .expect("send");
             }
@@ -118,7 +157,9 @@ async fn finished_requests_are_not_described_again_after_a_restart() {
                         assert!(records.iter().all(|d| d.summary.status.is_finished()));
                         cached += records.len();
                     }
-                    PollEvent::Described(d) if d.summary.status != Status::InProgress => described += 1,
+                    PollEvent::Described(d) if d.summary.status != Status::InProgress => {
+                        described += 1
+                    }
                     _ => {}
                 }
                 if cached + described >= targets.len() && cached == expect_cached {
@@ -127,7 +168,10 @@ async fn finished_requests_are_not_described_again_after_a_restart() {
             }
             let poller::PollerHandle { commands, task } = poller;
             drop(commands);
-            tokio::time::timeout(Duration::from_secs(10), task).await.expect("poller stops").expect("poller ok");
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .expect("poller stops")
+                .expect("poller ok");
             (cached, described)
         }
     };
@@ -143,5 +187,9 @@ async fn finished_requests_are_not_described_again_after_a_restart() {
     let (cached, described) = run(15).await;
     assert_eq!(cached, 15);
     assert_eq!(described, 0);
-    assert_eq!(describe_calls(&handle), after_first, "no describe calls after the restart");
+    assert_eq!(
+        describe_calls(&handle),
+        after_first,
+        "no describe calls after the restart"
+    );
 }

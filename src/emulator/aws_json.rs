@@ -292,9 +292,9 @@ fn list(
         None | Some(Value::Null) => 0,
         Some(Value::String(token)) => {
             if token.len() > 2048 || !matches(&NEXT_TOKEN, token) {
-                return validation(format!(
-                    "1 validation error detected: Value at 'nextToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [-a-zA-Z0-9+=/_]*"
-                ));
+                return validation(
+                    "1 validation error detected: Value at 'nextToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [-a-zA-Z0-9+=/_]*".to_string(),
+                );
             }
             match decode_token(core.token_secret(), &scope, token) {
                 Some(pos) => pos,

@@ -113,7 +113,7 @@ impl Columns {
         let mut used: u16 = columns.iter().map(|c| c.width() + 1).sum();
         // Optional columns by how much they help, each only if it fits whole.
         for column in [Account, FailureReason, PermissionSet, Principal] {
-            if used + column.width() + 1 <= width {
+            if used + column.width() < width {
                 used += column.width() + 1;
                 columns.push(column);
             }
