@@ -196,13 +196,17 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     (!key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
 }
 
+/// Names where a value came from, for error messages: the flag if one was given, else the
+/// file and key.
+fn source(flag: &str, flag_given: bool, path: Option<&Path>, key: &str) -> String {
+    match (flag_given, path) {
+        (true, _) => flag.to_string(),
+        (false, Some(p)) => format!("{}: key `{key}`", p.display()),
+        (false, None) => key.to_string(),
+    }
+}
+
 fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Settings, ConfigError> {
-    let where_ = |key: &str| match &path {
-        Some(p) if o.refresh_seconds.is_none() || key != "refresh_seconds" => {
-            format!("{}: key `{key}`", p.display())
-        }
-        _ => format!("--{}", key.replace('_', "-")),
-    };
     let provider = o.provider.or(file.provider).unwrap_or_default();
     let refresh_seconds = o
         .refresh_seconds
@@ -211,11 +215,12 @@ fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Setti
     if !(1..=3600).contains(&refresh_seconds) {
         return Err(ConfigError(format!(
             "{}: refresh must be between 1 and 3600 seconds, got {refresh_seconds}",
-            if o.refresh_seconds.is_some() {
-                "--refresh".to_string()
-            } else {
-                where_("refresh_seconds")
-            }
+            source(
+                "--refresh",
+                o.refresh_seconds.is_some(),
+                path.as_deref(),
+                "refresh_seconds"
+            )
         )));
     }
     let budget = o
@@ -223,34 +228,30 @@ fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Setti
         .or(file.api_budget_rps)
         .unwrap_or(DEFAULT_API_BUDGET_RPS);
     if !(budget.is_finite() && budget > 0.0 && budget <= MAX_API_BUDGET_RPS) {
-        let source = if o.api_budget_rps.is_some() {
-            "--api-budget".to_string()
-        } else {
-            match &path {
-                Some(p) => format!("{}: key `api_budget_rps`", p.display()),
-                None => "api_budget_rps".into(),
-            }
-        };
         return Err(ConfigError(format!(
-            "{source}: the API budget must be more than 0 and at most {MAX_API_BUDGET_RPS} requests per second (the service's shared limit), got {budget}"
+            "{}: the API budget must be more than 0 and at most {MAX_API_BUDGET_RPS} requests per second (the service's shared limit), got {budget}",
+            source(
+                "--api-budget",
+                o.api_budget_rps.is_some(),
+                path.as_deref(),
+                "api_budget_rps"
+            )
         )));
     }
     let endpoint_url = o.endpoint_url.clone().or(file.endpoint_url);
     if let Some(url) = &endpoint_url {
-        let parsed = reqwest::Url::parse(url)
+        let valid = reqwest::Url::parse(url)
             .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if parsed.is_none() {
-            let source = if o.endpoint_url.is_some() {
-                "--endpoint-url".to_string()
-            } else {
-                match &path {
-                    Some(p) => format!("{}: key `endpoint_url`", p.display()),
-                    None => "endpoint_url".into(),
-                }
-            };
+            .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !valid {
             return Err(ConfigError(format!(
-                "{source}: '{url}' is not an http(s) URL (e.g. https://sso.eu-west-1.amazonaws.com)"
+                "{}: '{url}' is not an http(s) URL (e.g. https://sso.eu-west-1.amazonaws.com)",
+                source(
+                    "--endpoint-url",
+                    o.endpoint_url.is_some(),
+                    path.as_deref(),
+                    "endpoint_url"
+                )
             )));
         }
     }

@@ -1,7 +1,6 @@
 //! `update(state, msg)`: the only place the app state changes. Plain code, no I/O: side effects
 //! come back as [`Effect`]s for the caller to carry out.
 
-use chrono::Utc;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 
 use super::msg::{DescribeUrgency, Effect, Msg, PollEvent};
@@ -313,9 +312,4 @@ fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) 
         request_id,
         urgency: DescribeUrgency::Interactive,
     });
-}
-
-/// The current time, as updates see it outside tests.
-pub fn now() -> chrono::DateTime<Utc> {
-    Utc::now()
 }
