@@ -302,3 +302,50 @@ fn a_filter_that_hides_the_selection_goes_back_to_the_top() {
     assert_eq!(state.active_table().selected_pos(), Some(0));
     assert_eq!(state.active_table().selected_id(), Some(rid(0).as_str()));
 }
+
+#[test]
+fn permission_set_names_replace_arns_and_are_searchable() {
+    let mut state = new_state(200, 40);
+    load(&mut state, CREATION, 5);
+    send(
+        &mut state,
+        PollEvent::Described(Box::new(described(CREATION, 0, Status::Failed, Some("x")))),
+    );
+    let arn = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-0123456789abcdef";
+    assert_eq!(
+        state
+            .active_table()
+            .row_by_id(&rid(0))
+            .and_then(|r| r.permission_set()),
+        Some(arn)
+    );
+    send(
+        &mut state,
+        PollEvent::PermissionSetName {
+            permission_set: arn.into(),
+            name: "BillingAdmin".into(),
+        },
+    );
+    assert_eq!(
+        state
+            .active_table()
+            .row_by_id(&rid(0))
+            .and_then(|r| r.permission_set()),
+        Some("BillingAdmin")
+    );
+    // Later answers for the same permission set get the name at once.
+    send(
+        &mut state,
+        PollEvent::Described(Box::new(described(CREATION, 3, Status::Succeeded, None))),
+    );
+    assert_eq!(
+        state
+            .active_table()
+            .row_by_id(&rid(3))
+            .and_then(|r| r.permission_set()),
+        Some("BillingAdmin")
+    );
+    key(&mut state, KeyCode::Char('/'));
+    chars(&mut state, "billingadmin");
+    assert_eq!(visible_ids(&state), vec![rid(0), rid(3)]);
+}

@@ -40,6 +40,11 @@ pub enum PollEvent {
         done: bool,
     },
     Described(Box<Described>),
+    /// A permission set's friendly name.
+    PermissionSetName {
+        permission_set: String,
+        name: String,
+    },
     DescribeFailed {
         kind: OperationKind,
         request_id: String,

@@ -363,6 +363,32 @@ impl KindTable {
         true
     }
 
+    /// Fills in a permission set's name on every row that refers to it. Returns whether any
+    /// row changed. Names arrive a few dozen times per run, so a scan is fine.
+    pub(crate) fn apply_permission_set_name(
+        &mut self,
+        permission_set: &str,
+        name: &str,
+        tz: FixedOffset,
+        sort: SortSpec,
+    ) -> bool {
+        let mut changed = false;
+        for row in &mut self.rows {
+            if let Some(info) = &mut row.detail
+                && info.detail.permission_set.as_deref() == Some(permission_set)
+                && info.detail.permission_set_name.as_deref() != Some(name)
+            {
+                info.detail.permission_set_name = Some(name.to_string());
+                row.refresh_search_text(tz);
+                changed = true;
+            }
+        }
+        if changed && sort.column == SortColumn::PermissionSet {
+            self.sorted_valid = false;
+        }
+        changed
+    }
+
     /// Re-sorts (if needed) and re-filters, then finds the selection again by id.
     pub(crate) fn rebuild_view(&mut self, sort: SortSpec, status: StatusFilter, needle: &str) {
         if !self.sorted_valid || self.sorted.len() != self.rows.len() {
@@ -573,6 +599,8 @@ pub struct AppState {
     pub spend: SpendReport,
     /// Describes asked for and not answered yet: never ask twice for the same one.
     pub pending_describes: HashSet<(OperationKind, Box<str>)>,
+    /// Friendly names of permission sets, by ARN (AWS) or id (Huawei).
+    pub permission_set_names: HashMap<String, String>,
     /// Describe errors per request, shown in the detail pane.
     pub describe_errors: HashMap<(OperationKind, Box<str>), String>,
     /// A short-lived message (e.g. "copied ...").
@@ -611,6 +639,7 @@ impl AppState {
             last_throttled: None,
             spend: SpendReport::default(),
             pending_describes: HashSet::new(),
+            permission_set_names: HashMap::new(),
             describe_errors: HashMap::new(),
             flash: None,
             poller_stopped: None,

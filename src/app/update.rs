@@ -79,7 +79,29 @@ fn on_poll(state: &mut AppState, event: PollEvent, effects: &mut Vec<Effect>) {
             load.records = records;
             load.done = done;
         }
-        PollEvent::Described(described) => {
+        PollEvent::PermissionSetName {
+            permission_set,
+            name,
+        } => {
+            for kind in OperationKind::ALL {
+                if state
+                    .table_mut(kind)
+                    .apply_permission_set_name(&permission_set, &name, tz, sort)
+                {
+                    state.rebuild(kind);
+                }
+            }
+            state.permission_set_names.insert(permission_set, name);
+        }
+        PollEvent::Described(mut described) => {
+            if described.detail.permission_set_name.is_none() {
+                described.detail.permission_set_name = described
+                    .detail
+                    .permission_set
+                    .as_ref()
+                    .and_then(|ps| state.permission_set_names.get(ps))
+                    .cloned();
+            }
             let kind = described.summary.kind;
             let key = (kind, Box::from(described.summary.request_id.as_str()));
             state.pending_describes.remove(&key);

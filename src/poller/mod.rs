@@ -80,6 +80,7 @@ pub fn spawn(
 pub enum Outcome {
     Page(Page),
     Described(Box<Described>),
+    Name(Option<String>),
 }
 
 /// How often the finished-and-described records are written to the cache.
@@ -220,6 +221,10 @@ pub async fn execute(
             described.summary.kind = *kind;
             Ok(Outcome::Described(Box::new(described)))
         }
+        Call::PermissionSetName { permission_set } => provider
+            .permission_set_name(instance, permission_set)
+            .await
+            .map(Outcome::Name),
     }
 }
 
@@ -248,6 +253,21 @@ pub fn handle_result(
                 cache.insert((*described).clone());
             }
             planner.on_described(*described)
+        }
+        (Call::PermissionSetName { permission_set }, Ok(Outcome::Name(name))) => {
+            limiter.on_success();
+            name.map(|name| PollEvent::PermissionSetName {
+                permission_set,
+                name,
+            })
+            .into_iter()
+            .collect()
+        }
+        (Call::PermissionSetName { permission_set }, Err(error)) => {
+            // Names are a nicety: the ARN stays on screen. Still, back off like any failure.
+            note_failure(limiter, spend, &error, now);
+            tracing::warn!(%permission_set, %error, "no permission-set name");
+            Vec::new()
         }
         (Call::List { kind, lane, token }, Err(error)) => {
             note_failure(limiter, spend, &error, now);

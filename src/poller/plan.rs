@@ -52,6 +52,9 @@ pub enum Call {
         request_id: String,
         priority: Priority,
     },
+    /// The friendly name of a permission set (DescribePermissionSet): a few dozen calls per
+    /// instance at most, so names replace ARNs on screen.
+    PermissionSetName { permission_set: String },
 }
 
 impl Call {
@@ -124,6 +127,8 @@ pub struct Planner {
     described_final: HashSet<DescribeKey>,
     /// Describes queued or in flight, with the priority they were queued at.
     describing: HashMap<DescribeKey, Priority>,
+    /// Permission sets whose name was asked for (each once per process).
+    names_requested: HashSet<String>,
 }
 
 impl Planner {
@@ -134,6 +139,7 @@ impl Planner {
             queues: Default::default(),
             described_final: HashSet::new(),
             describing: HashMap::new(),
+            names_requested: HashSet::new(),
         }
     }
 
@@ -144,6 +150,7 @@ impl Planner {
     /// Records loaded from the disk cache: known, finished and described.
     pub fn seed_from_cache(&mut self, described: &[Described]) {
         for d in described {
+            self.request_name(d.detail.permission_set.as_deref());
             let id: Box<str> = Box::from(d.summary.request_id.as_str());
             let plan = &mut self.kinds[d.summary.kind.index()];
             plan.status.insert(id.clone(), d.summary.status.clone());
@@ -415,8 +422,20 @@ impl Planner {
         }
     }
 
+    /// Asks for a permission set's name once, as background work.
+    fn request_name(&mut self, permission_set: Option<&str>) {
+        if let Some(ps) = permission_set
+            && self.names_requested.insert(ps.to_string())
+        {
+            self.queues[Priority::Background as usize].push_back(Call::PermissionSetName {
+                permission_set: ps.to_string(),
+            });
+        }
+    }
+
     /// A describe answered.
     pub fn on_described(&mut self, described: Described) -> Vec<PollEvent> {
+        self.request_name(described.detail.permission_set.as_deref());
         let kind = described.summary.kind;
         let id: Box<str> = Box::from(described.summary.request_id.as_str());
         let plan = &mut self.kinds[kind.index()];
@@ -591,6 +610,30 @@ mod tests {
                 lane: Lane::Full,
                 token: Some("t1".into())
             })
+        );
+    }
+
+    #[test]
+    fn each_permission_set_name_is_asked_once_in_the_background() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        let ps = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-0123456789abcdef";
+        for id in ["a", "b"] {
+            let detail = crate::model::RequestDetail {
+                permission_set: Some(ps.to_string()),
+                ..Default::default()
+            };
+            p.on_described(Described {
+                summary: summary(K, id, Status::Succeeded),
+                detail,
+                source_call: "x".into(),
+                described_at: Utc::now(),
+            });
+        }
+        assert_eq!(
+            drain(&mut p),
+            vec![Call::PermissionSetName {
+                permission_set: ps.to_string()
+            }]
         );
     }
 
