@@ -31,6 +31,12 @@ const EVENT_CAPACITY: usize = 1024;
 
 /// Runs the dashboard until the operator quits.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs an interactive terminal; for scripts use `ssowatch list` or `ssowatch describe`"
+        );
+    }
     // Connect before touching the terminal: a bad profile or no instance is a one-line error
     // on a normal screen.
     let connection = connect(&settings).await?;
@@ -61,7 +67,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         tz,
     );
 
-    let mut terminal = init_terminal();
+    let mut terminal = init_terminal()?;
     let result = event_loop(&mut terminal, state, poller, event_rx).await;
     restore_terminal();
     // Keep the emulator alive until the UI is gone.
@@ -69,12 +75,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     result
 }
 
-fn init_terminal() -> DefaultTerminal {
-    // ratatui::init installs a panic hook that restores the terminal. Wrap it so that only a
-    // panic on this (the UI) thread restores: a panic in a background task is caught by tokio
-    // and reported to the UI as a message, and restoring then would leave the UI drawing on a
-    // normal screen.
-    let terminal = ratatui::init();
+fn init_terminal() -> anyhow::Result<DefaultTerminal> {
+    // ratatui::try_init installs a panic hook that restores the terminal. Wrap it so that only
+    // a panic on this (the UI) thread restores: a panic in a background task is caught by
+    // tokio and reported to the UI as a message, and restoring then would leave the UI drawing
+    // on a normal screen.
+    let terminal = ratatui::try_init().context("cannot set up the terminal")?;
     let ui_thread = std::thread::current().id();
     let restore_and_report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -88,7 +94,7 @@ fn init_terminal() -> DefaultTerminal {
     if let Err(error) = execute!(std::io::stdout(), EnableMouseCapture) {
         tracing::warn!(%error, "mouse capture unavailable");
     }
-    terminal
+    Ok(terminal)
 }
 
 fn restore_terminal() {
