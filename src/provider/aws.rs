@@ -181,61 +181,40 @@ impl Provider for AwsProvider {
                 .build()
         });
         let token = page_token.map(str::to_string);
+        // The three list operations have the same shape but distinct SDK types.
+        macro_rules! list {
+            ($operation:ident, $field:ident) => {{
+                let out = self
+                    .client
+                    .$operation()
+                    .instance_arn(instance)
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .set_filter(filter)
+                    .send()
+                    .await
+                    .map_err(|e| self.error(e))?;
+                let items = out
+                    .$field()
+                    .iter()
+                    .map(|m| summary(kind, m.request_id(), m.status(), m.created_date()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (items, out.next_token().map(str::to_string))
+            }};
+        }
         let (items, next) = match kind {
-            OperationKind::AssignmentCreation => {
-                let out = self
-                    .client
-                    .list_account_assignment_creation_status()
-                    .instance_arn(instance)
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(token)
-                    .set_filter(filter)
-                    .send()
-                    .await
-                    .map_err(|e| self.error(e))?;
-                let items = out
-                    .account_assignments_creation_status()
-                    .iter()
-                    .map(|m| summary(kind, m.request_id(), m.status(), m.created_date()))
-                    .collect::<Result<Vec<_>, _>>()?;
-                (items, out.next_token().map(str::to_string))
-            }
-            OperationKind::AssignmentDeletion => {
-                let out = self
-                    .client
-                    .list_account_assignment_deletion_status()
-                    .instance_arn(instance)
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(token)
-                    .set_filter(filter)
-                    .send()
-                    .await
-                    .map_err(|e| self.error(e))?;
-                let items = out
-                    .account_assignments_deletion_status()
-                    .iter()
-                    .map(|m| summary(kind, m.request_id(), m.status(), m.created_date()))
-                    .collect::<Result<Vec<_>, _>>()?;
-                (items, out.next_token().map(str::to_string))
-            }
-            OperationKind::PermissionSetProvisioning => {
-                let out = self
-                    .client
-                    .list_permission_set_provisioning_status()
-                    .instance_arn(instance)
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(token)
-                    .set_filter(filter)
-                    .send()
-                    .await
-                    .map_err(|e| self.error(e))?;
-                let items = out
-                    .permission_sets_provisioning_status()
-                    .iter()
-                    .map(|m| summary(kind, m.request_id(), m.status(), m.created_date()))
-                    .collect::<Result<Vec<_>, _>>()?;
-                (items, out.next_token().map(str::to_string))
-            }
+            OperationKind::AssignmentCreation => list!(
+                list_account_assignment_creation_status,
+                account_assignments_creation_status
+            ),
+            OperationKind::AssignmentDeletion => list!(
+                list_account_assignment_deletion_status,
+                account_assignments_deletion_status
+            ),
+            OperationKind::PermissionSetProvisioning => list!(
+                list_permission_set_provisioning_status,
+                permission_sets_provisioning_status
+            ),
         };
         Ok(Page {
             items,
