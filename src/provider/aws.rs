@@ -103,8 +103,12 @@ fn to_utc(t: Option<&aws_smithy_types::DateTime>) -> Result<DateTime<Utc>, Provi
     let t = t.ok_or_else(|| {
         ProviderError::new(ErrorKind::Malformed, "a status record has no CreatedDate")
     })?;
-    Utc.timestamp_opt(t.secs(), t.subsec_nanos())
+    // The wire carries epoch seconds as a JSON float, and a float near 1.8e9 is only exact to
+    // about a quarter of a microsecond: .462 arrives as .461999..., so round to the microsecond.
+    let micros = (t.subsec_nanos() as i64 + 500) / 1000;
+    Utc.timestamp_opt(t.secs(), 0)
         .single()
+        .map(|base| base + chrono::Duration::microseconds(micros))
         .ok_or_else(|| ProviderError::new(ErrorKind::Malformed, "a CreatedDate is out of range"))
 }
 
@@ -358,7 +362,17 @@ where
     let mapped = match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().unwrap_or("Unknown");
+            let Some(code) = e.code() else {
+                // A 2xx answer that did not deserialize, or an error body without a type.
+                return ProviderError::new(
+                    ErrorKind::Malformed,
+                    format!(
+                        "the response could not be understood: {}",
+                        last_cause(&DisplayErrorContext(&err).to_string())
+                    ),
+                )
+                .with_request_id(request_id.map(|r| clean_text(&r)));
+            };
             let message = e.message().unwrap_or("");
             let text = if message.is_empty() {
                 code.to_string()
