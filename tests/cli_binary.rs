@@ -43,7 +43,15 @@ fn assert_one_line_error(out: &Output, what: &str) -> String {
         "{what}: one line expected, got:\n{stderr}"
     );
     assert!(stderr.starts_with("ssowatch: error: "), "{what}: {stderr}");
-    for bad in ["panicked", "Backtrace", "RUST_BACKTRACE", " { ", "SdkError"] {
+    for bad in [
+        "panicked",
+        "Backtrace",
+        "RUST_BACKTRACE",
+        " { ",
+        "})",
+        "Some(",
+        "SdkError",
+    ] {
         assert!(
             !stderr.contains(bad),
             "{what}: debug output leaked ({bad}): {stderr}"

@@ -92,7 +92,7 @@ impl AwsProvider {
     fn error<E, R>(&self, err: SdkError<E, R>) -> ProviderError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + Send + Sync + 'static,
         SdkError<E, R>: RequestId,
     {
         map_sdk_error(err, self.info.profile.as_deref())
@@ -347,7 +347,7 @@ impl Provider for AwsProvider {
 pub fn map_sdk_error<E, R>(err: SdkError<E, R>, profile: Option<&str>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + Send + Sync + 'static,
     SdkError<E, R>: RequestId,
 {
     let request_id = err.request_id().map(str::to_string);
@@ -366,10 +366,7 @@ where
                 // A 2xx answer that did not deserialize, or an error body without a type.
                 return ProviderError::new(
                     ErrorKind::Malformed,
-                    format!(
-                        "the response could not be understood: {}",
-                        last_cause(&DisplayErrorContext(&err).to_string())
-                    ),
+                    format!("the response could not be understood: {}", innermost(&err)),
                 )
                 .with_request_id(request_id.map(|r| clean_text(&r)));
             };
@@ -419,7 +416,7 @@ where
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) | _ => {
             let text = DisplayErrorContext(&err).to_string();
             if text.contains("credential") || text.contains("token") {
-                ProviderError::new(ErrorKind::Auth, format!("no usable AWS credentials: {}", last_cause(&text)))
+                ProviderError::new(ErrorKind::Auth, format!("no usable AWS credentials: {}", innermost(&err)))
                     .with_hint(match profile {
                         Some(p) => format!("run: aws sso login --profile {p}, or check the profile in ~/.aws/config"),
                         None => "pass --profile NAME, set AWS_PROFILE, or configure credentials (aws configure / aws sso login)".to_string(),
@@ -427,7 +424,7 @@ where
             } else {
                 ProviderError::new(
                     ErrorKind::Transient,
-                    format!("cannot reach the service: {}", last_cause(&text)),
+                    format!("cannot reach the service: {}", innermost(&err)),
                 )
             }
         }
@@ -435,14 +432,13 @@ where
     mapped.with_request_id(request_id.map(|r| clean_text(&r)))
 }
 
-/// The SDK's error context is a chain `a: b: c`; the innermost cause is what helps.
-fn last_cause(text: &str) -> String {
-    let cleaned = clean_text(text);
-    let parts: Vec<&str> = cleaned.split(": ").collect();
-    let tail = if parts.len() > 2 {
-        parts[parts.len() - 2..].join(": ")
-    } else {
-        cleaned.clone()
-    };
-    crate::ui::format::shorten(&tail, 300)
+/// The innermost cause of an error chain, which is what tells the operator something
+/// ("Connection refused", "no providers in chain provided credentials"); the outer layers are
+/// the SDK's plumbing, and their Debug forms must never reach the screen.
+fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    crate::ui::format::shorten(&clean_text(&current.to_string()), 300)
 }
