@@ -311,16 +311,20 @@ async fn stats_handler(State(core): State<Arc<EmulatorCore>>) -> Response {
 /// `ssowatch emulate`: serve until Ctrl-C or SIGTERM. The first stdout line is the base URL.
 pub async fn run_cli(args: EmulateArgs) -> anyhow::Result<()> {
     let handle = start(args.config(), args.port).await?;
-    println!("{}", handle.base_url);
-    println!(
+    // Written without println!: a reader that takes the first line and closes the pipe (as
+    // scripts do) must not kill the server.
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{}", handle.base_url);
+    let _ = writeln!(
+        out,
         "ssowatch emulator: instance {} (Huawei: {}), {} finished records per kind, {} new requests/s. Ctrl-C stops it.",
         handle.instance_arn(),
         handle.huawei_instance_id(),
         args.history,
         args.rate
     );
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let _ = out.flush();
     wait_for_stop().await;
     drop(handle);
     Ok(())
