@@ -238,10 +238,8 @@ fn list(
     input: &Map<String, Value>,
     now: DateTime<Utc>,
 ) -> WireResponse {
-    let has_records = match instance(core, input) {
-        Ok(v) => v,
-        Err(e) => return e,
-    };
+    // Like the real service, field constraints are checked before any resource is looked up,
+    // so a bad MaxResults on an unknown instance is a ValidationException, not a not-found.
     let max = match input.get("MaxResults") {
         None | Some(Value::Null) => 100,
         Some(Value::Number(n)) => match n.as_i64() {
@@ -315,6 +313,10 @@ fn list(
         OperationKind::AssignmentCreation => "AccountAssignmentsCreationStatus",
         OperationKind::AssignmentDeletion => "AccountAssignmentsDeletionStatus",
         OperationKind::PermissionSetProvisioning => "PermissionSetsProvisioningStatus",
+    };
+    let has_records = match instance(core, input) {
+        Ok(v) => v,
+        Err(e) => return e,
     };
     if !has_records {
         return ok(json!({ field: [] }));
@@ -473,5 +475,120 @@ fn describe_permission_set(core: &EmulatorCore, input: &Map<String, Value>) -> W
             "ResourceNotFoundException",
             &format!("Could not find PermissionSet with ARN {arn}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::{Clock, EmulatorConfig};
+    use chrono::TimeZone;
+    use std::collections::HashSet;
+
+    const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIAUNITTEST000000000/20260101/us-east-1/sso/aws4_request, SignedHeaders=host, Signature=00";
+
+    fn call(core: &EmulatorCore, op: &str, body: Value) -> (u16, Value) {
+        let target = format!("{TARGET_PREFIX}{op}");
+        let (status, _, bytes) =
+            handle(core, Some(&target), Some(AUTH), body.to_string().as_bytes());
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn core() -> EmulatorCore {
+        let config = EmulatorConfig {
+            seed: 3,
+            history: 120,
+            rate: 2.0,
+            ..EmulatorConfig::default()
+        };
+        let start = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        EmulatorCore::new(&config, Clock::manual(start))
+    }
+
+    /// A client walking pages while the rollout adds records must neither repeat nor miss a
+    /// record that existed when it started: tokens are positions in creation order, and new
+    /// records only ever append.
+    #[test]
+    fn tokens_stay_valid_while_records_arrive() {
+        let core = core();
+        let (_, v) = call(&core, "ListInstances", json!({}));
+        let arn = v["Instances"][0]["InstanceArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let op = "ListAccountAssignmentCreationStatus";
+        let (status, first) = call(&core, op, json!({"InstanceArn": arn, "MaxResults": 100}));
+        assert_eq!(status, 200, "{first}");
+        let mut before: HashSet<String> = HashSet::new();
+        let mut seen: Vec<String> = Vec::new();
+        let ids = |v: &Value| -> Vec<String> {
+            v["AccountAssignmentsCreationStatus"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i["RequestId"].as_str().map(str::to_string))
+                .collect()
+        };
+        seen.extend(ids(&first));
+        let mut token = first["NextToken"].as_str().map(str::to_string);
+        assert!(token.is_some(), "120+ records need a second page");
+        // Ground truth before the clock moves: every record visible now.
+        let mut t2 = None;
+        for _ in 0..10 {
+            let mut body = json!({"InstanceArn": arn, "MaxResults": 100});
+            if let Some(t) = &t2 {
+                body["NextToken"] = json!(t);
+            }
+            let (_, v) = call(&core, op, body);
+            before.extend(ids(&v));
+            t2 = v["NextToken"].as_str().map(str::to_string);
+            if t2.is_none() {
+                break;
+            }
+        }
+        core.clock().advance(std::time::Duration::from_secs(600));
+        for _ in 0..10 {
+            let Some(t) = token.take() else { break };
+            let (status, v) = call(
+                &core,
+                op,
+                json!({"InstanceArn": arn, "MaxResults": 100, "NextToken": t}),
+            );
+            assert_eq!(status, 200, "{v}");
+            seen.extend(ids(&v));
+            token = v["NextToken"].as_str().map(str::to_string);
+        }
+        let unique: HashSet<&String> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "a record was listed twice");
+        assert!(
+            before.iter().all(|id| unique.contains(id)),
+            "a record was missed"
+        );
+        assert!(
+            seen.len() > before.len(),
+            "the rollout added records meanwhile"
+        );
+    }
+
+    #[test]
+    fn validation_matches_the_service_wording() {
+        let core = core();
+        let (status, v) = call(
+            &core,
+            "ListPermissionSetProvisioningStatus",
+            json!({"InstanceArn": "arn:aws:sso:::instance/ssoins-1234567890abcdef", "MaxResults": 500}),
+        );
+        assert_eq!(status, 400);
+        assert_eq!(v["__type"], "ValidationException");
+        assert_eq!(
+            v["Message"],
+            "1 validation error detected: Value '500' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
+        );
     }
 }
