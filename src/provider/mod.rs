@@ -171,28 +171,30 @@ pub async fn resolve_instance(
     } else {
         "--instance-arn"
     };
-    match instances.len() {
-        1 => Ok(instances.into_iter().next().expect("length checked")),
-        0 => Err(ProviderError::new(
+    if instances.len() == 1
+        && let Some(only) = instances.first()
+    {
+        return Ok(only.clone());
+    }
+    if instances.is_empty() {
+        return Err(ProviderError::new(
             ErrorKind::Config,
             "no Identity Center instance is visible to these credentials",
         )
         .with_hint(format!(
             "check the account/region, or pass {flag} explicitly"
-        ))),
-        _ => {
-            let ids: Vec<&str> = instances.iter().map(|i| i.id.as_str()).collect();
-            Err(ProviderError::new(
-                ErrorKind::Config,
-                format!(
-                    "{} Identity Center instances found: {}",
-                    instances.len(),
-                    ids.join(", ")
-                ),
-            )
-            .with_hint(format!("pick one with {flag}")))
-        }
+        )));
     }
+    let ids: Vec<&str> = instances.iter().map(|i| i.id.as_str()).collect();
+    Err(ProviderError::new(
+        ErrorKind::Config,
+        format!(
+            "{} Identity Center instances found: {}",
+            instances.len(),
+            ids.join(", ")
+        ),
+    )
+    .with_hint(format!("pick one with {flag}")))
 }
 
 /// Lists every page of one kind. `on_page` sees each page as it arrives (for progress).
