@@ -128,10 +128,13 @@ pub enum OutputFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
+    /// Which kind of request.
     #[arg(long, value_enum, default_value = "all")]
     pub kind: KindArg,
+    /// Only requests with this status (filtered by the service).
     #[arg(long, value_enum)]
     pub status: Option<StatusArg>,
+    /// Output format: an aligned table for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
     pub output: OutputFormat,
 }
@@ -143,6 +146,7 @@ pub struct DescribeArgs {
     /// Which kind of request; without it each kind is tried.
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
+    /// Output format: a field list for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
     pub output: OutputFormat,
 }
