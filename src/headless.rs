@@ -1,47 +1,17 @@
 //! The headless commands, for scripts and for people without a TTY: `list` and `describe`.
 
-use std::collections::HashSet;
 use std::io::Write;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 
 use crate::cli::{DescribeArgs, ListArgs};
 use crate::config::Settings;
 use crate::connect::connect;
-use crate::model::{OperationKind, Page, StatusSummary};
+use crate::model::{OperationKind, StatusSummary};
 use crate::output;
-use crate::provider::{ErrorKind, Provider, ProviderError};
+use crate::provider::{ErrorKind, Provider, ProviderError, list_all, with_retry};
 
-/// How often a throttled or failed call is retried before giving up.
-const RETRIES: u32 = 6;
-
-/// Retries throttled and transient failures with exponential backoff and jitter: a script
-/// run during a rollout competes with the rollout for the same 20 requests per second.
-async fn with_retry<T, F, Fut>(mut call: F) -> Result<T, ProviderError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ProviderError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(e)
-                if attempt < RETRIES
-                    && matches!(e.kind, ErrorKind::Throttled | ErrorKind::Transient) =>
-            {
-                let base = Duration::from_millis(250 * 2u64.pow(attempt));
-                let jitter: f64 = rand::random_range(0.5..1.5);
-                tracing::warn!(error = %e, attempt, "retrying");
-                tokio::time::sleep(base.mul_f64(jitter)).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Every page of the asked kinds, merged, de-duplicated by request id, newest first.
+/// Every page of the asked kinds, merged, newest first.
 pub async fn fetch_list(
     provider: &dyn Provider,
     instance: &str,
@@ -50,32 +20,7 @@ pub async fn fetch_list(
     let status = args.status.map(|s| s.status());
     let mut rows = Vec::new();
     for kind in args.kind.kinds() {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut token: Option<String> = None;
-        let mut tokens_seen = HashSet::new();
-        loop {
-            let page: Page = with_retry(|| {
-                provider.list_page(instance, kind, status.as_ref(), token.as_deref())
-            })
-            .await?;
-            for item in page.items {
-                if seen.insert(item.request_id.clone()) {
-                    rows.push(item);
-                }
-            }
-            match page.next_token {
-                Some(next) => {
-                    if !tokens_seen.insert(next.clone()) {
-                        return Err(ProviderError::new(
-                            ErrorKind::Malformed,
-                            "the service returned the same page token twice",
-                        ));
-                    }
-                    token = Some(next);
-                }
-                None => break,
-            }
-        }
+        rows.extend(list_all(provider, instance, kind, status.as_ref(), |_| {}).await?);
     }
     // The service promises no order: sort client side.
     rows.sort_by(|a, b| {

@@ -405,3 +405,28 @@ async fn hostile_failure_reasons_arrive_sanitized() {
         );
     }
 }
+
+#[tokio::test]
+async fn full_listings_retry_throttled_pages_and_finish() {
+    let (handle, provider) = stable(150).await;
+    handle.faults(|f| f.throttle_next = 2);
+    let items = list_all(
+        &provider,
+        &handle.instance_arn(),
+        OperationKind::AssignmentCreation,
+        None,
+        |_| {},
+    )
+    .await
+    .expect("a full listing rides out throttling");
+    assert_eq!(items.len(), 150);
+    let stats = handle.stats();
+    assert_eq!(stats.throttled, 2);
+    // Two throttled attempts, then the two pages.
+    assert_eq!(
+        stats
+            .by_operation
+            .get("ListAccountAssignmentCreationStatus"),
+        Some(&4)
+    );
+}

@@ -197,7 +197,38 @@ pub async fn resolve_instance(
     .with_hint(format!("pick one with {flag}")))
 }
 
-/// Lists every page of one kind. `on_page` sees each page as it arrives (for progress).
+/// How often [`with_retry`] retries a throttled or transient failure before giving up.
+pub const RETRIES: u32 = 6;
+
+/// Retries throttled and transient failures with exponential backoff and jitter, for one-shot
+/// work (the headless commands): a script run during a rollout competes with the rollout for
+/// the same 20 requests per second. The dashboard does not use this; its poller owns retries.
+pub async fn with_retry<T, F, Fut>(mut call: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e)
+                if attempt < RETRIES
+                    && matches!(e.kind, ErrorKind::Throttled | ErrorKind::Transient) =>
+            {
+                let base = std::time::Duration::from_millis(250 * 2u64.pow(attempt));
+                let jitter: f64 = rand::random_range(0.5..1.5);
+                tracing::warn!(error = %e, attempt, "retrying");
+                tokio::time::sleep(base.mul_f64(jitter)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Lists every page of one kind, retrying throttled and transient pages, de-duplicated by
+/// request id (a record may move between pages while we walk them). `on_page` sees each page
+/// as it arrives.
 pub async fn list_all(
     provider: &dyn Provider,
     instance: &str,
@@ -206,15 +237,19 @@ pub async fn list_all(
     mut on_page: impl FnMut(&Page),
 ) -> Result<Vec<StatusSummary>, ProviderError> {
     let mut all = Vec::new();
+    let mut seen_ids = std::collections::HashSet::new();
     let mut token: Option<String> = None;
     // A service that hands back the same token forever would loop us forever.
     let mut seen_tokens = std::collections::HashSet::new();
     loop {
-        let page = provider
-            .list_page(instance, kind, status, token.as_deref())
-            .await?;
+        let page =
+            with_retry(|| provider.list_page(instance, kind, status, token.as_deref())).await?;
         on_page(&page);
-        all.extend(page.items);
+        all.extend(
+            page.items
+                .into_iter()
+                .filter(|item| seen_ids.insert(item.request_id.clone())),
+        );
         match page.next_token {
             Some(next) if !next.is_empty() => {
                 if !seen_tokens.insert(next.clone()) {
