@@ -240,35 +240,33 @@ impl Provider for AwsProvider {
         };
         let (summary, detail, source_call) = match kind {
             OperationKind::AssignmentCreation | OperationKind::AssignmentDeletion => {
+                // Creation and deletion answers share a type but not an operation.
+                macro_rules! describe {
+                    ($operation:ident, $id_setter:ident, $field:ident, $name:literal) => {{
+                        let out = self
+                            .client
+                            .$operation()
+                            .instance_arn(instance)
+                            .$id_setter(request_id)
+                            .send()
+                            .await
+                            .map_err(|e| self.error(e))?;
+                        (out.$field().cloned().ok_or_else(missing)?, $name)
+                    }};
+                }
                 let (status, source) = if kind == OperationKind::AssignmentCreation {
-                    let out = self
-                        .client
-                        .describe_account_assignment_creation_status()
-                        .instance_arn(instance)
-                        .account_assignment_creation_request_id(request_id)
-                        .send()
-                        .await
-                        .map_err(|e| self.error(e))?;
-                    (
-                        out.account_assignment_creation_status()
-                            .cloned()
-                            .ok_or_else(missing)?,
-                        "DescribeAccountAssignmentCreationStatus",
+                    describe!(
+                        describe_account_assignment_creation_status,
+                        account_assignment_creation_request_id,
+                        account_assignment_creation_status,
+                        "DescribeAccountAssignmentCreationStatus"
                     )
                 } else {
-                    let out = self
-                        .client
-                        .describe_account_assignment_deletion_status()
-                        .instance_arn(instance)
-                        .account_assignment_deletion_request_id(request_id)
-                        .send()
-                        .await
-                        .map_err(|e| self.error(e))?;
-                    (
-                        out.account_assignment_deletion_status()
-                            .cloned()
-                            .ok_or_else(missing)?,
-                        "DescribeAccountAssignmentDeletionStatus",
+                    describe!(
+                        describe_account_assignment_deletion_status,
+                        account_assignment_deletion_request_id,
+                        account_assignment_deletion_status,
+                        "DescribeAccountAssignmentDeletionStatus"
                     )
                 };
                 let summary = summary(
