@@ -71,12 +71,17 @@ pub async fn describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Resul
         }
     }
     match last_error {
-        Some(_) => bail!(
-            "request {} was not found as {} (check the id, or pass --kind)",
-            args.request_id,
-            args.kind
-                .map_or("any kind".to_string(), |k| format!("{k:?}").to_lowercase())
-        ),
+        Some(_) => match args.kind {
+            Some(kind) => bail!(
+                "request {} was not found as a {} request (check the id, or try another --kind)",
+                args.request_id,
+                format!("{kind:?}").to_lowercase()
+            ),
+            None => bail!(
+                "request {} was not found as any kind of request (check the id and the instance)",
+                args.request_id
+            ),
+        },
         None => bail!("nothing to describe"),
     }
 }

@@ -37,8 +37,13 @@ fn wait_for(
     let start = Instant::now();
     loop {
         let screen = capture(session);
+        // A capture can catch a frame half-written; only a screen that holds still counts.
         if check(&screen) {
-            return Ok(screen);
+            std::thread::sleep(Duration::from_millis(300));
+            if capture(session) == screen {
+                return Ok(screen);
+            }
+            continue;
         }
         if start.elapsed() > limit {
             return Err(screen);

@@ -131,7 +131,10 @@ impl EmulatorCore {
             failure_ratio: config.failure_ratio,
             hostile_text: config.hostile_text,
         };
-        let org = Org::new(spec, clock.now());
+        let now = clock.now();
+        let warmup = Duration::milliseconds(config.warmup.as_millis() as i64);
+        let mut org = Org::new(spec, now - warmup);
+        org.advance_to(now);
         EmulatorCore {
             org: Mutex::new(org),
             clock,

@@ -52,6 +52,9 @@ pub struct EmulatorConfig {
     pub throttle_rps: Option<f64>,
     /// Put escape sequences into some failure reasons (for sanitization tests).
     pub hostile_text: bool,
+    /// How long the live rollout has already been running at start, so a one-shot command
+    /// against a fresh emulator already sees requests in flight.
+    pub warmup: std::time::Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -68,6 +71,7 @@ impl Default for EmulatorConfig {
             huawei_sk: DEFAULT_HUAWEI_SK.to_string(),
             throttle_rps: None,
             hostile_text: false,
+            warmup: std::time::Duration::ZERO,
         }
     }
 }
@@ -80,6 +84,7 @@ impl EmulatorConfig {
             history: 300,
             rate: 0.5,
             failure_ratio: 0.15,
+            warmup: std::time::Duration::from_secs(600),
             ..EmulatorConfig::default()
         }
     }
@@ -174,6 +179,7 @@ impl EmulateArgs {
             huawei_sk: self.huawei_sk.clone(),
             throttle_rps: self.throttle_rps,
             hostile_text: false,
+            warmup: std::time::Duration::ZERO,
         }
     }
 }

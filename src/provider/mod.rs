@@ -198,7 +198,7 @@ pub async fn resolve_instance(
 }
 
 /// How often [`with_retry`] retries a throttled or transient failure before giving up.
-pub const RETRIES: u32 = 6;
+pub const RETRIES: u32 = 3;
 
 /// Retries throttled and transient failures with exponential backoff and jitter, for one-shot
 /// work (the headless commands): a script run during a rollout competes with the rollout for

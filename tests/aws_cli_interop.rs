@@ -1,0 +1,455 @@
+//! The official AWS CLI (`pip install -r tests/interop/requirements.txt`) against
+//! `ssowatch emulate` started from the real binary: what the CLI parses (through botocore's
+//! own service model, paginators and JSON 1.1 parser) must equal what `ssowatch list` and
+//! `ssowatch describe` print against the same emulator.
+//!
+//! Without `aws` on PATH the test prints a skip notice, except in CI (env `CI` set), where a
+//! missing CLI is a failure.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ssowatch");
+const HISTORY: usize = 250;
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs a command to completion within [`TIMEOUT`]; returns (success, stdout, stderr).
+fn finish(mut c: Command) -> (bool, String, String) {
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = KillOnDrop(c.spawn().expect("spawn"));
+    let mut out_pipe = child.0.stdout.take().expect("stdout");
+    let mut err_pipe = child.0.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out_pipe.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err_pipe.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{c:?} did not finish in {TIMEOUT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (
+        status.success(),
+        out.join().expect("stdout"),
+        err.join().expect("stderr"),
+    )
+}
+
+struct Harness {
+    url: String,
+    home: tempfile::TempDir,
+    _emulator: KillOnDrop,
+}
+
+impl Harness {
+    fn env(&self, c: &mut Command) {
+        let h = self.home.path();
+        c.env("HOME", h)
+            .env("XDG_CONFIG_HOME", h.join("xdg-config"))
+            .env("XDG_CACHE_HOME", h.join("xdg-cache"))
+            .env("XDG_STATE_HOME", h.join("xdg-state"))
+            .env("AWS_CONFIG_FILE", h.join("aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", h.join("aws-credentials"))
+            .env("AWS_ACCESS_KEY_ID", "AKIAINTEROPDUMMY0001")
+            .env("AWS_SECRET_ACCESS_KEY", "interop/dummy/secret")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_PAGER", "")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_DEFAULT_PROFILE")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_SESSION_TOKEN");
+    }
+
+    fn aws(&self, args: &[&str]) -> serde_json::Value {
+        let mut c = Command::new("aws");
+        self.env(&mut c);
+        c.arg("sso-admin")
+            .args(args)
+            .args(["--endpoint-url", &self.url, "--output", "json"]);
+        let (ok, stdout, stderr) = finish(c);
+        assert!(ok, "aws sso-admin {args:?} failed: {stderr}");
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("aws {args:?}: not JSON ({e}): {stdout}"))
+    }
+
+    fn ssowatch(&self, args: &[&str]) -> serde_json::Value {
+        let mut c = Command::new(BIN);
+        self.env(&mut c);
+        c.args(args).args([
+            "--endpoint-url",
+            &self.url,
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ]);
+        let (ok, stdout, stderr) = finish(c);
+        assert!(ok, "ssowatch {args:?} failed: {stderr}");
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("ssowatch {args:?}: not JSON ({e}): {stdout}"))
+    }
+
+    /// Requests the emulator served for one operation (`GET /_emulator/stats`).
+    fn served(&self, operation: &str) -> u64 {
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect to the emulator");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET /_emulator/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read stats");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .expect("an HTTP response");
+        let stats: serde_json::Value = serde_json::from_str(body).expect("stats JSON");
+        stats["by_operation"][operation].as_u64().unwrap_or(0)
+    }
+}
+
+fn start_emulator() -> Harness {
+    let home = tempfile::tempdir().expect("tempdir");
+    std::fs::write(home.path().join("aws-config"), "").expect("empty config");
+    std::fs::write(home.path().join("aws-credentials"), "").expect("empty credentials");
+    let mut child = Command::new(BIN)
+        .args([
+            "emulate",
+            "--port",
+            "0",
+            "--history",
+            &HISTORY.to_string(),
+            "--rate",
+            "0",
+            "--seed",
+            "2024",
+            "--failure-ratio",
+            "0.2",
+        ])
+        .env("HOME", home.path())
+        .env("XDG_STATE_HOME", home.path().join("xdg-state"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ssowatch emulate");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = KillOnDrop(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the emulator prints its URL within 30 s");
+    let url = line.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line:?}");
+    Harness {
+        url,
+        home,
+        _emulator: guard,
+    }
+}
+
+/// Epoch milliseconds of a CLI timestamp: AWS CLI v1 prints the wire's epoch seconds as a
+/// number, v2 (or `cli_timestamp_format = iso8601`) an ISO 8601 string. The number is read
+/// from its decimal text, so no float rounding can hide a millisecond.
+fn cli_millis(v: &serde_json::Value) -> i64 {
+    match v {
+        serde_json::Value::Number(n) => {
+            let text = n.to_string();
+            match text.split_once('.') {
+                _ if text.contains(['e', 'E']) => {
+                    (n.as_f64().expect("seconds") * 1000.0).round() as i64
+                }
+                Some((secs, frac)) => {
+                    let mut frac = frac.to_string();
+                    assert!(
+                        frac.len() <= 3,
+                        "sub-millisecond timestamp on the wire: {text}"
+                    );
+                    while frac.len() < 3 {
+                        frac.push('0');
+                    }
+                    secs.parse::<i64>().expect("seconds") * 1000
+                        + frac.parse::<i64>().expect("millis")
+                }
+                None => text.parse::<i64>().expect("seconds") * 1000,
+            }
+        }
+        serde_json::Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap_or_else(|e| panic!("CLI date {s:?}: {e}"))
+            .timestamp_millis(),
+        other => panic!("unexpected CreatedDate {other}"),
+    }
+}
+
+fn ssowatch_millis(v: &serde_json::Value) -> i64 {
+    let s = v.as_str().expect("created is a string");
+    chrono::DateTime::parse_from_rfc3339(s)
+        .unwrap_or_else(|e| panic!("ssowatch date {s:?}: {e}"))
+        .timestamp_millis()
+}
+
+/// request id -> (status, created epoch ms).
+type Listing = BTreeMap<String, (String, i64)>;
+
+fn from_cli(items: &serde_json::Value) -> Listing {
+    let items = items.as_array().expect("the CLI answer holds a list");
+    let listing: Listing = items
+        .iter()
+        .map(|i| {
+            (
+                i["RequestId"].as_str().expect("RequestId").to_string(),
+                (
+                    i["Status"].as_str().expect("Status").to_string(),
+                    cli_millis(&i["CreatedDate"]),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(listing.len(), items.len(), "the CLI saw a request twice");
+    listing
+}
+
+fn from_ssowatch(rows: &serde_json::Value, kind: &str) -> Listing {
+    let rows = rows.as_array().expect("ssowatch prints an array");
+    let listing: Listing = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(r["kind"], kind);
+            (
+                r["request_id"].as_str().expect("request_id").to_string(),
+                (
+                    r["status"].as_str().expect("status").to_string(),
+                    ssowatch_millis(&r["created"]),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listing.len(),
+        rows.len(),
+        "ssowatch printed a request twice"
+    );
+    listing
+}
+
+struct KindSpec {
+    kind: &'static str,
+    list: &'static str,
+    list_field: &'static str,
+    list_operation: &'static str,
+    describe: &'static str,
+    id_flag: &'static str,
+    describe_field: &'static str,
+}
+
+const KINDS: [KindSpec; 3] = [
+    KindSpec {
+        kind: "creation",
+        list: "list-account-assignment-creation-status",
+        list_field: "AccountAssignmentsCreationStatus",
+        list_operation: "ListAccountAssignmentCreationStatus",
+        describe: "describe-account-assignment-creation-status",
+        id_flag: "--account-assignment-creation-request-id",
+        describe_field: "AccountAssignmentCreationStatus",
+    },
+    KindSpec {
+        kind: "deletion",
+        list: "list-account-assignment-deletion-status",
+        list_field: "AccountAssignmentsDeletionStatus",
+        list_operation: "ListAccountAssignmentDeletionStatus",
+        describe: "describe-account-assignment-deletion-status",
+        id_flag: "--account-assignment-deletion-request-id",
+        describe_field: "AccountAssignmentDeletionStatus",
+    },
+    KindSpec {
+        kind: "provisioning",
+        list: "list-permission-set-provisioning-status",
+        list_field: "PermissionSetsProvisioningStatus",
+        list_operation: "ListPermissionSetProvisioningStatus",
+        describe: "describe-permission-set-provisioning-status",
+        id_flag: "--provision-permission-set-request-id",
+        describe_field: "PermissionSetProvisioningStatus",
+    },
+];
+
+fn aws_cli_available() -> bool {
+    let mut c = Command::new("aws");
+    c.arg("--version");
+    match c.stdin(Stdio::null()).output() {
+        Ok(out) => out.status.success(),
+        Err(_) => false,
+    }
+}
+
+fn compare_describe(h: &Harness, instance: &str, spec: &KindSpec, id: &str) {
+    let cli = h.aws(&[spec.describe, "--instance-arn", instance, spec.id_flag, id]);
+    let cli = &cli[spec.describe_field];
+    assert!(cli.is_object(), "{}: {cli}", spec.kind);
+    let ours = h.ssowatch(&["describe", id, "--kind", spec.kind]);
+    let what = format!("{} {id}", spec.kind);
+    assert_eq!(cli["RequestId"].as_str(), Some(id), "{what}");
+    assert_eq!(ours["request_id"].as_str(), Some(id), "{what}");
+    assert_eq!(ours["kind"], spec.kind, "{what}");
+    assert_eq!(cli["Status"], ours["status"], "{what}: status");
+    assert_eq!(
+        cli_millis(&cli["CreatedDate"]),
+        ssowatch_millis(&ours["created"]),
+        "{what}: created"
+    );
+    // Absent on the wire (CLI) is null in ssowatch's JSON.
+    let same = |cli_key: &str, ours_key: &str| {
+        let theirs = cli.get(cli_key).cloned().unwrap_or(serde_json::Value::Null);
+        assert_eq!(theirs, ours[ours_key], "{what}: {cli_key} vs {ours_key}");
+    };
+    same("FailureReason", "failure_reason");
+    same("PermissionSetArn", "permission_set");
+    if spec.kind == "provisioning" {
+        same("AccountId", "target_account");
+        assert!(ours["principal_id"].is_null(), "{what}");
+    } else {
+        same("TargetId", "target_account");
+        same("TargetType", "target_type");
+        same("PrincipalType", "principal_type");
+        same("PrincipalId", "principal_id");
+    }
+    assert_eq!(
+        cli["Status"] == "FAILED",
+        cli.get("FailureReason").is_some(),
+        "{what}: a failure reason if and only if FAILED"
+    );
+    assert!(
+        ours["source_call"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Describe"))
+    );
+}
+
+#[test]
+fn the_aws_cli_parses_what_ssowatch_lists_and_describes() {
+    if !aws_cli_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have the AWS CLI: pip install -r tests/interop/requirements.txt"
+        );
+        eprintln!("SKIPPED: the AWS CLI (`aws`) is not installed; pip install awscli to run this");
+        return;
+    }
+    let h = start_emulator();
+    assert!(Path::new(BIN).exists());
+
+    let instances = h.aws(&["list-instances"]);
+    let list = instances["Instances"].as_array().expect("Instances");
+    assert_eq!(list.len(), 1, "{instances}");
+    let instance = list[0]["InstanceArn"]
+        .as_str()
+        .expect("InstanceArn")
+        .to_string();
+
+    for spec in &KINDS {
+        // Every record, walked in pages of 40 by the CLI's own paginator.
+        let before = h.served(spec.list_operation);
+        let cli_all = from_cli(
+            &h.aws(&[spec.list, "--instance-arn", &instance, "--page-size", "40"])[spec.list_field],
+        );
+        let pages = h.served(spec.list_operation) - before;
+        assert_eq!(
+            pages,
+            HISTORY.div_ceil(40) as u64,
+            "{}: the CLI walks {HISTORY} records in pages of 40",
+            spec.kind
+        );
+        assert_eq!(cli_all.len(), HISTORY, "{}", spec.kind);
+        let ours_all = from_ssowatch(&h.ssowatch(&["list", "--kind", spec.kind]), spec.kind);
+        assert_eq!(
+            cli_all, ours_all,
+            "{}: the AWS CLI and ssowatch list differ",
+            spec.kind
+        );
+
+        // Only FAILED, filtered by the service.
+        let cli_failed = from_cli(
+            &h.aws(&[
+                spec.list,
+                "--instance-arn",
+                &instance,
+                "--page-size",
+                "40",
+                "--filter",
+                "Status=FAILED",
+            ])[spec.list_field],
+        );
+        assert!(
+            !cli_failed.is_empty(),
+            "{}: the scenario has failures",
+            spec.kind
+        );
+        assert!(
+            cli_failed.len() < HISTORY,
+            "{}: the filter filters",
+            spec.kind
+        );
+        assert!(cli_failed.values().all(|(s, _)| s == "FAILED"));
+        let expected: Listing = cli_all
+            .iter()
+            .filter(|(_, (s, _))| s == "FAILED")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(cli_failed, expected, "{}: filter vs full list", spec.kind);
+        let ours_failed = from_ssowatch(
+            &h.ssowatch(&["list", "--kind", spec.kind, "--status", "failed"]),
+            spec.kind,
+        );
+        assert_eq!(
+            cli_failed, ours_failed,
+            "{}: FAILED lists differ",
+            spec.kind
+        );
+
+        // Describe one FAILED and one SUCCEEDED request of this kind with both.
+        let failed_id = cli_failed.keys().next().expect("a failed id").clone();
+        compare_describe(&h, &instance, spec, &failed_id);
+        let succeeded_id = cli_all
+            .iter()
+            .find(|(_, (s, _))| s == "SUCCEEDED")
+            .map(|(k, _)| k.clone())
+            .expect("a succeeded id");
+        compare_describe(&h, &instance, spec, &succeeded_id);
+    }
+}

@@ -1,0 +1,509 @@
+//! The real `ssowatch` binary, run the way a script runs it: `list` and `describe` on the
+//! embedded demo, output formats, `emulate`, and one clear line on stderr for every kind of
+//! bad input, with no panic, no debug dump and no secret.
+//!
+//! Every child runs with HOME and the XDG dirs in a fresh temp dir and empty AWS config files,
+//! so nothing of the machine's own configuration is read, and with bounded waits: a hung child
+//! is killed and the test fails.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ssowatch");
+const SECRET: &str = "SUPERSECRETVALUE123";
+const UNKNOWN_ID: &str = "7d9c0a4e-5b1f-4c2a-9e3d-0123456789ab";
+/// A headless command retries throttled and transient failures (about 16 s of backoff against
+/// a dead endpoint), so allow well beyond that.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Kills and reaps a child when dropped, whatever happened to the test.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+fn command(args: &[&str], home: &Path) -> Command {
+    let aws_config = home.join("aws-config");
+    let aws_credentials = home.join("aws-credentials");
+    std::fs::write(&aws_config, "").expect("write empty aws config");
+    std::fs::write(&aws_credentials, "").expect("write empty aws credentials");
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("xdg-config"))
+        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
+        .env("XDG_STATE_HOME", home.join("xdg-state"))
+        .env("XDG_DATA_HOME", home.join("xdg-data"))
+        .env("AWS_CONFIG_FILE", &aws_config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &aws_credentials)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_DEFAULT_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// Runs to completion within [`TIMEOUT`], reading both pipes concurrently.
+fn finish(mut c: Command) -> Run {
+    let mut child = KillOnDrop(c.spawn().expect("spawn ssowatch"));
+    let mut out_pipe = child.0.stdout.take().expect("stdout");
+    let mut err_pipe = child.0.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ssowatch did not finish within {TIMEOUT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = out_reader.join().expect("stdout reader");
+    let stderr = err_reader.join().expect("stderr reader");
+    Run {
+        status,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+fn run(args: &[&str], home: &Path) -> Run {
+    finish(command(args, home))
+}
+
+/// Exactly one line on stderr starting `ssowatch: error:`, a non-zero exit, and nothing that
+/// looks like a panic, a backtrace or a Debug dump.
+fn assert_one_line_error(r: &Run, what: &str) {
+    assert!(
+        !r.status.success(),
+        "{what}: must exit non-zero\nstdout:\n{}",
+        r.stdout
+    );
+    assert!(r.status.code().is_some(), "{what}: killed by a signal");
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "{what}: exactly one line on stderr, got:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.ends_with('\n') && r.stderr.starts_with("ssowatch: error: "),
+        "{what}: {:?}",
+        r.stderr
+    );
+    for bad in [
+        "panicked",
+        "Backtrace",
+        "RUST_BACKTRACE",
+        "{",
+        "Some(",
+        "Error {",
+    ] {
+        assert!(
+            !r.stderr.contains(bad),
+            "{what}: debug output ({bad:?}) on stderr: {}",
+            r.stderr
+        );
+    }
+    assert!(
+        !r.stderr.contains('\u{1b}'),
+        "{what}: escape sequences: {:?}",
+        r.stderr
+    );
+}
+
+fn parse_created(s: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("created {s:?}: {e}"))
+}
+
+#[test]
+fn list_demo_json_is_an_array_of_every_kind_newest_first() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = run(&["list", "--demo", "--output", "json"], home.path());
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.is_empty(), "nothing on stderr: {}", r.stderr);
+    let value: serde_json::Value = serde_json::from_str(&r.stdout).expect("stdout is JSON");
+    let rows = value.as_array().expect("a JSON array");
+    assert!(!rows.is_empty());
+    let mut ids = std::collections::HashSet::new();
+    for row in rows {
+        let obj = row.as_object().expect("each row is an object");
+        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["created", "kind", "request_id", "status"]);
+        assert!(
+            matches!(
+                row["status"].as_str(),
+                Some("IN_PROGRESS" | "FAILED" | "SUCCEEDED")
+            ),
+            "{row}"
+        );
+        let id = row["request_id"].as_str().expect("id");
+        assert!(uuid::Uuid::parse_str(id).is_ok() && id.len() == 36, "{id}");
+        assert!(ids.insert(id.to_string()), "{id} listed twice");
+    }
+    for kind in ["creation", "deletion", "provisioning"] {
+        let n = rows.iter().filter(|r| r["kind"] == kind).count();
+        assert!(
+            n >= 300,
+            "{kind}: the demo has 300 finished records, got {n}"
+        );
+    }
+    let created: Vec<_> = rows
+        .iter()
+        .map(|r| parse_created(r["created"].as_str().expect("created")))
+        .collect();
+    for (i, w) in created.windows(2).enumerate() {
+        assert!(
+            w[0] >= w[1],
+            "not newest first at row {i}: {} then {}",
+            w[0],
+            w[1]
+        );
+    }
+}
+
+#[test]
+fn list_demo_csv_has_the_header_and_the_failed_filter_keeps_only_failed() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = run(&["list", "--demo", "--output", "csv"], home.path());
+    assert!(r.status.success(), "{}", r.stderr);
+    let mut lines = r.stdout.lines();
+    assert_eq!(lines.next(), Some("kind,request_id,status,created"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() >= 900, "{} rows", rows.len());
+    assert!(rows.iter().all(|r| r.len() == 4), "four columns");
+    let statuses: std::collections::HashSet<&str> = rows.iter().map(|r| r[2]).collect();
+    assert!(
+        statuses.contains("FAILED") && statuses.contains("SUCCEEDED"),
+        "{statuses:?}"
+    );
+
+    let r = run(
+        &["list", "--demo", "--status", "failed", "--output", "csv"],
+        home.path(),
+    );
+    assert!(r.status.success(), "{}", r.stderr);
+    let mut lines = r.stdout.lines();
+    assert_eq!(lines.next(), Some("kind,request_id,status,created"));
+    let failed: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(!failed.is_empty(), "the demo has failures");
+    assert!(
+        failed.len() < rows.len() / 2,
+        "the filter must actually filter"
+    );
+    for row in &failed {
+        assert_eq!(row[2], "FAILED", "{row:?}");
+    }
+    let kinds: std::collections::HashSet<&str> = failed.iter().map(|r| r[0]).collect();
+    assert_eq!(kinds.len(), 3, "failures of every kind: {kinds:?}");
+
+    // The same filter in JSON agrees.
+    let r = run(
+        &["list", "--demo", "--status", "failed", "--output", "json"],
+        home.path(),
+    );
+    let value: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let json_rows = value.as_array().expect("array");
+    assert!(json_rows.iter().all(|r| r["status"] == "FAILED"));
+}
+
+#[test]
+fn describe_demo_prints_the_fields_of_an_id_from_list() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = run(
+        &["list", "--demo", "--status", "failed", "--output", "json"],
+        home.path(),
+    );
+    assert!(r.status.success(), "{}", r.stderr);
+    let value: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let rows = value.as_array().expect("array");
+    // The oldest FAILED record of each kind: finished history, the same in every demo run.
+    for kind in ["creation", "deletion", "provisioning"] {
+        let row = rows
+            .iter()
+            .rev()
+            .find(|r| r["kind"] == kind)
+            .unwrap_or_else(|| panic!("a failed {kind}"));
+        let id = row["request_id"].as_str().expect("id");
+
+        let r = run(&["describe", "--demo", id], home.path());
+        assert!(r.status.success(), "describe {id}: {}", r.stderr);
+        assert!(r.stderr.is_empty(), "{}", r.stderr);
+        let field = |name: &str| -> Option<String> {
+            r.stdout.lines().find_map(|l| {
+                l.strip_prefix(name)
+                    .filter(|rest| rest.starts_with(' '))
+                    .map(|rest| rest.trim().to_string())
+            })
+        };
+        assert_eq!(field("Request ID").as_deref(), Some(id), "{}", r.stdout);
+        assert_eq!(field("Status").as_deref(), Some("FAILED"), "{}", r.stdout);
+        assert!(
+            field("Failure reason").is_some_and(|f| !f.is_empty()),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            field("Target account")
+                .is_some_and(|a| a.len() == 12 && a.chars().all(|c| c.is_ascii_digit())),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            field("Permission set").is_some_and(|p| p.starts_with("arn:aws:sso:::permissionSet/")),
+            "{}",
+            r.stdout
+        );
+        assert!(field("Created (UTC)").is_some(), "{}", r.stdout);
+        let principal = field("Principal id");
+        if kind == "provisioning" {
+            assert_eq!(principal, None, "{}", r.stdout);
+            assert_eq!(
+                field("Source").as_deref(),
+                Some("DescribePermissionSetProvisioningStatus")
+            );
+        } else {
+            assert!(principal.is_some(), "{}", r.stdout);
+            assert!(matches!(
+                field("Principal type").as_deref(),
+                Some("USER" | "GROUP")
+            ));
+        }
+
+        // JSON describe of the same id with --kind agrees with the list row.
+        let r = run(
+            &["describe", "--demo", id, "--kind", kind, "--output", "json"],
+            home.path(),
+        );
+        assert!(r.status.success(), "{}", r.stderr);
+        let d: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+        assert_eq!(d["request_id"], row["request_id"]);
+        assert_eq!(d["kind"], kind);
+        assert_eq!(d["status"], "FAILED");
+        assert!(d["failure_reason"].as_str().is_some_and(|s| !s.is_empty()));
+    }
+}
+
+#[test]
+fn describe_demo_of_an_unknown_id_is_one_line_and_non_zero() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = run(&["describe", "--demo", UNKNOWN_ID], home.path());
+    assert_one_line_error(&r, "describe unknown id");
+    assert!(r.stderr.contains(UNKNOWN_ID), "{}", r.stderr);
+    assert!(r.stderr.contains("not found"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "nothing on stdout: {}", r.stdout);
+}
+
+#[test]
+fn bad_flags_and_bad_config_are_one_clear_line_each() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let bad_config = home.path().join("bad.toml");
+    std::fs::write(
+        &bad_config,
+        "# ssowatch config\nregion = \"eu-west-1\"\nrefersh_seconds = 5\n",
+    )
+    .expect("write config");
+    let bad_config = bad_config.to_string_lossy().into_owned();
+    let missing = home
+        .path()
+        .join("does-not-exist.toml")
+        .to_string_lossy()
+        .into_owned();
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (vec!["--bogus"], vec!["--bogus"]),
+        (vec!["list", "--bogus"], vec!["--bogus"]),
+        (vec!["list", "--refresh", "0"], vec!["--refresh"]),
+        (vec!["list", "--api-budget", "50"], vec!["--api-budget"]),
+        (vec!["list", "--output", "xml"], vec!["xml"]),
+        (vec!["list", "--kind", "sideways"], vec!["sideways"]),
+        (
+            vec!["list", "--config", &bad_config],
+            vec![&bad_config, ":3", "refersh_seconds"],
+        ),
+        (vec!["list", "--config", &missing], vec![&missing]),
+    ];
+    for (args, needles) in cases {
+        let r = run(&args, home.path());
+        let what = args.join(" ");
+        assert_one_line_error(&r, &what);
+        for needle in needles {
+            assert!(
+                r.stderr.contains(needle),
+                "{what}: expected {needle:?} in {}",
+                r.stderr
+            );
+        }
+    }
+    // File, line and key together, in that order.
+    let r = run(&["list", "--config", &bad_config], home.path());
+    assert!(
+        r.stderr
+            .contains(&format!("{bad_config}:3: key `refersh_seconds`")),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_is_one_line_and_never_shows_the_secret() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut c = command(
+        &[
+            "list",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+            "--region",
+            "us-east-1",
+        ],
+        home.path(),
+    );
+    c.env("AWS_ACCESS_KEY_ID", "AKIAHEADLESSTEST0001")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET);
+    let started = Instant::now();
+    let r = finish(c);
+    let took = started.elapsed();
+    assert_one_line_error(&r, "unreachable endpoint");
+    assert!(
+        r.stderr.contains("reach") || r.stderr.contains("refused"),
+        "says what went wrong: {}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains(SECRET), "secret on stdout");
+    assert!(!r.stderr.contains(SECRET), "secret on stderr");
+    // Nor in any file the run left behind (its log, caches).
+    let mut stack = vec![home.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(SECRET),
+                    "secret written to {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(took < TIMEOUT, "took {took:?}");
+}
+
+#[test]
+fn emulate_prints_its_base_url_as_the_first_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut c = command(
+        &["emulate", "--port", "0", "--history", "5", "--rate", "0"],
+        home.path(),
+    );
+    c.stderr(Stdio::null());
+    let mut child = KillOnDrop(c.spawn().expect("spawn emulator"));
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the emulator prints its URL within 30 s");
+    let url = first.trim_end_matches('\n');
+    let port = url
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("first line is the loopback base URL: {first:?}"));
+    let port: u16 = port.parse().expect("a port number");
+    assert_ne!(port, 0, "--port 0 picks a real port");
+    // It is really listening there.
+    std::net::TcpStream::connect(("127.0.0.1", port)).expect("the emulator accepts connections");
+    assert!(child.0.try_wait().expect("poll").is_none(), "still running");
+    drop(child);
+}
+
+#[test]
+fn the_dashboard_without_a_terminal_says_so_in_one_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = run(&["--demo"], home.path());
+    assert_one_line_error(&r, "--demo without a tty");
+    assert!(r.stderr.contains("interactive terminal"), "{}", r.stderr);
+}
+
+#[test]
+fn describe_looks_up_the_permission_set_name() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let listed = run(
+        &["list", "--demo", "--kind", "creation", "--output", "json"],
+        home.path(),
+    );
+    let rows: serde_json::Value = serde_json::from_str(&listed.stdout).expect("json");
+    let id = rows[0]["request_id"].as_str().expect("an id").to_string();
+    let r = run(
+        &[
+            "describe", "--demo", "--kind", "creation", "--output", "json", &id,
+        ],
+        home.path(),
+    );
+    assert!(r.status.success(), "{}", r.stderr);
+    let value: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert!(
+        value["permission_set_name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
+        "{value}"
+    );
+}
+
+#[test]
+fn the_demo_has_requests_in_flight_from_the_start() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = run(
+        &[
+            "list",
+            "--demo",
+            "--status",
+            "in-progress",
+            "--output",
+            "csv",
+        ],
+        home.path(),
+    );
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(
+        r.stdout.lines().count() > 1,
+        "no IN_PROGRESS rows in the demo:\n{}",
+        r.stdout
+    );
+}
