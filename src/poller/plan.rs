@@ -143,10 +143,6 @@ impl Planner {
         }
     }
 
-    pub fn config(&self) -> &PlannerConfig {
-        &self.config
-    }
-
     /// Records loaded from the disk cache: known, finished and described.
     pub fn seed_from_cache(&mut self, described: &[Described]) {
         for d in described {
@@ -470,16 +466,6 @@ impl Planner {
             // A request that cannot be described (gone, or not ours) is not tracked further.
             self.kinds[kind.index()].in_progress.remove(request_id);
         }
-    }
-
-    /// Requests currently believed in progress, over all kinds.
-    pub fn tracked_in_progress(&self) -> usize {
-        self.kinds.iter().map(|k| k.in_progress.len()).sum()
-    }
-
-    /// The status the planner last saw for a request.
-    pub fn known_status(&self, kind: OperationKind, request_id: &str) -> Option<&Status> {
-        self.kinds[kind.index()].status.get(request_id)
     }
 }
 
