@@ -8,8 +8,9 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ssowatch::app::{self, Msg, PollEvent};
+use ssowatch::app::{self, Msg};
 use ssowatch::model::Status;
+use ssowatch::poller::Event;
 use ssowatch::ui::{self, Theme};
 use support::*;
 
@@ -90,7 +91,7 @@ fn apply_poll_result(c: &mut Criterion) {
             |(s, items)| {
                 app::update(
                     s,
-                    Msg::Poll(PollEvent::Records {
+                    Msg::Poll(Event::Records {
                         kind: KIND,
                         items: std::mem::take(items),
                     }),

@@ -66,7 +66,7 @@ impl std::fmt::Debug for Settings {
 }
 
 pub const DEFAULT_REFRESH_SECS: u64 = 10;
-pub const DEFAULT_API_BUDGET_RPS: f64 = 2.0;
+pub const DEFAULT_API_BUDGET_RPS: f64 = crate::poller::DEFAULT_BUDGET_RPS;
 /// The service's limit, shared by every caller: a budget above it makes no sense.
 pub const MAX_API_BUDGET_RPS: f64 = 20.0;
 

@@ -1,9 +1,10 @@
-//! The interactive dashboard: terminal set-up and tear-down, the event loop that feeds
-//! messages to [`crate::app::update`], and the redraw policy.
+//! The interactive dashboard: terminal set-up and tear-down, and the loop that feeds keys and
+//! the clock to the shared [`Runtime`] and draws its state.
 //!
-//! Redraws happen only when a message arrived (a key, data, a resize) or the clock ticked: once
-//! a second for ages and staleness, four times a second while a spinner is shown. Bursts of
-//! messages are coalesced into one frame.
+//! A frame is drawn only when something changed: a key, a poll answer, a resize, or the clock
+//! (once a second for ages and staleness, four times a second while a spinner is shown).
+//! Bursts of messages are coalesced into one frame, and each frame is wrapped in synchronized
+//! output so a terminal never shows half of it.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -11,23 +12,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use base64::Engine;
 use chrono::{Local, Utc};
 use ratatui::DefaultTerminal;
+use ratatui::crossterm::clipboard::CopyToClipboard;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use tokio::sync::mpsc;
 
-use crate::app::{self, AppState, ConnectionInfo, DescribeUrgency, Effect, Msg, PollEvent};
+use crate::app::{ConnectionInfo, Effect, Msg};
 use crate::config::Settings;
 use crate::connect::{Connection, connect};
-use crate::poller::{self, PollerCommand, PollerConfig, PollerHandle};
+use crate::poller::PollerConfig;
+use crate::runtime::{Pace, Runtime};
 use crate::ui::{self, Theme};
 
-/// Capacity of the input and poll-event channels. Bounded so a flood (a stuck key, a huge
-/// poll) applies back-pressure instead of growing memory.
+/// Capacity of the input channel. Bounded so a flood (a stuck key) applies back-pressure
+/// instead of growing memory.
 const INPUT_CAPACITY: usize = 256;
-const EVENT_CAPACITY: usize = 1024;
 
 /// Runs the dashboard until the operator quits.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -47,28 +49,27 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         emulator,
     } = connection;
 
-    let (event_tx, event_rx) = mpsc::channel(EVENT_CAPACITY);
     let mut poller_config = PollerConfig::new(settings.refresh, settings.api_budget_rps);
+    poller_config.seed = rand::random();
     if !settings.demo {
         poller_config.cache_path =
-            poller::cache::default_path(&info.name, info.endpoint.as_deref(), &instance.id);
+            crate::poller::cache::default_path(&info.name, info.endpoint.as_deref(), &instance.id);
     }
-    let poller = poller::spawn(provider, instance.id.clone(), poller_config, event_tx);
-
-    let tz = *Local::now().offset();
-    let state = AppState::new(
+    let runtime = Runtime::new(
+        provider,
         ConnectionInfo {
             provider: info,
             instance: Some(instance),
             demo: settings.demo,
         },
-        settings.refresh,
+        poller_config,
+        Pace::Live,
         Utc::now(),
-        tz,
+        *Local::now().offset(),
     );
 
     let mut terminal = init_terminal()?;
-    let result = event_loop(&mut terminal, state, poller, event_rx).await;
+    let result = event_loop(&mut terminal, runtime).await;
     restore_terminal();
     // Keep the emulator alive until the UI is gone.
     drop(emulator);
@@ -102,49 +103,24 @@ fn restore_terminal() {
     ratatui::restore();
 }
 
-async fn event_loop(
-    terminal: &mut DefaultTerminal,
-    mut state: AppState,
-    poller: PollerHandle,
-    mut events: mpsc::Receiver<PollEvent>,
-) -> anyhow::Result<()> {
+async fn event_loop(terminal: &mut DefaultTerminal, mut runtime: Runtime) -> anyhow::Result<()> {
     let theme = Theme::from_env();
     let stop_input = Arc::new(AtomicBool::new(false));
     let mut input = spawn_input_reader(stop_input.clone());
-    let PollerHandle {
-        commands,
-        task: mut poller_task,
-    } = poller;
-    let mut poller_alive = true;
 
     let size = terminal.size().context("cannot read the terminal size")?;
-    app::update(
-        &mut state,
-        Msg::Resize {
-            width: size.width,
-            height: size.height,
-        },
-    );
+    runtime.handle(Msg::Resize {
+        width: size.width,
+        height: size.height,
+    });
 
-    #[cfg(unix)]
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot listen for SIGTERM")?;
-    #[cfg(unix)]
-    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .context("cannot listen for SIGHUP")?;
-
-    let mut last_window: Option<(usize, usize, usize)> = None;
+    let mut signals = Signals::new()?;
     let mut next_tick = tokio::time::Instant::now();
     let mut dirty = true;
     let result = loop {
         if dirty {
-            terminal
-                .draw(|frame| ui::draw(frame, &state, &theme))
-                .context("cannot draw to the terminal")?;
+            draw(terminal, &runtime, &theme)?;
             dirty = false;
-        }
-        if state.should_quit {
-            break Ok(());
         }
 
         let mut batch: Vec<Msg> = Vec::new();
@@ -153,103 +129,113 @@ async fn event_loop(
                 Some(msg) => batch.push(msg),
                 None => break Err(anyhow::anyhow!("the terminal input reader stopped")),
             },
-            Some(event) = events.recv() => batch.push(Msg::Poll(event)),
+            () = runtime.step() => dirty = true,
             _ = tokio::time::sleep_until(next_tick) => {
                 batch.push(Msg::Tick(Utc::now()));
-                let period = if state.loading() { Duration::from_millis(250) } else { Duration::from_secs(1) };
+                let period = if runtime.state().loading() { Duration::from_millis(250) } else { Duration::from_secs(1) };
                 next_tick = tokio::time::Instant::now() + period;
             }
-            joined = &mut poller_task, if poller_alive => {
-                poller_alive = false;
-                let reason = match joined {
-                    Ok(()) => "the poller ended".to_string(),
-                    Err(error) if error.is_panic() => "the poller crashed (see the log file)".to_string(),
-                    Err(error) => format!("the poller stopped: {error}"),
-                };
-                batch.push(Msg::Poll(PollEvent::PollerStopped { reason }));
-            }
-            _ = recv_signal(&mut sigterm) => break Ok(()),
-            _ = recv_signal(&mut sighup) => break Ok(()),
+            () = signals.recv() => break Ok(()),
         }
-        // Coalesce whatever else is already waiting into the same frame.
+        // Coalesce the keys already waiting into the same frame.
         while batch.len() < 512 {
             match input.try_recv() {
                 Ok(msg) => batch.push(msg),
-                Err(_) => match events.try_recv() {
-                    Ok(event) => batch.push(Msg::Poll(event)),
-                    Err(_) => break,
-                },
+                Err(_) => break,
             }
         }
 
+        let mut quit = false;
         for msg in batch {
             dirty = true;
-            for effect in app::update(&mut state, msg) {
-                perform(effect, &commands);
+            for effect in runtime.handle(msg) {
+                match effect {
+                    Effect::Copy(text) => copy_to_clipboard(&text),
+                    Effect::Quit => quit = true,
+                    Effect::Describe(_) | Effect::RefreshNow => {}
+                }
             }
         }
-        request_window_enrichment(&state, &commands, &mut last_window);
+        if quit {
+            break Ok(());
+        }
     };
     stop_input.store(true, Ordering::Relaxed);
-    poller_task.abort();
+    runtime.shutdown();
     result
 }
 
-#[cfg(unix)]
-async fn recv_signal(signal: &mut tokio::signal::unix::Signal) {
-    signal.recv().await;
+/// Draws one frame inside synchronized output (where the terminal supports it), so a frame is
+/// never shown half written.
+fn draw(terminal: &mut DefaultTerminal, runtime: &Runtime, theme: &Theme) -> anyhow::Result<()> {
+    let _ = execute!(std::io::stdout(), BeginSynchronizedUpdate);
+    let drawn = terminal
+        .draw(|frame| ui::draw(frame, runtime.state(), theme))
+        .map(|_| ())
+        .context("cannot draw to the terminal");
+    let _ = execute!(std::io::stdout(), EndSynchronizedUpdate);
+    drawn
 }
 
-fn perform(effect: Effect, commands: &mpsc::Sender<PollerCommand>) {
-    let command = match effect {
-        Effect::Describe {
-            kind,
-            request_id,
-            urgency,
-        } => PollerCommand::Describe {
-            kind,
-            request_id,
-            urgency,
-        },
-        Effect::RefreshNow => PollerCommand::RefreshNow,
-        Effect::Copy(text) => {
-            copy_osc52(&text);
-            return;
+/// The signals that end the dashboard cleanly, terminal restored: TERM and HUP (a closed
+/// terminal or a service manager), and INT and QUIT sent as signals rather than typed (in raw
+/// mode Ctrl-C arrives as a key).
+struct Signals {
+    #[cfg(unix)]
+    listeners: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listeners = [
+                SignalKind::terminate(),
+                SignalKind::hangup(),
+                SignalKind::interrupt(),
+                SignalKind::quit(),
+            ]
+            .into_iter()
+            .map(|kind| signal(kind).context("cannot listen for signals"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+            Ok(Signals { listeners })
         }
-        Effect::Quit => return,
-    };
-    if commands.try_send(command).is_err() {
-        tracing::warn!("poller busy; command dropped");
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// Resolves when any of the signals arrives.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            let waits = self.listeners.iter_mut().map(|s| Box::pin(s.recv()));
+            futures_select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
     }
 }
 
-/// Finished rows on screen get described in the background (lowest priority), so the detail
-/// columns fill in for what the operator is looking at without spending budget on the rest.
-fn request_window_enrichment(
-    state: &AppState,
-    commands: &mpsc::Sender<PollerCommand>,
-    last_window: &mut Option<(usize, usize, usize)>,
-) {
-    let table = state.active_table();
-    let window = (state.active.index(), table.offset, table.view_len());
-    if *last_window == Some(window) {
-        return;
-    }
-    *last_window = Some(window);
-    for request_id in table.undescribed_in_window(state.table_rows()) {
-        let _ = commands.try_send(PollerCommand::Describe {
-            kind: state.active,
-            request_id,
-            urgency: DescribeUrgency::Background,
-        });
-    }
+#[cfg(unix)]
+async fn futures_select_all<F: std::future::Future + Unpin>(futures: impl Iterator<Item = F>) {
+    let mut futures: Vec<F> = futures.collect();
+    std::future::poll_fn(|cx| {
+        for future in &mut futures {
+            if std::pin::Pin::new(future).poll(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await;
 }
 
-/// Copies via OSC 52, which works over SSH and in tmux (with `set-clipboard on`).
-fn copy_osc52(text: &str) {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+/// Copies via OSC 52 (crossterm's `CopyToClipboard`), which works over SSH and in tmux (with
+/// `set-clipboard on`).
+fn copy_to_clipboard(text: &str) {
     let mut out = std::io::stdout();
-    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = execute!(out, CopyToClipboard::to_clipboard_from(text));
     let _ = out.flush();
 }
 

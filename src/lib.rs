@@ -14,5 +14,6 @@ pub mod model;
 pub mod output;
 pub mod poller;
 pub mod provider;
+pub mod runtime;
 pub mod sanitize;
 pub mod ui;

@@ -54,6 +54,31 @@ impl OperationKind {
     pub fn from_short(s: &str) -> Option<Self> {
         OperationKind::ALL.into_iter().find(|k| k.short() == s)
     }
+
+    /// The AWS API operation that lists this kind (Huawei's list calls map one to one); a
+    /// bounded set of names for logs and metrics.
+    pub fn list_operation(self) -> &'static str {
+        match self {
+            OperationKind::AssignmentCreation => "ListAccountAssignmentCreationStatus",
+            OperationKind::AssignmentDeletion => "ListAccountAssignmentDeletionStatus",
+            OperationKind::PermissionSetProvisioning => "ListPermissionSetProvisioningStatus",
+        }
+    }
+
+    /// The AWS API operation that describes one request of this kind.
+    pub fn describe_operation(self) -> &'static str {
+        match self {
+            OperationKind::AssignmentCreation => "DescribeAccountAssignmentCreationStatus",
+            OperationKind::AssignmentDeletion => "DescribeAccountAssignmentDeletionStatus",
+            OperationKind::PermissionSetProvisioning => "DescribePermissionSetProvisioningStatus",
+        }
+    }
+}
+
+/// The short form of a permission set as tables show it: the last path segment of an AWS ARN
+/// (`ps-0123…`), or a Huawei id as it is.
+pub fn short_permission_set(permission_set: &str) -> &str {
+    permission_set.rsplit('/').next().unwrap_or(permission_set)
 }
 
 impl fmt::Display for OperationKind {
@@ -92,9 +117,11 @@ impl Status {
     }
 
     /// Finished requests never change again, which is what lets them be described once and
-    /// cached forever. An unknown status is treated as not finished, so it keeps being tracked.
+    /// cached forever. A status we do not know (a value the service added after this build, such
+    /// as `CANCELLED`) is never in the IN_PROGRESS list, so tracking it as in flight would
+    /// describe it again every round: for polling it is final, and it is shown as it came.
     pub fn is_finished(&self) -> bool {
-        matches!(self, Status::Failed | Status::Succeeded)
+        !matches!(self, Status::InProgress)
     }
 }
 
@@ -168,12 +195,4 @@ pub struct Instance {
     pub identity_store_id: Option<String>,
     /// A name to show: the alias (Huawei) or instance name (AWS) when there is one.
     pub name: Option<String>,
-}
-
-/// A request as the product knows it: the latest summary plus whatever detail has been
-/// described so far.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequestRecord {
-    pub summary: StatusSummary,
-    pub detail: Option<RequestDetail>,
 }

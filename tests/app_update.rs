@@ -5,8 +5,9 @@ mod app_support;
 
 use app_support::*;
 use ratatui::crossterm::event::KeyCode;
-use ssowatch::app::{Effect, PollEvent, StatusFilter};
+use ssowatch::app::{Effect, StatusFilter};
 use ssowatch::model::{OperationKind, Status};
+use ssowatch::poller::{DescribeRequest, Event, Priority};
 
 #[test]
 fn newest_first_by_default() {
@@ -38,7 +39,7 @@ fn selection_is_kept_by_request_id_across_refreshes() {
         .collect();
     send(
         &mut state,
-        PollEvent::Records {
+        Event::Records {
             kind: CREATION,
             items: newer,
         },
@@ -49,7 +50,7 @@ fn selection_is_kept_by_request_id_across_refreshes() {
     // A status change of the selected row keeps it selected too.
     send(
         &mut state,
-        PollEvent::Records {
+        Event::Records {
             kind: CREATION,
             items: vec![summary(CREATION, 3, Status::Failed)],
         },
@@ -64,7 +65,7 @@ fn status_and_text_filters_stack() {
     // Give two FAILED records a describable reason, and one SUCCEEDED the same account text.
     send(
         &mut state,
-        PollEvent::Described(Box::new(described(
+        Event::Described(Box::new(described(
             CREATION,
             0,
             Status::Failed,
@@ -73,7 +74,7 @@ fn status_and_text_filters_stack() {
     );
     send(
         &mut state,
-        PollEvent::Described(Box::new(described(
+        Event::Described(Box::new(described(
             CREATION,
             5,
             Status::Failed,
@@ -133,23 +134,28 @@ fn describe_is_requested_once_per_finished_record_however_often_selected() {
     load(&mut state, CREATION, 10);
     // rid(0) is FAILED. Open the detail pane on it.
     let effects = key(&mut state, KeyCode::Enter);
+    let interactive: Vec<&Effect> = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Describe(r) if r.priority == Priority::Interactive))
+        .collect();
     assert_eq!(
-        effects,
-        vec![Effect::Describe {
+        interactive,
+        vec![&Effect::Describe(DescribeRequest {
             kind: CREATION,
             request_id: rid(0),
-            urgency: ssowatch::app::DescribeUrgency::Interactive
-        }]
+            priority: Priority::Interactive
+        })]
     );
-    // Moving away and back before the answer: no second request.
+    // Moving away and back before the answer asks for each selected row: whether one is
+    // already on its way is the poller's to know (tests/runtime.rs counts the calls).
     let mut total = 0;
     total += describes(&key(&mut state, KeyCode::Down));
     total += describes(&key(&mut state, KeyCode::Up));
-    assert_eq!(total, 1, "only the newly selected rid(1) is described");
+    assert_eq!(total, 2);
 
     send(
         &mut state,
-        PollEvent::Described(Box::new(described(
+        Event::Described(Box::new(described(
             CREATION,
             0,
             Status::Failed,
@@ -164,7 +170,7 @@ fn describe_is_requested_once_per_finished_record_however_often_selected() {
         assert!(
             !effects
                 .iter()
-                .any(|e| matches!(e, Effect::Describe { request_id, .. } if *request_id == rid(0))),
+                .any(|e| matches!(e, Effect::Describe(r) if r.request_id == rid(0))),
             "finished and described: never again"
         );
     }
@@ -178,20 +184,21 @@ fn in_progress_records_are_described_again_once_they_finish() {
     assert_eq!(describes(&key(&mut state, KeyCode::Enter)), 1);
     send(
         &mut state,
-        PollEvent::Described(Box::new(described(CREATION, 1, Status::InProgress, None))),
+        Event::Described(Box::new(described(CREATION, 1, Status::InProgress, None))),
     );
+    // rid(1)'s in-progress answer is fresh while its status has not moved; rid(2) is asked.
     assert_eq!(
         describes(&key(&mut state, KeyCode::Down)) + describes(&key(&mut state, KeyCode::Up)),
         1
     );
     send(
         &mut state,
-        PollEvent::Described(Box::new(described(CREATION, 2, Status::InProgress, None))),
+        Event::Described(Box::new(described(CREATION, 2, Status::InProgress, None))),
     );
     // The poller reports it FAILED: the open detail pane asks for the final answer.
     let effects = send(
         &mut state,
-        PollEvent::Records {
+        Event::Records {
             kind: CREATION,
             items: vec![summary(CREATION, 1, Status::Failed)],
         },
@@ -207,13 +214,14 @@ fn errors_never_wipe_data_and_success_clears_the_error_line() {
         ssowatch::provider::ErrorKind::Throttled,
         "Rate exceeded",
     );
-    send(&mut state, PollEvent::CallFailed { at: t0(), error });
+    send(&mut state, Event::CallFailed { at: t0(), error });
     assert_eq!(state.active_table().len(), 10);
     assert!(state.last_error.is_some());
     assert!(state.recently_throttled());
     send(
         &mut state,
-        PollEvent::PollSucceeded {
+        Event::ListSucceeded {
+            kind: CREATION,
             at: t0() + chrono::Duration::seconds(1),
         },
     );
@@ -261,7 +269,7 @@ fn copy_puts_the_selected_request_id_in_an_effect() {
 fn until_the_operator_moves_the_selection_follows_the_newest_row() {
     let mut state = new_state(120, 40);
     // The first page holds the oldest records, later pages newer ones.
-    let page = |range: std::ops::Range<usize>| PollEvent::Records {
+    let page = |range: std::ops::Range<usize>| Event::Records {
         kind: CREATION,
         items: range
             .map(|i| summary(CREATION, i, Status::Succeeded))
@@ -280,7 +288,7 @@ fn until_the_operator_moves_the_selection_follows_the_newest_row() {
     };
     send(
         &mut state,
-        PollEvent::Records {
+        Event::Records {
             kind: CREATION,
             items: vec![newer.clone()],
         },
@@ -309,7 +317,7 @@ fn permission_set_names_replace_arns_and_are_searchable() {
     load(&mut state, CREATION, 5);
     send(
         &mut state,
-        PollEvent::Described(Box::new(described(CREATION, 0, Status::Failed, Some("x")))),
+        Event::Described(Box::new(described(CREATION, 0, Status::Failed, Some("x")))),
     );
     let arn = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-0123456789abcdef";
     assert_eq!(
@@ -321,7 +329,7 @@ fn permission_set_names_replace_arns_and_are_searchable() {
     );
     send(
         &mut state,
-        PollEvent::PermissionSetName {
+        Event::PermissionSetName {
             permission_set: arn.into(),
             name: "BillingAdmin".into(),
         },
@@ -336,7 +344,7 @@ fn permission_set_names_replace_arns_and_are_searchable() {
     // Later answers for the same permission set get the name at once.
     send(
         &mut state,
-        PollEvent::Described(Box::new(described(CREATION, 3, Status::Succeeded, None))),
+        Event::Described(Box::new(described(CREATION, 3, Status::Succeeded, None))),
     );
     assert_eq!(
         state

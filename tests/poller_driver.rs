@@ -1,5 +1,6 @@
-//! The poller task against an in-memory test double, in tokio's paused (simulated) time: budget
-//! spacing, priorities, describe-once, recovery, and a crashing call reported to the UI.
+//! The shared runtime (poller, app update, effects) against an in-memory test double, in
+//! tokio's paused (simulated) time: budget spacing, priorities, describe-once, bounded retries,
+//! recovery, and a crashing call reported to the operator.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,13 +8,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
-use ssowatch::app::{DescribeUrgency, PollEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ssowatch::app::{ConnectionInfo, Msg};
 use ssowatch::model::{
     Described, Instance, OperationKind, Page, RequestDetail, Status, StatusSummary,
 };
-use ssowatch::poller::{self, PollerCommand, PollerConfig};
+use ssowatch::poller::{PollerConfig, plan::MAX_ATTEMPTS};
 use ssowatch::provider::{ErrorKind, Provider, ProviderError, ProviderInfo};
-use tokio::sync::mpsc;
+use ssowatch::runtime::{Pace, Runtime};
 use tokio::time::Instant;
 
 #[derive(Default)]
@@ -23,6 +25,10 @@ struct World {
     calls: Vec<(Instant, String)>,
     throttle_next: usize,
     panic_on_describe: bool,
+    /// Every list of this kind fails with this error.
+    failing_kind: Option<(OperationKind, ErrorKind)>,
+    /// Every describe answers with this error.
+    describe_error: Option<ErrorKind>,
 }
 
 /// An in-memory Identity Center: pages of `page_size`, status filter, describe.
@@ -64,6 +70,11 @@ impl Provider for FakeProvider {
         if world.throttle_next > 0 {
             world.throttle_next -= 1;
             return Err(ProviderError::new(ErrorKind::Throttled, "Rate exceeded"));
+        }
+        if let Some((failing, error)) = world.failing_kind
+            && failing == kind
+        {
+            return Err(ProviderError::new(error, "HTTP 500"));
         }
         let all: Vec<(usize, &(String, Status))> = world
             .records
@@ -107,6 +118,9 @@ impl Provider for FakeProvider {
         if world.panic_on_describe {
             drop(world);
             panic!("simulated bug in a describe call");
+        }
+        if let Some(error) = world.describe_error {
+            return Err(ProviderError::new(error, "unexpected end of JSON"));
         }
         let found = world
             .records
@@ -155,40 +169,89 @@ fn world_with(n: usize, in_progress: &[usize]) -> Arc<Mutex<World>> {
     Arc::new(Mutex::new(world))
 }
 
-fn start(
-    world: &Arc<Mutex<World>>,
-    budget: f64,
-    refresh: u64,
-) -> (poller::PollerHandle, mpsc::Receiver<PollEvent>) {
-    let (tx, rx) = mpsc::channel(4096);
+fn start(world: &Arc<Mutex<World>>, budget: f64, refresh: u64) -> Runtime {
     let provider = Arc::new(FakeProvider {
         world: world.clone(),
         page_size: 10,
     });
-    let handle = poller::spawn(
+    let mut config = PollerConfig::new(Duration::from_secs(refresh), budget);
+    config.seed = 7;
+    let connection = ConnectionInfo {
+        provider: provider.info(),
+        instance: Some(Instance {
+            id: "ins".into(),
+            identity_store_id: None,
+            name: None,
+        }),
+        demo: false,
+    };
+    let mut runtime = Runtime::new(
         provider,
-        "ins".into(),
-        PollerConfig::new(Duration::from_secs(refresh), budget),
-        tx,
+        connection,
+        config,
+        Pace::Live,
+        Utc::now(),
+        chrono::Offset::fix(&Utc),
     );
-    (handle, rx)
+    runtime.handle(Msg::Resize {
+        width: 120,
+        height: 30,
+    });
+    runtime
 }
 
-/// Collects events for `secs` of simulated time.
-async fn collect(rx: &mut mpsc::Receiver<PollEvent>, secs: u64) -> Vec<PollEvent> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut events = Vec::new();
-    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        events.push(event);
+/// Runs the runtime until `request_id` is listed, for at most ten simulated minutes.
+async fn until_listed(runtime: &mut Runtime, request_id: &str) {
+    for _ in 0..600 {
+        if runtime.state().table(KIND).row_by_id(request_id).is_some() {
+            return;
+        }
+        run_for(runtime, 1, |_| {}).await;
     }
-    events
+    panic!("{request_id} was not listed within ten minutes");
+}
+
+/// Runs the runtime for `secs` of simulated time, calling `observe` after every step.
+async fn run_for(runtime: &mut Runtime, secs: u64, mut observe: impl FnMut(&Runtime)) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        tokio::select! {
+            () = runtime.step() => observe(runtime),
+            () = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+}
+
+fn press(runtime: &mut Runtime, code: KeyCode) {
+    runtime.handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+/// Opens the detail pane on one request, the way an operator does: `/`, its id, Enter, Enter.
+fn open(runtime: &mut Runtime, request_id: &str) {
+    press(runtime, KeyCode::Char('/'));
+    for c in request_id.chars() {
+        press(runtime, KeyCode::Char(c));
+    }
+    press(runtime, KeyCode::Enter);
+    press(runtime, KeyCode::Enter);
+}
+
+fn calls_matching(world: &Arc<Mutex<World>>, what: &str) -> Vec<Instant> {
+    world
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .filter(|(_, c)| c == what)
+        .map(|(t, _)| *t)
+        .collect()
 }
 
 #[tokio::test(start_paused = true)]
 async fn calls_never_exceed_the_budget_in_any_ten_second_window() {
     let world = world_with(500, &[1, 2, 3]);
-    let (_handle, mut rx) = start(&world, 2.0, 5);
-    collect(&mut rx, 120).await;
+    let mut runtime = start(&world, 2.0, 5);
+    run_for(&mut runtime, 120, |_| {}).await;
     let calls: Vec<Instant> = world
         .lock()
         .unwrap()
@@ -213,50 +276,76 @@ async fn calls_never_exceed_the_budget_in_any_ten_second_window() {
 #[tokio::test(start_paused = true)]
 async fn first_load_reports_progress_and_completes() {
     let world = world_with(95, &[]);
-    let (_handle, mut rx) = start(&world, 5.0, 10);
-    let events = collect(&mut rx, 30).await;
-    let progress: Vec<(u32, u64, bool)> = events
-        .iter()
-        .filter_map(|e| match e {
-            PollEvent::LoadProgress {
-                kind: KIND,
-                pages,
-                records,
-                done,
-            } => Some((*pages, *records, *done)),
-            _ => None,
-        })
-        .collect();
+    let mut runtime = start(&world, 5.0, 10);
+    let mut progress: Vec<(u32, u64, bool)> = Vec::new();
+    run_for(&mut runtime, 30, |runtime| {
+        let load = runtime.state().table(KIND).history_load;
+        let now = (load.pages, load.records, load.done);
+        if load.pages > 0 && progress.last() != Some(&now) {
+            progress.push(now);
+        }
+    })
+    .await;
     assert_eq!(progress.first(), Some(&(1, 10, false)));
     assert_eq!(progress.last(), Some(&(10, 95, true)));
-    let loaded: usize = events
+    assert_eq!(runtime.state().table(KIND).len(), 95);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_records_are_listed_before_the_history() {
+    let world = world_with(300, &[]);
+    {
+        let mut w = world.lock().unwrap();
+        let records = w.records.get_mut(&KIND).unwrap();
+        for i in [5, 150, 299] {
+            records[i].1 = Status::Failed;
+        }
+    }
+    let mut runtime = start(&world, 1.0, 10);
+    let mut all_failed_while_history_loads = false;
+    run_for(&mut runtime, 60, |runtime| {
+        let table = runtime.state().table(KIND);
+        if table.counts.failed == 3 && !table.history_load.done && table.failed_known() {
+            all_failed_while_history_loads = true;
+        }
+    })
+    .await;
+    assert!(all_failed_while_history_loads);
+    let calls = world.lock().unwrap().calls.clone();
+    let first_history = calls
         .iter()
-        .map(|e| match e {
-            PollEvent::Records { kind: KIND, items } => items.len(),
-            _ => 0,
-        })
-        .sum();
-    assert_eq!(loaded, 95);
+        .position(|(_, c)| c == &format!("list {KIND} None"))
+        .unwrap();
+    let failed_list = calls
+        .iter()
+        .position(|(_, c)| c == &format!("list {KIND} Some(Failed)"))
+        .unwrap();
+    assert!(failed_list < first_history, "{calls:?}");
+    // Their reasons come early too: described before the history is loaded.
+    for id in ["req-00005", "req-00150", "req-00299"] {
+        let row = runtime.state().table(KIND).row_by_id(id).unwrap();
+        assert!(row.failure_reason().is_some(), "{id} has no reason");
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_request_that_fails_shows_within_two_intervals_and_is_described_once() {
     let world = world_with(30, &[7]);
-    let (_handle, mut rx) = start(&world, 2.0, 10);
-    collect(&mut rx, 40).await;
+    let mut runtime = start(&world, 2.0, 10);
+    run_for(&mut runtime, 40, |_| {}).await;
     // It fails now.
     let failed_at = Instant::now();
     world.lock().unwrap().records.get_mut(&KIND).unwrap()[7].1 = Status::Failed;
-    let events = collect(&mut rx, 60).await;
-    let shown = events.iter().any(|e| matches!(e, PollEvent::Described(d) if d.summary.request_id == "req-00007" && d.summary.status == Status::Failed && d.detail.failure_reason.is_some()));
-    assert!(shown, "the failure was never described");
-    let describes: Vec<Instant> = world
-        .lock()
-        .unwrap()
-        .calls
-        .iter()
-        .filter(|(t, c)| c == "describe req-00007" && *t >= failed_at)
-        .map(|(t, _)| *t)
+    run_for(&mut runtime, 60, |_| {}).await;
+    let row = runtime.state().table(KIND).row_by_id("req-00007").unwrap();
+    assert_eq!(row.status, Status::Failed);
+    assert!(
+        row.failure_reason().is_some(),
+        "the failure was never described"
+    );
+    let describes: Vec<Instant> = calls_matching(&world, "describe req-00007")
+        .into_iter()
+        .filter(|t| *t >= failed_at)
         .collect();
     assert_eq!(describes.len(), 1, "described more than once");
     assert!(
@@ -269,32 +358,16 @@ async fn a_request_that_fails_shows_within_two_intervals_and_is_described_once()
 #[tokio::test(start_paused = true)]
 async fn interactive_describes_jump_ahead_of_the_first_load() {
     let world = world_with(2000, &[]);
-    let (handle, mut rx) = start(&world, 2.0, 10);
-    collect(&mut rx, 5).await;
-    handle
-        .commands
-        .send(PollerCommand::Describe {
-            kind: KIND,
-            request_id: "req-01999".into(),
-            urgency: DescribeUrgency::Interactive,
-        })
-        .await
-        .unwrap();
+    let mut runtime = start(&world, 2.0, 10);
+    run_for(&mut runtime, 5, |_| {}).await;
+    // Wait until the record is listed, then open it.
+    until_listed(&mut runtime, "req-01999").await;
     let asked = Instant::now();
-    let events = collect(&mut rx, 5).await;
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, PollEvent::Described(d) if d.summary.request_id == "req-01999"))
-    );
-    let when = world
-        .lock()
-        .unwrap()
-        .calls
-        .iter()
-        .find(|(_, c)| c == "describe req-01999")
-        .map(|(t, _)| *t)
-        .unwrap();
+    open(&mut runtime, "req-01999");
+    run_for(&mut runtime, 5, |_| {}).await;
+    let row = runtime.state().table(KIND).row_by_id("req-01999").unwrap();
+    assert!(row.answer.is_some());
+    let when = calls_matching(&world, "describe req-01999")[0];
     assert!(
         when - asked <= Duration::from_millis(1100),
         "waited {:?} behind the load",
@@ -303,58 +376,101 @@ async fn interactive_describes_jump_ahead_of_the_first_load() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_request_is_described_once_however_often_the_operator_selects_it() {
+    let world = world_with(40, &[]);
+    let mut runtime = start(&world, 0.5, 10);
+    run_for(&mut runtime, 5, |_| {}).await;
+    until_listed(&mut runtime, "req-00001").await;
+    open(&mut runtime, "req-00001");
+    // Away and back, again and again, before and after the answer.
+    for _ in 0..5 {
+        press(&mut runtime, KeyCode::Esc);
+        press(&mut runtime, KeyCode::Enter);
+        run_for(&mut runtime, 1, |_| {}).await;
+    }
+    run_for(&mut runtime, 60, |_| {}).await;
+    assert_eq!(calls_matching(&world, "describe req-00001").len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_describe_that_keeps_failing_is_given_up_and_the_row_stops_waiting() {
+    let world = world_with(20, &[]);
+    world.lock().unwrap().describe_error = Some(ErrorKind::Malformed);
+    let mut runtime = start(&world, 2.0, 10);
+    until_listed(&mut runtime, "req-00003").await;
+    open(&mut runtime, "req-00003");
+    run_for(&mut runtime, 300, |_| {}).await;
+    let attempts = calls_matching(&world, "describe req-00003").len();
+    assert_eq!(attempts, MAX_ATTEMPTS as usize);
+    let error = runtime
+        .state()
+        .describe_errors
+        .get(&(KIND, Box::from("req-00003")))
+        .expect("the app was told");
+    assert!(error.contains("malformed"), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_kind_failing_never_starves_the_others() {
+    let world = world_with(20, &[1]);
+    world.lock().unwrap().failing_kind = Some((KIND, ErrorKind::Transient));
+    world.lock().unwrap().records.insert(
+        OperationKind::PermissionSetProvisioning,
+        vec![("prov-1".into(), Status::Succeeded)],
+    );
+    let mut runtime = start(&world, 2.0, 10);
+    run_for(&mut runtime, 120, |_| {}).await;
+    let state = runtime.state();
+    // The others were polled, and recently.
+    let provisioning = state.table(OperationKind::PermissionSetProvisioning);
+    assert_eq!(provisioning.len(), 1);
+    let listed = provisioning.last_listed.expect("provisioning was listed");
+    assert!(state.now - listed <= chrono::Duration::seconds(20));
+    // The failing kind says so on its tab and on the error line; it is retried a bounded
+    // number of times per refresh interval, not in a loop.
+    assert!(state.table(KIND).trouble.is_some());
+    assert!(state.last_error.is_some());
+    let failing_calls = world
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .filter(|(_, c)| c.starts_with(&format!("list {KIND}")))
+        .count();
+    assert!(
+        failing_calls <= 3 * 12 * MAX_ATTEMPTS as usize,
+        "{failing_calls}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn throttling_backs_off_and_recovers_without_losing_progress() {
     let world = world_with(50, &[]);
     world.lock().unwrap().throttle_next = 4;
-    let (_handle, mut rx) = start(&world, 5.0, 10);
-    let events = collect(&mut rx, 90).await;
-    let throttled = events.iter().filter(|e| matches!(e, PollEvent::CallFailed { error, .. } if error.kind == ErrorKind::Throttled)).count();
-    assert_eq!(throttled, 4);
-    assert!(events.iter().any(|e| matches!(
-        e,
-        PollEvent::LoadProgress {
-            kind: KIND,
-            records: 50,
-            done: true,
-            ..
-        }
-    )));
-    let spend = events.iter().rev().find_map(|e| match e {
-        PollEvent::Spend(s) => Some(*s),
-        _ => None,
-    });
-    assert_eq!(spend.map(|s| s.throttled_calls), Some(4));
+    let mut runtime = start(&world, 5.0, 10);
+    run_for(&mut runtime, 90, |_| {}).await;
+    let state = runtime.state();
+    assert_eq!(state.spend.throttled_calls, 4);
+    assert_eq!(state.table(KIND).history_load.records, 50);
+    assert!(state.table(KIND).history_load.done);
     // Backoff spreads the retries out: the four throttled calls and the retry span seconds.
     let calls = world.lock().unwrap().calls.clone();
     let span = calls[4].0 - calls[0].0;
     assert!(span >= Duration::from_secs(5), "retries too fast: {span:?}");
+    // The adaptive limiter cut its rate, and successes brought it back to the budget.
+    assert_eq!(state.spend.effective_rps, 5.0);
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_panicking_call_stops_the_poller_with_a_message() {
+async fn a_panicking_call_stops_polling_with_a_message() {
     let world = world_with(5, &[]);
     world.lock().unwrap().panic_on_describe = true;
-    let (handle, mut rx) = start(&world, 5.0, 10);
-    handle
-        .commands
-        .send(PollerCommand::Describe {
-            kind: KIND,
-            request_id: "req-00001".into(),
-            urgency: DescribeUrgency::Interactive,
-        })
-        .await
-        .unwrap();
-    let events = collect(&mut rx, 10).await;
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, PollEvent::PollerStopped { .. })),
-        "no PollerStopped"
-    );
-    assert!(
-        tokio::time::timeout(Duration::from_secs(5), handle.task)
-            .await
-            .is_ok(),
-        "poller did not end"
-    );
+    let mut runtime = start(&world, 5.0, 10);
+    until_listed(&mut runtime, "req-00001").await;
+    open(&mut runtime, "req-00001");
+    run_for(&mut runtime, 10, |_| {}).await;
+    assert!(runtime.state().poller_stopped.is_some(), "no PollerStopped");
+    let calls = world.lock().unwrap().calls.len();
+    run_for(&mut runtime, 60, |_| {}).await;
+    assert_eq!(world.lock().unwrap().calls.len(), calls, "still polling");
 }

@@ -7,8 +7,9 @@ use app_support::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
-use ssowatch::app::{self, AppState, Msg, PollEvent, SpendReport};
+use ssowatch::app::{self, AppState, Msg};
 use ssowatch::model::{OperationKind, Status};
+use ssowatch::poller::{Event, Lane, SpendReport};
 use ssowatch::provider::{ErrorKind, ProviderError};
 use ssowatch::ui::{self, Theme};
 
@@ -32,7 +33,7 @@ fn loaded(width: u16, height: u16) -> AppState {
     for i in [0usize, 5, 10] {
         send(
             &mut state,
-            PollEvent::Described(Box::new(described(
+            Event::Described(Box::new(described(
                 CREATION,
                 i,
                 Status::Failed,
@@ -46,9 +47,10 @@ fn loaded(width: u16, height: u16) -> AppState {
     }
     send(
         &mut state,
-        PollEvent::Spend(SpendReport {
+        Event::Spend(SpendReport {
             rps: 0.8,
             budget_rps: 2.0,
+            effective_rps: 2.0,
             total_calls: 57,
             ..Default::default()
         }),
@@ -61,7 +63,8 @@ fn first_load_in_progress() {
     let mut state = new_state(120, 16);
     send(
         &mut state,
-        PollEvent::LoadProgress {
+        Event::LoadProgress {
+            lane: Lane::Full,
             kind: CREATION,
             pages: 3,
             records: 300,
@@ -116,7 +119,7 @@ fn header_when_stale() {
         ProviderError::new(ErrorKind::Transient, "connection refused").with_request_id(None);
     send(
         &mut state,
-        PollEvent::CallFailed {
+        Event::CallFailed {
             at: t0() + chrono::Duration::seconds(90),
             error,
         },
@@ -129,16 +132,17 @@ fn header_when_throttled() {
     let mut state = loaded(120, 14);
     let error = ProviderError::new(ErrorKind::Throttled, "Rate exceeded")
         .with_request_id(Some("5f0e3c1a-aaaa-bbbb-cccc-0123456789ab".into()));
-    send(&mut state, PollEvent::CallFailed { at: t0(), error });
+    send(&mut state, Event::CallFailed { at: t0(), error });
     send(
         &mut state,
-        PollEvent::Spend(SpendReport {
+        Event::Spend(SpendReport {
             rps: 1.9,
             budget_rps: 2.0,
             total_calls: 120,
             throttled_calls: 4,
             failed_calls: 4,
-            backoff_secs: Some(8.0),
+            backoff_until: Some(t0() + chrono::Duration::seconds(8)),
+            effective_rps: 1.0,
         }),
     );
     insta::assert_snapshot!(render(&state, 120, 14).backend());

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use ssowatch::app::{self, AppState, ConnectionInfo, Msg, PollEvent};
+use ssowatch::app::{self, AppState, ConnectionInfo, Msg};
 use ssowatch::model::{Described, Instance, OperationKind, RequestDetail, Status, StatusSummary};
+use ssowatch::poller::{Event, Lane};
 use ssowatch::provider::ProviderInfo;
 
 pub const KIND: OperationKind = OperationKind::AssignmentCreation;
@@ -68,19 +69,17 @@ pub fn loaded_state(n: usize, width: u16, height: u16) -> AppState {
     );
     app::update(&mut state, Msg::Resize { width, height });
     let items: Vec<StatusSummary> = (0..n).map(|i| summary(i, status_of(i))).collect();
-    app::update(
-        &mut state,
-        Msg::Poll(PollEvent::Records { kind: KIND, items }),
-    );
+    app::update(&mut state, Msg::Poll(Event::Records { kind: KIND, items }));
     let described: Vec<Described> = (0..n)
         .step_by(10)
         .map(|i| described(i, status_of(i)))
         .collect();
-    app::update(&mut state, Msg::Poll(PollEvent::Cached(described)));
+    app::update(&mut state, Msg::Poll(Event::Cached(described)));
     for kind in OperationKind::ALL {
         app::update(
             &mut state,
-            Msg::Poll(PollEvent::LoadProgress {
+            Msg::Poll(Event::LoadProgress {
+                lane: Lane::Full,
                 kind,
                 pages: 1,
                 records: n as u64,
@@ -88,7 +87,13 @@ pub fn loaded_state(n: usize, width: u16, height: u16) -> AppState {
             }),
         );
     }
-    app::update(&mut state, Msg::Poll(PollEvent::PollSucceeded { at: t0() }));
+    app::update(
+        &mut state,
+        Msg::Poll(Event::ListSucceeded {
+            kind: KIND,
+            at: t0(),
+        }),
+    );
     state
 }
 

@@ -1,9 +1,13 @@
-//! The app: state, the messages that change it, and the update function.
+//! The app: state, the messages that change it, and the pure update function. It knows the
+//! poller's events and the model, never the terminal or the network.
 
+pub mod layout;
 pub mod msg;
 pub mod state;
+pub mod table;
 pub mod update;
 
-pub use msg::{DescribeUrgency, Effect, Msg, PollEvent, SpendReport};
-pub use state::{AppState, ConnectionInfo, StatusFilter};
+pub use msg::{Effect, Msg};
+pub use state::{AppState, ConnectionInfo, ErrorLine, InputMode};
+pub use table::{KindTable, RequestRow, SortColumn, StatusFilter};
 pub use update::update;

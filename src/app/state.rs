@@ -1,557 +1,14 @@
 //! The app state: everything the screen shows, and nothing about how it is drawn.
-//!
-//! Tables are built to stay instant with 100,000 records: records live in a flat vector, the
-//! sorted order is kept separately and only rebuilt when it can have changed, and the filtered
-//! view is one linear pass over that order. Rendering then only touches the visible window.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::msg::SpendReport;
-use crate::model::{Described, Instance, OperationKind, RequestDetail, Status, StatusSummary};
+use super::table::{KindTable, SortSpec, StatusFilter};
+use crate::model::{Instance, OperationKind};
+use crate::poller::{CallOutcome, SpendReport};
 use crate::provider::ProviderInfo;
-
-/// Which statuses the table shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StatusFilter {
-    #[default]
-    All,
-    FailedOnly,
-    InProgressOnly,
-}
-
-impl StatusFilter {
-    pub fn admits(self, status: &Status) -> bool {
-        match self {
-            StatusFilter::All => true,
-            StatusFilter::FailedOnly => *status == Status::Failed,
-            StatusFilter::InProgressOnly => *status == Status::InProgress,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            StatusFilter::All => "all",
-            StatusFilter::FailedOnly => "FAILED",
-            StatusFilter::InProgressOnly => "IN_PROGRESS",
-        }
-    }
-}
-
-/// Columns the table can be sorted by (`s` cycles through them in this order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortColumn {
-    #[default]
-    Created,
-    Status,
-    RequestId,
-    Account,
-    PermissionSet,
-}
-
-impl SortColumn {
-    pub fn next(self) -> SortColumn {
-        match self {
-            SortColumn::Created => SortColumn::Status,
-            SortColumn::Status => SortColumn::RequestId,
-            SortColumn::RequestId => SortColumn::Account,
-            SortColumn::Account => SortColumn::PermissionSet,
-            SortColumn::PermissionSet => SortColumn::Created,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortColumn::Created => "created",
-            SortColumn::Status => "status",
-            SortColumn::RequestId => "request id",
-            SortColumn::Account => "account",
-            SortColumn::PermissionSet => "permission set",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SortSpec {
-    pub column: SortColumn,
-    pub descending: bool,
-}
-
-impl Default for SortSpec {
-    /// Newest first.
-    fn default() -> Self {
-        SortSpec {
-            column: SortColumn::Created,
-            descending: true,
-        }
-    }
-}
-
-/// One request as the table holds it. Compact on purpose: 100,000 of these must fit in a few
-/// tens of megabytes.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub request_id: Box<str>,
-    pub status: Status,
-    pub created: DateTime<Utc>,
-    pub detail: Option<Box<DetailInfo>>,
-    /// Lower-cased text of every shown field, so the `/` filter is a substring test.
-    search_text: Box<str>,
-}
-
-/// The describe answer kept for a row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DetailInfo {
-    pub detail: RequestDetail,
-    pub source_call: String,
-    pub described_at: DateTime<Utc>,
-    /// The status the describe reported; a finished one never needs describing again.
-    pub described_status: Status,
-}
-
-impl Row {
-    fn new(summary: StatusSummary, tz: FixedOffset) -> Row {
-        let mut row = Row {
-            request_id: summary.request_id.into_boxed_str(),
-            status: summary.status,
-            created: summary.created,
-            detail: None,
-            search_text: Box::from(""),
-        };
-        row.refresh_search_text(tz);
-        row
-    }
-
-    /// Whether the detail we hold is final: finished requests never change.
-    pub fn has_final_detail(&self) -> bool {
-        self.detail
-            .as_ref()
-            .is_some_and(|d| d.described_status.is_finished())
-    }
-
-    pub fn account(&self) -> Option<&str> {
-        self.detail.as_ref()?.detail.target_account.as_deref()
-    }
-
-    /// The permission set's name when known, else its ARN or id.
-    pub fn permission_set(&self) -> Option<&str> {
-        let d = &self.detail.as_ref()?.detail;
-        d.permission_set_name
-            .as_deref()
-            .or(d.permission_set.as_deref())
-    }
-
-    pub fn principal(&self) -> Option<String> {
-        let d = &self.detail.as_ref()?.detail;
-        match (&d.principal_type, &d.principal_id) {
-            (Some(t), Some(id)) => Some(format!("{t} {id}")),
-            (None, Some(id)) => Some(id.clone()),
-            _ => None,
-        }
-    }
-
-    pub fn failure_reason(&self) -> Option<&str> {
-        self.detail.as_ref()?.detail.failure_reason.as_deref()
-    }
-
-    pub fn matches_text(&self, needle_lower: &str) -> bool {
-        needle_lower.is_empty() || self.search_text.contains(needle_lower)
-    }
-
-    fn refresh_search_text(&mut self, tz: FixedOffset) {
-        let mut text = String::with_capacity(96);
-        text.push_str(&self.request_id);
-        text.push(' ');
-        text.push_str(self.status.as_wire());
-        text.push(' ');
-        text.push_str(&format_local(self.created, tz));
-        if let Some(info) = &self.detail {
-            let d = &info.detail;
-            for field in [
-                &d.target_account,
-                &d.target_type,
-                &d.permission_set,
-                &d.permission_set_name,
-                &d.principal_type,
-                &d.principal_id,
-                &d.failure_reason,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                text.push(' ');
-                text.push_str(field);
-            }
-        }
-        self.search_text = text.to_lowercase().into_boxed_str();
-    }
-}
-
-/// Local wall-clock time as the table shows it.
-pub fn format_local(t: DateTime<Utc>, tz: FixedOffset) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-/// Counts per status, for the header and the tabs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StatusCounts {
-    pub in_progress: usize,
-    pub failed: usize,
-    pub succeeded: usize,
-    pub other: usize,
-}
-
-impl StatusCounts {
-    fn add(&mut self, status: &Status, delta: isize) {
-        let slot = match status {
-            Status::InProgress => &mut self.in_progress,
-            Status::Failed => &mut self.failed,
-            Status::Succeeded => &mut self.succeeded,
-            Status::Unknown(_) => &mut self.other,
-        };
-        *slot = slot.saturating_add_signed(delta);
-    }
-
-    pub fn total(&self) -> usize {
-        self.in_progress + self.failed + self.succeeded + self.other
-    }
-}
-
-/// Progress of the first full load of one kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoadProgress {
-    pub pages: u32,
-    pub records: u64,
-    pub done: bool,
-}
-
-/// The records of one kind, their sorted order, the filtered view and the selection.
-#[derive(Debug, Clone, Default)]
-pub struct KindTable {
-    rows: Vec<Row>,
-    index_by_id: HashMap<Box<str>, u32>,
-    /// All row indices in sort order; rebuilt only when the order can have changed.
-    sorted: Vec<u32>,
-    sorted_valid: bool,
-    /// Row indices that pass the filters, in sort order.
-    view: Vec<u32>,
-    /// The selected request, by id: row positions shift as data arrives, ids do not.
-    selected_id: Option<Box<str>>,
-    /// Position of the selection in `view`, derived from `selected_id`.
-    selected_pos: usize,
-    /// Whether the operator chose the selection. Until they do (and again after `g`), the
-    /// selection follows the top row, so a loading table shows its newest rows.
-    pinned: bool,
-    /// First visible position in `view`.
-    pub offset: usize,
-    pub counts: StatusCounts,
-    pub load: LoadProgress,
-}
-
-impl KindTable {
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    pub fn view_len(&self) -> usize {
-        self.view.len()
-    }
-
-    /// The row at a position of the filtered view.
-    pub fn view_row(&self, pos: usize) -> Option<&Row> {
-        self.view.get(pos).map(|&i| &self.rows[i as usize])
-    }
-
-    pub fn row_by_id(&self, id: &str) -> Option<&Row> {
-        self.index_by_id.get(id).map(|&i| &self.rows[i as usize])
-    }
-
-    pub fn selected_pos(&self) -> Option<usize> {
-        (!self.view.is_empty()).then_some(self.selected_pos)
-    }
-
-    pub fn selected(&self) -> Option<&Row> {
-        self.selected_pos().and_then(|p| self.view_row(p))
-    }
-
-    pub fn selected_id(&self) -> Option<&str> {
-        self.selected_id.as_deref()
-    }
-
-    /// Adds or updates records. Returns whether anything changed, and whether the change can
-    /// have moved rows in the sort order.
-    pub(crate) fn upsert(
-        &mut self,
-        items: impl IntoIterator<Item = StatusSummary>,
-        tz: FixedOffset,
-        sort: SortSpec,
-    ) -> bool {
-        let mut changed = false;
-        for summary in items {
-            match self.index_by_id.get(summary.request_id.as_str()) {
-                Some(&i) => {
-                    let row = &mut self.rows[i as usize];
-                    if row.status != summary.status {
-                        self.counts.add(&row.status, -1);
-                        self.counts.add(&summary.status, 1);
-                        row.status = summary.status;
-                        row.refresh_search_text(tz);
-                        if sort.column == SortColumn::Status {
-                            self.sorted_valid = false;
-                        }
-                        changed = true;
-                    }
-                }
-                None => {
-                    let idx = self.rows.len() as u32;
-                    self.counts.add(&summary.status, 1);
-                    let row = Row::new(summary, tz);
-                    self.index_by_id.insert(row.request_id.clone(), idx);
-                    self.rows.push(row);
-                    self.sorted_valid = false;
-                    changed = true;
-                }
-            }
-        }
-        changed
-    }
-
-    /// Stores a describe answer. Returns whether anything changed.
-    pub(crate) fn apply_described(
-        &mut self,
-        described: Described,
-        tz: FixedOffset,
-        sort: SortSpec,
-    ) -> bool {
-        let summary = described.summary;
-        let info = DetailInfo {
-            detail: described.detail,
-            source_call: described.source_call,
-            described_at: described.described_at,
-            described_status: summary.status.clone(),
-        };
-        let idx = match self.index_by_id.get(summary.request_id.as_str()) {
-            Some(&i) => i,
-            None => {
-                self.upsert([summary.clone()], tz, sort);
-                match self.index_by_id.get(summary.request_id.as_str()) {
-                    Some(&i) => i,
-                    None => return false,
-                }
-            }
-        };
-        let row = &mut self.rows[idx as usize];
-        if row.status != summary.status {
-            self.counts.add(&row.status, -1);
-            self.counts.add(&summary.status, 1);
-            row.status = summary.status;
-            if sort.column == SortColumn::Status {
-                self.sorted_valid = false;
-            }
-        }
-        if matches!(sort.column, SortColumn::Account | SortColumn::PermissionSet) {
-            self.sorted_valid = false;
-        }
-        row.detail = Some(Box::new(info));
-        row.refresh_search_text(tz);
-        true
-    }
-
-    /// Fills in a permission set's name on every row that refers to it. Returns whether any
-    /// row changed. Names arrive a few dozen times per run, so a scan is fine.
-    pub(crate) fn apply_permission_set_name(
-        &mut self,
-        permission_set: &str,
-        name: &str,
-        tz: FixedOffset,
-        sort: SortSpec,
-    ) -> bool {
-        let mut changed = false;
-        for row in &mut self.rows {
-            if let Some(info) = &mut row.detail
-                && info.detail.permission_set.as_deref() == Some(permission_set)
-                && info.detail.permission_set_name.as_deref() != Some(name)
-            {
-                info.detail.permission_set_name = Some(name.to_string());
-                row.refresh_search_text(tz);
-                changed = true;
-            }
-        }
-        if changed && sort.column == SortColumn::PermissionSet {
-            self.sorted_valid = false;
-        }
-        changed
-    }
-
-    /// Re-sorts (if needed) and re-filters, then finds the selection again by id.
-    pub(crate) fn rebuild_view(&mut self, sort: SortSpec, status: StatusFilter, needle: &str) {
-        if !self.sorted_valid || self.sorted.len() != self.rows.len() {
-            self.sort(sort);
-        }
-        let rows = &self.rows;
-        self.view.clear();
-        self.view.extend(self.sorted.iter().copied().filter(|&i| {
-            let row = &rows[i as usize];
-            status.admits(&row.status) && row.matches_text(needle)
-        }));
-        self.reselect();
-    }
-
-    pub(crate) fn invalidate_sort(&mut self) {
-        self.sorted_valid = false;
-    }
-
-    /// Sorts all rows. Each row gets a compact key (a 16-byte prefix of the sort column, the
-    /// creation time) so the sort compares integers in a contiguous vector; rows themselves are
-    /// only touched to break a tie of the prefix. That keeps a re-sort of 100,000 rows within a
-    /// few milliseconds.
-    fn sort(&mut self, sort: SortSpec) {
-        let rows = &self.rows;
-        let mut keyed: Vec<(u128, i64, u32)> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, row)| {
-                let primary = match sort.column {
-                    SortColumn::Created => row.created.timestamp_micros() as u128,
-                    SortColumn::Status => status_rank(&row.status) as u128,
-                    column => text_prefix(sort_text(row, column)),
-                };
-                let primary = if sort.descending {
-                    u128::MAX - primary
-                } else {
-                    primary
-                };
-                // Ties fall back to newest first, then request id, so the order is total and
-                // rows never jitter between rebuilds.
-                (primary, -row.created.timestamp_micros(), i as u32)
-            })
-            .collect();
-        let text_column = !matches!(sort.column, SortColumn::Created | SortColumn::Status);
-        keyed.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| {
-                    if text_column {
-                        let (ra, rb) = (&rows[a.2 as usize], &rows[b.2 as usize]);
-                        let ord = sort_text(ra, sort.column).cmp(sort_text(rb, sort.column));
-                        if sort.descending { ord.reverse() } else { ord }
-                    } else {
-                        std::cmp::Ordering::Equal
-                    }
-                })
-                .then(a.1.cmp(&b.1))
-                .then_with(|| {
-                    rows[a.2 as usize]
-                        .request_id
-                        .cmp(&rows[b.2 as usize].request_id)
-                })
-        });
-        self.sorted.clear();
-        self.sorted.extend(keyed.into_iter().map(|(_, _, i)| i));
-        self.sorted_valid = true;
-    }
-
-    /// Finds the selected id in the new view; if it was filtered out, keep the same position.
-    fn reselect(&mut self) {
-        if self.view.is_empty() {
-            self.selected_pos = 0;
-            return;
-        }
-        let found = self
-            .pinned
-            .then_some(self.selected_id.as_deref())
-            .flatten()
-            .and_then(|id| self.index_by_id.get(id))
-            .and_then(|&idx| self.view.iter().position(|&v| v == idx));
-        match found {
-            Some(pos) => self.selected_pos = pos,
-            None => {
-                // Not chosen yet, or filtered out: back to the top, like a fresh list.
-                self.pinned = false;
-                self.selected_pos = 0;
-                self.offset = 0;
-                self.sync_selected_id();
-            }
-        }
-    }
-
-    fn sync_selected_id(&mut self) {
-        self.selected_id = self
-            .view
-            .get(self.selected_pos)
-            .map(|&i| self.rows[i as usize].request_id.clone());
-    }
-
-    /// Moves the selection to a view position (clamped). The top row unpins the selection so
-    /// it follows new rows again; any other row pins it to that request.
-    pub(crate) fn select_pos(&mut self, pos: usize) {
-        if self.view.is_empty() {
-            self.selected_pos = 0;
-            self.selected_id = None;
-            return;
-        }
-        self.selected_pos = pos.min(self.view.len() - 1);
-        self.pinned = self.selected_pos != 0;
-        self.sync_selected_id();
-    }
-
-    /// Keeps the selection inside the visible window of `visible_rows` rows.
-    pub(crate) fn scroll_into_view(&mut self, visible_rows: usize) {
-        let visible_rows = visible_rows.max(1);
-        let max_offset = self.view.len().saturating_sub(visible_rows);
-        if self.selected_pos < self.offset {
-            self.offset = self.selected_pos;
-        } else if self.selected_pos >= self.offset + visible_rows {
-            self.offset = self.selected_pos + 1 - visible_rows;
-        }
-        self.offset = self.offset.min(max_offset);
-    }
-
-    /// Ids of rows in the window that have no final detail yet, for background enrichment.
-    pub fn undescribed_in_window(&self, visible_rows: usize) -> Vec<String> {
-        (self.offset..(self.offset + visible_rows).min(self.view.len()))
-            .filter_map(|p| self.view_row(p))
-            .filter(|r| r.status.is_finished() && !r.has_final_detail())
-            .map(|r| r.request_id.to_string())
-            .collect()
-    }
-}
-
-/// The text a text column sorts by (what the table shows).
-fn sort_text(row: &Row, column: SortColumn) -> &str {
-    match column {
-        SortColumn::RequestId => &row.request_id,
-        SortColumn::Account => row.account().unwrap_or(""),
-        SortColumn::PermissionSet => row
-            .permission_set()
-            .map(|p| p.rsplit('/').next().unwrap_or(p))
-            .unwrap_or(""),
-        SortColumn::Created | SortColumn::Status => "",
-    }
-}
-
-/// The first 16 bytes of `text` as a big-endian integer: orders like the text itself, except
-/// that texts sharing those 16 bytes tie (and are then compared in full).
-fn text_prefix(text: &str) -> u128 {
-    let mut bytes = [0u8; 16];
-    let n = text.len().min(16);
-    bytes[..n].copy_from_slice(&text.as_bytes()[..n]);
-    u128::from_be_bytes(bytes)
-}
-
-fn status_rank(status: &Status) -> u8 {
-    match status {
-        Status::Failed => 0,
-        Status::InProgress => 1,
-        Status::Unknown(_) => 2,
-        Status::Succeeded => 3,
-    }
-}
 
 /// Keyboard mode: normal navigation, or typing the `/` filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -574,6 +31,9 @@ pub struct ConnectionInfo {
 pub struct ErrorLine {
     pub at: DateTime<Utc>,
     pub message: String,
+    /// The kind whose list call failed, if it was one: that kind's next success clears it,
+    /// another kind's does not.
+    pub kind: Option<OperationKind>,
 }
 
 /// The whole app state.
@@ -597,8 +57,11 @@ pub struct AppState {
     /// When the service last throttled us; the header warns for a while after.
     pub last_throttled: Option<DateTime<Utc>>,
     pub spend: SpendReport,
-    /// Describes asked for and not answered yet: never ask twice for the same one.
-    pub pending_describes: HashSet<(OperationKind, Box<str>)>,
+    /// Calls made, by operation and outcome (for the spend breakdown and metrics).
+    pub api_calls: BTreeMap<(&'static str, CallOutcome), u64>,
+    /// The table window whose rows were last asked to be described, so moving within the
+    /// same window asks nothing again. (kind, first row, rows shown, rows in the view).
+    pub(crate) enriched_window: Option<(OperationKind, usize, usize, usize)>,
     /// Friendly names of permission sets, by ARN (AWS) or id (Huawei).
     pub permission_set_names: HashMap<String, String>,
     /// Describe errors per request, shown in the detail pane.
@@ -638,7 +101,8 @@ impl AppState {
             last_error: None,
             last_throttled: None,
             spend: SpendReport::default(),
-            pending_describes: HashSet::new(),
+            api_calls: BTreeMap::new(),
+            enriched_window: None,
             permission_set_names: HashMap::new(),
             describe_errors: HashMap::new(),
             flash: None,
@@ -663,9 +127,9 @@ impl AppState {
         self.table(self.active)
     }
 
-    /// Whether any kind is still in its first full load.
+    /// Whether any kind is still in its first load.
     pub fn loading(&self) -> bool {
-        self.tables.iter().any(|t| !t.load.done)
+        self.tables.iter().any(|t| !t.history_load.done)
     }
 
     /// The data is stale when no poll has succeeded for three refresh intervals.
@@ -704,6 +168,6 @@ impl AppState {
 
     /// How many table rows fit on screen; shared with the renderer's layout.
     pub fn table_rows(&self) -> usize {
-        crate::ui::layout::table_body_rows(self.terminal_size, self.detail_open) as usize
+        super::layout::table_body_rows(self.terminal_size, self.detail_open) as usize
     }
 }

@@ -3,9 +3,11 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 
-use super::msg::{DescribeUrgency, Effect, Msg, PollEvent};
-use super::state::{AppState, ErrorLine, InputMode, StatusFilter};
+use super::msg::{Effect, Msg};
+use super::state::{AppState, ErrorLine, InputMode};
+use super::table::{ListTrouble, StatusFilter};
 use crate::model::OperationKind;
+use crate::poller::{DescribeRequest, Event, Lane, Priority};
 use crate::provider::ErrorKind;
 
 /// Rows the mouse wheel moves per notch.
@@ -42,13 +44,37 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Poll(event) => on_poll(state, event, &mut effects),
     }
+    enrich_window(state, &mut effects);
     effects
 }
 
-fn on_poll(state: &mut AppState, event: PollEvent, effects: &mut Vec<Effect>) {
+/// Finished rows on screen without their detail get described at [`Priority::OnScreen`], so
+/// the account, permission set and principal columns fill in for what the operator is looking
+/// at, without spending budget on the rest of the history. Asked once per window: the poller
+/// de-duplicates, and answers it already has cost nothing.
+fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
+    let kind = state.active;
+    let rows = state.table_rows();
+    let table = state.active_table();
+    let window = (kind, table.offset, rows, table.view_len());
+    if state.enriched_window == Some(window) {
+        return;
+    }
+    let undescribed = table.undescribed_in_window(rows);
+    state.enriched_window = Some(window);
+    for request_id in undescribed {
+        effects.push(Effect::Describe(DescribeRequest {
+            kind,
+            request_id,
+            priority: Priority::OnScreen,
+        }));
+    }
+}
+
+fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
     let (tz, sort) = (state.tz, state.sort);
     match event {
-        PollEvent::Records { kind, items } => {
+        Event::Records { kind, items } => {
             if state.table_mut(kind).upsert(items, tz, sort) {
                 state.rebuild(kind);
                 // A record that just finished and is open in the detail pane needs its final
@@ -56,7 +82,7 @@ fn on_poll(state: &mut AppState, event: PollEvent, effects: &mut Vec<Effect>) {
                 describe_selected_if_needed(state, effects);
             }
         }
-        PollEvent::Cached(described) => {
+        Event::Cached(described) => {
             let mut touched = [false; 3];
             for d in described {
                 let kind = d.summary.kind;
@@ -68,18 +94,23 @@ fn on_poll(state: &mut AppState, event: PollEvent, effects: &mut Vec<Effect>) {
                 }
             }
         }
-        PollEvent::LoadProgress {
+        Event::LoadProgress {
             kind,
+            lane,
             pages,
             records,
             done,
         } => {
-            let load = &mut state.table_mut(kind).load;
+            let table = state.table_mut(kind);
+            let load = match lane {
+                Lane::Failed => &mut table.failed_load,
+                Lane::Full | Lane::Fast => &mut table.history_load,
+            };
             load.pages = pages;
             load.records = records;
             load.done = done;
         }
-        PollEvent::PermissionSetName {
+        Event::PermissionSetName {
             permission_set,
             name,
         } => {
@@ -93,7 +124,7 @@ fn on_poll(state: &mut AppState, event: PollEvent, effects: &mut Vec<Effect>) {
             }
             state.permission_set_names.insert(permission_set, name);
         }
-        PollEvent::Described(mut described) => {
+        Event::Described(mut described) => {
             if described.detail.permission_set_name.is_none() {
                 described.detail.permission_set_name = described
                     .detail
@@ -104,45 +135,77 @@ fn on_poll(state: &mut AppState, event: PollEvent, effects: &mut Vec<Effect>) {
             }
             let kind = described.summary.kind;
             let key = (kind, Box::from(described.summary.request_id.as_str()));
-            state.pending_describes.remove(&key);
             state.describe_errors.remove(&key);
             if state.table_mut(kind).apply_described(*described, tz, sort) {
                 state.rebuild(kind);
             }
         }
-        PollEvent::DescribeFailed {
+        Event::DescribeFailed {
             kind,
             request_id,
             error,
         } => {
-            let key = (kind, Box::from(request_id.as_str()));
-            state.pending_describes.remove(&key);
             if error.kind == ErrorKind::Throttled {
                 state.last_throttled = Some(state.now);
             }
-            state.describe_errors.insert(key, error.to_string());
+            state
+                .describe_errors
+                .insert((kind, Box::from(request_id.as_str())), error.to_string());
         }
-        PollEvent::PollSucceeded { at } => {
+        Event::ListSucceeded { kind, at } => {
             state.last_success = Some(at);
-            // A success after errors means we recovered: the error line has done its job.
-            if state.last_error.as_ref().is_some_and(|e| e.at <= at) {
+            let table = state.table_mut(kind);
+            table.last_listed = Some(at);
+            table.trouble = None;
+            // This kind recovered: its error has done its job. Another kind's stays.
+            if state
+                .last_error
+                .as_ref()
+                .is_some_and(|e| e.at <= at && e.kind.is_none_or(|k| k == kind))
+            {
                 state.last_error = None;
             }
         }
-        PollEvent::CallFailed { at, error } => {
+        Event::ListFailed {
+            kind,
+            error,
+            gave_up: _,
+        } => {
+            let at = state.now;
+            if error.kind == ErrorKind::Throttled {
+                state.last_throttled = Some(at);
+            }
+            let message = error.to_string();
+            state.table_mut(kind).trouble = Some(ListTrouble {
+                at,
+                message: message.clone(),
+                denied: error.kind == ErrorKind::Auth,
+            });
+            state.last_error = Some(ErrorLine {
+                at,
+                message: format!("{}: {message}", kind.label()),
+                kind: Some(kind),
+            });
+        }
+        Event::CallFailed { at, error } => {
             if error.kind == ErrorKind::Throttled {
                 state.last_throttled = Some(at);
             }
             state.last_error = Some(ErrorLine {
                 at,
                 message: error.to_string(),
+                kind: None,
             });
         }
-        PollEvent::Spend(report) => state.spend = report,
-        PollEvent::PollerStopped { reason } => {
+        Event::CallCompleted { operation, outcome } => {
+            *state.api_calls.entry((operation, outcome)).or_default() += 1;
+        }
+        Event::Spend(report) => state.spend = report,
+        Event::PollerStopped { reason } => {
             state.last_error = Some(ErrorLine {
                 at: state.now,
                 message: format!("polling stopped: {reason}; press q to quit"),
+                kind: None,
             });
             state.poller_stopped = Some(reason);
         }
@@ -158,7 +221,7 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
         return;
     }
     if state.input_mode == InputMode::EditingFilter {
-        on_filter_key(state, key);
+        on_filter_key(state, key, effects);
         return;
     }
     if state.help_open {
@@ -192,6 +255,11 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
             state.detail_open = true;
             let rows = state.table_rows();
             state.tables[state.active.index()].scroll_into_view(rows);
+            // Opening a request asks again even if an earlier describe of it was given up.
+            if let Some(id) = state.active_table().selected_id() {
+                let key = (state.active, Box::from(id));
+                state.describe_errors.remove(&key);
+            }
             describe_selected_if_needed(state, effects);
         }
         KeyCode::Esc | KeyCode::Left | KeyCode::Char('h') => {
@@ -221,7 +289,7 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
     }
 }
 
-fn on_filter_key(state: &mut AppState, key: KeyEvent) {
+fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
     let mut text = state.text_filter.clone();
     match key.code {
         KeyCode::Esc => {
@@ -237,8 +305,7 @@ fn on_filter_key(state: &mut AppState, key: KeyEvent) {
         _ => return,
     }
     if text != state.text_filter {
-        let mut ignored = Vec::new();
-        set_text_filter(state, text, &mut ignored);
+        set_text_filter(state, text, effects);
     }
 }
 
@@ -304,8 +371,8 @@ fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
 }
 
 /// With the detail pane open, the selected request is described unless its final answer is
-/// already known or a describe is already on its way: finished requests never change, so
-/// each is described at most once however often it is selected.
+/// already known (finished requests never change) or its describe was given up. Whether one is
+/// already on its way is the poller's to know: it asks each request once.
 fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) {
     if !state.detail_open {
         return;
@@ -314,24 +381,22 @@ fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) 
     let Some(row) = state.active_table().selected() else {
         return;
     };
-    let fresh_enough = match &row.detail {
-        Some(info) if info.described_status.is_finished() => true,
+    let fresh_enough = match &row.answer {
+        Some(answer) if answer.status.is_finished() => true,
         // An in-progress answer is still good if the status has not moved since.
-        Some(info) => info.described_status == row.status,
+        Some(answer) => answer.status == row.status,
         None => false,
     };
-    if fresh_enough {
+    if fresh_enough
+        || state
+            .describe_errors
+            .contains_key(&(kind, row.request_id.clone()))
+    {
         return;
     }
-    let key = (kind, row.request_id.clone());
-    if state.pending_describes.contains(&key) {
-        return;
-    }
-    let request_id = row.request_id.to_string();
-    state.pending_describes.insert(key);
-    effects.push(Effect::Describe {
+    effects.push(Effect::Describe(DescribeRequest {
         kind,
-        request_id,
-        urgency: DescribeUrgency::Interactive,
-    });
+        request_id: row.request_id.to_string(),
+        priority: Priority::Interactive,
+    }));
 }

@@ -22,40 +22,70 @@ const SPEND_WINDOW: Duration = Duration::from_secs(60);
 /// `rate x 10` call starts.
 const BUDGET_WINDOW: Duration = Duration::from_millis(10_100);
 
+/// Throttling halves the rate; each success then adds this share of the budget back. Several
+/// processes sharing one account limit converge below it this way (additive increase,
+/// multiplicative decrease), instead of fighting over it.
+const DECREASE_FACTOR: f64 = 0.5;
+const INCREASE_SHARE: f64 = 0.02;
+/// The adaptive rate never drops below this (or the budget, if that is lower): a limiter at
+/// zero would never learn that the service recovered.
+const MIN_RATE: f64 = 0.05;
+
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
+    /// The configured budget: the most this process ever spends.
+    budget: f64,
+    /// The rate allowed now: the budget, or less after throttling.
     rate: f64,
-    spacing: Duration,
     /// Earliest time the next call may start.
     next_free: Duration,
     /// Until when we are backing off, if we are.
     backoff_until: Option<Duration>,
+    /// When the rate was last cut: calls already on the wire when the service started
+    /// throttling come back throttled too, and must not cut it again.
+    last_cut: Option<Duration>,
     consecutive_failures: u32,
     recent: VecDeque<Duration>,
     jitter: ChaCha8Rng,
 }
 
 impl RateLimiter {
-    /// `rate` is in requests per second and must be positive (config validation ensures it).
-    pub fn new(rate: f64, seed: u64) -> RateLimiter {
-        let rate = if rate.is_finite() && rate > 0.0 {
-            rate
+    /// `budget` is in requests per second and must be positive (config validation ensures it).
+    pub fn new(budget: f64, seed: u64) -> RateLimiter {
+        let budget = if budget.is_finite() && budget > 0.0 {
+            budget
         } else {
             1.0
         };
         RateLimiter {
-            rate,
-            spacing: Duration::from_secs_f64(1.0 / rate),
+            budget,
+            rate: budget,
             next_free: Duration::ZERO,
             backoff_until: None,
+            last_cut: None,
             consecutive_failures: 0,
             recent: VecDeque::new(),
             jitter: ChaCha8Rng::seed_from_u64(seed),
         }
     }
 
+    /// The rate allowed now (requests per second).
     pub fn rate(&self) -> f64 {
         self.rate
+    }
+
+    /// The configured budget (requests per second).
+    pub fn budget(&self) -> f64 {
+        self.budget
+    }
+
+    fn spacing(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.rate)
+    }
+
+    /// Calls the budget allows in one [`BUDGET_WINDOW`].
+    fn per_window(&self) -> usize {
+        (self.budget * 10.0).floor().max(1.0) as usize
     }
 
     /// How many calls may be outstanding at once: never more than the budget allows in one
@@ -70,7 +100,7 @@ impl RateLimiter {
         if let Some(until) = self.backoff_until {
             at = at.max(until);
         }
-        let allowed = (self.rate * 10.0).floor().max(1.0) as usize;
+        let allowed = self.per_window();
         if self.recent.len() >= allowed {
             // The window is full until its oldest start leaves it.
             let oldest = self.recent[self.recent.len() - allowed];
@@ -84,23 +114,13 @@ impl RateLimiter {
         if self.ready_at(now) > now {
             return false;
         }
-        let allowed = (self.rate * 10.0).floor().max(1.0) as usize;
-        let in_window = self
-            .recent
-            .iter()
-            .rev()
-            .take_while(|&&t| now.saturating_sub(t) < BUDGET_WINDOW)
-            .count();
-        if in_window >= allowed {
-            return false;
-        }
-        self.next_free = now + self.spacing;
+        self.next_free = now + self.spacing();
         self.recent.push_back(now);
         self.trim(now);
         true
     }
 
-    /// The service throttled us or failed: wait `base * 2^n` with ±50% jitter, capped, so
+    /// The service failed or the network did: wait `base * 2^n` with ±50% jitter, capped, so
     /// that many clients backing off at once do not come back in lockstep.
     pub fn on_pushback(&mut self, now: Duration) -> Duration {
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
@@ -112,16 +132,29 @@ impl RateLimiter {
         wait
     }
 
+    /// The service throttled us: the account's shared limit is used up, by us or by others.
+    /// Pause as for any failure, and halve our own rate so that we settle below the limit.
+    pub fn on_throttled(&mut self, now: Duration) -> Duration {
+        let recently_cut = self
+            .last_cut
+            .is_some_and(|at| now.saturating_sub(at) < self.spacing());
+        if !recently_cut {
+            self.rate = (self.rate * DECREASE_FACTOR).max(MIN_RATE.min(self.budget));
+            self.last_cut = Some(now);
+        }
+        self.on_pushback(now)
+    }
+
+    /// A call succeeded: the pause ends, and the rate grows back towards the budget.
     pub fn on_success(&mut self) {
         self.consecutive_failures = 0;
         self.backoff_until = None;
+        self.rate = (self.rate + self.budget * INCREASE_SHARE).min(self.budget);
     }
 
-    /// Remaining backoff at `now`, if any.
-    pub fn backoff_remaining(&self, now: Duration) -> Option<Duration> {
+    /// When the current pause ends, if calls are paused.
+    pub fn backoff_until(&self) -> Option<Duration> {
         self.backoff_until
-            .filter(|&until| until > now)
-            .map(|until| until - now)
     }
 
     /// Calls per second started over the last minute (or since start, if shorter).
@@ -129,9 +162,8 @@ impl RateLimiter {
         self.trim(now);
         // The window includes the slot of the first call, so a poller that started calling
         // at its budget from t = 0 shows exactly its budget.
-        let window = (now.min(SPEND_WINDOW) + self.spacing)
-            .as_secs_f64()
-            .max(1.0);
+        let spacing = Duration::from_secs_f64(1.0 / self.budget);
+        let window = (now.min(SPEND_WINDOW) + spacing).as_secs_f64().max(1.0);
         self.recent.len() as f64 / window
     }
 
@@ -198,6 +230,42 @@ mod tests {
         assert!(last >= secs(30.0) && last <= MAX_BACKOFF, "{last:?}");
         limiter.on_success();
         assert!(limiter.try_acquire(secs(0.0)));
+    }
+
+    #[test]
+    fn throttling_halves_the_rate_once_and_successes_add_it_back() {
+        let mut limiter = RateLimiter::new(1.0, 3);
+        limiter.on_throttled(secs(0.0));
+        assert_eq!(limiter.rate(), 0.5);
+        // A second throttled answer of a call already on the wire does not cut again.
+        limiter.on_throttled(secs(0.1));
+        assert_eq!(limiter.rate(), 0.5);
+        limiter.on_success();
+        assert!((limiter.rate() - 0.52).abs() < 1e-9, "{}", limiter.rate());
+        for _ in 0..100 {
+            limiter.on_success();
+        }
+        assert_eq!(limiter.rate(), 1.0, "never above the budget");
+        assert_eq!(limiter.budget(), 1.0);
+    }
+
+    #[test]
+    fn the_rate_has_a_floor() {
+        let mut limiter = RateLimiter::new(1.0, 3);
+        for i in 0..100 {
+            limiter.on_throttled(secs(f64::from(i) * 100.0));
+        }
+        assert_eq!(limiter.rate(), MIN_RATE);
+    }
+
+    #[test]
+    fn a_cut_rate_spaces_calls_further_apart() {
+        let mut limiter = RateLimiter::new(2.0, 1);
+        limiter.on_throttled(secs(0.0));
+        limiter.on_success();
+        let rate = limiter.rate();
+        assert!(limiter.try_acquire(secs(10.0)));
+        assert_eq!(limiter.ready_at(secs(10.0)), secs(10.0 + 1.0 / rate));
     }
 
     #[test]

@@ -1,38 +1,34 @@
-//! The poller task: runs the [`plan::Planner`] against a real provider, within the
-//! [`budget::RateLimiter`], and reports to the UI over a bounded channel.
+//! The poller: which call to make next ([`plan::Planner`]), when it may start
+//! ([`budget::RateLimiter`]), what its answer means, and the disk cache of finished answers.
 //!
-//! The UI never waits on the network: it sends commands (describe this, refresh now) and
-//! receives [`PollEvent`]s.
+//! [`Poller`] is a plain state machine on a caller-supplied clock (a duration since start): it
+//! makes no calls and spawns nothing. The runtime (`crate::runtime`) executes the calls it hands
+//! out, in real time for the dashboard and `serve`, or in simulated time for the benchmark and
+//! tests: one poller, whoever drives it. It reports in its own [`Event`] type.
 
 pub mod budget;
 pub mod cache;
+pub mod event;
 pub mod plan;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use tokio::sync::mpsc;
-use tokio::task::JoinSet;
-use tokio::time::Instant;
+use chrono::{DateTime, Utc};
 
-use crate::app::{DescribeUrgency, PollEvent, SpendReport};
-use crate::model::{Described, OperationKind, Page};
+pub use event::{CallOutcome, Event, SpendReport};
+pub use plan::{Call, DescribeRequest, Lane, Priority, Strategy};
+
+use crate::model::{Described, Page};
 use crate::provider::{ErrorKind, Provider, ProviderError};
 use budget::RateLimiter;
-use plan::{Call, Planner, PlannerConfig, Priority, Strategy};
+use plan::{Planner, PlannerConfig};
 
-/// Commands from the UI.
-#[derive(Debug, Clone)]
-pub enum PollerCommand {
-    Describe {
-        kind: OperationKind,
-        request_id: String,
-        urgency: DescribeUrgency,
-    },
-    RefreshNow,
-}
+/// The dashboard's default API budget, in requests per second. Identity Center allows 20 per
+/// account and region, shared with the pipelines being watched; ten operators watching one
+/// rollout must stay at or under half of that, start-up included. Every process also makes one
+/// `ListInstances` call outside the poller, so the default stays a little under 1.
+pub const DEFAULT_BUDGET_RPS: f64 = 0.9;
 
 #[derive(Debug, Clone)]
 pub struct PollerConfig {
@@ -42,6 +38,8 @@ pub struct PollerConfig {
     pub strategy: Strategy,
     /// Where finished, described records are kept across restarts; `None` disables it.
     pub cache_path: Option<PathBuf>,
+    /// Seeds the limiter's jitter: fixed in tests and benchmarks, random in the product.
+    pub seed: u64,
 }
 
 impl PollerConfig {
@@ -52,28 +50,9 @@ impl PollerConfig {
             full_relist_every: Duration::from_secs(30 * 60),
             strategy: Strategy::Budgeted,
             cache_path: None,
+            seed: 0,
         }
     }
-}
-
-/// The running poller. Dropping the command sender stops it.
-pub struct PollerHandle {
-    pub commands: mpsc::Sender<PollerCommand>,
-    pub task: tokio::task::JoinHandle<()>,
-}
-
-/// Capacity of the command channel; the UI drops a command rather than block when full.
-pub const COMMAND_CAPACITY: usize = 256;
-
-pub fn spawn(
-    provider: Arc<dyn Provider>,
-    instance: String,
-    config: PollerConfig,
-    events: mpsc::Sender<PollEvent>,
-) -> PollerHandle {
-    let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
-    let task = tokio::spawn(run(provider, instance, config, rx, events));
-    PollerHandle { commands: tx, task }
 }
 
 /// What a call returned.
@@ -86,243 +65,223 @@ pub enum Outcome {
 /// How often the finished-and-described records are written to the cache.
 const CACHE_FLUSH_EVERY: Duration = Duration::from_secs(30);
 
-async fn run(
-    provider: Arc<dyn Provider>,
-    instance: String,
-    config: PollerConfig,
-    mut commands: mpsc::Receiver<PollerCommand>,
-    events: mpsc::Sender<PollEvent>,
-) {
-    let start = Instant::now();
-    let mut planner = Planner::new(PlannerConfig {
-        refresh: config.refresh,
-        full_relist_every: config.full_relist_every,
-        strategy: config.strategy,
-    });
-    let mut limiter = RateLimiter::new(config.budget_rps, rand::random());
-    let mut cache = config.cache_path.clone().map(cache::DescribeCache::open);
-    if let Some(cache) = &cache {
-        let cached = cache.records();
-        if !cached.is_empty() {
-            planner.seed_from_cache(&cached);
-            if events.send(PollEvent::Cached(cached)).await.is_err() {
-                return;
+pub struct Poller {
+    planner: Planner,
+    limiter: RateLimiter,
+    cache: Option<cache::DescribeCache>,
+    spend: SpendReport,
+    last_flush: Duration,
+}
+
+impl Poller {
+    /// A poller, and the events of its start (the records it found in the cache).
+    pub fn new(config: &PollerConfig) -> (Poller, Vec<Event>) {
+        let mut planner_config = PlannerConfig::new(config.refresh);
+        planner_config.full_relist_every = config.full_relist_every;
+        planner_config.strategy = config.strategy;
+        let mut planner = Planner::new(planner_config);
+        let limiter = RateLimiter::new(config.budget_rps, config.seed);
+        let cache = config.cache_path.clone().map(cache::DescribeCache::open);
+        let mut events = Vec::new();
+        if let Some(cache) = &cache {
+            let cached = cache.records();
+            if !cached.is_empty() {
+                planner.seed_from_cache(&cached);
+                events.push(Event::Cached(cached));
             }
         }
-    }
-    let mut spend = SpendReport {
-        budget_rps: limiter.rate(),
-        ..SpendReport::default()
-    };
-    let mut in_flight: JoinSet<(Call, Result<Outcome, ProviderError>)> = JoinSet::new();
-    let mut last_flush = Instant::now();
-
-    loop {
-        let now = start.elapsed();
-        planner.schedule(now);
-        while in_flight.len() < limiter.max_in_flight()
-            && planner.has_work()
-            && limiter.try_acquire(now)
-        {
-            let Some(call) = planner.next_call() else {
-                break;
-            };
-            spend.total_calls += 1;
-            let provider = provider.clone();
-            let instance = instance.clone();
-            in_flight.spawn(async move {
-                let result = execute(provider.as_ref(), &instance, &call).await;
-                (call, result)
-            });
-        }
-        spend.rps = limiter.recent_rps(now);
-        spend.backoff_secs = limiter.backoff_remaining(now).map(|d| d.as_secs_f64());
-
-        let wake_at = {
-            let mut at = planner.next_due();
-            if planner.has_work() && in_flight.len() < limiter.max_in_flight() {
-                let ready = limiter.ready_at(now);
-                at = Some(at.map_or(ready, |a| a.min(ready)));
-            }
-            at.unwrap_or(now + Duration::from_secs(3600))
+        let spend = SpendReport {
+            budget_rps: limiter.budget(),
+            effective_rps: limiter.rate(),
+            ..SpendReport::default()
         };
+        let poller = Poller {
+            planner,
+            limiter,
+            cache,
+            spend,
+            last_flush: Duration::ZERO,
+        };
+        (poller, events)
+    }
 
-        tokio::select! {
-            command = commands.recv() => match command {
-                Some(PollerCommand::Describe { kind, request_id, urgency }) => {
-                    let priority = match urgency {
-                        DescribeUrgency::Interactive => Priority::Interactive,
-                        DescribeUrgency::Background => Priority::Background,
-                    };
-                    planner.request_describe(kind, &request_id, priority);
+    /// The calls that may start at `now`, given how many are already on the wire.
+    pub fn due_calls(&mut self, now: Duration, in_flight: usize) -> Vec<Call> {
+        self.planner.schedule(now);
+        let mut calls = Vec::new();
+        while in_flight + calls.len() < self.limiter.max_in_flight()
+            && self.limiter.ready_at(now) <= now
+            && self.planner.has_work()
+        {
+            match self.planner.next_call() {
+                Some(call) if self.limiter.try_acquire(now) => calls.push(call),
+                _ => break,
+            }
+        }
+        self.spend.total_calls += calls.len() as u64;
+        calls
+    }
+
+    /// When there is next something to do (a lane due, or a budget slot for queued work).
+    pub fn next_wake(&mut self, now: Duration, in_flight: usize) -> Option<Duration> {
+        let mut at = self.planner.next_due();
+        if self.planner.has_work() && in_flight < self.limiter.max_in_flight() {
+            let ready = self.limiter.ready_at(now);
+            at = Some(at.map_or(ready, |a| a.min(ready)));
+        }
+        at
+    }
+
+    /// Asks for a describe (from the operator, or for rows on screen). False when not needed.
+    pub fn request_describe(&mut self, request: DescribeRequest) -> bool {
+        self.planner.request_describe(request)
+    }
+
+    /// Starts every fast lane now (the `r` key).
+    pub fn refresh_now(&mut self, now: Duration) {
+        self.planner.refresh_now(now);
+    }
+
+    /// Whether the first FAILED listing and history load of every kind are done.
+    pub fn first_load_done(&self) -> bool {
+        self.planner.first_load_done()
+    }
+
+    /// Feeds one call's result to the planner and limiter. `wall` is the wall-clock time of
+    /// `now`, for the times the app shows. Returns what the app should learn.
+    pub fn on_result(
+        &mut self,
+        call: Call,
+        result: Result<Outcome, ProviderError>,
+        now: Duration,
+        wall: DateTime<Utc>,
+    ) -> Vec<Event> {
+        let mut events = vec![Event::CallCompleted {
+            operation: call.operation(),
+            outcome: CallOutcome::of(result.as_ref().map(|_| ())),
+        }];
+        match &result {
+            Ok(_) => self.limiter.on_success(),
+            Err(error) => self.note_failure(error, now),
+        }
+        match (call, result) {
+            (Call::List { kind, lane, .. }, Ok(Outcome::Page(page))) => {
+                events.extend(self.planner.on_list_page(kind, lane, page, now));
+                events.push(Event::ListSucceeded { kind, at: wall });
+            }
+            (Call::List { kind, lane, token }, Err(error)) => {
+                events.push(self.planner.on_list_error(kind, lane, token, error, now));
+            }
+            (Call::Describe(request), Ok(Outcome::Described(mut described))) => {
+                // The answer is for what we asked, whatever the wire said.
+                described.summary.kind = request.kind;
+                if let Some(cache) = &mut self.cache
+                    && described.summary.status.is_finished()
+                {
+                    cache.insert((*described).clone());
                 }
-                Some(PollerCommand::RefreshNow) => planner.refresh_now(start.elapsed()),
-                None => break,
-            },
-            Some(joined) = in_flight.join_next() => {
-                let now = start.elapsed();
-                let (call, result) = match joined {
-                    Ok(done) => done,
-                    Err(error) => {
-                        // A panicking call is a bug; stop polling rather than loop on it.
-                        let reason = format!("internal error in a poll call: {error}");
-                        tracing::error!("{reason}");
-                        let _ = events.send(PollEvent::PollerStopped { reason }).await;
-                        return;
-                    }
-                };
-                let outgoing = handle_result(&mut planner, &mut limiter, &mut spend, &mut cache, call, result, now);
-                for event in outgoing {
-                    if events.send(event).await.is_err() {
-                        return;
-                    }
-                }
-                spend.rps = limiter.recent_rps(now);
-                if events.send(PollEvent::Spend(spend)).await.is_err() {
-                    return;
+                events.push(self.planner.on_described(*described));
+            }
+            (Call::Describe(request), Err(error)) => {
+                let reported = error.clone();
+                match self.planner.on_describe_error(request, error) {
+                    Some(given_up) => events.push(given_up),
+                    None => events.push(Event::CallFailed {
+                        at: wall,
+                        error: reported,
+                    }),
                 }
             }
-            _ = tokio::time::sleep_until(start + wake_at) => {}
+            (Call::PermissionSetName { permission_set }, Ok(Outcome::Name(name))) => {
+                if let Some(name) = name {
+                    events.push(Event::PermissionSetName {
+                        permission_set,
+                        name,
+                    });
+                }
+            }
+            (Call::PermissionSetName { permission_set }, Err(error)) => {
+                // Names are a nicety: the ARN stays on screen.
+                tracing::warn!(%permission_set, %error, "no permission-set name");
+                self.planner
+                    .on_name_error(permission_set, error.kind.is_retryable());
+            }
+            // A list call never yields a describe answer and vice versa.
+            (call, Ok(_)) => tracing::error!(?call, "mismatched call outcome"),
         }
+        events.push(Event::Spend(self.spend_report(now, wall)));
+        events
+    }
 
-        if let Some(cache) = &mut cache
-            && last_flush.elapsed() >= CACHE_FLUSH_EVERY
-        {
-            cache.flush_logged();
-            last_flush = Instant::now();
+    /// The spend as of `now`.
+    pub fn spend_report(&mut self, now: Duration, wall: DateTime<Utc>) -> SpendReport {
+        self.spend.rps = self.limiter.recent_rps(now);
+        self.spend.effective_rps = self.limiter.rate();
+        self.spend.backoff_until = self
+            .limiter
+            .backoff_until()
+            .filter(|&until| until > now)
+            .and_then(|until| chrono::Duration::from_std(until - now).ok())
+            .map(|remaining| wall + remaining);
+        self.spend
+    }
+
+    fn note_failure(&mut self, error: &ProviderError, now: Duration) {
+        self.spend.failed_calls += 1;
+        let wait = match error.kind {
+            ErrorKind::Throttled => {
+                self.spend.throttled_calls += 1;
+                Some(self.limiter.on_throttled(now))
+            }
+            // The answer says nothing about the service's health.
+            ErrorKind::NotFound | ErrorKind::Validation => None,
+            // Every other failure slows us down: 5xx and network trouble obviously, but also
+            // denied and expired credentials, which would otherwise be retried at full budget.
+            _ => Some(self.limiter.on_pushback(now)),
+        };
+        if let Some(wait) = wait {
+            tracing::warn!(error = %error, backoff_secs = wait.as_secs_f64(), "call failed");
         }
     }
-    if let Some(cache) = &mut cache {
-        cache.flush_logged();
+
+    /// Writes the cache if it is due (every [`CACHE_FLUSH_EVERY`]).
+    pub fn flush_cache_if_due(&mut self, now: Duration) {
+        if now.saturating_sub(self.last_flush) >= CACHE_FLUSH_EVERY {
+            self.flush_cache();
+            self.last_flush = now;
+        }
+    }
+
+    pub fn flush_cache(&mut self) {
+        if let Some(cache) = &mut self.cache {
+            cache.flush_logged();
+        }
     }
 }
 
-/// Makes one planned call. Public so the simulated-time benchmark runs exactly the poller's
-/// code.
+/// Makes one planned call: exactly one provider request.
 pub async fn execute(
     provider: &dyn Provider,
     instance: &str,
     call: &Call,
 ) -> Result<Outcome, ProviderError> {
     match call {
-        Call::List { kind, token, .. } => provider
+        Call::List { kind, lane, token } => provider
             .list_page(
                 instance,
                 *kind,
-                call.status_filter().as_ref(),
+                lane.status_filter().as_ref(),
                 token.as_deref(),
             )
             .await
             .map(Outcome::Page),
-        Call::Describe {
-            kind, request_id, ..
-        } => {
-            let mut described = provider.describe(instance, *kind, request_id).await?;
-            described.summary.kind = *kind;
-            Ok(Outcome::Described(Box::new(described)))
-        }
+        Call::Describe(request) => provider
+            .describe(instance, request.kind, &request.request_id)
+            .await
+            .map(|d| Outcome::Described(Box::new(d))),
         Call::PermissionSetName { permission_set } => provider
             .permission_set_name(instance, permission_set)
             .await
             .map(Outcome::Name),
-    }
-}
-
-/// Feeds one call's result to the planner and limiter; returns what the UI should hear.
-pub fn handle_result(
-    planner: &mut Planner,
-    limiter: &mut RateLimiter,
-    spend: &mut SpendReport,
-    cache: &mut Option<cache::DescribeCache>,
-    call: Call,
-    result: Result<Outcome, ProviderError>,
-    now: Duration,
-) -> Vec<PollEvent> {
-    match (call, result) {
-        (Call::List { kind, lane, .. }, Ok(Outcome::Page(page))) => {
-            limiter.on_success();
-            let mut events = planner.on_list_page(kind, lane, page, now);
-            events.push(PollEvent::PollSucceeded { at: Utc::now() });
-            events
-        }
-        (Call::Describe { .. }, Ok(Outcome::Described(described))) => {
-            limiter.on_success();
-            if let Some(cache) = cache
-                && described.summary.status.is_finished()
-            {
-                cache.insert((*described).clone());
-            }
-            planner.on_described(*described)
-        }
-        (Call::PermissionSetName { permission_set }, Ok(Outcome::Name(name))) => {
-            limiter.on_success();
-            name.map(|name| PollEvent::PermissionSetName {
-                permission_set,
-                name,
-            })
-            .into_iter()
-            .collect()
-        }
-        (Call::PermissionSetName { permission_set }, Err(error)) => {
-            // Names are a nicety: the ARN stays on screen. Still, back off like any failure.
-            note_failure(limiter, spend, &error, now);
-            tracing::warn!(%permission_set, %error, "no permission-set name");
-            Vec::new()
-        }
-        (Call::List { kind, lane, token }, Err(error)) => {
-            note_failure(limiter, spend, &error, now);
-            planner.on_list_error(kind, lane, token, error.kind.is_retryable(), now);
-            vec![PollEvent::CallFailed {
-                at: Utc::now(),
-                error,
-            }]
-        }
-        (
-            Call::Describe {
-                kind,
-                request_id,
-                priority,
-            },
-            Err(error),
-        ) => {
-            note_failure(limiter, spend, &error, now);
-            let retryable = error.kind.is_retryable();
-            planner.on_describe_error(kind, &request_id, priority, retryable);
-            if retryable {
-                vec![PollEvent::CallFailed {
-                    at: Utc::now(),
-                    error,
-                }]
-            } else {
-                vec![PollEvent::DescribeFailed {
-                    kind,
-                    request_id,
-                    error,
-                }]
-            }
-        }
-        // A list call never yields a describe answer and vice versa.
-        (call, Ok(_)) => {
-            tracing::error!(?call, "mismatched call outcome");
-            Vec::new()
-        }
-    }
-}
-
-fn note_failure(
-    limiter: &mut RateLimiter,
-    spend: &mut SpendReport,
-    error: &ProviderError,
-    now: Duration,
-) {
-    spend.failed_calls += 1;
-    if error.kind == ErrorKind::Throttled {
-        spend.throttled_calls += 1;
-    }
-    // Every failure slows us down: throttling and 5xx obviously, but also auth errors, which
-    // would otherwise be retried at full budget until the operator logs in again.
-    if error.kind != ErrorKind::NotFound && error.kind != ErrorKind::Validation {
-        let wait = limiter.on_pushback(now);
-        tracing::warn!(error = %error, backoff_secs = wait.as_secs_f64(), "call failed");
     }
 }

@@ -1,42 +1,99 @@
 //! The poll planner: decides which call to make next. Pure and clock-agnostic (`now` is a
-//! duration since the poller started), so the benchmark can drive it in simulated time and
-//! tests can drive it without a network.
+//! duration since the poller started), so the runtime drives it in real time and the benchmark
+//! and tests in simulated time, through the same code.
 //!
 //! Strategy (see docs/polling.md):
 //! - **Fast lane** (every refresh interval, per kind): list with `Filter.Status = IN_PROGRESS`.
-//!   A handful of pages at most, even when the history holds 100,000 records. A request that
-//!   was in progress and is missing from the new list has finished: describe it, once, which
-//!   yields its final status and failure reason together.
-//! - **Full lane** (at start, then rarely): list everything, to catch requests that started and
-//!   finished between two fast polls, and to load the history.
+//!   A request that was in progress and is missing from the new list has finished: describe it,
+//!   once, which yields its final status and failure reason together.
+//! - **Failed lane** (once, at start): list with `Filter.Status = FAILED`, so every FAILED record
+//!   is on screen before the history loads, then describe the newest few so their reasons come
+//!   early. The service promises no order, so "newest" is known only when the lane is complete.
+//! - **Full lane** (at start after the two above, then rarely): list everything, to load the
+//!   history and to catch requests that started and finished between two fast polls.
 //! - Describes of finished requests happen at most once per process (and, with the disk cache,
-//!   at most once ever).
+//!   at most once ever). The planner is the one owner of "already asked".
+//! - Nothing is retried forever: a call that keeps failing is given up after
+//!   [`MAX_ATTEMPTS`], and its lane waits for its next turn.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use crate::app::PollEvent;
+use chrono::{DateTime, Utc};
+
+use super::event::Event;
 use crate::model::{Described, OperationKind, Page, Status, StatusSummary};
+use crate::provider::{ErrorKind, ProviderError};
 
 /// Call priorities, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {
     /// The describe the operator just asked for.
     Interactive = 0,
-    /// Requests in flight: the fast lane and describes of requests that just finished.
+    /// Requests in flight: the fast lane, and describes of requests that just finished.
     Tracking = 1,
-    /// Catching new and changed records: the first full load.
-    Catching = 2,
-    /// Full re-lists and enrichment.
-    Background = 3,
+    /// What is failing: the FAILED listing at start, the reasons of the newest failures, and
+    /// permission-set names.
+    Failures = 2,
+    /// What the operator is looking at: rows on screen. Shares the budget 1:1 with
+    /// [`Priority::History`] while both have work, so neither starves the other: during a first
+    /// load every page can bring new rows to the top of the screen.
+    OnScreen = 3,
+    /// The first load of the history.
+    History = 4,
+    /// Periodic full re-lists.
+    Background = 5,
 }
 
-const PRIORITIES: usize = 4;
+const PRIORITIES: usize = 6;
 
+/// How often one call is tried before it is given up (and reported).
+pub const MAX_ATTEMPTS: u32 = 4;
+/// After access was denied, the lane waits this long before it asks again: retrying a denied
+/// call at the refresh rate helps nobody.
+const DENIED_RETRY: Duration = Duration::from_secs(300);
+/// No listing goes past this many pages (ten million records at the largest page size).
+const MAX_PAGES: u32 = 100_000;
+
+/// One describe, from the keypress (or the planner's own tracking) to the call. The one type for
+/// "describe this request", whoever asks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DescribeRequest {
+    pub kind: OperationKind,
+    pub request_id: String,
+    pub priority: Priority,
+}
+
+/// The three list lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lane {
+    /// `Filter.Status = IN_PROGRESS`, every refresh interval.
     Fast,
+    /// `Filter.Status = FAILED`, once at start.
+    Failed,
+    /// No filter: the history, at start and then rarely.
     Full,
+}
+
+impl Lane {
+    const ALL: [Lane; 3] = [Lane::Fast, Lane::Failed, Lane::Full];
+
+    fn index(self) -> usize {
+        match self {
+            Lane::Fast => 0,
+            Lane::Failed => 1,
+            Lane::Full => 2,
+        }
+    }
+
+    /// The status filter a list call of this lane uses.
+    pub fn status_filter(self) -> Option<Status> {
+        match self {
+            Lane::Fast => Some(Status::InProgress),
+            Lane::Failed => Some(Status::Failed),
+            Lane::Full => None,
+        }
+    }
 }
 
 /// One provider call the planner wants made.
@@ -47,24 +104,22 @@ pub enum Call {
         lane: Lane,
         token: Option<String>,
     },
-    Describe {
-        kind: OperationKind,
-        request_id: String,
-        priority: Priority,
-    },
+    Describe(DescribeRequest),
     /// The friendly name of a permission set (DescribePermissionSet): a few dozen calls per
     /// instance at most, so names replace ARNs on screen.
-    PermissionSetName { permission_set: String },
+    PermissionSetName {
+        permission_set: String,
+    },
 }
 
 impl Call {
-    /// The status filter a list call uses.
-    pub fn status_filter(&self) -> Option<Status> {
+    /// The API operation this call makes, named as the AWS API names it (Huawei's calls map one
+    /// to one). Used for logs and metrics labels: a bounded set.
+    pub fn operation(&self) -> &'static str {
         match self {
-            Call::List {
-                lane: Lane::Fast, ..
-            } => Some(Status::InProgress),
-            _ => None,
+            Call::List { kind, .. } => kind.list_operation(),
+            Call::Describe(request) => request.kind.describe_operation(),
+            Call::PermissionSetName { .. } => "DescribePermissionSet",
         }
     }
 }
@@ -72,10 +127,10 @@ impl Call {
 /// How to poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
-    /// Fast lane + rare full lane + describe-once (the default).
+    /// Fast lane + FAILED first + rare full lane + describe-once (the default).
     Budgeted,
-    /// List every kind fully each interval: what a simple dashboard does. Kept for the
-    /// benchmark's comparison.
+    /// List every kind fully each interval: what a simple dashboard does. Kept as the
+    /// benchmark's baseline.
     Naive,
 }
 
@@ -84,6 +139,9 @@ pub struct PlannerConfig {
     pub refresh: Duration,
     pub full_relist_every: Duration,
     pub strategy: Strategy,
+    /// How many of the newest FAILED requests of each kind are described right after the
+    /// FAILED listing, ahead of the history.
+    pub describe_newest_failed: usize,
 }
 
 impl PlannerConfig {
@@ -92,6 +150,7 @@ impl PlannerConfig {
             refresh,
             full_relist_every: Duration::from_secs(30 * 60),
             strategy: Strategy::Budgeted,
+            describe_newest_failed: 20,
         }
     }
 }
@@ -100,23 +159,46 @@ impl PlannerConfig {
 struct LaneRun {
     started: Duration,
     seen: HashSet<Box<str>>,
+    tokens: HashSet<String>,
     pages: u32,
     records: u64,
+    /// The longest page so far: the service's page size, for the page bound.
+    longest_page: usize,
+    /// Consecutive failures of the current page.
+    failures: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct KindPlan {
     status: HashMap<Box<str>, Status>,
     /// Requests we believe in progress; they are tracked until a describe says they finished.
     in_progress: HashSet<Box<str>>,
-    fast_due: Duration,
-    fast_run: Option<LaneRun>,
-    full_due: Duration,
-    full_run: Option<LaneRun>,
-    full_done_once: bool,
+    runs: [Option<LaneRun>; 3],
+    due: [Duration; 3],
+    /// Whether each lane has completed once (the first load of the FAILED list and history).
+    done_once: [bool; 3],
+    /// FAILED requests seen by the failed lane, to describe the newest first.
+    failed_seen: Vec<(DateTime<Utc>, Box<str>)>,
+}
+
+impl Default for KindPlan {
+    fn default() -> Self {
+        KindPlan {
+            status: HashMap::new(),
+            in_progress: HashSet::new(),
+            runs: [None, None, None],
+            due: [Duration::ZERO; 3],
+            done_once: [false; 3],
+            failed_seen: Vec::new(),
+        }
+    }
 }
 
 type DescribeKey = (OperationKind, Box<str>);
+
+fn key_of(kind: OperationKind, request_id: &str) -> DescribeKey {
+    (kind, Box::from(request_id))
+}
 
 #[derive(Debug)]
 pub struct Planner {
@@ -125,22 +207,41 @@ pub struct Planner {
     queues: [VecDeque<Call>; PRIORITIES],
     /// Finished requests whose final answer we have: never described again.
     described_final: HashSet<DescribeKey>,
-    /// Describes queued or in flight, with the priority they were queued at.
-    describing: HashMap<DescribeKey, Priority>,
-    /// Permission sets whose name was asked for (each once per process).
+    /// Describes queued, with the priority of the entry that counts (a request asked again more
+    /// urgently is queued again, and the older entry is skipped).
+    queued: HashMap<DescribeKey, Priority>,
+    /// Describes on the wire: asking again before they answer is pointless.
+    on_the_wire: HashSet<DescribeKey>,
+    /// Failed attempts per describe, so a describe that keeps failing is given up.
+    describe_failures: HashMap<DescribeKey, u32>,
     names_requested: HashSet<String>,
+    name_failures: HashMap<String, u32>,
+    /// Whether the last call taken from the OnScreen/History pair was an OnScreen one.
+    last_was_on_screen: bool,
 }
 
 impl Planner {
     pub fn new(config: PlannerConfig) -> Planner {
-        Planner {
+        let mut planner = Planner {
             config,
             kinds: Default::default(),
             queues: Default::default(),
             described_final: HashSet::new(),
-            describing: HashMap::new(),
+            queued: HashMap::new(),
+            on_the_wire: HashSet::new(),
+            describe_failures: HashMap::new(),
             names_requested: HashSet::new(),
+            name_failures: HashMap::new(),
+            last_was_on_screen: false,
+        };
+        if config.strategy == Strategy::Naive {
+            // The naive dashboard has neither a fast nor a failed lane.
+            for plan in &mut planner.kinds {
+                plan.due[Lane::Fast.index()] = Duration::MAX;
+                plan.due[Lane::Failed.index()] = Duration::MAX;
+            }
         }
+        planner
     }
 
     /// Records loaded from the disk cache: known, finished and described.
@@ -157,91 +258,126 @@ impl Planner {
     }
 
     pub fn is_described(&self, kind: OperationKind, request_id: &str) -> bool {
-        self.described_final
-            .contains(&(kind, Box::from(request_id)))
+        self.described_final.contains(&key_of(kind, request_id))
+    }
+
+    fn lane_priority(&self, kind: OperationKind, lane: Lane) -> Priority {
+        let plan = &self.kinds[kind.index()];
+        match (self.config.strategy, lane) {
+            (Strategy::Naive, _) => Priority::Tracking,
+            (_, Lane::Fast) => Priority::Tracking,
+            (_, Lane::Failed) => Priority::Failures,
+            (_, Lane::Full) if plan.done_once[Lane::Full.index()] => Priority::Background,
+            (_, Lane::Full) => Priority::History,
+        }
     }
 
     /// Starts the lanes that are due.
     pub fn schedule(&mut self, now: Duration) {
         for kind in OperationKind::ALL {
-            let naive = self.config.strategy == Strategy::Naive;
-            let plan = &mut self.kinds[kind.index()];
-            if !naive && plan.fast_run.is_none() && plan.fast_due <= now {
-                plan.fast_run = Some(LaneRun {
+            for lane in Lane::ALL {
+                let plan = &self.kinds[kind.index()];
+                if plan.runs[lane.index()].is_some() || plan.due[lane.index()] > now {
+                    continue;
+                }
+                let priority = self.lane_priority(kind, lane);
+                self.kinds[kind.index()].runs[lane.index()] = Some(LaneRun {
                     started: now,
                     ..LaneRun::default()
                 });
-                self.queues[Priority::Tracking as usize].push_back(Call::List {
-                    kind,
-                    lane: Lane::Fast,
-                    token: None,
-                });
-            }
-            if plan.full_run.is_none() && plan.full_due <= now {
-                plan.full_run = Some(LaneRun {
-                    started: now,
-                    ..LaneRun::default()
-                });
-                let priority = if plan.full_done_once && !naive {
-                    Priority::Background
-                } else {
-                    Priority::Catching
-                };
                 self.queues[priority as usize].push_back(Call::List {
                     kind,
-                    lane: Lane::Full,
+                    lane,
                     token: None,
                 });
             }
         }
     }
 
-    /// Starts every lane now (the `r` key).
+    /// Starts the fast lane of every kind now (the `r` key); the naive strategy re-lists.
     pub fn refresh_now(&mut self, now: Duration) {
+        let lane = match self.config.strategy {
+            Strategy::Budgeted => Lane::Fast,
+            Strategy::Naive => Lane::Full,
+        };
         for plan in &mut self.kinds {
-            plan.fast_due = plan.fast_due.min(now);
-            if self.config.strategy == Strategy::Naive {
-                plan.full_due = plan.full_due.min(now);
-            }
+            let due = &mut plan.due[lane.index()];
+            *due = (*due).min(now);
         }
         self.schedule(now);
     }
 
     /// When the next lane becomes due, if none is running.
     pub fn next_due(&self) -> Option<Duration> {
-        let naive = self.config.strategy == Strategy::Naive;
         self.kinds
             .iter()
             .flat_map(|p| {
-                let fast = (!naive && p.fast_run.is_none()).then_some(p.fast_due);
-                let full = p.full_run.is_none().then_some(p.full_due);
-                [fast, full]
+                Lane::ALL
+                    .into_iter()
+                    .filter(|l| p.runs[l.index()].is_none())
+                    .map(|l| p.due[l.index()])
             })
-            .flatten()
+            .filter(|&due| due != Duration::MAX)
             .min()
     }
 
-    pub fn has_work(&self) -> bool {
-        self.queues.iter().any(|q| !q.is_empty())
+    /// Whether a call is waiting. Entries made stale while they waited (answered, or asked
+    /// again more urgently) are dropped on the way, so a queue of stale entries is no work: the
+    /// runtime must not wake for it.
+    pub fn has_work(&mut self) -> bool {
+        (0..PRIORITIES).any(|priority| self.has_work_at(priority))
+    }
+
+    fn has_work_at(&mut self, priority: usize) -> bool {
+        while let Some(call) = self.queues[priority].front() {
+            if self.is_stale(call) {
+                self.queues[priority].pop_front();
+            } else {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn is_stale(&self, call: &Call) -> bool {
+        match call {
+            Call::Describe(request) => {
+                let key = key_of(request.kind, &request.request_id);
+                self.described_final.contains(&key)
+                    || self.queued.get(&key) != Some(&request.priority)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the first FAILED listing and the first history load of every kind are done.
+    pub fn first_load_done(&self) -> bool {
+        self.kinds.iter().all(|p| {
+            p.done_once[Lane::Full.index()]
+                && (self.config.strategy == Strategy::Naive || p.done_once[Lane::Failed.index()])
+        })
     }
 
     /// The most urgent call, if any.
     pub fn next_call(&mut self) -> Option<Call> {
-        for queue in &mut self.queues {
-            while let Some(call) = queue.pop_front() {
-                if let Call::Describe {
-                    kind, request_id, ..
-                } = &call
-                {
-                    // Already answered while it waited.
-                    if self
-                        .described_final
-                        .contains(&(*kind, Box::from(request_id.as_str())))
-                    {
-                        self.describing
-                            .remove(&(*kind, Box::from(request_id.as_str())));
-                        continue;
-                    }
+        let (on_screen, history) = (Priority::OnScreen as usize, Priority::History as usize);
+        let mut order: [usize; PRIORITIES] = std::array::from_fn(|p| p);
+        if self.last_was_on_screen && self.has_work_at(history) {
+            order.swap(on_screen, history);
+        }
+        for priority in order {
+            while let Some(call) = self.queues[priority].pop_front() {
+                // Answered while it waited, or superseded by a more urgent entry.
+                if self.is_stale(&call) {
+                    continue;
+                }
+                if let Call::Describe(request) = &call {
+                    let key = key_of(request.kind, &request.request_id);
+                    self.queued.remove(&key);
+                    self.on_the_wire.insert(key);
+                }
+                if priority == on_screen || priority == history {
+                    self.last_was_on_screen = priority == on_screen;
                 }
                 return Some(call);
             }
@@ -249,30 +385,31 @@ impl Planner {
         None
     }
 
-    /// Asks for a describe. Returns false when it is not needed (final answer known) or
-    /// already queued at this priority or a more urgent one.
-    pub fn request_describe(
-        &mut self,
-        kind: OperationKind,
-        request_id: &str,
-        priority: Priority,
-    ) -> bool {
-        let key: DescribeKey = (kind, Box::from(request_id));
-        if self.described_final.contains(&key) {
+    /// Asks for a describe. Returns false when it is not needed: the final answer is known,
+    /// it is on the wire, or it is already queued at this priority or a more urgent one.
+    pub fn request_describe(&mut self, request: DescribeRequest) -> bool {
+        let key = key_of(request.kind, &request.request_id);
+        if self.described_final.contains(&key) || self.on_the_wire.contains(&key) {
             return false;
         }
-        if let Some(&queued) = self.describing.get(&key)
-            && queued <= priority
+        if self
+            .queued
+            .get(&key)
+            .is_some_and(|&queued| queued <= request.priority)
         {
             return false;
         }
-        self.describing.insert(key, priority);
-        self.queues[priority as usize].push_back(Call::Describe {
-            kind,
-            request_id: request_id.to_string(),
-            priority,
-        });
+        self.queued.insert(key, request.priority);
+        self.queues[request.priority as usize].push_back(Call::Describe(request));
         true
+    }
+
+    fn track_finished(&mut self, kind: OperationKind, id: &str) {
+        self.request_describe(DescribeRequest {
+            kind,
+            request_id: id.to_string(),
+            priority: Priority::Tracking,
+        });
     }
 
     /// A list page arrived. Returns what the app should learn from it.
@@ -282,91 +419,103 @@ impl Planner {
         lane: Lane,
         page: Page,
         now: Duration,
-    ) -> Vec<PollEvent> {
+    ) -> Vec<Event> {
         let mut events = Vec::new();
         let mut changed: Vec<StatusSummary> = Vec::new();
         let mut finished_while_tracked: Vec<Box<str>> = Vec::new();
         let plan = &mut self.kinds[kind.index()];
-        let first_load = lane == Lane::Full && !plan.full_done_once;
-        let Some(run) = (match lane {
-            Lane::Fast => plan.fast_run.as_mut(),
-            Lane::Full => plan.full_run.as_mut(),
-        }) else {
+        let first_load = lane != Lane::Fast && !plan.done_once[lane.index()];
+        let Some(run) = plan.runs[lane.index()].as_mut() else {
             return events;
         };
         run.pages += 1;
+        run.failures = 0;
         run.records += page.items.len() as u64;
+        run.longest_page = run.longest_page.max(page.items.len());
         for item in page.items {
             let id: Box<str> = Box::from(item.request_id.as_str());
             run.seen.insert(id.clone());
-            let previous = plan.status.get(&id);
-            if previous == Some(&item.status) {
+            if lane == Lane::Failed && item.status == Status::Failed {
+                plan.failed_seen.push((item.created, id.clone()));
+            }
+            if plan.status.get(&id) == Some(&item.status) {
                 continue;
             }
-            if item.status == Status::InProgress || matches!(item.status, Status::Unknown(_)) {
+            if item.status == Status::InProgress {
                 plan.in_progress.insert(id.clone());
             } else if plan.in_progress.remove(&id) {
+                // Finished (or a status we do not know, which is final for polling).
                 finished_while_tracked.push(id.clone());
             }
             plan.status.insert(id, item.status.clone());
             changed.push(item);
         }
-        let (pages, records) = (run.pages, run.records);
+        let (pages, records, seen) = (run.pages, run.records, run.seen.len());
+        let bound = max_pages(seen, run.longest_page);
         if !changed.is_empty() {
-            events.push(PollEvent::Records {
+            events.push(Event::Records {
                 kind,
                 items: changed,
             });
         }
-        let complete = page.next_token.as_deref().is_none_or(str::is_empty);
+        let next = page.next_token.filter(|t| !t.is_empty());
+        let stuck = match &next {
+            Some(token) if !run.tokens.insert(token.clone()) => Some(format!(
+                "the service returned page token {token:.16}… twice while listing {}; stopped after {pages} pages",
+                kind.short()
+            )),
+            Some(_) if pages > bound => Some(format!(
+                "listing {} went on for {pages} pages with only {seen} distinct records (at most {bound} pages expected); stopped",
+                kind.short(),
+            )),
+            _ => None,
+        };
         if first_load {
-            events.push(PollEvent::LoadProgress {
-                kind,
-                pages,
-                records,
-                done: complete,
-            });
-        }
-        if complete {
-            self.finish_lane(kind, lane, now);
-        } else {
-            let priority = self.lane_priority(kind, lane);
-            self.queues[priority as usize].push_front(Call::List {
+            events.push(Event::LoadProgress {
                 kind,
                 lane,
-                token: page.next_token,
+                pages,
+                records,
+                done: next.is_none() || stuck.is_some(),
             });
         }
         for id in finished_while_tracked {
-            self.request_describe(kind, &id, Priority::Tracking);
+            self.track_finished(kind, &id);
+        }
+        if let Some(message) = stuck {
+            tracing::warn!("{message}");
+            self.abandon(kind, lane, now, ErrorKind::Malformed);
+            events.push(Event::ListFailed {
+                kind,
+                error: ProviderError::new(ErrorKind::Malformed, message),
+                gave_up: true,
+            });
+            return events;
+        }
+        match next {
+            None => self.finish_lane(kind, lane, now),
+            Some(token) => {
+                let priority = self.lane_priority(kind, lane);
+                self.queues[priority as usize].push_front(Call::List {
+                    kind,
+                    lane,
+                    token: Some(token),
+                });
+            }
         }
         events
     }
 
-    fn lane_priority(&self, kind: OperationKind, lane: Lane) -> Priority {
-        match lane {
-            Lane::Fast => Priority::Tracking,
-            Lane::Full
-                if self.kinds[kind.index()].full_done_once
-                    && self.config.strategy == Strategy::Budgeted =>
-            {
-                Priority::Background
-            }
-            Lane::Full => Priority::Catching,
-        }
-    }
-
     fn finish_lane(&mut self, kind: OperationKind, lane: Lane, now: Duration) {
-        let refresh = self.config.refresh;
-        let naive = self.config.strategy == Strategy::Naive;
-        let full_every = self.config.full_relist_every;
+        let config = self.config;
         let plan = &mut self.kinds[kind.index()];
+        let Some(run) = plan.runs[lane.index()].take() else {
+            return;
+        };
+        plan.done_once[lane.index()] = true;
         match lane {
             Lane::Fast => {
-                let Some(run) = plan.fast_run.take() else {
-                    return;
-                };
-                plan.fast_due = (run.started + refresh).max(now);
+                plan.due[lane.index()] = (run.started + config.refresh).max(now);
                 // In progress before, absent from the in-progress list now: finished.
                 let vanished: Vec<Box<str>> = plan
                     .in_progress
@@ -375,98 +524,157 @@ impl Planner {
                     .cloned()
                     .collect();
                 for id in vanished {
-                    self.request_describe(kind, &id, Priority::Tracking);
+                    self.track_finished(kind, &id);
+                }
+            }
+            Lane::Failed => {
+                plan.due[lane.index()] = Duration::MAX;
+                let mut newest = std::mem::take(&mut plan.failed_seen);
+                newest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                for (_, id) in newest.into_iter().take(config.describe_newest_failed) {
+                    self.request_describe(DescribeRequest {
+                        kind,
+                        request_id: id.to_string(),
+                        priority: Priority::Failures,
+                    });
                 }
             }
             Lane::Full => {
-                let Some(run) = plan.full_run.take() else {
-                    return;
+                let every = match config.strategy {
+                    Strategy::Naive => config.refresh,
+                    Strategy::Budgeted => config.full_relist_every,
                 };
-                plan.full_done_once = true;
-                let every = if naive { refresh } else { full_every };
-                plan.full_due = (run.started + every).max(now);
+                plan.due[lane.index()] = (run.started + every).max(now);
             }
         }
     }
 
-    /// A list call failed. Retryable failures repeat the same page (the limiter's backoff
-    /// spaces the retry); others abandon the run until the lane is next due.
+    /// Drops a lane's run; it starts again when next due.
+    fn abandon(&mut self, kind: OperationKind, lane: Lane, now: Duration, error: ErrorKind) {
+        let refresh = self.config.refresh;
+        let plan = &mut self.kinds[kind.index()];
+        plan.runs[lane.index()] = None;
+        plan.failed_seen.clear();
+        let wait = if error == ErrorKind::Auth {
+            DENIED_RETRY
+        } else {
+            refresh
+        };
+        plan.due[lane.index()] = now + wait;
+    }
+
+    /// A list call failed. A retryable failure queues the same page again behind the other
+    /// work of its priority, so one kind's failing call never starves the others; after
+    /// [`MAX_ATTEMPTS`], or at once for errors that retrying cannot fix, the run is abandoned
+    /// until the lane is next due.
     pub fn on_list_error(
         &mut self,
         kind: OperationKind,
         lane: Lane,
         token: Option<String>,
-        retryable: bool,
+        error: ProviderError,
         now: Duration,
-    ) {
-        if retryable {
-            let priority = self.lane_priority(kind, lane);
-            self.queues[priority as usize].push_front(Call::List { kind, lane, token });
-            return;
+    ) -> Event {
+        let priority = self.lane_priority(kind, lane);
+        let failures = match self.kinds[kind.index()].runs[lane.index()].as_mut() {
+            Some(run) => {
+                run.failures += 1;
+                run.failures
+            }
+            None => MAX_ATTEMPTS,
+        };
+        let gave_up = !error.kind.is_retryable() || failures >= MAX_ATTEMPTS;
+        if gave_up {
+            self.abandon(kind, lane, now, error.kind);
+        } else {
+            self.queues[priority as usize].push_back(Call::List { kind, lane, token });
         }
-        let refresh = self.config.refresh;
-        let plan = &mut self.kinds[kind.index()];
-        match lane {
-            Lane::Fast => {
-                plan.fast_run = None;
-                plan.fast_due = now + refresh;
-            }
-            Lane::Full => {
-                plan.full_run = None;
-                plan.full_due = now + refresh;
-            }
+        Event::ListFailed {
+            kind,
+            error,
+            gave_up,
         }
     }
 
-    /// Asks for a permission set's name once, as background work.
+    /// Asks for a permission set's name once.
     fn request_name(&mut self, permission_set: Option<&str>) {
         if let Some(ps) = permission_set
             && self.names_requested.insert(ps.to_string())
         {
-            self.queues[Priority::Background as usize].push_back(Call::PermissionSetName {
+            // A few dozen per instance, each once: cheap, and they make every row readable.
+            self.queues[Priority::Failures as usize].push_back(Call::PermissionSetName {
                 permission_set: ps.to_string(),
             });
         }
     }
 
-    /// A describe answered.
-    pub fn on_described(&mut self, described: Described) -> Vec<PollEvent> {
-        self.request_name(described.detail.permission_set.as_deref());
-        let kind = described.summary.kind;
-        let id: Box<str> = Box::from(described.summary.request_id.as_str());
-        let plan = &mut self.kinds[kind.index()];
-        self.describing.remove(&(kind, id.clone()));
-        if described.summary.status.is_finished() {
-            plan.in_progress.remove(&id);
-            self.described_final.insert((kind, id.clone()));
-        } else {
-            plan.in_progress.insert(id.clone());
+    /// A permission-set name call failed: retried a bounded number of times, then the ARN stays.
+    pub fn on_name_error(&mut self, permission_set: String, retryable: bool) {
+        let failures = self
+            .name_failures
+            .entry(permission_set.clone())
+            .or_default();
+        *failures += 1;
+        if retryable && *failures < MAX_ATTEMPTS {
+            self.queues[Priority::Failures as usize]
+                .push_back(Call::PermissionSetName { permission_set });
         }
-        plan.status.insert(id, described.summary.status.clone());
-        vec![PollEvent::Described(Box::new(described))]
     }
 
-    /// A describe failed. Retryable ones are queued again at their priority.
+    /// A describe answered.
+    pub fn on_described(&mut self, described: Described) -> Event {
+        self.request_name(described.detail.permission_set.as_deref());
+        let kind = described.summary.kind;
+        let key = key_of(kind, &described.summary.request_id);
+        self.on_the_wire.remove(&key);
+        self.describe_failures.remove(&key);
+        let plan = &mut self.kinds[kind.index()];
+        if described.summary.status.is_finished() {
+            plan.in_progress.remove(&key.1);
+            self.described_final.insert(key.clone());
+        } else {
+            plan.in_progress.insert(key.1.clone());
+        }
+        plan.status.insert(key.1, described.summary.status.clone());
+        Event::Described(Box::new(described))
+    }
+
+    /// A describe failed. A retryable failure is queued again at its priority, up to
+    /// [`MAX_ATTEMPTS`]; then, or at once for other errors, it is given up and the app is told,
+    /// so no row waits for an answer that will not come.
     pub fn on_describe_error(
         &mut self,
-        kind: OperationKind,
-        request_id: &str,
-        priority: Priority,
-        retryable: bool,
-    ) {
-        let key: DescribeKey = (kind, Box::from(request_id));
-        if retryable {
-            self.queues[priority as usize].push_back(Call::Describe {
-                kind,
-                request_id: request_id.to_string(),
-                priority,
-            });
-        } else {
-            self.describing.remove(&key);
-            // A request that cannot be described (gone, or not ours) is not tracked further.
-            self.kinds[kind.index()].in_progress.remove(request_id);
+        request: DescribeRequest,
+        error: ProviderError,
+    ) -> Option<Event> {
+        let key = key_of(request.kind, &request.request_id);
+        self.on_the_wire.remove(&key);
+        let failures = self.describe_failures.entry(key.clone()).or_default();
+        *failures += 1;
+        if error.kind.is_retryable() && *failures < MAX_ATTEMPTS {
+            self.request_describe(request);
+            return None;
         }
+        self.describe_failures.remove(&key);
+        // A request that cannot be described (gone, or not ours) is not tracked further.
+        self.kinds[request.kind.index()].in_progress.remove(&key.1);
+        Some(Event::DescribeFailed {
+            kind: request.kind,
+            request_id: request.request_id,
+            error,
+        })
     }
+}
+
+/// The most pages a listing of `distinct` records can honestly take, with pages of up to
+/// `page_size` records: full pages, twice over for records moving between pages while we walk
+/// them, and some slack for short pages. A token that keeps coming back past this is a service
+/// loop, not data. Whatever the records, no listing goes past [`MAX_PAGES`].
+fn max_pages(distinct: usize, page_size: usize) -> u32 {
+    let full_pages = distinct.div_ceil(page_size.max(1));
+    u32::try_from(2 * full_pages + 10)
+        .unwrap_or(u32::MAX)
+        .min(MAX_PAGES)
 }
 
 #[cfg(test)]
@@ -475,12 +683,16 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn summary(kind: OperationKind, id: &str, status: Status) -> StatusSummary {
+        summary_at(kind, id, status, 0)
+    }
+
+    fn summary_at(kind: OperationKind, id: &str, status: Status, secs: i64) -> StatusSummary {
         StatusSummary {
             kind,
             request_id: id.to_string(),
             status,
             created: Utc
-                .timestamp_opt(1_700_000_000, 0)
+                .timestamp_opt(1_700_000_000 + secs, 0)
                 .single()
                 .unwrap_or_default(),
         }
@@ -493,32 +705,108 @@ mod tests {
         }
     }
 
+    fn described(kind: OperationKind, id: &str, status: Status) -> Described {
+        Described {
+            summary: summary(kind, id, status),
+            detail: Default::default(),
+            source_call: "DescribeAccountAssignmentCreationStatus".into(),
+            described_at: Utc::now(),
+        }
+    }
+
     fn drain(planner: &mut Planner) -> Vec<Call> {
         std::iter::from_fn(|| planner.next_call()).collect()
+    }
+
+    fn lanes_of(calls: &[Call]) -> Vec<Lane> {
+        calls
+            .iter()
+            .filter_map(|c| match c {
+                Call::List { lane, .. } => Some(*lane),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn describe(kind: OperationKind, id: &str, priority: Priority) -> Call {
+        Call::Describe(DescribeRequest {
+            kind,
+            request_id: id.to_string(),
+            priority,
+        })
     }
 
     const K: OperationKind = OperationKind::AssignmentCreation;
 
     #[test]
-    fn first_round_starts_fast_lanes_before_the_full_load() {
+    fn first_round_lists_in_progress_then_failed_then_history() {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         p.schedule(Duration::ZERO);
-        let calls = drain(&mut p);
-        assert_eq!(calls.len(), 6);
-        assert!(calls[..3].iter().all(|c| matches!(
-            c,
-            Call::List {
-                lane: Lane::Fast,
-                ..
-            }
-        )));
-        assert!(calls[3..].iter().all(|c| matches!(
-            c,
-            Call::List {
-                lane: Lane::Full,
-                ..
-            }
-        )));
+        let lanes = lanes_of(&drain(&mut p));
+        assert_eq!(
+            lanes,
+            [[Lane::Fast; 3], [Lane::Failed; 3], [Lane::Full; 3]].concat()
+        );
+    }
+
+    #[test]
+    fn failed_pages_continue_before_any_history_page() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        // Take the fast lanes and the first FAILED page of the first kind.
+        for _ in 0..4 {
+            p.next_call();
+        }
+        p.on_list_page(
+            K,
+            Lane::Failed,
+            page(vec![summary(K, "f1", Status::Failed)], Some("t1")),
+            Duration::ZERO,
+        );
+        assert_eq!(
+            p.next_call(),
+            Some(Call::List {
+                kind: K,
+                lane: Lane::Failed,
+                token: Some("t1".into())
+            })
+        );
+    }
+
+    #[test]
+    fn the_newest_failed_are_described_first_once_the_failed_list_is_complete() {
+        let mut config = PlannerConfig::new(Duration::from_secs(10));
+        config.describe_newest_failed = 2;
+        let mut p = Planner::new(config);
+        p.schedule(Duration::ZERO);
+        drain(&mut p);
+        // Page order is not creation order.
+        p.on_list_page(
+            K,
+            Lane::Failed,
+            page(
+                vec![
+                    summary_at(K, "old", Status::Failed, 10),
+                    summary_at(K, "newest", Status::Failed, 30),
+                ],
+                Some("t1"),
+            ),
+            Duration::ZERO,
+        );
+        assert!(!drain(&mut p).iter().any(|c| matches!(c, Call::Describe(_))));
+        p.on_list_page(
+            K,
+            Lane::Failed,
+            page(vec![summary_at(K, "newer", Status::Failed, 20)], None),
+            Duration::ZERO,
+        );
+        assert_eq!(
+            drain(&mut p),
+            vec![
+                describe(K, "newest", Priority::Failures),
+                describe(K, "newer", Priority::Failures)
+            ]
+        );
     }
 
     #[test]
@@ -535,8 +823,107 @@ mod tests {
         );
         // Next fast round: it is gone from the in-progress list.
         p.schedule(Duration::from_secs(10));
-        let calls = drain(&mut p);
-        assert!(calls.iter().any(|c| matches!(
+        drain(&mut p);
+        p.on_list_page(K, Lane::Fast, page(vec![], None), Duration::from_secs(10));
+        assert_eq!(drain(&mut p), vec![describe(K, a, Priority::Tracking)]);
+        // Before the answer, another round, a full listing and the operator must not ask again.
+        p.schedule(Duration::from_secs(20));
+        drain(&mut p);
+        p.on_list_page(K, Lane::Fast, page(vec![], None), Duration::from_secs(20));
+        assert!(!p.request_describe(DescribeRequest {
+            kind: K,
+            request_id: a.into(),
+            priority: Priority::Interactive
+        }));
+        assert!(drain(&mut p).is_empty());
+        // Once described as finished, never again, whoever asks.
+        p.on_described(described(K, a, Status::Failed));
+        assert!(!p.request_describe(DescribeRequest {
+            kind: K,
+            request_id: a.into(),
+            priority: Priority::Interactive
+        }));
+        assert!(p.is_described(K, a));
+    }
+
+    #[test]
+    fn an_unknown_status_is_final_for_polling() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        drain(&mut p);
+        let a = "cancelled-1";
+        p.on_list_page(
+            K,
+            Lane::Fast,
+            page(vec![summary(K, a, Status::InProgress)], None),
+            Duration::ZERO,
+        );
+        p.on_described(described(K, a, Status::Unknown("CANCELLED".into())));
+        for round in 1..5u64 {
+            p.schedule(Duration::from_secs(10 * round));
+            drain(&mut p);
+            p.on_list_page(
+                K,
+                Lane::Fast,
+                page(vec![], None),
+                Duration::from_secs(10 * round),
+            );
+            assert!(drain(&mut p).is_empty(), "described again in round {round}");
+        }
+    }
+
+    #[test]
+    fn a_more_urgent_ask_supersedes_the_queued_one_without_a_second_call() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        let ask = |priority| DescribeRequest {
+            kind: K,
+            request_id: "x".into(),
+            priority,
+        };
+        assert!(p.request_describe(ask(Priority::OnScreen)));
+        assert!(!p.request_describe(ask(Priority::OnScreen)));
+        assert!(p.request_describe(ask(Priority::Interactive)));
+        assert_eq!(drain(&mut p), vec![describe(K, "x", Priority::Interactive)]);
+    }
+
+    #[test]
+    fn a_failing_page_goes_behind_other_kinds_and_is_given_up_after_max_attempts() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        let first = p.next_call();
+        assert!(matches!(
+            first,
+            Some(Call::List {
+                kind: K,
+                lane: Lane::Fast,
+                ..
+            })
+        ));
+        let error = ProviderError::new(ErrorKind::Transient, "HTTP 500");
+        let event = p.on_list_error(K, Lane::Fast, None, error.clone(), Duration::ZERO);
+        assert!(matches!(event, Event::ListFailed { gave_up: false, .. }));
+        // The other kinds' fast lanes go first.
+        let next: Vec<OperationKind> = (0..2)
+            .filter_map(|_| match p.next_call() {
+                Some(Call::List { kind, .. }) => Some(kind),
+                _ => None,
+            })
+            .collect();
+        assert!(!next.contains(&K), "{next:?}");
+        for attempt in 2..=MAX_ATTEMPTS {
+            assert_eq!(
+                p.next_call(),
+                Some(Call::List {
+                    kind: K,
+                    lane: Lane::Fast,
+                    token: None
+                })
+            );
+            let event = p.on_list_error(K, Lane::Fast, None, error.clone(), Duration::ZERO);
+            let gave_up = matches!(event, Event::ListFailed { gave_up: true, .. });
+            assert_eq!(gave_up, attempt == MAX_ATTEMPTS);
+        }
+        assert!(!drain(&mut p).iter().any(|c| matches!(
             c,
             Call::List {
                 kind: K,
@@ -544,76 +931,101 @@ mod tests {
                 ..
             }
         )));
-        p.on_list_page(K, Lane::Fast, page(vec![], None), Duration::from_secs(10));
-        let calls = drain(&mut p);
-        assert_eq!(
-            calls,
-            vec![Call::Describe {
-                kind: K,
-                request_id: a.to_string(),
-                priority: Priority::Tracking
-            }]
-        );
-        // Before the answer, another round must not ask again.
-        p.schedule(Duration::from_secs(20));
-        drain(&mut p);
-        p.on_list_page(K, Lane::Fast, page(vec![], None), Duration::from_secs(20));
-        assert!(drain(&mut p).is_empty());
-        // Once described as finished, never again, whoever asks.
-        p.on_described(Described {
-            summary: summary(K, a, Status::Failed),
-            detail: Default::default(),
-            source_call: "DescribeAccountAssignmentCreationStatus".into(),
-            described_at: Utc::now(),
-        });
-        assert!(!p.request_describe(K, a, Priority::Interactive));
-        assert!(p.is_described(K, a));
+        assert_eq!(p.kinds[K.index()].due[0], Duration::from_secs(10));
     }
 
     #[test]
-    fn pages_continue_at_the_front_of_their_priority() {
+    fn a_denied_list_waits_long_before_it_asks_again() {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         p.schedule(Duration::ZERO);
-        let _fast = drain(&mut p);
-        let events = p.on_list_page(
-            K,
-            Lane::Full,
-            page(vec![summary(K, "x", Status::Succeeded)], Some("t1")),
-            Duration::ZERO,
-        );
-        assert!(events.iter().any(|e| matches!(
-            e,
-            PollEvent::LoadProgress {
-                pages: 1,
-                done: false,
+        p.next_call();
+        let denied = ProviderError::new(ErrorKind::Auth, "AccessDeniedException");
+        let event = p.on_list_error(K, Lane::Fast, None, denied, Duration::ZERO);
+        assert!(matches!(event, Event::ListFailed { gave_up: true, .. }));
+        assert_eq!(p.kinds[K.index()].due[0], DENIED_RETRY);
+    }
+
+    #[test]
+    fn a_looping_page_token_stops_the_listing() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        drain(&mut p);
+        let s = |id| summary(K, id, Status::Succeeded);
+        p.on_list_page(K, Lane::Full, page(vec![s("a")], Some("A")), Duration::ZERO);
+        drain(&mut p);
+        p.on_list_page(K, Lane::Full, page(vec![s("b")], Some("B")), Duration::ZERO);
+        drain(&mut p);
+        let events = p.on_list_page(K, Lane::Full, page(vec![s("a")], Some("A")), Duration::ZERO);
+        assert!(events.iter().any(
+            |e| matches!(e, Event::ListFailed { gave_up: true, error, .. } if error.message.contains("twice"))
+        ));
+        assert!(!drain(&mut p).iter().any(|c| matches!(
+            c,
+            Call::List {
+                lane: Lane::Full,
+                kind: K,
                 ..
             }
         )));
-        assert_eq!(
-            p.next_call(),
-            Some(Call::List {
-                kind: K,
-                lane: Lane::Full,
-                token: Some("t1".into())
-            })
-        );
     }
 
     #[test]
-    fn each_permission_set_name_is_asked_once_in_the_background() {
+    fn an_endless_page_token_is_bounded_by_the_records_seen() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        drain(&mut p);
+        let mut stopped_at = None;
+        for n in 0..1000u32 {
+            let events = p.on_list_page(
+                K,
+                Lane::Full,
+                page(
+                    vec![summary(K, "same", Status::Succeeded)],
+                    Some(&format!("token-{n}")),
+                ),
+                Duration::ZERO,
+            );
+            if events
+                .iter()
+                .any(|e| matches!(e, Event::ListFailed { gave_up: true, .. }))
+            {
+                stopped_at = Some(n + 1);
+                break;
+            }
+        }
+        assert_eq!(stopped_at, Some(max_pages(1, 1) + 1));
+    }
+
+    #[test]
+    fn a_describe_that_keeps_failing_is_given_up_and_reported() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        let request = DescribeRequest {
+            kind: K,
+            request_id: "x".into(),
+            priority: Priority::OnScreen,
+        };
+        p.request_describe(request.clone());
+        let malformed = ProviderError::new(ErrorKind::Malformed, "bad JSON");
+        for attempt in 1..=MAX_ATTEMPTS {
+            assert_eq!(p.next_call(), Some(Call::Describe(request.clone())));
+            let event = p.on_describe_error(request.clone(), malformed.clone());
+            assert_eq!(
+                event.is_some(),
+                attempt == MAX_ATTEMPTS,
+                "attempt {attempt}"
+            );
+        }
+        assert!(drain(&mut p).is_empty());
+    }
+
+    #[test]
+    fn each_permission_set_name_is_asked_once() {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         let ps = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-0123456789abcdef";
         for id in ["a", "b"] {
-            let detail = crate::model::RequestDetail {
-                permission_set: Some(ps.to_string()),
-                ..Default::default()
-            };
-            p.on_described(Described {
-                summary: summary(K, id, Status::Succeeded),
-                detail,
-                source_call: "x".into(),
-                described_at: Utc::now(),
-            });
+            let mut d = described(K, id, Status::Succeeded);
+            d.detail.permission_set = Some(ps.to_string());
+            p.on_described(d);
         }
         assert_eq!(
             drain(&mut p),
@@ -624,16 +1036,45 @@ mod tests {
     }
 
     #[test]
+    fn rows_on_screen_and_the_history_share_the_budget() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        // Past the fast and failed lanes.
+        for _ in 0..6 {
+            p.next_call();
+        }
+        for i in 0..3 {
+            p.request_describe(DescribeRequest {
+                kind: K,
+                request_id: format!("r{i}"),
+                priority: Priority::OnScreen,
+            });
+        }
+        let kinds: Vec<&str> = (0..4)
+            .filter_map(|_| p.next_call())
+            .map(|c| match c {
+                Call::Describe(_) => "describe",
+                _ => "history",
+            })
+            .collect();
+        assert_eq!(kinds, ["describe", "history", "describe", "history"]);
+    }
+
+    #[test]
     fn interactive_describes_jump_the_queue() {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         p.schedule(Duration::ZERO);
-        assert!(p.request_describe(K, "id-1", Priority::Interactive));
+        assert!(p.request_describe(DescribeRequest {
+            kind: K,
+            request_id: "id-1".into(),
+            priority: Priority::Interactive
+        }));
         assert!(matches!(
             p.next_call(),
-            Some(Call::Describe {
+            Some(Call::Describe(DescribeRequest {
                 priority: Priority::Interactive,
                 ..
-            })
+            }))
         ));
     }
 
@@ -643,8 +1084,7 @@ mod tests {
         config.strategy = Strategy::Naive;
         let mut p = Planner::new(config);
         p.schedule(Duration::ZERO);
-        let calls = drain(&mut p);
-        assert_eq!(calls.len(), 3);
+        assert_eq!(lanes_of(&drain(&mut p)), vec![Lane::Full; 3]);
         for kind in OperationKind::ALL {
             p.on_list_page(kind, Lane::Full, page(vec![], None), Duration::from_secs(1));
         }

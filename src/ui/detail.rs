@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::format::age;
 use super::theme::Theme;
 use crate::app::AppState;
-use crate::app::state::format_local;
+use crate::app::table::format_local;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let block = Block::default()
@@ -56,9 +56,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     )]);
 
     let key = (state.active, row.request_id.clone());
-    match &row.detail {
-        Some(info) => {
-            let d = &info.detail;
+    let describe_error = state.describe_errors.get(&key);
+    match &row.answer {
+        Some(answer) => {
+            let d = &answer.detail;
             let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
             lines.push(field("Target account", or_dash(&d.target_account)));
             if d.target_type.is_some() {
@@ -79,10 +80,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             lines.push(Line::styled(
                 format!(
                     "From {} at {} ({} ago){}",
-                    info.source_call,
-                    format_local(info.described_at, state.tz),
-                    age(state.now, info.described_at),
-                    if info.described_status != row.status {
+                    answer.source_call,
+                    format_local(answer.described_at, state.tz),
+                    age(state.now, answer.described_at),
+                    if answer.status != row.status {
                         "; status has changed since, describing again"
                     } else {
                         ""
@@ -91,22 +92,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                 theme.dim(),
             ));
         }
-        None if state.pending_describes.contains(&key) => {
+        // The poller asks once and says when it gave up: no answer and no error is on its way.
+        None if describe_error.is_none() => {
             lines.push(Line::raw(""));
             lines.push(Line::styled("Describing…", theme.warning()));
         }
-        None => {
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                "Not described yet (press Enter).",
-                theme.dim(),
-            ));
-        }
+        None => {}
     }
-    if let Some(error) = state.describe_errors.get(&key) {
+    if let Some(error) = describe_error {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
-            format!("Describe failed: {error}"),
+            format!("Describe failed: {error} (Enter asks again)"),
             theme.error(),
         ));
     }

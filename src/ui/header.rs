@@ -73,20 +73,28 @@ fn freshness_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         spans.push(Span::styled("  CALLS FAILING", theme.error()));
     }
     let spend = &state.spend;
-    if let Some(secs) = spend.backoff_secs {
+    if let Some(until) = spend.backoff_until.filter(|&until| until > state.now) {
+        let secs = (until - state.now).num_milliseconds() as f64 / 1000.0;
         spans.push(Span::styled(
-            format!("  backing off {secs:.0}s"),
+            format!("  backing off {:.0}s", secs.ceil()),
             theme.warning(),
         ));
     }
     spans.push(Span::styled("  │", theme.dim()));
     spans.push(Span::raw(format!(
-        " every {}s, api {:.2}/{:.1} req/s, {} calls",
+        " every {}s, api {:.2}/{:.1} req/s",
         state.refresh_interval.as_secs(),
         spend.rps,
         spend.budget_rps,
-        spend.total_calls
     )));
+    // The adaptive limiter cut its rate after throttling: say so, it explains a slow load.
+    if spend.effective_rps > 0.0 && spend.effective_rps < spend.budget_rps - 0.005 {
+        spans.push(Span::styled(
+            format!(" (now {:.2})", spend.effective_rps),
+            theme.warning(),
+        ));
+    }
+    spans.push(Span::raw(format!(", {} calls", spend.total_calls)));
     if spend.throttled_calls > 0 {
         spans.push(Span::raw(format!(", {} throttled", spend.throttled_calls)));
     }
@@ -109,8 +117,14 @@ fn counts_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
             theme.status(&crate::model::Status::InProgress),
         ));
         spans.push(Span::raw(" "));
+        // Never "0 failed" before the FAILED listing has been read: that would be a lie.
+        let failed = if state.table(kind).failed_known() {
+            format!("{} failed", counts.failed)
+        } else {
+            format!("{}+ failed (loading)", counts.failed)
+        };
         spans.push(Span::styled(
-            format!("{} failed", counts.failed),
+            failed,
             theme.status(&crate::model::Status::Failed),
         ));
         spans.push(Span::raw(" "));

@@ -5,7 +5,6 @@ pub mod footer;
 pub mod format;
 pub mod header;
 pub mod help;
-pub mod layout;
 pub mod table;
 pub mod theme;
 
@@ -16,6 +15,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 pub use theme::Theme;
 
 use crate::app::AppState;
+use crate::app::layout;
 
 /// Draws one frame.
 pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {

@@ -9,8 +9,10 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, 
 use super::format::{age, shorten};
 use super::theme::Theme;
 use crate::app::AppState;
-use crate::app::state::{InputMode, KindTable, Row, SortColumn, StatusFilter, format_local};
+use crate::app::InputMode;
+use crate::app::table::{KindTable, RequestRow, SortColumn, StatusFilter, format_local};
 use crate::model::OperationKind;
+use crate::model::short_permission_set;
 
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
 
@@ -170,7 +172,12 @@ fn rows_for<'a>(
         .collect()
 }
 
-fn table_row<'a>(row: &'a Row, columns: &Columns, state: &AppState, theme: &Theme) -> TableRow<'a> {
+fn table_row<'a>(
+    row: &'a RequestRow,
+    columns: &Columns,
+    state: &AppState,
+    theme: &Theme,
+) -> TableRow<'a> {
     let dash = || Cell::from(Span::styled("-", theme.dim()));
     let opt = |value: Option<&str>| value.map_or_else(dash, |v| Cell::from(v.to_string()));
     let cells = columns.visible().map(|column| match column {
@@ -197,11 +204,6 @@ fn table_row<'a>(row: &'a Row, columns: &Columns, state: &AppState, theme: &Them
         }),
     });
     TableRow::new(cells.collect::<Vec<_>>())
-}
-
-/// The last path segment of a permission-set ARN is what people recognise (`ps-...`).
-fn short_permission_set(value: &str) -> &str {
-    value.rsplit('/').next().unwrap_or(value)
 }
 
 fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
@@ -235,13 +237,13 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         ),
         theme.dim(),
     ));
-    if !table.load.done {
+    if !table.history_load.done {
         spans.push(Span::styled(
             format!(
                 "{} loading: {} pages, {} records ",
                 SPINNER[state.spinner as usize % SPINNER.len()],
-                table.load.pages,
-                table.load.records
+                table.history_load.pages,
+                table.history_load.records
             ),
             theme.warning(),
         ));
@@ -251,12 +253,12 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
 
 fn empty_message(state: &AppState) -> String {
     let table = state.active_table();
-    if !table.load.done && table.is_empty() {
+    if !table.history_load.done && table.is_empty() {
         format!(
             "Loading {} requests… {} pages, {} records so far",
             state.active.short(),
-            table.load.pages,
-            table.load.records
+            table.history_load.pages,
+            table.history_load.records
         )
     } else if table.is_empty() {
         "No requests of this kind.".to_string()

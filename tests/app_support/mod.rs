@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ssowatch::app::{self, AppState, ConnectionInfo, Effect, Msg, PollEvent};
+use ssowatch::app::{self, AppState, ConnectionInfo, Effect, Msg};
 use ssowatch::model::{Described, Instance, OperationKind, RequestDetail, Status, StatusSummary};
+use ssowatch::poller::{Event, Lane, Priority};
 use ssowatch::provider::ProviderInfo;
 
 pub const CREATION: OperationKind = OperationKind::AssignmentCreation;
@@ -89,11 +90,12 @@ pub fn utc_offset() -> FixedOffset {
 /// Loads `n` records of `kind` with the status pattern of [`status_for`], all loads done.
 pub fn load(state: &mut AppState, kind: OperationKind, n: usize) {
     let items = (0..n).map(|i| summary(kind, i, status_for(i))).collect();
-    send(state, PollEvent::Records { kind, items });
+    send(state, Event::Records { kind, items });
     for k in OperationKind::ALL {
         send(
             state,
-            PollEvent::LoadProgress {
+            Event::LoadProgress {
+                lane: Lane::Full,
                 kind: k,
                 pages: 1,
                 records: n as u64,
@@ -103,13 +105,14 @@ pub fn load(state: &mut AppState, kind: OperationKind, n: usize) {
     }
     send(
         state,
-        PollEvent::PollSucceeded {
+        Event::ListSucceeded {
+            kind: CREATION,
             at: t0() - chrono::Duration::seconds(2),
         },
     );
 }
 
-pub fn send(state: &mut AppState, event: PollEvent) -> Vec<Effect> {
+pub fn send(state: &mut AppState, event: Event) -> Vec<Effect> {
     app::update(state, Msg::Poll(event))
 }
 
@@ -131,9 +134,22 @@ pub fn visible_ids(state: &AppState) -> Vec<String> {
         .collect()
 }
 
+/// How many describes the operator's action asked for (enrichment of the rows on screen is
+/// counted by [`enrichment`]).
 pub fn describes(effects: &[Effect]) -> usize {
     effects
         .iter()
-        .filter(|e| matches!(e, Effect::Describe { .. }))
+        .filter(|e| matches!(e, Effect::Describe(r) if r.priority == Priority::Interactive))
         .count()
+}
+
+/// The request ids the update asked to describe because they are on screen without detail.
+pub fn enrichment(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Describe(r) if r.priority == Priority::OnScreen => Some(r.request_id.clone()),
+            _ => None,
+        })
+        .collect()
 }

@@ -1,0 +1,285 @@
+//! The headless runtime: the poller, the app state and every effect, with no terminal.
+//!
+//! The dashboard adds a terminal around it, `serve` adds an HTTP exporter, and the API-cost
+//! benchmark and the budget tests drive it in simulated time. They all run this code, so a
+//! figure measured on one is a figure for the others.
+//!
+//! One step: start the calls the poller allows now, wait for one to answer (or for the next
+//! time something is due), feed the answer to the poller, and its events to
+//! [`app::update`]. Effects of the update go back to the poller (describes, refresh) or out to
+//! the host (clipboard, quit).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use tokio::task::JoinSet;
+
+use crate::app::{self, AppState, ConnectionInfo, Effect, Msg};
+use crate::poller::{self, Call, Event, Outcome, Poller, PollerConfig};
+use crate::provider::{Provider, ProviderError};
+
+type CallResult = (Call, Result<Outcome, ProviderError>);
+
+/// Where the runtime's time comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Pace {
+    /// Real time: calls answer when the network does.
+    Live,
+    /// Simulated time, moved only by [`Runtime::advance_to`]: each step waits for every call on
+    /// the wire (answers take no simulated time), so runs are deterministic.
+    Simulated,
+}
+
+enum Clock {
+    Live {
+        start: tokio::time::Instant,
+        wall_start: DateTime<Utc>,
+    },
+    Simulated {
+        now: Duration,
+        wall_start: DateTime<Utc>,
+    },
+}
+
+pub struct Runtime {
+    state: AppState,
+    poller: Poller,
+    provider: Arc<dyn Provider>,
+    instance: String,
+    in_flight: JoinSet<CallResult>,
+    clock: Clock,
+    stopped: bool,
+}
+
+impl Runtime {
+    /// A runtime for `connection`'s instance. `wall_start` is the wall-clock time of the start
+    /// (the simulated one, in simulated time); `tz` the time zone tables show times in.
+    pub fn new(
+        provider: Arc<dyn Provider>,
+        connection: ConnectionInfo,
+        config: PollerConfig,
+        pace: Pace,
+        wall_start: DateTime<Utc>,
+        tz: FixedOffset,
+    ) -> Runtime {
+        let instance = connection
+            .instance
+            .as_ref()
+            .map(|i| i.id.clone())
+            .unwrap_or_default();
+        let refresh = config.refresh;
+        let (poller, events) = Poller::new(&config);
+        let state = AppState::new(connection, refresh, wall_start, tz);
+        let clock = match pace {
+            Pace::Live => Clock::Live {
+                start: tokio::time::Instant::now(),
+                wall_start,
+            },
+            Pace::Simulated => Clock::Simulated {
+                now: Duration::ZERO,
+                wall_start,
+            },
+        };
+        let mut runtime = Runtime {
+            state,
+            poller,
+            provider,
+            instance,
+            in_flight: JoinSet::new(),
+            clock,
+            stopped: false,
+        };
+        for event in events {
+            runtime.handle(Msg::Poll(event));
+        }
+        runtime
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Time since start.
+    pub fn now(&self) -> Duration {
+        match &self.clock {
+            Clock::Live { start, .. } => start.elapsed(),
+            Clock::Simulated { now, .. } => *now,
+        }
+    }
+
+    fn wall(&self, now: Duration) -> DateTime<Utc> {
+        let wall_start = match &self.clock {
+            Clock::Live { wall_start, .. } | Clock::Simulated { wall_start, .. } => *wall_start,
+        };
+        wall_start + chrono::Duration::from_std(now).unwrap_or_default()
+    }
+
+    /// Applies one message; returns the effects only the host can carry out (clipboard, quit).
+    pub fn handle(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut for_host = Vec::new();
+        for effect in app::update(&mut self.state, msg) {
+            match effect {
+                Effect::Describe(request) => {
+                    self.poller.request_describe(request);
+                }
+                Effect::RefreshNow => {
+                    let now = self.now();
+                    self.poller.refresh_now(now);
+                }
+                Effect::Copy(_) | Effect::Quit => for_host.push(effect),
+            }
+        }
+        for_host
+    }
+
+    fn apply(&mut self, events: Vec<Event>) {
+        for event in events {
+            // Poll events never produce host effects.
+            self.handle(Msg::Poll(event));
+        }
+    }
+
+    /// Starts every call the poller allows now.
+    fn start_due_calls(&mut self) {
+        if self.stopped {
+            return;
+        }
+        let now = self.now();
+        for call in self.poller.due_calls(now, self.in_flight.len()) {
+            let provider = self.provider.clone();
+            let instance = self.instance.clone();
+            self.in_flight.spawn(async move {
+                let result = poller::execute(provider.as_ref(), &instance, &call).await;
+                (call, result)
+            });
+        }
+    }
+
+    fn on_joined(&mut self, joined: Result<CallResult, tokio::task::JoinError>) {
+        let now = self.now();
+        match joined {
+            Ok((call, result)) => {
+                let events = self.poller.on_result(call, result, now, self.wall(now));
+                self.apply(events);
+            }
+            Err(error) => {
+                // A panicking call is a bug: stop polling rather than loop on it.
+                let reason = if error.is_panic() {
+                    "a poll call crashed (see the log file)".to_string()
+                } else {
+                    format!("a poll call stopped: {error}")
+                };
+                tracing::error!("{reason}");
+                self.stopped = true;
+                self.in_flight.abort_all();
+                self.apply(vec![Event::PollerStopped { reason }]);
+            }
+        }
+        self.poller.flush_cache_if_due(now);
+    }
+
+    /// Live pace: starts what is due, then waits for one answer or for the next thing due.
+    /// Cancel-safe, so a host can `select!` on it beside its own input.
+    pub async fn step(&mut self) {
+        self.start_due_calls();
+        let now = self.now();
+        let wake = if self.stopped {
+            None
+        } else {
+            self.poller.next_wake(now, self.in_flight.len())
+        };
+        let sleep = match wake {
+            Some(at) => at.saturating_sub(now),
+            None => Duration::from_secs(3600),
+        };
+        tokio::select! {
+            Some(joined) = self.in_flight.join_next() => self.on_joined(joined),
+            _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+
+    /// Simulated pace: makes every call due now, and the calls their answers make due, until
+    /// nothing more can start at this instant.
+    pub async fn settle(&mut self) {
+        loop {
+            self.start_due_calls();
+            match self.in_flight.join_next().await {
+                Some(joined) => self.on_joined(joined),
+                None => break,
+            }
+        }
+    }
+
+    /// When something is next due (simulated pace), if anything ever is.
+    pub fn next_wake(&mut self) -> Option<Duration> {
+        if self.stopped {
+            return None;
+        }
+        let now = self.now();
+        self.poller.next_wake(now, self.in_flight.len())
+    }
+
+    /// Moves simulated time to `at` (never backwards) and ticks the app's clock.
+    pub fn advance_to(&mut self, at: Duration) {
+        if let Clock::Simulated { now, .. } = &mut self.clock {
+            *now = (*now).max(at);
+        }
+        let now = self.now();
+        let wall = self.wall(now);
+        self.handle(Msg::Tick(wall));
+    }
+
+    /// Whether the first FAILED listing and the first history load of every kind are done.
+    pub fn first_load_done(&self) -> bool {
+        self.poller.first_load_done()
+    }
+
+    /// Stops: calls on the wire are dropped and the cache is written.
+    pub fn shutdown(&mut self) {
+        self.in_flight.abort_all();
+        self.poller.flush_cache();
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Runs several runtimes that share one simulated world (one emulator on a manual clock) in
+/// lockstep until `until`: at each instant every runtime settles, then time moves to the
+/// earliest next wake (at most `max_step` later, so the world itself moves on even when no
+/// runtime has anything due), and `advance_world` moves the world's clock by the same amount.
+pub async fn simulate(
+    runtimes: &mut [Runtime],
+    until: Duration,
+    max_step: Duration,
+    mut advance_world: impl FnMut(Duration),
+    mut observe: impl FnMut(Duration, &[Runtime]),
+) {
+    let mut now = Duration::ZERO;
+    loop {
+        for runtime in runtimes.iter_mut() {
+            runtime.settle().await;
+        }
+        observe(now, runtimes);
+        let next = runtimes
+            .iter_mut()
+            .filter_map(Runtime::next_wake)
+            .min()
+            .unwrap_or(now + max_step)
+            .clamp(now, now + max_step);
+        // Always move at least a millisecond: a limiter slot can be due at this very instant.
+        let next = next.max(now + Duration::from_millis(1));
+        if next > until {
+            break;
+        }
+        advance_world(next - now);
+        now = next;
+        for runtime in runtimes.iter_mut() {
+            runtime.advance_to(now);
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The shared runtime against the real AWS provider and the in-process emulator on a manual
+//! clock, in simulated time: the budget holds in every 10 s window (counted by the emulator),
+//! no finished request is described twice in one process, the describe cache survives a
+//! restart, and several runtimes sharing a throttled account converge below its limit.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use ssowatch::app::{ConnectionInfo, Msg};
+use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle};
+use ssowatch::model::{Described, Instance, OperationKind, Page, Status};
+use ssowatch::poller::PollerConfig;
+use ssowatch::provider::aws::{AwsOptions, AwsProvider};
+use ssowatch::provider::{Provider, ProviderError, ProviderInfo};
+use ssowatch::runtime::{self, Pace, Runtime};
+
+fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// The real AWS provider, with every describe counted per request id on the way through.
+struct Counting {
+    inner: AwsProvider,
+    describes: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+#[async_trait]
+impl Provider for Counting {
+    fn info(&self) -> ProviderInfo {
+        self.inner.info()
+    }
+    async fn list_instances(&self) -> Result<Vec<Instance>, ProviderError> {
+        self.inner.list_instances().await
+    }
+    async fn list_page(
+        &self,
+        instance: &str,
+        kind: OperationKind,
+        status: Option<&Status>,
+        token: Option<&str>,
+    ) -> Result<Page, ProviderError> {
+        self.inner.list_page(instance, kind, status, token).await
+    }
+    async fn describe(
+        &self,
+        instance: &str,
+        kind: OperationKind,
+        request_id: &str,
+    ) -> Result<Described, ProviderError> {
+        *self
+            .describes
+            .lock()
+            .unwrap()
+            .entry(request_id.to_string())
+            .or_default() += 1;
+        self.inner.describe(instance, kind, request_id).await
+    }
+    async fn permission_set_name(
+        &self,
+        instance: &str,
+        permission_set: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        self.inner
+            .permission_set_name(instance, permission_set)
+            .await
+    }
+}
+
+type DescribeCounts = Arc<Mutex<HashMap<String, u32>>>;
+
+async fn runtime(handle: &EmulatorHandle, config: PollerConfig) -> (Runtime, DescribeCounts) {
+    let inner = AwsProvider::new(AwsOptions {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(handle.base_url.clone()),
+        static_credentials: Some((
+            emulator::DEMO_AWS_ACCESS_KEY.into(),
+            emulator::DEMO_AWS_SECRET_KEY.into(),
+        )),
+    })
+    .await
+    .expect("provider");
+    let describes = DescribeCounts::default();
+    let provider = Arc::new(Counting {
+        inner,
+        describes: describes.clone(),
+    });
+    let connection = ConnectionInfo {
+        provider: provider.info(),
+        instance: Some(Instance {
+            id: handle.instance_arn(),
+            identity_store_id: None,
+            name: None,
+        }),
+        demo: false,
+    };
+    let mut runtime = Runtime::new(
+        provider,
+        connection,
+        config,
+        Pace::Simulated,
+        start_time(),
+        chrono::Offset::fix(&Utc),
+    );
+    runtime.handle(Msg::Resize {
+        width: 200,
+        height: 50,
+    });
+    (runtime, describes)
+}
+
+async fn emulator_at_start(config: EmulatorConfig) -> (EmulatorHandle, Clock) {
+    let clock = Clock::manual(start_time());
+    let handle = emulator::start_with_clock(config, clock.clone(), 0)
+        .await
+        .expect("emulator");
+    (handle, clock)
+}
+
+/// The scenario: `emulate --seed 5 --history 2000 --rate 0.5 --failure-ratio 0.1`.
+fn rollout() -> EmulatorConfig {
+    EmulatorConfig {
+        seed: 5,
+        history: 2000,
+        rate: 0.5,
+        failure_ratio: 0.1,
+        ..EmulatorConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_budget_holds_in_every_ten_second_window_from_the_start() {
+    let (handle, clock) = emulator_at_start(rollout()).await;
+    let budget = 2.0;
+    let (rt, _) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), budget)).await;
+    let mut runtimes = vec![rt];
+    // Calls started at each simulated instant, as the emulator counted them.
+    let mut starts: Vec<(Duration, u64)> = Vec::new();
+    let mut counted = handle.stats().total;
+    runtime::simulate(
+        &mut runtimes,
+        Duration::from_secs(180),
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |now, _| {
+            let total = handle.stats().total;
+            if total > counted {
+                starts.push((now, total - counted));
+                counted = total;
+            }
+        },
+    )
+    .await;
+    let calls: u64 = starts.iter().map(|(_, n)| n).sum();
+    assert!(
+        calls >= 300,
+        "the first load should use the budget: {calls}"
+    );
+    for (i, &(start, _)) in starts.iter().enumerate() {
+        let in_window: u64 = starts[i..]
+            .iter()
+            .take_while(|(t, _)| *t < start + Duration::from_secs(10))
+            .map(|(_, n)| n)
+            .sum();
+        assert!(
+            in_window <= 20,
+            "{in_window} calls in the 10 s from {start:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_finished_request_is_described_twice_in_one_process() {
+    let (handle, clock) = emulator_at_start(rollout()).await;
+    let (rt, describes) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 0.9)).await;
+    let mut runtimes = vec![rt];
+    runtime::simulate(
+        &mut runtimes,
+        Duration::from_secs(600),
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |_, _| {},
+    )
+    .await;
+    let counts = describes.lock().unwrap().clone();
+    assert!(
+        counts.len() > 50,
+        "too few describes to judge: {}",
+        counts.len()
+    );
+    let org = handle.core().org();
+    let now = clock.now();
+    for (id, n) in counts {
+        let finished = OperationKind::ALL
+            .iter()
+            .filter_map(|&k| org.find(k, &id))
+            .any(|r| r.status_at(now).is_finished());
+        if finished {
+            assert!(n <= 1, "{id} described {n} times");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_requests_are_not_described_again_after_a_restart() {
+    let (handle, clock) = emulator_at_start(EmulatorConfig {
+        history: 200,
+        rate: 0.0,
+        failure_ratio: 0.2,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = PollerConfig::new(Duration::from_secs(10), 5.0);
+    config.cache_path = Some(dir.path().join("describes.json"));
+
+    // Run 1: describes the newest failures and what is on screen, then stops (writing the cache).
+    let (rt, first) = runtime(&handle, config.clone()).await;
+    let mut runtimes = vec![rt];
+    runtime::simulate(
+        &mut runtimes,
+        Duration::from_secs(120),
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |_, _| {},
+    )
+    .await;
+    drop(runtimes);
+    let described_first: Vec<String> = first.lock().unwrap().keys().cloned().collect();
+    assert!(described_first.len() >= 20, "{}", described_first.len());
+
+    // Run 2: a fresh process with the same cache: answers come from disk, before any call.
+    let (rt, second) = runtime(&handle, config).await;
+    for kind in OperationKind::ALL {
+        assert!(
+            rt.state().table(kind).len() > 0,
+            "cached rows are on screen at once"
+        );
+    }
+    let mut runtimes = vec![rt];
+    runtime::simulate(
+        &mut runtimes,
+        Duration::from_secs(120),
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |_, _| {},
+    )
+    .await;
+    let second = second.lock().unwrap();
+    for id in &described_first {
+        assert!(
+            !second.contains_key(id),
+            "{id} described again after restart"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pollers_sharing_a_throttled_account_converge_below_its_limit() {
+    // Four operators at 0.9 req/s each share an account that allows 2 req/s.
+    let (handle, clock) = emulator_at_start(EmulatorConfig {
+        throttle_rps: Some(2.0),
+        ..rollout()
+    })
+    .await;
+    let mut runtimes = Vec::new();
+    for seed in 0..4 {
+        let mut config = PollerConfig::new(Duration::from_secs(10), 0.9);
+        config.seed = seed;
+        runtimes.push(runtime(&handle, config).await.0);
+    }
+    // Throttled calls and all calls per simulated minute.
+    let mut per_minute: Vec<(u64, u64)> = vec![(0, 0); 10];
+    let (mut last_total, mut last_throttled) = (0, 0);
+    runtime::simulate(
+        &mut runtimes,
+        Duration::from_secs(600),
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |now, _| {
+            let stats = handle.stats();
+            let minute = (now.as_secs() / 60).min(9) as usize;
+            per_minute[minute].0 += stats.total - last_total;
+            per_minute[minute].1 += stats.throttled - last_throttled;
+            (last_total, last_throttled) = (stats.total, stats.throttled);
+        },
+    )
+    .await;
+    let (total, throttled) = per_minute[5..]
+        .iter()
+        .fold((0, 0), |(t, th), (a, b)| (t + a, th + b));
+    let served_rps = (total - throttled) as f64 / 300.0;
+    assert!(served_rps <= 2.0, "{served_rps} req/s served");
+    assert!(
+        (throttled as f64) <= 0.1 * total as f64,
+        "still fighting over the limit: {throttled} of {total} calls throttled in minutes 5-10 ({per_minute:?})"
+    );
+    // Still useful: every FAILED of the last minutes is on every screen within two intervals.
+    let org = handle.core().org();
+    let now = clock.now();
+    let horizon = now - chrono::Duration::seconds(20);
+    for runtime in &runtimes {
+        for kind in OperationKind::ALL {
+            for r in org.requests(kind).iter().filter(|r| {
+                r.failure_reason.is_some()
+                    && r.finishes > now - chrono::Duration::seconds(180)
+                    && r.finishes <= horizon
+            }) {
+                let row = runtime.state().table(kind).row_by_id(&r.request_id);
+                assert_eq!(
+                    row.map(|row| row.status.clone()),
+                    Some(Status::Failed),
+                    "{} not shown FAILED",
+                    r.request_id
+                );
+            }
+        }
+    }
+}
