@@ -16,3 +16,4 @@ pub mod poller;
 pub mod provider;
 pub mod sanitize;
 pub mod ui;
+pub mod wire;

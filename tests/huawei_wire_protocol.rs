@@ -92,8 +92,8 @@ async fn describes_each_kind_and_names_the_permission_set() {
     assert_eq!(instances[0].id, INSTANCE);
     assert_eq!(instances[0].name.as_deref(), Some("demo"));
     let seen = server.seen.lock().map(|v| v.clone()).unwrap_or_default();
-    assert!(seen.contains(&"huawei:DescribePermissionSetProvisioningStatus".to_string()));
-    assert!(seen.contains(&"huawei:DescribePermissionSet".to_string()));
+    assert!(seen.contains(&"DescribePermissionSetProvisioningStatus".to_string()));
+    assert!(seen.contains(&"DescribePermissionSet".to_string()));
 }
 
 #[tokio::test]
