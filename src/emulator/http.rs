@@ -77,16 +77,23 @@ pub fn respond(wire: WireResponse) -> Response {
     let mut out = match cut_after {
         None => Response::new(Body::from(body)),
         Some(cut) => {
-            // The head of the body, then an error: hyper closes the connection mid-body.
+            // The head of the body, a pause so hyper flushes it, then an error: hyper closes
+            // the connection mid-body.
             let head = Bytes::from(body).slice(..cut.min(full_length));
-            let chunks: [Result<Bytes, std::io::Error>; 2] = [
-                Ok(head),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionAborted,
-                    "truncated fault",
-                )),
-            ];
-            let mut response = Response::new(Body::from_stream(futures_util::stream::iter(chunks)));
+            let chunks = futures_util::stream::unfold(Some(head), |head| async move {
+                match head {
+                    Some(head) => Some((Ok(head), None)),
+                    None => {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        let cut = std::io::Error::new(
+                            std::io::ErrorKind::ConnectionAborted,
+                            "truncated fault",
+                        );
+                        Some((Err::<Bytes, _>(cut), None))
+                    }
+                }
+            });
+            let mut response = Response::new(Body::from_stream(chunks));
             response
                 .headers_mut()
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));

@@ -144,6 +144,11 @@ impl EmulatorHandle {
         self.core.set_faults(update);
     }
 
+    /// The faults in force now.
+    pub fn faults_now(&self) -> Faults {
+        self.core.faults()
+    }
+
     /// The first instance's ARN (AWS) and id (Huawei): the one holding the records.
     pub fn instance_arn(&self) -> String {
         self.core.org().instances[0].aws_arn.clone()

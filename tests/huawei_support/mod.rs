@@ -180,3 +180,26 @@ pub fn provider(url: &str, sk: &str) -> HuaweiProvider {
     )
     .expect("provider")
 }
+
+/// Sends one GET signed like the provider signs it (`sign_get`), returning the raw answer so a
+/// test sees exactly what the wire carried.
+pub async fn signed_get(
+    base_url: &str,
+    credentials: &HuaweiCredentials,
+    segments: &[&str],
+    query: &[(&str, String)],
+) -> reqwest::Response {
+    let endpoint = reqwest::Url::parse(base_url).expect("base URL");
+    let get = ssowatch::provider::huawei_sign::sign_get(
+        &endpoint,
+        segments,
+        query,
+        credentials,
+        Utc::now(),
+    );
+    let mut request = reqwest::Client::new().get(&get.url);
+    for (name, value) in &get.headers {
+        request = request.header(*name, value);
+    }
+    request.send().await.expect("loopback request")
+}
