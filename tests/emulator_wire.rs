@@ -493,3 +493,90 @@ async fn stats_count_describes_per_request_id() {
     assert_eq!(stats["throttled"], 1);
     assert_eq!(h.stats().describes_by_request.len(), 2);
 }
+
+/// Kills the `ssowatch emulate` child when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An operator's `ssowatch emulate --fault ...`, then a test in another process switching the
+/// fault off over HTTP.
+#[tokio::test]
+async fn the_emulate_command_takes_faults_and_they_switch_over_http() {
+    use std::io::BufRead;
+    let mut child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_ssowatch"))
+            .args([
+                "emulate",
+                "--port",
+                "0",
+                "--history",
+                "5",
+                "--rate",
+                "0",
+                "--fault",
+                "denied:ListInstances",
+                "--fault",
+                "throttle:ListAccountAssignmentDeletionStatus@0.5",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn ssowatch emulate"),
+    );
+    let stdout = child.0.stdout.take().expect("piped stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let base_url = lines
+        .next()
+        .and_then(Result::ok)
+        .expect("the first line is the base URL");
+    let second = lines.next().and_then(Result::ok).unwrap_or_default();
+    let faults_line = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert!(second.contains("Ctrl-C"), "{second}");
+    assert_eq!(
+        faults_line,
+        "faults: denied on ListInstances, throttle on ListAccountAssignmentDeletionStatus (50%)"
+    );
+    let client = reqwest::Client::new();
+    let list_instances = || {
+        client
+            .post(format!("{base_url}/"))
+            .header("X-Amz-Target", "SWBExternalService.ListInstances")
+            .header("Authorization", AUTH)
+            .body("{}")
+            .send()
+    };
+    let denied = list_instances().await.expect("emulator answers");
+    assert_eq!(denied.status().as_u16(), 400);
+    let body: Value = denied.json().await.unwrap_or_default();
+    assert_eq!(body["__type"], "AccessDeniedException");
+    let current: Value = client
+        .post(format!("{base_url}/_emulator/faults"))
+        .body("{}")
+        .send()
+        .await
+        .expect("faults endpoint")
+        .json()
+        .await
+        .unwrap_or_default();
+    assert_eq!(current["rules"], json!([]));
+    let served = list_instances().await.expect("emulator answers");
+    assert_eq!(served.status().as_u16(), 200);
+}
+
+#[test]
+fn bad_fault_flags_are_refused_with_the_names() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssowatch"))
+        .args(["emulate", "--port", "0", "--fault", "explode"])
+        .output()
+        .expect("run ssowatch emulate");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown fault 'explode'"), "{err}");
+    assert!(err.contains("endless-token"), "{err}");
+}
