@@ -171,12 +171,7 @@ async fn pagination_covers_every_record_once_and_stats_count_calls() {
     assert_eq!(seen.len(), 250);
     assert_eq!(pages, 8);
 
-    let stats: Value = reqwest::get(format!("{}/_emulator/stats", h.base_url))
-        .await
-        .unwrap_or_else(|e| panic!("stats: {e}"))
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("stats json: {e}"));
+    let stats = get_json(&h, "/_emulator/stats").await;
     assert_eq!(
         stats["by_operation"]["ListAccountAssignmentDeletionStatus"].as_u64(),
         Some(pages)
@@ -200,6 +195,16 @@ fn rule(fault: Fault, operation: Option<&str>, ratio: f64) -> FaultRule {
         operation: operation.map(str::to_string),
         ratio,
     }
+}
+
+/// `GET` of one of the emulator's control endpoints (`/_emulator/...`), as JSON.
+async fn get_json(h: &EmulatorHandle, path: &str) -> Value {
+    reqwest::get(format!("{}{path}", h.base_url))
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{path} JSON: {e}"))
 }
 
 async fn started() -> EmulatorHandle {
@@ -427,12 +432,7 @@ async fn faults_are_switched_over_http() {
     );
     let r = call(&h, CREATION, list_body(&h), Some(AUTH)).await;
     assert_error(&r, 400, "AccessDeniedException");
-    let current: Value = reqwest::get(format!("{}/_emulator/faults", h.base_url))
-        .await
-        .unwrap_or_else(|e| panic!("get faults: {e}"))
-        .json()
-        .await
-        .unwrap_or_default();
+    let current = get_json(&h, "/_emulator/faults").await;
     assert_eq!(current["rules"][0]["operation"], CREATION);
 
     let (status, _) = post_faults(&h, "{}").await;
@@ -481,12 +481,7 @@ async fn stats_count_describes_per_request_id() {
         )
         .await;
     }
-    let stats: Value = reqwest::get(format!("{}/_emulator/stats", h.base_url))
-        .await
-        .unwrap_or_else(|e| panic!("stats: {e}"))
-        .json()
-        .await
-        .unwrap_or_default();
+    let stats = get_json(&h, "/_emulator/stats").await;
     // The throttled describe reached the service too, so it counts.
     assert_eq!(stats["describes_by_request"][&ids[0]], 2, "{stats}");
     assert_eq!(stats["describes_by_request"][&ids[1]], 1, "{stats}");
