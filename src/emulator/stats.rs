@@ -12,6 +12,10 @@ use super::lock;
 /// How many request times [`Stats::recent`] keeps.
 pub const RECENT_LIMIT: usize = 10_000;
 
+/// Longest request id counted in [`Stats::describes_by_request`]. Real ids are 32 to 36
+/// characters; a client sending megabytes of "id" must not grow the stats without bound.
+pub const MAX_COUNTED_ID_LEN: usize = 128;
+
 /// What `GET /_emulator/stats` answers.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Stats {
@@ -40,7 +44,7 @@ impl StatsRecorder {
         let mut stats = lock(&self.stats);
         stats.total += 1;
         *stats.by_operation.entry(operation.to_string()).or_default() += 1;
-        if let Some(id) = describe_id {
+        if let Some(id) = describe_id.filter(|id| id.len() <= MAX_COUNTED_ID_LEN) {
             *stats
                 .describes_by_request
                 .entry(id.to_string())
@@ -72,13 +76,18 @@ mod tests {
         r.record("DescribeAccountAssignmentCreationStatus", Some("r1"));
         r.record("huawei:DescribeAccountAssignmentCreationStatus", Some("r1"));
         r.record("DescribeAccountAssignmentCreationStatus", Some("r2"));
+        r.record(
+            "DescribeAccountAssignmentCreationStatus",
+            Some(&"x".repeat(10_000)),
+        );
         r.record_throttled();
         let s = r.snapshot();
-        assert_eq!(s.total, 4);
+        assert_eq!(s.total, 5);
         assert_eq!(s.throttled, 1);
-        assert_eq!(s.by_operation["DescribeAccountAssignmentCreationStatus"], 2);
+        assert_eq!(s.by_operation["DescribeAccountAssignmentCreationStatus"], 3);
+        assert_eq!(s.describes_by_request.len(), 2, "an absurd id is not kept");
         assert_eq!(s.describes_by_request["r1"], 2);
         assert_eq!(s.describes_by_request["r2"], 1);
-        assert_eq!(s.recent.len(), 4);
+        assert_eq!(s.recent.len(), 5);
     }
 }
