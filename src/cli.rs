@@ -182,11 +182,12 @@ pub struct EmulateArgs {
     /// Throttle above this many requests per second (the real limit is 20, shared).
     #[arg(long, value_parser = positive)]
     pub throttle_rps: Option<f64>,
-    /// Inject a fault: NAME[:OPERATION][@RATIO], repeatable. Names: throttle, server-error,
-    /// unavailable, malformed, truncated, unknown-status, looping-token, endless-token, denied,
-    /// expired-credentials, unrecognized-credentials. Example: --fault throttle@0.5
-    /// --fault unknown-status:ListAccountAssignmentCreationStatus. Change them while running
-    /// with POST /_emulator/faults.
+    /// Inject a fault, repeatable: a NAME, optionally with :OPERATION and @RATIO. Names:
+    /// throttle, server-error, unavailable, malformed, truncated, unknown-status,
+    /// looping-token, endless-token, denied, expired-credentials, unrecognized-credentials.
+    /// Example: --fault throttle@0.5 --fault
+    /// unknown-status:ListAccountAssignmentCreationStatus. Change them while running with
+    /// POST /_emulator/faults.
     #[arg(long = "fault", value_name = "NAME[:OPERATION][@RATIO]", value_parser = fault_rule)]
     pub faults: Vec<FaultRule>,
     /// Access key the Huawei side accepts.

@@ -2,10 +2,11 @@
 //!
 //! There is no official Rust SDK for this service, so the client is hand-written against the
 //! documented REST API (`GET /v1/instances/...`, names from [`crate::wire::huawei_api`]) and
-//! signs with [`huawei_sign`](crate::provider::huawei_sign), whose output is pinned to the
-//! official SDK's test vectors. Credentials come from
-//! [`huawei_credentials`](crate::provider::huawei_credentials); the caller picks them. Every method is exactly one HTTP request with no retries: the poller owns
-//! retries and the API budget, and a hidden retry here would make its accounting wrong.
+//! signs with [`crate::provider::huawei_sign`], whose output is pinned to the official SDK's
+//! test vectors. Credentials come from [`crate::provider::huawei_credentials`]; the caller
+//! picks them and passes them in. Every method is exactly one HTTP request with no retries:
+//! the poller owns retries and the API budget, and a hidden retry here would make its
+//! accounting wrong.
 
 use std::time::Duration;
 
