@@ -183,8 +183,9 @@ pub struct EmulateArgs {
     #[arg(long, value_parser = positive)]
     pub throttle_rps: Option<f64>,
     /// Inject a fault, repeatable: a NAME, optionally with :OPERATION and @RATIO. Names:
-    /// throttle, server-error, unavailable, malformed, truncated, unknown-status,
-    /// looping-token, endless-token, denied, expired-credentials, unrecognized-credentials.
+    /// throttle, server-error, unavailable, malformed, truncated, reset, hang, unknown-status,
+    /// looping-token, endless-token, missing-fields, wrong-types, duplicate-ids, huge-body,
+    /// denied, expired-credentials, unrecognized-credentials.
     /// Example: --fault throttle@0.5 --fault
     /// unknown-status:ListAccountAssignmentCreationStatus. Change them while running with
     /// POST /_emulator/faults.

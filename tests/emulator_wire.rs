@@ -575,3 +575,79 @@ fn bad_fault_flags_are_refused_with_the_names() {
     assert!(err.contains("unknown fault 'explode'"), "{err}");
     assert!(err.contains("endless-token"), "{err}");
 }
+
+#[tokio::test]
+async fn reset_and_hang_leave_the_client_without_an_answer() {
+    let h = started().await;
+    h.faults(|f| f.rules = vec![rule(Fault::Reset, Some(CREATION), 1.0)]);
+    let client = reqwest::Client::new();
+    let send = |op: &str, timeout: std::time::Duration| {
+        client
+            .post(format!("{}/", h.base_url))
+            .header("X-Amz-Target", format!("SWBExternalService.{op}"))
+            .header("Authorization", AUTH)
+            .timeout(timeout)
+            .body(list_body(&h).to_string())
+            .send()
+    };
+    let long = std::time::Duration::from_secs(30);
+    let reset = send(CREATION, long).await;
+    assert!(
+        reset.is_err_and(|e| !e.is_timeout()),
+        "no answer at all, at once"
+    );
+    h.faults(|f| f.rules = vec![FaultRule::always(Fault::Hang)]);
+    let hung = send(DELETION, std::time::Duration::from_millis(300)).await;
+    assert!(
+        hung.is_err_and(|e| e.is_timeout()),
+        "the answer is an hour late"
+    );
+    h.faults(|f| f.rules.clear());
+    assert_eq!(
+        send(CREATION, long).await.map(|r| r.status().as_u16()).ok(),
+        Some(200)
+    );
+}
+
+#[tokio::test]
+async fn record_faults_alter_real_list_pages() {
+    let h = started().await;
+    let records = |v: &Value| {
+        v["AccountAssignmentsCreationStatus"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let page_under = |fault| {
+        h.faults(move |f| f.rules = vec![FaultRule::always(fault)]);
+        call(&h, CREATION, list_body(&h), Some(AUTH))
+    };
+    let (status, _, v) = page_under(Fault::MissingFields).await;
+    assert_eq!(status, 200);
+    assert_eq!(records(&v).len(), 10);
+    assert!(
+        records(&v).iter().all(|r| r.get("RequestId").is_none()),
+        "{v}"
+    );
+
+    let (_, _, v) = page_under(Fault::WrongTypes).await;
+    assert!(
+        records(&v)
+            .iter()
+            .all(|r| r["CreatedDate"] == "yesterday" && r["Status"] == 42)
+    );
+
+    let (_, _, v) = page_under(Fault::DuplicateIds).await;
+    let items = records(&v);
+    assert_eq!(items.len(), 11);
+    assert_eq!(items[0]["RequestId"], items[10]["RequestId"]);
+
+    let (status, _, v) = page_under(Fault::HugeBody).await;
+    assert_eq!(status, 200);
+    assert_eq!(records(&v).len(), 10, "the records are still there");
+    assert!(
+        v["Padding"]
+            .as_str()
+            .is_some_and(|p| p.len() >= 10 * 1024 * 1024)
+    );
+}

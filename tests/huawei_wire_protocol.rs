@@ -464,3 +464,87 @@ mod faults {
         assert_eq!(patterns[0], patterns[1], "same seed, same pattern");
     }
 }
+
+mod delivery_and_record_faults {
+    //! The faults that break or alter a real answer, on the Huawei side.
+
+    use super::huawei_support::signed_get;
+    use serde_json::Value;
+    use ssowatch::emulator::{self, EmulatorConfig, Fault, FaultRule};
+    use ssowatch::provider::huawei_credentials::HuaweiCredentials;
+
+    #[tokio::test]
+    async fn every_altering_fault_on_the_creation_list() {
+        let h = emulator::start(
+            EmulatorConfig {
+                rate: 0.0,
+                ..EmulatorConfig::default()
+            },
+            0,
+        )
+        .await
+        .expect("emulator");
+        let creds =
+            HuaweiCredentials::new(emulator::DEFAULT_HUAWEI_AK, emulator::DEFAULT_HUAWEI_SK);
+        let instance = h.huawei_instance_id();
+        let path = [
+            "v1",
+            "instances",
+            instance.as_str(),
+            "account-assignments",
+            "creation-statuses",
+        ];
+        let query = [("limit", "10".to_string())];
+        let records = |v: &Value| {
+            v["account_assignments_creation_status"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let page_under = async |fault| -> Value {
+            h.faults(|f| f.rules = vec![FaultRule::always(fault)]);
+            let r = signed_get(&h.base_url, &creds, &path, &query).await;
+            assert_eq!(r.status().as_u16(), 200, "{fault}");
+            r.json().await.unwrap_or_default()
+        };
+        let v = page_under(Fault::MissingFields).await;
+        assert_eq!(records(&v).len(), 10);
+        assert!(
+            records(&v).iter().all(|r| r.get("request_id").is_none()),
+            "{v}"
+        );
+        let v = page_under(Fault::WrongTypes).await;
+        assert!(
+            records(&v)
+                .iter()
+                .all(|r| r["created_date"] == "yesterday" && r["status"] == 42)
+        );
+        let v = page_under(Fault::DuplicateIds).await;
+        let items = records(&v);
+        assert_eq!((items.len(), &items[0]), (11, &items[10]));
+        let v = page_under(Fault::HugeBody).await;
+        assert_eq!(records(&v).len(), 10);
+        assert!(v.to_string().len() > 10 * 1024 * 1024);
+
+        h.faults(|f| f.rules = vec![FaultRule::always(Fault::Reset)]);
+        let endpoint = reqwest::Url::parse(&h.base_url).expect("base URL");
+        let get = ssowatch::provider::huawei_sign::sign_get(
+            &endpoint,
+            &path,
+            &query,
+            &creds,
+            chrono::Utc::now(),
+        );
+        let mut request = reqwest::Client::new()
+            .get(&get.url)
+            .timeout(std::time::Duration::from_millis(300));
+        for (name, value) in &get.headers {
+            request = request.header(*name, value);
+        }
+        let reset = request.try_clone().expect("plain GET").send().await;
+        assert!(reset.is_err_and(|e| !e.is_timeout()), "closed, not late");
+        h.faults(|f| f.rules = vec![FaultRule::always(Fault::Hang)]);
+        let hung = request.send().await;
+        assert!(hung.is_err_and(|e| e.is_timeout()), "an hour late");
+    }
+}

@@ -54,6 +54,9 @@ fn ok(body: Value) -> WireResponse {
 /// The answer to an injected fault that replaces the real one; `None` for the faults that
 /// alter a real answer instead.
 fn fault_response(fault: Fault, operation: &str) -> Option<WireResponse> {
+    if fault.alters_answer() {
+        return None;
+    }
     Some(match fault {
         Fault::Throttle => error(400, "ThrottlingException", "Rate exceeded"),
         Fault::ServerError => error(
@@ -84,9 +87,7 @@ fn fault_response(fault: Fault, operation: &str) -> Option<WireResponse> {
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         ),
-        Fault::Truncated | Fault::UnknownStatus | Fault::LoopingToken | Fault::EndlessToken => {
-            return None;
-        }
+        _ => return None,
     })
 }
 
@@ -164,19 +165,7 @@ pub fn handle(
     {
         return response;
     }
-    let response = answer(core, operation, body, admission);
-    if response.status == 200 && admission == Admission::Inject(Fault::UnknownStatus) {
-        let mut value: Value = serde_json::from_slice(&response.body).unwrap_or_default();
-        faults::disguise_statuses(&mut value);
-        return WireResponse {
-            body: value.to_string().into_bytes(),
-            ..response
-        };
-    }
-    if admission == Admission::Inject(Fault::Truncated) {
-        return response.truncated();
-    }
-    response
+    answer(core, operation, body, admission).under(admission)
 }
 
 /// The real answer to an admitted request.

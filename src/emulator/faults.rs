@@ -24,6 +24,12 @@ use crate::wire::operations;
 /// The status value the `unknown-status` fault puts into answers: one no client knows today.
 pub const UNKNOWN_STATUS: &str = "CANCELLED";
 
+/// How late the `hang` fault answers.
+pub const HANG: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How large the `huge-body` fault makes an answer.
+pub const HUGE_BODY_BYTES: usize = 10 * 1024 * 1024;
+
 /// One kind of misbehaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -48,6 +54,19 @@ pub enum Fault {
     EndlessToken,
     /// Access denied (AWS `AccessDeniedException`, Huawei 403 `IIC.1000`).
     Denied,
+    /// No answer: the connection is closed as soon as the request is read.
+    Reset,
+    /// The real answer, an hour late ([`HANG`]): a client without a timeout waits forever.
+    Hang,
+    /// The real answer without the request ids (`RequestId` / `request_id`) of its records.
+    MissingFields,
+    /// The real answer with the records' dates as text that is no date and their statuses as
+    /// numbers.
+    WrongTypes,
+    /// The real answer with the first record of each list repeated at its end.
+    DuplicateIds,
+    /// The real answer padded past 10 MB with a field no client knows.
+    HugeBody,
     /// Expired temporary credentials (AWS `ExpiredTokenException`, Huawei 401 `APIGW.0307`).
     ExpiredCredentials,
     /// Credentials the service does not know (AWS `UnrecognizedClientException`, Huawei 401
@@ -56,12 +75,18 @@ pub enum Fault {
 }
 
 impl Fault {
-    pub const ALL: [Fault; 11] = [
+    pub const ALL: [Fault; 17] = [
         Fault::Throttle,
         Fault::ServerError,
         Fault::Unavailable,
         Fault::Malformed,
         Fault::Truncated,
+        Fault::Reset,
+        Fault::Hang,
+        Fault::MissingFields,
+        Fault::WrongTypes,
+        Fault::DuplicateIds,
+        Fault::HugeBody,
         Fault::UnknownStatus,
         Fault::LoopingToken,
         Fault::EndlessToken,
@@ -78,6 +103,12 @@ impl Fault {
             Fault::Unavailable => "unavailable",
             Fault::Malformed => "malformed",
             Fault::Truncated => "truncated",
+            Fault::Reset => "reset",
+            Fault::Hang => "hang",
+            Fault::MissingFields => "missing-fields",
+            Fault::WrongTypes => "wrong-types",
+            Fault::DuplicateIds => "duplicate-ids",
+            Fault::HugeBody => "huge-body",
             Fault::UnknownStatus => "unknown-status",
             Fault::LoopingToken => "looping-token",
             Fault::EndlessToken => "endless-token",
@@ -87,17 +118,37 @@ impl Fault {
         }
     }
 
-    /// Whether this fault means anything for `operation`: token faults need a status list,
-    /// the unknown status needs a status list or describe. A rule for all operations skips
-    /// the others, so `--fault endless-token` does not also break instance discovery.
+    /// Whether this fault means anything for `operation`: token faults and duplicates need a
+    /// status list, the record alterations a status list or describe. A rule for all
+    /// operations skips the others, so `--fault endless-token` does not also break instance
+    /// discovery.
     pub fn applies_to(self, operation: &str) -> bool {
         match self {
-            Fault::LoopingToken | Fault::EndlessToken => {
+            Fault::LoopingToken | Fault::EndlessToken | Fault::DuplicateIds => {
                 matches!(operations::parse(operation), Some((_, true)))
             }
-            Fault::UnknownStatus => operations::parse(operation).is_some(),
+            Fault::UnknownStatus | Fault::MissingFields | Fault::WrongTypes => {
+                operations::parse(operation).is_some()
+            }
             _ => true,
         }
+    }
+
+    /// Whether this fault alters or delays the real answer (rather than replacing it).
+    pub fn alters_answer(self) -> bool {
+        matches!(
+            self,
+            Fault::Truncated
+                | Fault::Reset
+                | Fault::Hang
+                | Fault::UnknownStatus
+                | Fault::LoopingToken
+                | Fault::EndlessToken
+                | Fault::MissingFields
+                | Fault::WrongTypes
+                | Fault::DuplicateIds
+                | Fault::HugeBody
+        )
     }
 }
 
@@ -353,23 +404,70 @@ pub fn next_position(admission: Admission, from: u32, real_next: Option<u32>) ->
     }
 }
 
-/// Replaces every request status (`Status` / `status` holding IN_PROGRESS, SUCCEEDED or
-/// FAILED) in an answer with [`UNKNOWN_STATUS`], for the `unknown-status` fault.
-pub fn disguise_statuses(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map.iter_mut() {
-                let is_status = (key == "Status" || key == "status")
-                    && matches!(v.as_str(), Some("IN_PROGRESS" | "SUCCEEDED" | "FAILED"));
-                if is_status {
-                    *v = Value::String(UNKNOWN_STATUS.to_string());
-                } else {
-                    disguise_statuses(v);
-                }
+/// Alters a served JSON answer for the faults that edit records; other faults leave it alone.
+pub fn alter_json(fault: Fault, value: &mut Value) {
+    match fault {
+        Fault::UnknownStatus => edit_fields(value, &mut |key, v| {
+            if is_request_status(key, v) {
+                *v = Value::String(UNKNOWN_STATUS.to_string());
+            }
+            true
+        }),
+        Fault::WrongTypes => edit_fields(value, &mut |key, v| {
+            if is_request_status(key, v) {
+                *v = Value::from(42);
+            } else if matches!(key, "CreatedDate" | "created_date") {
+                *v = Value::String("yesterday".to_string());
+            }
+            true
+        }),
+        Fault::MissingFields => edit_fields(value, &mut |key, _| {
+            !matches!(key, "RequestId" | "request_id")
+        }),
+        Fault::DuplicateIds => duplicate_first_records(value),
+        Fault::HugeBody => {
+            if let Value::Object(map) = value {
+                map.insert(
+                    "Padding".to_string(),
+                    Value::String("x".repeat(HUGE_BODY_BYTES)),
+                );
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(disguise_statuses),
         _ => {}
+    }
+}
+
+/// `Status` / `status` holding a request status (not an instance's `ACTIVE`).
+fn is_request_status(key: &str, v: &Value) -> bool {
+    matches!(key, "Status" | "status")
+        && matches!(v.as_str(), Some("IN_PROGRESS" | "SUCCEEDED" | "FAILED"))
+}
+
+/// Calls `edit` on every field of every object, depth first; a field is dropped when `edit`
+/// answers `false`.
+fn edit_fields(value: &mut Value, edit: &mut dyn FnMut(&str, &mut Value) -> bool) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|key, v| {
+                edit_fields(v, edit);
+                edit(key, v)
+            });
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| edit_fields(v, edit)),
+        _ => {}
+    }
+}
+
+/// Repeats the first record of each list (an array of objects) at its end.
+fn duplicate_first_records(value: &mut Value) {
+    if let Value::Object(map) = value {
+        for v in map.values_mut() {
+            if let Value::Array(items) = v
+                && let Some(first) = items.first().filter(|f| f.is_object()).cloned()
+            {
+                items.push(first);
+            }
+        }
     }
 }
 
@@ -512,18 +610,50 @@ mod tests {
         }
     }
 
+    fn sample() -> Value {
+        serde_json::json!({
+            "Instances": [{"Status": "ACTIVE"}],
+            "list": [
+                {"status": "FAILED", "request_id": "r1", "created_date": 1},
+                {"Status": "IN_PROGRESS", "RequestId": "r2", "CreatedDate": 2.5}
+            ],
+            "one": {"status": "SUCCEEDED", "failure_reason": "FAILED"}
+        })
+    }
+
     #[test]
     fn statuses_are_disguised_but_not_instance_states() {
-        let mut v = serde_json::json!({
-            "Instances": [{"Status": "ACTIVE"}],
-            "list": [{"status": "FAILED"}, {"Status": "IN_PROGRESS"}],
-            "one": {"status": "SUCCEEDED", "failure_reason": "FAILED"}
-        });
-        disguise_statuses(&mut v);
+        let mut v = sample();
+        alter_json(Fault::UnknownStatus, &mut v);
         assert_eq!(v["Instances"][0]["Status"], "ACTIVE");
         assert_eq!(v["list"][0]["status"], UNKNOWN_STATUS);
         assert_eq!(v["list"][1]["Status"], UNKNOWN_STATUS);
         assert_eq!(v["one"]["status"], UNKNOWN_STATUS);
         assert_eq!(v["one"]["failure_reason"], "FAILED");
+    }
+
+    #[test]
+    fn record_alterations() {
+        let mut v = sample();
+        alter_json(Fault::WrongTypes, &mut v);
+        assert_eq!(v["list"][0]["status"], 42);
+        assert_eq!(v["list"][1]["CreatedDate"], "yesterday");
+        assert_eq!(v["list"][0]["request_id"], "r1");
+
+        let mut v = sample();
+        alter_json(Fault::MissingFields, &mut v);
+        assert!(v["list"][0].get("request_id").is_none(), "{v}");
+        assert!(v["list"][1].get("RequestId").is_none(), "{v}");
+        assert_eq!(v["list"][1]["Status"], "IN_PROGRESS");
+
+        let mut v = sample();
+        alter_json(Fault::DuplicateIds, &mut v);
+        assert_eq!(v["list"].as_array().map(Vec::len), Some(3));
+        assert_eq!(v["list"][2], v["list"][0]);
+
+        let mut v = sample();
+        alter_json(Fault::HugeBody, &mut v);
+        assert!(v.to_string().len() > HUGE_BODY_BYTES);
+        assert_eq!(v["list"], sample()["list"]);
     }
 }

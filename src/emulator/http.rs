@@ -15,7 +15,7 @@ use axum::routing::{any, get, post};
 use chrono::Utc;
 
 use super::aws_wire;
-use super::faults::{Admission, Faults};
+use super::faults::{self, Admission, Fault, Faults};
 use super::huawei_verify::ReceivedRequest;
 use super::huawei_wire::{HuaweiBackend, HuaweiProtocol};
 use super::service::{EmulatorCore, Protocol};
@@ -26,9 +26,21 @@ pub struct WireResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// Send only this many bytes of the body, then close the connection (the `truncated`
-    /// fault); `Content-Length` still announces the whole body.
-    pub cut_after: Option<usize>,
+    /// How the answer leaves: whole, or broken on purpose by a fault.
+    pub delivery: Delivery,
+    /// Wait this long before answering (the `hang` fault).
+    pub delay: Option<std::time::Duration>,
+}
+
+/// How an answer is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Whole,
+    /// Only this many bytes of the body, then the connection closes (`truncated`);
+    /// `Content-Length` still announces the whole body.
+    CutAfter(usize),
+    /// Nothing at all: the connection closes (`reset`).
+    Reset,
 }
 
 impl WireResponse {
@@ -37,7 +49,8 @@ impl WireResponse {
             status,
             headers: vec![("Content-Type".to_string(), content_type.to_string())],
             body,
-            cut_after: None,
+            delivery: Delivery::Whole,
+            delay: None,
         }
     }
 
@@ -46,9 +59,25 @@ impl WireResponse {
         self
     }
 
-    /// The same answer, cut off halfway through its body.
-    pub fn truncated(mut self) -> Self {
-        self.cut_after = Some(self.body.len() / 2);
+    /// The real answer under a fault that alters it (see [`Fault::alters_answer`]): records
+    /// edited, tokens already chosen by the protocol, the delivery broken or delayed. Other
+    /// admissions leave it as it is. A protocol calls this on every answer it serves.
+    pub fn under(mut self, admission: Admission) -> Self {
+        let Admission::Inject(fault) = admission else {
+            return self;
+        };
+        match fault {
+            Fault::Truncated => self.delivery = Delivery::CutAfter(self.body.len() / 2),
+            Fault::Reset => self.delivery = Delivery::Reset,
+            Fault::Hang => self.delay = Some(faults::HANG),
+            _ if self.status == 200 => {
+                if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&self.body) {
+                    faults::alter_json(fault, &mut value);
+                    self.body = value.to_string().into_bytes();
+                }
+            }
+            _ => {}
+        }
         self
     }
 
@@ -65,40 +94,30 @@ impl WireResponse {
     }
 }
 
-/// Turns a [`WireResponse`] into an axum response.
-pub fn respond(wire: WireResponse) -> Response {
+/// Sends a [`WireResponse`]: waits out its delay, then turns it into an axum response.
+pub async fn respond(wire: WireResponse) -> Response {
+    if let Some(delay) = wire.delay {
+        tokio::time::sleep(delay).await;
+    }
     let WireResponse {
         status,
         headers,
         body,
-        cut_after,
+        delivery,
+        delay: _,
     } = wire;
     let full_length = body.len();
-    let mut out = match cut_after {
-        None => Response::new(Body::from(body)),
-        Some(cut) => {
-            // The head of the body, a pause so hyper flushes it, then an error: hyper closes
-            // the connection mid-body.
+    let mut out = match delivery {
+        Delivery::Whole => Response::new(Body::from(body)),
+        Delivery::CutAfter(cut) => {
             let head = Bytes::from(body).slice(..cut.min(full_length));
-            let chunks = futures_util::stream::unfold(Some(head), |head| async move {
-                match head {
-                    Some(head) => Some((Ok(head), None)),
-                    None => {
-                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        let cut = std::io::Error::new(
-                            std::io::ErrorKind::ConnectionAborted,
-                            "truncated fault",
-                        );
-                        Some((Err::<Bytes, _>(cut), None))
-                    }
-                }
-            });
-            let mut response = Response::new(Body::from_stream(chunks));
+            let mut response = Response::new(broken_body(Some(head)));
             response
                 .headers_mut()
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
             response
         }
+        Delivery::Reset => Response::new(broken_body(None)),
     };
     *out.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in headers {
@@ -110,6 +129,25 @@ pub fn respond(wire: WireResponse) -> Response {
         }
     }
     out
+}
+
+/// A body that fails, so hyper closes the connection. With a `head`, that head is sent first
+/// and flushed (the pause lets hyper write it) before the failure: the client sees the answer
+/// start and the connection drop mid-body. Without one, the failure comes before anything is
+/// written and the client gets no answer at all.
+fn broken_body(head: Option<Bytes>) -> Body {
+    let failure = || std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected fault");
+    let chunks = futures_util::stream::unfold(Some(head), move |state| async move {
+        match state {
+            Some(Some(head)) => Some((Ok(head), None)),
+            Some(None) => Some((Err(failure()), None)),
+            None => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                Some((Err::<Bytes, _>(failure()), None))
+            }
+        }
+    });
+    Body::from_stream(chunks)
 }
 
 /// Decides, for one routed and authenticated Huawei request, whether to serve it or inject a
@@ -146,7 +184,9 @@ where
                         headers: &pairs,
                         body: &body,
                     };
-                    respond(protocol.handle(&*backend, &req, Utc::now(), |op, id| admit(op, id)))
+                    let answer =
+                        protocol.handle(&*backend, &req, Utc::now(), |op, id| admit(op, id));
+                    respond(answer).await
                 }
             },
         ),
@@ -178,12 +218,13 @@ async fn aws_handler(
     body: Bytes,
 ) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    respond(aws_wire::handle(
+    let answer = aws_wire::handle(
         &core,
         header("x-amz-target"),
         header("authorization"),
         &body,
-    ))
+    );
+    respond(answer).await
 }
 
 async fn stats_handler(State(core): State<Arc<EmulatorCore>>) -> Response {
