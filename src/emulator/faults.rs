@@ -134,21 +134,29 @@ impl Fault {
         }
     }
 
-    /// Whether this fault alters or delays the real answer (rather than replacing it).
-    pub fn alters_answer(self) -> bool {
+    /// Whether this fault edits the records of a real answer ([`alter_json`]).
+    pub fn edits_records(self) -> bool {
         matches!(
             self,
-            Fault::Truncated
-                | Fault::Reset
-                | Fault::Hang
-                | Fault::UnknownStatus
-                | Fault::LoopingToken
-                | Fault::EndlessToken
+            Fault::UnknownStatus
                 | Fault::MissingFields
                 | Fault::WrongTypes
                 | Fault::DuplicateIds
                 | Fault::HugeBody
         )
+    }
+
+    /// Whether this fault alters or delays the real answer (rather than replacing it).
+    pub fn alters_answer(self) -> bool {
+        self.edits_records()
+            || matches!(
+                self,
+                Fault::Truncated
+                    | Fault::Reset
+                    | Fault::Hang
+                    | Fault::LoopingToken
+                    | Fault::EndlessToken
+            )
     }
 }
 

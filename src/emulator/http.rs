@@ -70,7 +70,7 @@ impl WireResponse {
             Fault::Truncated => self.delivery = Delivery::CutAfter(self.body.len() / 2),
             Fault::Reset => self.delivery = Delivery::Reset,
             Fault::Hang => self.delay = Some(faults::HANG),
-            _ if self.status == 200 => {
+            _ if self.status == 200 && fault.edits_records() => {
                 if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&self.body) {
                     faults::alter_json(fault, &mut value);
                     self.body = value.to_string().into_bytes();
