@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{Overrides, ProviderKind};
-use crate::emulator::EmulateArgs;
+use crate::emulator::{self, EmulatorConfig, FaultRule, Faults};
 use crate::model::{OperationKind, Status};
 
 #[derive(Debug, Parser)]
@@ -149,4 +149,116 @@ pub struct DescribeArgs {
     /// Output format: a field list for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
     pub output: OutputFormat,
+}
+
+/// `ssowatch emulate` options. The emulator itself knows nothing of the command line: these
+/// convert to an [`EmulatorConfig`] ([`EmulateArgs::config`]).
+#[derive(Debug, Clone, Args)]
+pub struct EmulateArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+    /// Seed of the simulated organization (same seed, same organization).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// How many instances ListInstances shows.
+    #[arg(long, default_value_t = 1)]
+    pub instances: usize,
+    /// Accounts in the organization.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub accounts: u32,
+    /// Finished records of each kind at start.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub history: u32,
+    /// New requests per second across kinds (0 for none).
+    #[arg(long, default_value_t = 0.5, value_parser = non_negative)]
+    pub rate: f64,
+    /// Share of requests that fail (0 to 1).
+    #[arg(long, default_value_t = 0.1, value_parser = ratio)]
+    pub failure_ratio: f64,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    pub time_scale: f64,
+    /// Throttle above this many requests per second (the real limit is 20, shared).
+    #[arg(long, value_parser = positive)]
+    pub throttle_rps: Option<f64>,
+    /// Inject a fault, repeatable: a NAME, optionally with :OPERATION and @RATIO. Names:
+    /// throttle, server-error, unavailable, malformed, truncated, reset, hang, unknown-status,
+    /// looping-token, endless-token, missing-fields, wrong-types, duplicate-ids, huge-body,
+    /// denied, expired-credentials, unrecognized-credentials.
+    /// Example: --fault throttle@0.5 --fault
+    /// unknown-status:ListAccountAssignmentCreationStatus. Change them while running with
+    /// POST /_emulator/faults.
+    #[arg(long = "fault", value_name = "NAME[:OPERATION][@RATIO]", value_parser = fault_rule)]
+    pub faults: Vec<FaultRule>,
+    /// Access key the Huawei side accepts.
+    #[arg(long, default_value = emulator::DEFAULT_HUAWEI_AK)]
+    pub huawei_ak: String,
+    /// Secret key the Huawei side verifies signatures with.
+    #[arg(long, default_value = emulator::DEFAULT_HUAWEI_SK, hide_default_value = true)]
+    pub huawei_sk: String,
+}
+
+impl EmulateArgs {
+    pub fn config(&self) -> EmulatorConfig {
+        EmulatorConfig {
+            seed: self.seed,
+            instances: self.instances,
+            accounts: self.accounts as usize,
+            history: self.history as usize,
+            rate: self.rate,
+            failure_ratio: self.failure_ratio,
+            time_scale: self.time_scale,
+            huawei_ak: self.huawei_ak.clone(),
+            huawei_sk: self.huawei_sk.clone(),
+            throttle_rps: self.throttle_rps,
+            faults: Faults {
+                rules: self.faults.clone(),
+                ..Faults::default()
+            },
+            hostile_text: false,
+            warmup: std::time::Duration::ZERO,
+        }
+    }
+}
+
+fn fault_rule(s: &str) -> Result<FaultRule, String> {
+    s.parse()
+}
+
+fn parse_f64(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("'{s}' is not a number"))
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    parse_f64(s).and_then(|v| {
+        if v >= 0.0 {
+            Ok(v)
+        } else {
+            Err("must be 0 or more".into())
+        }
+    })
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    parse_f64(s).and_then(|v| {
+        if v > 0.0 {
+            Ok(v)
+        } else {
+            Err("must be more than 0".into())
+        }
+    })
+}
+
+fn ratio(s: &str) -> Result<f64, String> {
+    parse_f64(s).and_then(|v| {
+        if (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err("must be between 0 and 1".into())
+        }
+    })
 }

@@ -1,4 +1,8 @@
 //! Turns [`Settings`] into a live provider and a resolved instance.
+//!
+//! This is the one place that knows the config, the emulator and the providers together: it
+//! reads the settings and hands each provider plain values (an endpoint, credentials), so the
+//! providers never import the layers above them.
 
 use std::sync::Arc;
 
@@ -8,9 +12,9 @@ use crate::config::{ProviderKind, Settings};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::model::Instance;
 use crate::provider::aws::{AwsOptions, AwsProvider};
-use crate::provider::huawei::{DemoEndpoint, HuaweiProvider};
-use crate::provider::huawei_credentials::HuaweiCredentials;
-use crate::provider::{ErrorKind, Provider, ProviderInfo, resolve_instance};
+use crate::provider::huawei::{DEFAULT_ENDPOINT, HuaweiProvider};
+use crate::provider::huawei_credentials::{self, ConfigValues, HuaweiCredentials};
+use crate::provider::{Provider, ProviderInfo, resolve_instance};
 
 pub struct Connection {
     pub provider: Arc<dyn Provider>,
@@ -54,33 +58,30 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
             Arc::new(AwsProvider::new(options).await?)
         }
         ProviderKind::Huawei => {
-            let demo = emulator.as_ref().map(|e| DemoEndpoint {
-                base_url: &e.base_url,
-                access_key: emulator::DEFAULT_HUAWEI_AK,
-                secret_key: emulator::DEFAULT_HUAWEI_SK,
-                domain_id: emulator::DEMO_HUAWEI_DOMAIN_ID,
-            });
-            match HuaweiProvider::from_settings(settings, demo).await {
-                Ok(p) => Arc::new(p),
-                // The config file is the chain's last resort.
-                Err(e) if e.kind == ErrorKind::Config && demo.is_none() => {
-                    match (&settings.huawei_access_key, &settings.huawei_secret_key) {
-                        (Some(ak), Some(sk)) => {
-                            let endpoint = settings.endpoint_url.clone().unwrap_or_else(|| {
-                                crate::provider::huawei::DEFAULT_ENDPOINT.to_string()
-                            });
-                            let credentials = HuaweiCredentials::new(ak, sk)
-                                .with_domain_id(settings.huawei_domain_id.clone());
-                            Arc::new(
-                                HuaweiProvider::new(&endpoint, credentials)?
-                                    .with_region(settings.region.clone()),
-                            )
-                        }
-                        _ => return Err(e.into()),
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            }
+            let (endpoint, credentials) = match &emulator {
+                Some(e) => (
+                    e.base_url.clone(),
+                    HuaweiCredentials::new(
+                        emulator::DEFAULT_HUAWEI_AK,
+                        emulator::DEFAULT_HUAWEI_SK,
+                    )
+                    .with_domain_id(Some(emulator::DEMO_HUAWEI_DOMAIN_ID.to_string())),
+                ),
+                None => (
+                    settings
+                        .endpoint_url
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string()),
+                    huawei_credentials::resolve_default(&ConfigValues {
+                        access_key: settings.huawei_access_key.clone(),
+                        secret_key: settings.huawei_secret_key.clone(),
+                        domain_id: settings.huawei_domain_id.clone(),
+                    })?,
+                ),
+            };
+            Arc::new(
+                HuaweiProvider::new(&endpoint, credentials)?.with_region(settings.region.clone()),
+            )
         }
     };
     let instance = resolve_instance(

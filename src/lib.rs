@@ -17,3 +17,4 @@ pub mod provider;
 pub mod runtime;
 pub mod sanitize;
 pub mod ui;
+pub mod wire;

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::Emulate(args)) = &cli.command {
-        return emulator::run_cli(args.clone()).await;
+        return emulator::run(args.config(), args.port).await;
     }
     let settings = config::load(cli.global.config.as_deref(), &cli.global.overrides())?;
     match &cli.command {

@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use ssowatch::config::{ProviderKind, Settings};
 use ssowatch::emulator::{self, EmulatorConfig};
 use ssowatch::model::{OperationKind, Status};
-use ssowatch::provider::huawei::{DemoEndpoint, HuaweiProvider};
+use ssowatch::provider::huawei::HuaweiProvider;
 use ssowatch::provider::huawei_credentials::HuaweiCredentials;
 use ssowatch::provider::{ErrorKind, Provider, list_all, resolve_instance};
 
@@ -211,21 +211,27 @@ async fn emulator_rate_limit_throttles_a_burst() {
     assert!(throttled >= 5, "{throttled} of 10 throttled");
 }
 
+/// `--demo` with the Huawei provider: `connect` starts the embedded emulator and hands the
+/// provider its keys as plain values; the provider finds the emulator's instance.
 #[tokio::test]
-async fn demo_constructor_uses_the_emulator_defaults() {
-    let em = emulator::start(config(), 0).await.expect("emulator");
+async fn demo_connects_the_huawei_provider_to_the_embedded_emulator() {
     let settings = Settings {
         provider: ProviderKind::Huawei,
         demo: true,
         ..Settings::default()
     };
-    let p = HuaweiProvider::from_settings(
-        &settings,
-        Some(DemoEndpoint::emulator_defaults(&em.base_url)),
-    )
-    .await
-    .expect("demo provider");
-    assert_eq!(p.info().name, "huawei");
-    let instance = resolve_instance(&p, None).await.expect("instance");
-    assert_eq!(instance.id, em.huawei_instance_id());
+    let conn = ssowatch::connect::connect(&settings)
+        .await
+        .expect("demo connection");
+    assert_eq!(conn.info.name, "huawei");
+    let em = conn.emulator.as_ref().expect("the demo runs an emulator");
+    assert_eq!(conn.instance.id, em.huawei_instance_id());
+    assert!(
+        conn.info
+            .endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://127.0.0.1:")),
+        "{:?}",
+        conn.info.endpoint
+    );
 }

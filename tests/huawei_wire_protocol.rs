@@ -92,8 +92,8 @@ async fn describes_each_kind_and_names_the_permission_set() {
     assert_eq!(instances[0].id, INSTANCE);
     assert_eq!(instances[0].name.as_deref(), Some("demo"));
     let seen = server.seen.lock().map(|v| v.clone()).unwrap_or_default();
-    assert!(seen.contains(&"huawei:DescribePermissionSetProvisioningStatus".to_string()));
-    assert!(seen.contains(&"huawei:DescribePermissionSet".to_string()));
+    assert!(seen.contains(&"DescribePermissionSetProvisioningStatus".to_string()));
+    assert!(seen.contains(&"DescribePermissionSet".to_string()));
 }
 
 #[tokio::test]
@@ -234,4 +234,317 @@ async fn temporary_credentials_send_and_sign_the_security_token() {
     // altered), the gateway check would refuse the call.
     let ok = p.list_instances().await;
     assert!(ok.is_ok(), "{ok:?}");
+}
+
+mod faults {
+    //! Every fault of the emulator's switchboard on the Huawei side, over raw signed HTTP
+    //! against the full emulator.
+
+    use super::huawei_support::signed_get;
+    use serde_json::Value;
+    use ssowatch::emulator::{self, EmulatorConfig, EmulatorHandle, Fault, FaultRule};
+    use ssowatch::provider::huawei_credentials::HuaweiCredentials;
+
+    const CREATION: &str = "ListAccountAssignmentCreationStatus";
+
+    async fn started() -> EmulatorHandle {
+        emulator::start(
+            EmulatorConfig {
+                seed: 5,
+                history: 250,
+                rate: 0.0,
+                ..EmulatorConfig::default()
+            },
+            0,
+        )
+        .await
+        .expect("emulator")
+    }
+
+    fn credentials() -> HuaweiCredentials {
+        HuaweiCredentials::new(emulator::DEFAULT_HUAWEI_AK, emulator::DEFAULT_HUAWEI_SK)
+    }
+
+    /// GET of a kind's list (`tail`: creation-statuses, deletion-statuses) with `limit=10` and
+    /// an optional marker.
+    async fn list(h: &EmulatorHandle, tail: &str, marker: Option<&str>) -> reqwest::Response {
+        let instance = h.huawei_instance_id();
+        let mut query = vec![("limit", "10".to_string())];
+        if let Some(m) = marker {
+            query.push(("marker", m.to_string()));
+        }
+        signed_get(
+            &h.base_url,
+            &credentials(),
+            &["v1", "instances", &instance, "account-assignments", tail],
+            &query,
+        )
+        .await
+    }
+
+    async fn json_of(r: reqwest::Response) -> (u16, Value) {
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or_default())
+    }
+
+    fn only_creation(fault: Fault) -> Vec<FaultRule> {
+        vec![FaultRule {
+            fault,
+            operation: Some(CREATION.to_string()),
+            ratio: 1.0,
+        }]
+    }
+
+    #[tokio::test]
+    async fn every_error_fault_answers_like_the_gateway_and_only_for_its_operation() {
+        let h = started().await;
+        let cases = [
+            (Fault::Throttle, 429, "APIGW.0308"),
+            (Fault::ServerError, 500, "IIC.1209"),
+            (Fault::Denied, 403, "IIC.1000"),
+            (Fault::ExpiredCredentials, 401, "APIGW.0307"),
+            (Fault::UnrecognizedCredentials, 401, "APIGW.0301"),
+        ];
+        for (fault, status, code) in cases {
+            h.faults(|f| f.rules = only_creation(fault));
+            let (got, v) = json_of(list(&h, "creation-statuses", None).await).await;
+            assert_eq!(
+                (got, v["error_code"].as_str()),
+                (status, Some(code)),
+                "{fault}: {v}"
+            );
+            assert!(v["request_id"].is_string(), "{v}");
+            let (other, _) = json_of(list(&h, "deletion-statuses", None).await).await;
+            assert_eq!(other, 200, "{fault}: another operation is untouched");
+        }
+        assert_eq!(
+            h.stats()
+                .by_operation
+                .get("huawei:ListAccountAssignmentCreationStatus"),
+            Some(&5)
+        );
+    }
+
+    #[tokio::test]
+    async fn unavailable_malformed_and_truncated_bodies() {
+        let h = started().await;
+        h.faults(|f| f.rules = vec![FaultRule::always(Fault::Unavailable)]);
+        let r = list(&h, "creation-statuses", None).await;
+        assert_eq!(r.status().as_u16(), 503);
+        assert!(r.text().await.unwrap_or_default().starts_with("<html>"));
+
+        // Malformed: the Huawei side used to serve the real answer here.
+        h.faults(|f| {
+            f.rules.clear();
+            f.malformed_next = 1;
+        });
+        let r = list(&h, "creation-statuses", None).await;
+        assert_eq!(r.status().as_u16(), 200);
+        let body = r.bytes().await.unwrap_or_default();
+        assert!(serde_json::from_slice::<Value>(&body).is_err(), "not JSON");
+        h.faults(|f| f.rules = vec![FaultRule::always(Fault::Malformed)]);
+        let body = list(&h, "creation-statuses", None).await.bytes().await;
+        assert!(serde_json::from_slice::<Value>(&body.unwrap_or_default()).is_err());
+
+        h.faults(|f| f.rules = vec![FaultRule::always(Fault::Truncated)]);
+        let r = list(&h, "creation-statuses", None).await;
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(r.content_length().unwrap_or_default() > 100);
+        assert!(r.bytes().await.is_err(), "the connection closes mid-body");
+    }
+
+    #[tokio::test]
+    async fn unknown_status_reaches_lists_and_describes() {
+        let h = started().await;
+        let (_, page) = json_of(list(&h, "creation-statuses", None).await).await;
+        let id = page["account_assignments_creation_status"][0]["request_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        h.faults(|f| f.rules = vec![FaultRule::always(Fault::UnknownStatus)]);
+        let (status, page) = json_of(list(&h, "creation-statuses", None).await).await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["account_assignments_creation_status"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(items.len(), 10);
+        assert!(items.iter().all(|i| i["status"] == "CANCELLED"), "{page}");
+        let instance = h.huawei_instance_id();
+        let r = signed_get(
+            &h.base_url,
+            &credentials(),
+            &[
+                "v1",
+                "instances",
+                &instance,
+                "account-assignments",
+                "creation-status",
+                &id,
+            ],
+            &[],
+        )
+        .await;
+        let (status, one) = json_of(r).await;
+        assert_eq!(status, 200, "{one}");
+        assert_eq!(
+            one["account_assignment_creation_status"]["status"],
+            "CANCELLED"
+        );
+        assert_eq!(h.stats().describes_by_request.get(&id), Some(&1));
+    }
+
+    /// Markers a client gets when it follows every `next_marker`, at most `pages` pages.
+    async fn follow_markers(h: &EmulatorHandle, pages: usize) -> Vec<String> {
+        let mut markers: Vec<String> = Vec::new();
+        for _ in 0..pages {
+            let (status, v) =
+                json_of(list(h, "creation-statuses", markers.last().map(String::as_str)).await)
+                    .await;
+            assert_eq!(status, 200, "{v}");
+            match v["page_info"]["next_marker"].as_str() {
+                Some(m) => markers.push(m.to_string()),
+                None => break,
+            }
+        }
+        markers
+    }
+
+    #[tokio::test]
+    async fn looping_and_endless_markers() {
+        let h = started().await;
+        h.faults(|f| f.rules = only_creation(Fault::LoopingToken));
+        let markers = follow_markers(&h, 5).await;
+        assert_eq!(markers.len(), 5, "a loop never ends");
+        assert_ne!(markers[0], markers[1]);
+        assert_eq!(markers[0], markers[2], "A -> B -> A");
+        assert!(markers.iter().all(|m| m.len() == 24), "{markers:?}");
+
+        h.faults(|f| f.rules = vec![FaultRule::always(Fault::EndlessToken)]);
+        let markers = follow_markers(&h, 40).await;
+        let distinct: std::collections::HashSet<&String> = markers.iter().collect();
+        assert_eq!(
+            (markers.len(), distinct.len()),
+            (40, 40),
+            "always a new marker"
+        );
+
+        h.faults(|f| f.rules.clear());
+        assert_eq!(
+            follow_markers(&h, 100).await.len(),
+            24,
+            "250 records, 10 a page"
+        );
+    }
+
+    #[tokio::test]
+    async fn half_throttling_is_seeded_and_deterministic() {
+        let mut patterns = Vec::new();
+        for _ in 0..2 {
+            let h = started().await;
+            h.faults(|f| {
+                f.rules = vec![FaultRule {
+                    fault: Fault::Throttle,
+                    operation: None,
+                    ratio: 0.5,
+                }]
+            });
+            let mut pattern = Vec::new();
+            for _ in 0..40 {
+                pattern.push(list(&h, "creation-statuses", None).await.status().as_u16() == 429);
+            }
+            assert_eq!(
+                h.stats().throttled,
+                pattern.iter().filter(|t| **t).count() as u64
+            );
+            patterns.push(pattern);
+        }
+        let throttled = patterns[0].iter().filter(|t| **t).count();
+        assert!((10..=30).contains(&throttled), "{throttled} of 40");
+        assert_eq!(patterns[0], patterns[1], "same seed, same pattern");
+    }
+}
+
+mod delivery_and_record_faults {
+    //! The faults that break or alter a real answer, on the Huawei side.
+
+    use super::huawei_support::signed_get;
+    use serde_json::Value;
+    use ssowatch::emulator::{self, EmulatorConfig, Fault, FaultRule};
+    use ssowatch::provider::huawei_credentials::HuaweiCredentials;
+
+    #[tokio::test]
+    async fn every_altering_fault_on_the_creation_list() {
+        let h = emulator::start(
+            EmulatorConfig {
+                rate: 0.0,
+                ..EmulatorConfig::default()
+            },
+            0,
+        )
+        .await
+        .expect("emulator");
+        let creds =
+            HuaweiCredentials::new(emulator::DEFAULT_HUAWEI_AK, emulator::DEFAULT_HUAWEI_SK);
+        let instance = h.huawei_instance_id();
+        let path = [
+            "v1",
+            "instances",
+            instance.as_str(),
+            "account-assignments",
+            "creation-statuses",
+        ];
+        let query = [("limit", "10".to_string())];
+        let records = |v: &Value| {
+            v["account_assignments_creation_status"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let page_under = async |fault| -> Value {
+            h.faults(|f| f.rules = vec![FaultRule::always(fault)]);
+            let r = signed_get(&h.base_url, &creds, &path, &query).await;
+            assert_eq!(r.status().as_u16(), 200, "{fault}");
+            r.json().await.unwrap_or_default()
+        };
+        let v = page_under(Fault::MissingFields).await;
+        assert_eq!(records(&v).len(), 10);
+        assert!(
+            records(&v).iter().all(|r| r.get("request_id").is_none()),
+            "{v}"
+        );
+        let v = page_under(Fault::WrongTypes).await;
+        assert!(
+            records(&v)
+                .iter()
+                .all(|r| r["created_date"] == "yesterday" && r["status"] == 42)
+        );
+        let v = page_under(Fault::DuplicateIds).await;
+        let items = records(&v);
+        assert_eq!((items.len(), &items[0]), (11, &items[10]));
+        let v = page_under(Fault::HugeBody).await;
+        assert_eq!(records(&v).len(), 10);
+        assert!(v.to_string().len() > 10 * 1024 * 1024);
+
+        h.faults(|f| f.rules = vec![FaultRule::always(Fault::Reset)]);
+        let endpoint = reqwest::Url::parse(&h.base_url).expect("base URL");
+        let get = ssowatch::provider::huawei_sign::sign_get(
+            &endpoint,
+            &path,
+            &query,
+            &creds,
+            chrono::Utc::now(),
+        );
+        let mut request = reqwest::Client::new()
+            .get(&get.url)
+            .timeout(std::time::Duration::from_millis(300));
+        for (name, value) in &get.headers {
+            request = request.header(*name, value);
+        }
+        let reset = request.try_clone().expect("plain GET").send().await;
+        assert!(reset.is_err_and(|e| !e.is_timeout()), "closed, not late");
+        h.faults(|f| f.rules = vec![FaultRule::always(Fault::Hang)]);
+        let hung = request.send().await;
+        assert!(hung.is_err_and(|e| e.is_timeout()), "an hour late");
+    }
 }

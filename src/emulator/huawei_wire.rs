@@ -8,43 +8,26 @@
 //! server issued), then answers from the same simulated organization as the AWS side.
 //! `created_date` is epoch milliseconds as a number, except in the provisioning describe where
 //! it is a string of digits: the official SDKs type that field as a string, and serving it so
-//! keeps clients honest about accepting both.
-
-use std::sync::Arc;
+//! keeps clients honest about accepting both. Paths and field names come from
+//! [`crate::wire::huawei_api`], the table the provider uses too.
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
-use crate::model::{OperationKind, Status};
-use crate::provider::huawei_sign::{self, ReceivedRequest, VerifyError};
+use super::faults::{self, Admission, Fault};
+use super::http::WireResponse;
+use super::huawei_verify::{ReceivedRequest, VerifyError, verify};
+use super::paging::{PageTokens, TOKEN_LEN};
+use crate::model::{OperationKind, RequestDetail, Status, StatusSummary};
+use crate::wire::huawei_api::{INSTANCES_PATH, KINDS, PERMISSION_SETS_GROUP, names};
+use crate::wire::operations;
+use crate::wire::percent::{decode_query, path_segments};
 
 /// Largest page a client may ask for, and the default.
 pub const MAX_LIMIT: usize = 100;
 
 /// Length of every page marker, as the service documents it.
-pub const MARKER_LEN: usize = 24;
-
-/// The operation names recorded in the emulator's stats, prefixed so they never collide with
-/// the AWS operations of the same name.
-pub fn operation_name(route: &Route) -> String {
-    let op = match route {
-        Route::ListInstances => "ListInstances",
-        Route::List { kind, .. } => match kind {
-            OperationKind::AssignmentCreation => "ListAccountAssignmentCreationStatus",
-            OperationKind::AssignmentDeletion => "ListAccountAssignmentDeletionStatus",
-            OperationKind::PermissionSetProvisioning => "ListPermissionSetProvisioningStatus",
-        },
-        Route::Describe { kind, .. } => match kind {
-            OperationKind::AssignmentCreation => "DescribeAccountAssignmentCreationStatus",
-            OperationKind::AssignmentDeletion => "DescribeAccountAssignmentDeletionStatus",
-            OperationKind::PermissionSetProvisioning => "DescribePermissionSetProvisioningStatus",
-        },
-        Route::PermissionSet { .. } => "DescribePermissionSet",
-    };
-    format!("huawei:{op}")
-}
+pub const MARKER_LEN: usize = TOKEN_LEN;
 
 /// One of the API's operations, with its decoded path parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,75 +48,58 @@ pub enum Route {
     },
 }
 
+impl Route {
+    /// The operation name, as counted in the stats and targeted by faults.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Route::ListInstances => operations::LIST_INSTANCES,
+            Route::List { kind, .. } => operations::list(*kind),
+            Route::Describe { kind, .. } => operations::describe(*kind),
+            Route::PermissionSet { .. } => operations::DESCRIBE_PERMISSION_SET,
+        }
+    }
+}
+
 /// Maps a GET path (still percent-encoded) to its operation; `None` for anything else, which
 /// the gateway answers with its "API does not exist" 404.
 pub fn route(method: &str, raw_path: &str) -> Option<Route> {
     if method != "GET" {
         return None;
     }
-    let segs: Vec<String> = raw_path
-        .trim_end_matches('/')
-        .split('/')
-        .skip(1)
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segs = path_segments(raw_path.trim_end_matches('/'));
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let kind_of = |group: &str, tail: &str| -> Option<(OperationKind, bool)> {
-        match (group, tail) {
-            ("account-assignments", "creation-statuses") => {
-                Some((OperationKind::AssignmentCreation, true))
+    let (api, rest) = s.split_at_checked(INSTANCES_PATH.len())?;
+    if api != INSTANCES_PATH {
+        return None;
+    }
+    match rest {
+        [] => Some(Route::ListInstances),
+        [id, group, tail] if !id.is_empty() => {
+            if let Some(k) = KINDS
+                .iter()
+                .find(|k| k.group == *group && k.list_segment == *tail)
+            {
+                return Some(Route::List {
+                    instance: id.to_string(),
+                    kind: k.kind,
+                });
             }
-            ("account-assignments", "deletion-statuses") => {
-                Some((OperationKind::AssignmentDeletion, true))
-            }
-            ("permission-sets", "provisioning-statuses") => {
-                Some((OperationKind::PermissionSetProvisioning, true))
-            }
-            ("account-assignments", "creation-status") => {
-                Some((OperationKind::AssignmentCreation, false))
-            }
-            ("account-assignments", "deletion-status") => {
-                Some((OperationKind::AssignmentDeletion, false))
-            }
-            ("permission-sets", "provisioning-status") => {
-                Some((OperationKind::PermissionSetProvisioning, false))
-            }
-            _ => None,
-        }
-    };
-    match s.as_slice() {
-        ["v1", "instances"] => Some(Route::ListInstances),
-        ["v1", "instances", id, group, tail] if !id.is_empty() => match kind_of(group, tail) {
-            Some((kind, true)) => Some(Route::List {
-                instance: id.to_string(),
-                kind,
-            }),
-            _ if *group == "permission-sets" && !tail.is_empty() => Some(Route::PermissionSet {
+            (*group == PERMISSION_SETS_GROUP && !tail.is_empty()).then(|| Route::PermissionSet {
                 instance: id.to_string(),
                 permission_set: tail.to_string(),
-            }),
-            _ => None,
-        },
-        ["v1", "instances", id, group, tail, rid] if !id.is_empty() && !rid.is_empty() => {
-            match kind_of(group, tail) {
-                Some((kind, false)) => Some(Route::Describe {
-                    instance: id.to_string(),
-                    kind,
-                    request_id: rid.to_string(),
-                }),
-                _ => None,
-            }
+            })
         }
+        [id, group, tail, rid] if !id.is_empty() && !rid.is_empty() => KINDS
+            .iter()
+            .find(|k| k.group == *group && k.describe_segment == *tail)
+            .map(|k| Route::Describe {
+                instance: id.to_string(),
+                kind: k.kind,
+                request_id: rid.to_string(),
+            }),
         _ => None,
     }
 }
-
-/// A ready HTTP answer: status, extra headers, body.
-pub type WireResponse = (u16, Vec<(String, String)>, Vec<u8>);
 
 /// A fresh request id as the gateway makes them (32 lower-case hex digits).
 pub fn new_request_id() -> String {
@@ -142,17 +108,12 @@ pub fn new_request_id() -> String {
 
 /// A JSON answer carrying `X-Request-Id`, as every answer of the real service does.
 pub fn json_response(status: u16, request_id: &str, body: &Value) -> WireResponse {
-    (
+    WireResponse::new(
         status,
-        vec![
-            (
-                "Content-Type".to_string(),
-                "application/json;charset=UTF-8".to_string(),
-            ),
-            ("X-Request-Id".to_string(), request_id.to_string()),
-        ],
+        "application/json;charset=UTF-8",
         serde_json::to_vec(body).unwrap_or_default(),
     )
+    .with_header("X-Request-Id", request_id)
 }
 
 /// `{"error_code", "error_msg", "request_id"}` with the same id in the header.
@@ -182,14 +143,43 @@ pub fn auth_error(err: &VerifyError, request_id: &str) -> WireResponse {
     )
 }
 
-/// Checks the AK/SK signature against the real wall clock `now`.
-pub fn authenticate(
-    req: &ReceivedRequest<'_>,
-    access_key: &str,
-    secret_key: &str,
-    now: DateTime<Utc>,
-) -> Result<(), VerifyError> {
-    huawei_sign::verify(req, access_key, secret_key, now).map(|_| ())
+/// The answer to an injected fault that replaces the real one; `None` for the faults that
+/// alter a real answer instead.
+fn fault_response(fault: Fault, access_key: &str, request_id: &str) -> Option<WireResponse> {
+    if fault.alters_answer() {
+        return None;
+    }
+    Some(match fault {
+        Fault::Throttle => {
+            error_response(429, "APIGW.0308", "The request is throttled.", request_id)
+        }
+        Fault::ServerError => error_response(500, "IIC.1209", "Internal server error.", request_id),
+        Fault::Unavailable => WireResponse::unavailable().with_header("X-Request-Id", request_id),
+        Fault::Malformed => WireResponse::new(
+            200,
+            "application/json;charset=UTF-8",
+            b"{\"account_assignments_creation_status\": [{\"status\": 42, ".to_vec(),
+        )
+        .with_header("X-Request-Id", request_id),
+        Fault::Denied => json_response(
+            403,
+            request_id,
+            &json!({
+                "error_code": "IIC.1000",
+                "error_msg": "The user does not have permission to perform this operation.",
+                "request_id": request_id,
+                "encoded_authorization_message": "ZGVuaWVkIGJ5IHRoZSBlbXVsYXRvcg==",
+            }),
+        ),
+        Fault::ExpiredCredentials => {
+            error_response(401, "APIGW.0307", "The token must be updated.", request_id)
+        }
+        Fault::UnrecognizedCredentials => auth_error(
+            &VerifyError::UnknownAccessKey(crate::sanitize::clean_text(access_key)),
+            request_id,
+        ),
+        _ => return None,
+    })
 }
 
 /// Validated list parameters.
@@ -208,7 +198,7 @@ pub fn parse_list_query(raw_query: Option<&str>, allow_status: bool) -> Result<L
         limit: MAX_LIMIT,
         marker: None,
     };
-    for (k, v) in huawei_sign::decode_query(raw_query.unwrap_or("")) {
+    for (k, v) in decode_query(raw_query.unwrap_or("")) {
         match k.as_str() {
             "limit" => {
                 q.limit = v
@@ -247,50 +237,6 @@ pub fn parse_list_query(raw_query: Option<&str>, allow_status: bool) -> Result<L
     Ok(q)
 }
 
-/// Issues and checks page markers: 8 hex digits of position plus 16 of an HMAC over the
-/// position and what is being listed, so a marker is only valid for the listing it came from
-/// and a made-up one is refused, without any server-side state to grow or expire.
-#[derive(Clone)]
-pub struct MarkerCodec {
-    key: [u8; 32],
-}
-
-impl MarkerCodec {
-    pub fn new(seed: u64) -> Self {
-        let mut key = [0u8; 32];
-        key[..8].copy_from_slice(&seed.to_le_bytes());
-        key[8..].copy_from_slice(b"ssowatch-huawei-marker-k");
-        MarkerCodec { key }
-    }
-
-    fn tag(&self, scope: &str, position: u32) -> String {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.key) {
-            Ok(m) => m,
-            Err(_) => return String::new(),
-        };
-        mac.update(scope.as_bytes());
-        mac.update(&position.to_be_bytes());
-        hex::encode(&mac.finalize().into_bytes()[..8])
-    }
-
-    /// The marker for resuming `scope` (instance, kind, status filter) at `position`.
-    pub fn encode(&self, scope: &str, position: u32) -> String {
-        format!("{position:08x}{}", self.tag(scope, position))
-    }
-
-    /// The position a marker stands for, or `None` when this server did not issue it for
-    /// `scope`.
-    pub fn decode(&self, scope: &str, marker: &str) -> Option<u32> {
-        if marker.len() != MARKER_LEN || !marker.is_ascii() {
-            return None;
-        }
-        let position = u32::from_str_radix(&marker[..8], 16).ok()?;
-        let expected = self.tag(scope, position);
-        huawei_sign::constant_time_eq(expected.as_bytes(), &marker.as_bytes()[8..])
-            .then_some(position)
-    }
-}
-
 /// Epoch milliseconds, the wire's `created_date`.
 pub fn epoch_ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -315,24 +261,37 @@ pub struct WirePermissionSet {
     pub session_duration: String,
 }
 
-/// What the Huawei protocol needs from the simulated organization. The emulator core
-/// implements it; keeping it this small lets the protocol be tested on its own.
+/// One page of a status list, as a backend returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordPage {
+    pub items: Vec<StatusSummary>,
+    /// Raw position to resume from, when a matching record may remain.
+    pub next: Option<usize>,
+}
+
+/// What the Huawei protocol needs from the simulated organization. The emulator implements it
+/// (`super::huawei_backend`); keeping it this small lets the protocol be tested on its own.
 pub trait HuaweiBackend {
     fn instances(&self) -> Vec<WireInstance>;
-    /// Every record of one kind in a stable order (oldest first, new ones appended), or `None`
-    /// when the instance does not exist.
-    fn records(
+    /// One page of the records of `kind` (oldest first, new ones appended, so positions are
+    /// stable) from raw position `from`, those with status `filter`, at most `limit`; `None`
+    /// when the instance does not exist. Must cost the page, not the whole history (see
+    /// [`super::paging::page`]).
+    fn list(
         &self,
         instance: &str,
         kind: OperationKind,
-    ) -> Option<Vec<crate::model::StatusSummary>>;
+        filter: Option<&Status>,
+        from: usize,
+        limit: usize,
+    ) -> Option<RecordPage>;
     /// One record with its detail; outer `None` = unknown instance, inner = unknown request.
     fn describe(
         &self,
         instance: &str,
         kind: OperationKind,
         request_id: &str,
-    ) -> Option<Option<(crate::model::StatusSummary, crate::model::RequestDetail)>>;
+    ) -> Option<Option<(StatusSummary, RequestDetail)>>;
     /// Outer `None` = unknown instance, inner = unknown permission set.
     fn permission_set(
         &self,
@@ -341,22 +300,12 @@ pub trait HuaweiBackend {
     ) -> Option<Option<WirePermissionSet>>;
 }
 
-/// What the emulator's fault injection decided for one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admission {
-    Serve,
-    /// Answer with the gateway's throttling error (429 `APIGW.0308`).
-    Throttle,
-    /// Answer with the service's internal error (500 `IIC.1209`).
-    Fail,
-}
-
-/// The Huawei protocol of one emulator: the keys it accepts and its marker key.
+/// The Huawei protocol of one emulator: the keys it accepts and its page tokens.
 #[derive(Clone)]
 pub struct HuaweiProtocol {
     access_key: String,
     secret_key: String,
-    markers: MarkerCodec,
+    markers: PageTokens,
 }
 
 impl std::fmt::Debug for HuaweiProtocol {
@@ -368,25 +317,27 @@ impl std::fmt::Debug for HuaweiProtocol {
     }
 }
 
+type ServeError = (u16, &'static str, String);
+
 impl HuaweiProtocol {
     pub fn new(access_key: &str, secret_key: &str, seed: u64) -> Self {
         HuaweiProtocol {
             access_key: access_key.to_string(),
             secret_key: secret_key.to_string(),
-            markers: MarkerCodec::new(seed),
+            markers: PageTokens::new(seed),
         }
     }
 
     /// Answers one request. `real_now` is the real wall clock (the gateway's date check does
     /// not follow simulated time). `admit` is called once for every routed, authenticated
-    /// request with its operation name (see [`operation_name`]); it counts the request and
-    /// applies fault injection.
+    /// request with its operation name and, for a describe, the request id; it counts the
+    /// request and picks a fault.
     pub fn handle(
         &self,
         backend: &dyn HuaweiBackend,
         req: &ReceivedRequest<'_>,
         real_now: DateTime<Utc>,
-        admit: impl FnOnce(&str) -> Admission,
+        admit: impl FnOnce(&str, Option<&str>) -> Admission,
     ) -> WireResponse {
         let request_id = new_request_id();
         let Some(route) = route(req.method, req.raw_path) else {
@@ -397,22 +348,24 @@ impl HuaweiProtocol {
                 &request_id,
             );
         };
-        if let Err(e) = authenticate(req, &self.access_key, &self.secret_key, real_now) {
+        if let Err(e) = verify(req, &self.access_key, &self.secret_key, real_now) {
             return auth_error(&e, &request_id);
         }
-        match admit(&operation_name(&route)) {
-            Admission::Serve => {}
-            Admission::Throttle => {
-                return error_response(429, "APIGW.0308", "The request is throttled.", &request_id);
-            }
-            Admission::Fail => {
-                return error_response(500, "IIC.1209", "Internal server error.", &request_id);
-            }
+        let describe_id = match &route {
+            Route::Describe { request_id, .. } => Some(request_id.as_str()),
+            _ => None,
+        };
+        let admission = admit(route.operation(), describe_id);
+        if let Admission::Inject(fault) = admission
+            && let Some(response) = fault_response(fault, &self.access_key, &request_id)
+        {
+            return response;
         }
-        match self.serve(backend, &route, req.raw_query) {
+        match self.serve(backend, &route, req.raw_query, admission) {
             Ok(body) => json_response(200, &request_id, &body),
             Err((status, code, msg)) => error_response(status, code, &msg, &request_id),
         }
+        .under(admission)
     }
 
     fn serve(
@@ -420,82 +373,13 @@ impl HuaweiProtocol {
         backend: &dyn HuaweiBackend,
         route: &Route,
         raw_query: Option<&str>,
-    ) -> Result<Value, (u16, &'static str, String)> {
-        let bad = |msg: String| (400, "IIC.400", msg);
+        admission: Admission,
+    ) -> Result<Value, ServeError> {
         let no_instance = |id: &str| (404, "IIC.404", format!("The instance {id} does not exist"));
         match route {
-            Route::ListInstances => {
-                let q = parse_list_query(raw_query, false).map_err(bad)?;
-                let all = backend.instances();
-                let scope = "instances";
-                let (start, end, next) = self.page(scope, all.len(), &q).map_err(bad)?;
-                let items: Vec<Value> = all[start..end]
-                    .iter()
-                    .map(|i| {
-                        json!({
-                            "instance_id": i.instance_id,
-                            "identity_store_id": i.identity_store_id,
-                            "alias": i.alias,
-                            "instance_urn": i.instance_urn,
-                        })
-                    })
-                    .collect();
-                Ok(json!({
-                    "instances": items,
-                    "page_info": {"next_marker": next, "current_count": end - start},
-                }))
-            }
+            Route::ListInstances => self.list_instances(backend, raw_query),
             Route::List { instance, kind } => {
-                let q = parse_list_query(raw_query, true).map_err(bad)?;
-                let records = backend
-                    .records(instance, *kind)
-                    .ok_or_else(|| no_instance(instance))?;
-                let wanted = |r: &crate::model::StatusSummary| {
-                    q.status.as_ref().is_none_or(|s| &r.status == s)
-                };
-                let scope = format!(
-                    "{instance}|{}|{}",
-                    kind.short(),
-                    q.status.as_ref().map(Status::as_wire).unwrap_or("")
-                );
-                // The marker is a position in the *unfiltered* list (oldest first, new records
-                // appended), so a record that changes status between two pages of a filtered
-                // listing does not shift the others: nothing is skipped or repeated.
-                let mut pos = self
-                    .start_position(&scope, &q)
-                    .map_err(bad)?
-                    .min(records.len());
-                let mut page = Vec::with_capacity(q.limit.min(records.len()));
-                while pos < records.len() && page.len() < q.limit {
-                    if wanted(&records[pos]) {
-                        page.push(&records[pos]);
-                    }
-                    pos += 1;
-                }
-                let next = records[pos..]
-                    .iter()
-                    .any(wanted)
-                    .then(|| u32::try_from(pos).ok())
-                    .flatten()
-                    .map(|p| self.markers.encode(&scope, p));
-                let count = page.len();
-                let items: Vec<Value> = page
-                    .iter()
-                    .map(|r| {
-                        json!({
-                            "created_date": epoch_ms(r.created),
-                            "request_id": r.request_id,
-                            "status": r.status.as_wire(),
-                        })
-                    })
-                    .collect();
-                let mut out = serde_json::Map::new();
-                out.insert(list_field(*kind).to_string(), Value::Array(items));
-                out.insert(
-                    "page_info".to_string(),
-                    json!({"next_marker": next, "current_count": count}),
-                );
-                Ok(Value::Object(out))
+                self.list_records(backend, instance, *kind, raw_query, admission)
             }
             Route::Describe {
                 instance,
@@ -512,31 +396,7 @@ impl HuaweiProtocol {
                         format!("The request {request_id} does not exist"),
                     )
                 })?;
-                let body = match kind {
-                    OperationKind::PermissionSetProvisioning => json!({
-                        "account_id": d.target_account,
-                        // A string here, as the official SDKs type it (see the module doc).
-                        "created_date": epoch_ms(s.created).to_string(),
-                        "failure_reason": d.failure_reason,
-                        "permission_set_id": d.permission_set,
-                        "request_id": s.request_id,
-                        "status": s.status.as_wire(),
-                    }),
-                    _ => json!({
-                        "created_date": epoch_ms(s.created),
-                        "failure_reason": d.failure_reason,
-                        "permission_set_id": d.permission_set,
-                        "principal_id": d.principal_id,
-                        "principal_type": d.principal_type,
-                        "request_id": s.request_id,
-                        "status": s.status.as_wire(),
-                        "target_id": d.target_account,
-                        "target_type": "ACCOUNT",
-                    }),
-                };
-                let mut out = serde_json::Map::new();
-                out.insert(describe_field(*kind).to_string(), body);
-                Ok(Value::Object(out))
+                Ok(describe_body(*kind, &s, &d))
             }
             Route::PermissionSet {
                 instance,
@@ -567,127 +427,134 @@ impl HuaweiProtocol {
         }
     }
 
+    fn list_instances(
+        &self,
+        backend: &dyn HuaweiBackend,
+        raw_query: Option<&str>,
+    ) -> Result<Value, ServeError> {
+        let q = parse_list_query(raw_query, false).map_err(bad_request)?;
+        let all = backend.instances();
+        let scope = "instances";
+        let start = self.start_position(scope, &q)?.min(all.len());
+        let end = (start + q.limit).min(all.len());
+        let next = (end < all.len())
+            .then(|| u32::try_from(end).ok())
+            .flatten()
+            .map(|p| self.markers.encode(scope, p));
+        let items: Vec<Value> = all[start..end]
+            .iter()
+            .map(|i| {
+                json!({
+                    "instance_id": i.instance_id,
+                    "identity_store_id": i.identity_store_id,
+                    "alias": i.alias,
+                    "instance_urn": i.instance_urn,
+                })
+            })
+            .collect();
+        Ok(json!({
+            "instances": items,
+            "page_info": {"next_marker": next, "current_count": end - start},
+        }))
+    }
+
+    fn list_records(
+        &self,
+        backend: &dyn HuaweiBackend,
+        instance: &str,
+        kind: OperationKind,
+        raw_query: Option<&str>,
+        admission: Admission,
+    ) -> Result<Value, ServeError> {
+        let q = parse_list_query(raw_query, true).map_err(bad_request)?;
+        let scope = format!(
+            "{instance}|{}|{}",
+            kind.short(),
+            q.status.as_ref().map(Status::as_wire).unwrap_or("")
+        );
+        // The marker is a position in the *unfiltered* list (oldest first, new records
+        // appended), so a record that changes status between two pages of a filtered listing
+        // does not shift the others: nothing is skipped or repeated.
+        let from = self.start_position(&scope, &q)?;
+        let page = backend
+            .list(instance, kind, q.status.as_ref(), from, q.limit)
+            .ok_or_else(|| {
+                (
+                    404,
+                    "IIC.404",
+                    format!("The instance {instance} does not exist"),
+                )
+            })?;
+        let real_next = page.next.and_then(|p| u32::try_from(p).ok());
+        let next = faults::next_position(admission, from as u32, real_next)
+            .map(|p| self.markers.encode(&scope, p));
+        let items: Vec<Value> = page
+            .items
+            .iter()
+            .map(|r| {
+                json!({
+                    "created_date": epoch_ms(r.created),
+                    "request_id": r.request_id,
+                    "status": r.status.as_wire(),
+                })
+            })
+            .collect();
+        let count = items.len();
+        let mut out = serde_json::Map::new();
+        out.insert(names(kind).list_field.to_string(), Value::Array(items));
+        out.insert(
+            "page_info".to_string(),
+            json!({"next_marker": next, "current_count": count}),
+        );
+        Ok(Value::Object(out))
+    }
+
     /// Where a listing resumes: 0 without a marker, else the position the marker stands for;
-    /// an error (the `error_msg` of a 400) for a marker this server did not issue for `scope`.
-    fn start_position(&self, scope: &str, q: &ListQuery) -> Result<usize, String> {
+    /// a 400 for a marker this server did not issue for `scope`.
+    fn start_position(&self, scope: &str, q: &ListQuery) -> Result<usize, ServeError> {
         match &q.marker {
             None => Ok(0),
             Some(m) => self
                 .markers
                 .decode(scope, m)
                 .map(|p| p as usize)
-                .ok_or_else(|| "Invalid parameter: marker is invalid or expired".to_string()),
+                .ok_or_else(|| {
+                    bad_request("Invalid parameter: marker is invalid or expired".into())
+                }),
         }
     }
-
-    /// The slice `[start, end)` for this request and the marker of the next page (`None` on
-    /// the last page, serialized as JSON null as the service does).
-    fn page(
-        &self,
-        scope: &str,
-        len: usize,
-        q: &ListQuery,
-    ) -> Result<(usize, usize, Option<String>), String> {
-        let start = self.start_position(scope, q)?.min(len);
-        let end = (start + q.limit).min(len);
-        let next = (end < len)
-            .then(|| u32::try_from(end).ok())
-            .flatten()
-            .map(|p| self.markers.encode(scope, p));
-        Ok((start, end, next))
-    }
 }
 
-fn list_field(kind: OperationKind) -> &'static str {
-    match kind {
-        OperationKind::AssignmentCreation => "account_assignments_creation_status",
-        OperationKind::AssignmentDeletion => "account_assignments_deletion_status",
-        OperationKind::PermissionSetProvisioning => "permission_sets_provisioning_status",
-    }
+fn bad_request(msg: String) -> ServeError {
+    (400, "IIC.400", msg)
 }
 
-fn describe_field(kind: OperationKind) -> &'static str {
-    match kind {
-        OperationKind::AssignmentCreation => "account_assignment_creation_status",
-        OperationKind::AssignmentDeletion => "account_assignment_deletion_status",
-        OperationKind::PermissionSetProvisioning => "permission_set_provisioning_status",
-    }
-}
-
-/// Turns a [`WireResponse`] into an axum response.
-pub fn into_axum(resp: WireResponse) -> axum::response::Response {
-    let (status, headers, body) = resp;
-    let mut out = axum::response::Response::new(axum::body::Body::from(body));
-    *out.status_mut() = axum::http::StatusCode::from_u16(status)
-        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            axum::http::HeaderName::from_bytes(name.as_bytes()),
-            axum::http::HeaderValue::from_str(&value),
-        ) {
-            out.headers_mut().insert(n, v);
-        }
-    }
-    out
-}
-
-/// Answers one axum request with `protocol` over `backend`: collects the raw method, path,
-/// query and headers (the signature covers them as sent, so nothing may be normalized
-/// first) and runs [`HuaweiProtocol::handle`] with the real wall clock.
-pub fn handle_http(
-    protocol: &HuaweiProtocol,
-    backend: &dyn HuaweiBackend,
-    method: &axum::http::Method,
-    uri: &axum::http::Uri,
-    headers: &axum::http::HeaderMap,
-    body: &[u8],
-    admit: impl FnOnce(&str) -> Admission,
-) -> axum::response::Response {
-    let pairs: Vec<(&str, &str)> = headers
-        .iter()
-        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
-        .collect();
-    let req = ReceivedRequest {
-        method: method.as_str(),
-        raw_path: uri.path(),
-        raw_query: uri.query(),
-        headers: &pairs,
-        body,
+fn describe_body(kind: OperationKind, s: &StatusSummary, d: &RequestDetail) -> Value {
+    let body = match kind {
+        OperationKind::PermissionSetProvisioning => json!({
+            "account_id": d.target_account,
+            // A string here, as the official SDKs type it (see the module doc).
+            "created_date": epoch_ms(s.created).to_string(),
+            "failure_reason": d.failure_reason,
+            "permission_set_id": d.permission_set,
+            "request_id": s.request_id,
+            "status": s.status.as_wire(),
+        }),
+        _ => json!({
+            "created_date": epoch_ms(s.created),
+            "failure_reason": d.failure_reason,
+            "permission_set_id": d.permission_set,
+            "principal_id": d.principal_id,
+            "principal_type": d.principal_type,
+            "request_id": s.request_id,
+            "status": s.status.as_wire(),
+            "target_id": d.target_account,
+            "target_type": "ACCOUNT",
+        }),
     };
-    into_axum(protocol.handle(backend, &req, Utc::now(), admit))
-}
-
-/// Decides, for one routed and authenticated request, whether to serve it or inject a fault;
-/// also where the emulator counts requests per operation. Called with [`operation_name`].
-pub type AdmitFn = dyn Fn(&str) -> Admission + Send + Sync;
-
-/// The Huawei REST routes, ready to be merged into the emulator's router (any state type):
-/// everything under `/v1/`, any method, so that unknown paths and methods get the gateway's
-/// own 404 rather than the AWS side's.
-pub fn routes<S>(
-    protocol: Arc<HuaweiProtocol>,
-    backend: Arc<dyn HuaweiBackend + Send + Sync>,
-    admit: Arc<AdmitFn>,
-) -> axum::Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    axum::Router::new().route(
-        "/v1/{*rest}",
-        axum::routing::any(
-            move |method: axum::http::Method,
-                  uri: axum::http::Uri,
-                  headers: axum::http::HeaderMap,
-                  body: axum::body::Bytes| {
-                let (protocol, backend, admit) = (protocol.clone(), backend.clone(), admit.clone());
-                async move {
-                    handle_http(&protocol, &*backend, &method, &uri, &headers, &body, |op| {
-                        admit(op)
-                    })
-                }
-            },
-        ),
-    )
+    let mut out = serde_json::Map::new();
+    out.insert(names(kind).describe_field.to_string(), body);
+    Value::Object(out)
 }
 
 #[cfg(test)]
@@ -783,25 +650,14 @@ mod tests {
     }
 
     #[test]
-    fn markers_are_24_chars_scoped_and_unforgeable() {
-        let codec = MarkerCodec::new(7);
-        let m = codec.encode("ins|creation|", 300);
-        assert_eq!(m.len(), MARKER_LEN);
-        assert_eq!(codec.decode("ins|creation|", &m), Some(300));
-        assert_eq!(codec.decode("ins|creation|FAILED", &m), None);
-        assert_eq!(MarkerCodec::new(8).decode("ins|creation|", &m), None);
-        assert_eq!(codec.decode("ins|creation|", &"0".repeat(24)), None);
-        let mut forged = m.clone();
-        forged.replace_range(0..8, "00000001");
-        assert_eq!(codec.decode("ins|creation|", &forged), None);
-    }
-
-    #[test]
     fn error_bodies_carry_the_request_id_in_body_and_header() {
-        let (status, headers, body) = auth_error(&VerifyError::SignatureMismatch, "rid1");
-        assert_eq!(status, 401);
-        assert!(headers.contains(&("X-Request-Id".to_string(), "rid1".to_string())));
-        let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+        let r = auth_error(&VerifyError::SignatureMismatch, "rid1");
+        assert_eq!(r.status, 401);
+        assert!(
+            r.headers
+                .contains(&("X-Request-Id".to_string(), "rid1".to_string()))
+        );
+        let v: Value = serde_json::from_slice(&r.body).unwrap_or_default();
         assert_eq!(v["error_code"], "APIGW.0301");
         assert_eq!(v["request_id"], "rid1");
         assert_eq!(
@@ -816,12 +672,22 @@ mod tests {
         fn instances(&self) -> Vec<WireInstance> {
             Vec::new()
         }
-        fn records(
+        fn list(
             &self,
             _instance: &str,
             _kind: OperationKind,
-        ) -> Option<Vec<crate::model::StatusSummary>> {
-            self.0.lock().ok().map(|v| v.clone())
+            filter: Option<&Status>,
+            from: usize,
+            limit: usize,
+        ) -> Option<RecordPage> {
+            let records = self.0.lock().ok()?;
+            let (items, next) = crate::emulator::paging::page(&records, from, limit, |r| {
+                filter.is_none_or(|f| &r.status == f)
+            });
+            Some(RecordPage {
+                items: items.into_iter().cloned().collect(),
+                next,
+            })
         }
         fn describe(
             &self,
@@ -865,7 +731,12 @@ mod tests {
                 .unwrap_or_default()
         };
         let first = protocol
-            .serve(&backend, &route, Some("status=IN_PROGRESS&limit=4"))
+            .serve(
+                &backend,
+                &route,
+                Some("status=IN_PROGRESS&limit=4"),
+                Admission::Serve,
+            )
             .unwrap_or_default();
         assert_eq!(ids(&first), ["r0", "r1", "r2", "r3"]);
         let marker = first["page_info"]["next_marker"]
@@ -883,6 +754,7 @@ mod tests {
                 &backend,
                 &route,
                 Some(&format!("status=IN_PROGRESS&limit=4&marker={marker}")),
+                Admission::Serve,
             )
             .unwrap_or_default();
         assert_eq!(ids(&second), ["r4", "r5", "r6", "r7"]);
@@ -895,6 +767,7 @@ mod tests {
                 &backend,
                 &route,
                 Some(&format!("status=IN_PROGRESS&limit=4&marker={marker}")),
+                Admission::Serve,
             )
             .unwrap_or_default();
         assert_eq!(ids(&third), ["r8", "r9"]);

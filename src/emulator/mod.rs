@@ -2,26 +2,45 @@
 //! REST API, side by side on one loopback port, over one simulated organization.
 //!
 //! It powers `--demo` (a new user needs no cloud account), the tests and the benchmarks, and
-//! real clients accept it: the AWS CLI and Huawei's Python SDK are tested against it.
+//! real clients accept it: the AWS CLI and Huawei's Python SDK are tested against it. Tests
+//! and operators switch faults on to see how a client copes ([`faults`]).
+//!
+//! It stands beside the product's layers and depends only on [`crate::model`],
+//! [`crate::sanitize`] and [`crate::wire`]. One module per concept:
+//! [`org`] (the simulated organization), [`clock`], [`service`] (the state both protocols
+//! answer from), [`faults`], [`stats`], [`paging`] (page slicing and tokens), the two
+//! protocols [`aws_wire`] and [`huawei_wire`] (with [`huawei_verify`], the gateway's signature
+//! check, and [`huawei_backend`], the organization seen through Huawei's ids), and [`http`],
+//! the axum glue.
 
-pub mod aws_json;
-pub mod core;
+pub mod aws_wire;
+pub mod clock;
+pub mod faults;
+pub mod http;
+pub mod huawei_backend;
+pub mod huawei_verify;
 pub mod huawei_wire;
 pub mod org;
+pub mod paging;
+pub mod service;
+pub mod stats;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use tokio::sync::oneshot;
 
-pub use self::core::{Clock, EmulatorCore, Faults, Stats};
+pub use self::clock::Clock;
+pub use self::faults::{Fault, FaultRule, Faults};
+pub use self::service::EmulatorCore;
+pub use self::stats::Stats;
+
+/// Locks a mutex even if a panicking thread poisoned it: the data is plain counters and a
+/// simulation that stays consistent between statements.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Dummy AWS credentials the demo client signs with. They are not secret and grant nothing.
 pub const DEMO_AWS_ACCESS_KEY: &str = "AKIASSOWATCHDEMO0000";
@@ -48,8 +67,11 @@ pub struct EmulatorConfig {
     pub time_scale: f64,
     pub huawei_ak: String,
     pub huawei_sk: String,
-    /// Throttle above this many requests per second, like the real service's shared limit.
+    /// Throttle above this many requests per second, like the real service's shared limit
+    /// (wins over `faults.throttle_rps`).
     pub throttle_rps: Option<f64>,
+    /// Faults active from the start (see [`faults`]).
+    pub faults: Faults,
     /// Put escape sequences into some failure reasons (for sanitization tests).
     pub hostile_text: bool,
     /// How long the live rollout has already been running at start, so a one-shot command
@@ -70,6 +92,7 @@ impl Default for EmulatorConfig {
             huawei_ak: DEFAULT_HUAWEI_AK.to_string(),
             huawei_sk: DEFAULT_HUAWEI_SK.to_string(),
             throttle_rps: None,
+            faults: Faults::default(),
             hostile_text: false,
             warmup: std::time::Duration::ZERO,
         }
@@ -86,100 +109,6 @@ impl EmulatorConfig {
             failure_ratio: 0.15,
             warmup: std::time::Duration::from_secs(600),
             ..EmulatorConfig::default()
-        }
-    }
-}
-
-/// `ssowatch emulate` options.
-#[derive(Debug, Clone, clap::Args)]
-pub struct EmulateArgs {
-    /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 4566)]
-    pub port: u16,
-    /// Seed of the simulated organization (same seed, same organization).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// How many instances ListInstances shows.
-    #[arg(long, default_value_t = 1)]
-    pub instances: usize,
-    /// Accounts in the organization.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub accounts: u32,
-    /// Finished records of each kind at start.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
-    pub history: u32,
-    /// New requests per second across kinds (0 for none).
-    #[arg(long, default_value_t = 0.5, value_parser = non_negative)]
-    pub rate: f64,
-    /// Share of requests that fail (0 to 1).
-    #[arg(long, default_value_t = 0.1, value_parser = ratio)]
-    pub failure_ratio: f64,
-    /// Simulated seconds per real second.
-    #[arg(long, default_value_t = 1.0, value_parser = positive)]
-    pub time_scale: f64,
-    /// Throttle above this many requests per second (the real limit is 20, shared).
-    #[arg(long, value_parser = positive)]
-    pub throttle_rps: Option<f64>,
-    /// Access key the Huawei side accepts.
-    #[arg(long, default_value = DEFAULT_HUAWEI_AK)]
-    pub huawei_ak: String,
-    /// Secret key the Huawei side verifies signatures with.
-    #[arg(long, default_value = DEFAULT_HUAWEI_SK, hide_default_value = true)]
-    pub huawei_sk: String,
-}
-
-fn parse_f64(s: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| format!("'{s}' is not a number"))
-}
-
-fn non_negative(s: &str) -> Result<f64, String> {
-    parse_f64(s).and_then(|v| {
-        if v >= 0.0 {
-            Ok(v)
-        } else {
-            Err("must be 0 or more".into())
-        }
-    })
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    parse_f64(s).and_then(|v| {
-        if v > 0.0 {
-            Ok(v)
-        } else {
-            Err("must be more than 0".into())
-        }
-    })
-}
-
-fn ratio(s: &str) -> Result<f64, String> {
-    parse_f64(s).and_then(|v| {
-        if (0.0..=1.0).contains(&v) {
-            Ok(v)
-        } else {
-            Err("must be between 0 and 1".into())
-        }
-    })
-}
-
-impl EmulateArgs {
-    pub fn config(&self) -> EmulatorConfig {
-        EmulatorConfig {
-            seed: self.seed,
-            instances: self.instances,
-            accounts: self.accounts as usize,
-            history: self.history as usize,
-            rate: self.rate,
-            failure_ratio: self.failure_ratio,
-            time_scale: self.time_scale,
-            huawei_ak: self.huawei_ak.clone(),
-            huawei_sk: self.huawei_sk.clone(),
-            throttle_rps: self.throttle_rps,
-            hostile_text: false,
-            warmup: std::time::Duration::ZERO,
         }
     }
 }
@@ -209,9 +138,15 @@ impl EmulatorHandle {
         self.core.stats()
     }
 
-    /// Changes fault injection (throttle or fail the next N calls, a rate limit, ...).
+    /// Changes fault injection (throttle or fail the next N calls, a rate limit, lasting
+    /// rules, ...). `POST /_emulator/faults` does the same from another process.
     pub fn faults(&self, update: impl FnOnce(&mut Faults)) {
         self.core.set_faults(update);
+    }
+
+    /// The faults in force now.
+    pub fn faults_now(&self) -> Faults {
+        self.core.faults()
     }
 
     /// The first instance's ARN (AWS) and id (Huawei): the one holding the records.
@@ -255,7 +190,7 @@ pub async fn start_with_clock(
         .local_addr()
         .context("cannot read the bound address")?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = router(core.clone());
+    let app = http::router(core.clone()).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
         let server = axum::serve(listener, app).with_graceful_shutdown(async {
             let _ = rx.await;
@@ -272,51 +207,11 @@ pub async fn start_with_clock(
     })
 }
 
-fn router(core: Arc<EmulatorCore>) -> Router {
-    let backend: Arc<dyn huawei_wire::HuaweiBackend + Send + Sync> = core.clone();
-    let admit_core = core.clone();
-    let admit: Arc<huawei_wire::AdmitFn> = Arc::new(move |op: &str| admit_core.admit_huawei(op));
-    let huawei = huawei_wire::routes(Arc::new(core.huawei.clone()), backend, admit);
-    Router::new()
-        .route("/", post(aws_handler))
-        .route("/_emulator/stats", get(stats_handler))
-        .with_state(core)
-        .merge(huawei)
-}
-
-async fn aws_handler(
-    State(core): State<Arc<EmulatorCore>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let (status, out_headers, body) = aws_json::handle(
-        &core,
-        header("x-amz-target"),
-        header("authorization"),
-        &body,
-    );
-    let mut response = Response::new(axum::body::Body::from(body));
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in out_headers {
-        if let (Ok(n), Ok(v)) = (
-            axum::http::HeaderName::from_bytes(name.as_bytes()),
-            axum::http::HeaderValue::from_str(&value),
-        ) {
-            response.headers_mut().insert(n, v);
-        }
-    }
-    response
-}
-
-async fn stats_handler(State(core): State<Arc<EmulatorCore>>) -> Response {
-    axum::Json(core.stats()).into_response()
-}
-
 /// `ssowatch emulate`: serve until Ctrl-C or SIGTERM. The first stdout line is the base URL.
-pub async fn run_cli(args: EmulateArgs) -> anyhow::Result<()> {
-    let handle = start(args.config(), args.port).await?;
+pub async fn run(config: EmulatorConfig, port: u16) -> anyhow::Result<()> {
+    let (history, rate) = (config.history, config.rate);
+    let active: Vec<String> = config.faults.rules.iter().map(describe_rule).collect();
+    let handle = start(config, port).await?;
     // Written without println!: a reader that takes the first line and closes the pipe (as
     // scripts do) must not kill the server.
     use std::io::Write;
@@ -327,13 +222,27 @@ pub async fn run_cli(args: EmulateArgs) -> anyhow::Result<()> {
         "ssowatch emulator: instance {} (Huawei: {}), {} finished records per kind, {} new requests/s. Ctrl-C stops it.",
         handle.instance_arn(),
         handle.huawei_instance_id(),
-        args.history,
-        args.rate
+        history,
+        rate
     );
+    if !active.is_empty() {
+        let _ = writeln!(out, "faults: {}", active.join(", "));
+    }
     let _ = out.flush();
     wait_for_stop().await;
     drop(handle);
     Ok(())
+}
+
+fn describe_rule(rule: &FaultRule) -> String {
+    let mut text = rule.fault.to_string();
+    if let Some(op) = &rule.operation {
+        text.push_str(&format!(" on {op}"));
+    }
+    if rule.ratio < 1.0 {
+        text.push_str(&format!(" ({:.0}%)", rule.ratio * 100.0));
+    }
+    text
 }
 
 async fn wait_for_stop() {

@@ -413,7 +413,8 @@ impl Org {
 
     /// Requests of `kind` visible at `now` (created by then) from raw position `from`, that
     /// match `filter`, at most `limit`. Returns them and the raw position to continue from,
-    /// if any matching request may remain.
+    /// if any matching request may remain. The visible end is a binary search (requests are
+    /// in creation order), the rest costs the page: never the whole history.
     pub fn page(
         &self,
         kind: OperationKind,
@@ -423,26 +424,10 @@ impl Org {
         now: DateTime<Utc>,
     ) -> (Vec<&SimRequest>, Option<usize>) {
         let list = &self.requests[kind.index()];
-        let mut out = Vec::with_capacity(limit.min(128));
-        let mut pos = from;
-        while pos < list.len() {
-            let r = &list[pos];
-            pos += 1;
-            if r.created > now {
-                break;
-            }
-            if filter.is_none_or(|f| r.status_at(now) == *f) {
-                out.push(r);
-                if out.len() == limit {
-                    break;
-                }
-            }
-        }
-        let more = list[pos.min(list.len())..]
-            .iter()
-            .take_while(|r| r.created <= now)
-            .any(|r| filter.is_none_or(|f| r.status_at(now) == *f));
-        (out, more.then_some(pos))
+        let visible = list.partition_point(|r| r.created <= now);
+        super::paging::page(&list[..visible], from, limit, |r| {
+            filter.is_none_or(|f| r.status_at(now) == *f)
+        })
     }
 }
 

@@ -1,10 +1,12 @@
 //! Huawei Cloud IAM Identity Center provider: a small signed REST client on reqwest.
 //!
 //! There is no official Rust SDK for this service, so the client is hand-written against the
-//! documented REST API (`GET /v1/instances/...`) and signs with
-//! [`huawei_sign`](crate::provider::huawei_sign), whose output is pinned to the official SDK's
-//! test vectors. Every method is exactly one HTTP request with no retries: the poller owns
-//! retries and the API budget, and a hidden retry here would make its accounting wrong.
+//! documented REST API (`GET /v1/instances/...`, names from [`crate::wire::huawei_api`]) and
+//! signs with [`crate::provider::huawei_sign`], whose output is pinned to the official SDK's
+//! test vectors. Credentials come from [`crate::provider::huawei_credentials`]; the caller
+//! picks them and passes them in. Every method is exactly one HTTP request with no retries:
+//! the poller owns retries and the API budget, and a hidden retry here would make its
+//! accounting wrong.
 
 use std::time::Duration;
 
@@ -14,14 +16,15 @@ use reqwest::Url;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::Settings;
 use crate::model::{
     Described, Instance, OperationKind, Page, RequestDetail, Status, StatusSummary,
 };
-use crate::provider::huawei_credentials::{self, HuaweiCredentials, SETUP_HINT};
-use crate::provider::huawei_sign::{self, CanonicalInput};
+use crate::provider::huawei_credentials::{HuaweiCredentials, SETUP_HINT};
+use crate::provider::huawei_sign;
 use crate::provider::{ErrorKind, Provider, ProviderError, ProviderInfo};
 use crate::sanitize::{clean_opt, clean_text};
+use crate::wire::huawei_api::{INSTANCES_PATH, PERMISSION_SETS_GROUP, names};
+use crate::wire::operations::{self, DESCRIBE_PERMISSION_SET, LIST_INSTANCES};
 
 /// The one global endpoint of the service (every region maps to it).
 pub const DEFAULT_ENDPOINT: &str = "https://identitycenter.myhuaweicloud.com";
@@ -59,30 +62,6 @@ pub struct HuaweiProvider {
     /// Added to the wall clock when stamping `X-Sdk-Date`. Zero in normal use; tests use it to
     /// show how a skewed client clock is refused by the gateway.
     clock_offset: TimeDelta,
-}
-
-/// The connection parameters of the embedded demo: base URL of the in-process emulator and
-/// the keys it accepts (the emulator's documented defaults).
-#[derive(Debug, Clone, Copy)]
-pub struct DemoEndpoint<'a> {
-    pub base_url: &'a str,
-    pub access_key: &'a str,
-    pub secret_key: &'a str,
-    pub domain_id: &'a str,
-}
-
-impl<'a> DemoEndpoint<'a> {
-    /// The in-process emulator at `base_url` with its documented default keys
-    /// ([`DEFAULT_HUAWEI_AK`](crate::emulator::DEFAULT_HUAWEI_AK), ...), which is what `--demo`
-    /// starts.
-    pub fn emulator_defaults(base_url: &'a str) -> Self {
-        DemoEndpoint {
-            base_url,
-            access_key: crate::emulator::DEFAULT_HUAWEI_AK,
-            secret_key: crate::emulator::DEFAULT_HUAWEI_SK,
-            domain_id: crate::emulator::DEMO_HUAWEI_DOMAIN_ID,
-        }
-    }
 }
 
 impl HuaweiProvider {
@@ -135,47 +114,6 @@ impl HuaweiProvider {
         self
     }
 
-    /// The provider the CLI builds from merged settings. With `demo`, it talks to the
-    /// in-process emulator with the emulator's keys; otherwise credentials come from the
-    /// official SDK's chain (environment, `~/.huaweicloud/credentials`) and the endpoint from
-    /// `endpoint_url` or the global default.
-    pub async fn from_settings(
-        settings: &Settings,
-        demo: Option<DemoEndpoint<'_>>,
-    ) -> Result<HuaweiProvider, ProviderError> {
-        let (endpoint, credentials) = match demo {
-            Some(d) => (
-                d.base_url.to_string(),
-                HuaweiCredentials::new(d.access_key, d.secret_key)
-                    .with_domain_id(Some(d.domain_id.to_string())),
-            ),
-            None => (
-                settings
-                    .endpoint_url
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string()),
-                huawei_credentials::resolve_default(settings.huawei_domain_id.as_deref())?,
-            ),
-        };
-        Ok(HuaweiProvider::new(&endpoint, credentials)?.with_region(settings.region.clone()))
-    }
-
-    /// Path segments of the endpoint itself (a proxy may mount the API under a prefix).
-    fn base_segments(&self) -> Vec<String> {
-        self.endpoint
-            .path_segments()
-            .map(|segs| {
-                segs.filter(|s| !s.is_empty())
-                    .map(|s| {
-                        percent_encoding::percent_decode_str(s)
-                            .decode_utf8_lossy()
-                            .into_owned()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     /// Signs and sends one GET, returning the parsed JSON body of a 2xx answer and mapping
     /// anything else to a typed error. `segments` are raw (unencoded) path segments.
     async fn get(
@@ -184,51 +122,17 @@ impl HuaweiProvider {
         segments: &[&str],
         query: &[(&str, String)],
     ) -> Result<Value, ProviderError> {
-        let mut all_segments = self.base_segments();
-        all_segments.extend(segments.iter().map(|s| s.to_string()));
-        let host = self
-            .endpoint
-            .host_str()
-            .map(|h| huawei_sign::host_header(h, self.endpoint.port()))
-            .unwrap_or_default();
-        let date = huawei_sign::format_sdk_date(Utc::now() + self.clock_offset);
-        let mut headers: Vec<(&str, String)> = vec![
-            ("Content-Type", "application/json".to_string()),
-            ("Host", host.clone()),
-            ("X-Sdk-Date", date.clone()),
-        ];
-        if let Some(domain) = self.credentials.domain_id() {
-            headers.push(("X-Domain-Id", domain.to_string()));
-        }
-        if let Some(token) = self.credentials.security_token() {
-            headers.push(("X-Security-Token", token.to_string()));
-        }
-        let input = CanonicalInput::new("GET", &all_segments, query, &headers, b"");
-        let signed = huawei_sign::sign(
-            &input,
-            &date,
-            self.credentials.access_key(),
-            self.credentials.secret_key(),
+        let signed = huawei_sign::sign_get(
+            &self.endpoint,
+            segments,
+            query,
+            &self.credentials,
+            Utc::now() + self.clock_offset,
         );
-
-        // Built by hand rather than with `Url::join`/`set_path` so the path and query reach the
-        // wire exactly as they were signed (the URL parser keeps `%XX` escapes as they are).
-        let mut url = format!(
-            "{}://{}{}",
-            self.endpoint.scheme(),
-            host,
-            huawei_sign::wire_path(&all_segments)
-        );
-        if !input.query.is_empty() {
-            url.push('?');
-            url.push_str(&input.query);
-        }
-        let mut request = self.http.get(&url);
-        for (name, value) in &headers {
+        let mut request = self.http.get(&signed.url);
+        for (name, value) in &signed.headers {
             request = request.header(*name, value);
         }
-        request = request.header("Authorization", signed.authorization);
-
         let response = request
             .send()
             .await
@@ -426,50 +330,6 @@ fn parse_created_str(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
-/// The wire names per kind: (list path tail, describe path tail, list field, describe field,
-/// list operation, describe operation).
-struct KindWire {
-    group: &'static str,
-    list_segment: &'static str,
-    describe_segment: &'static str,
-    list_field: &'static str,
-    describe_field: &'static str,
-    list_op: &'static str,
-    describe_op: &'static str,
-}
-
-fn wire(kind: OperationKind) -> KindWire {
-    match kind {
-        OperationKind::AssignmentCreation => KindWire {
-            group: "account-assignments",
-            list_segment: "creation-statuses",
-            describe_segment: "creation-status",
-            list_field: "account_assignments_creation_status",
-            describe_field: "account_assignment_creation_status",
-            list_op: "ListAccountAssignmentCreationStatus",
-            describe_op: "DescribeAccountAssignmentCreationStatus",
-        },
-        OperationKind::AssignmentDeletion => KindWire {
-            group: "account-assignments",
-            list_segment: "deletion-statuses",
-            describe_segment: "deletion-status",
-            list_field: "account_assignments_deletion_status",
-            describe_field: "account_assignment_deletion_status",
-            list_op: "ListAccountAssignmentDeletionStatus",
-            describe_op: "DescribeAccountAssignmentDeletionStatus",
-        },
-        OperationKind::PermissionSetProvisioning => KindWire {
-            group: "permission-sets",
-            list_segment: "provisioning-statuses",
-            describe_segment: "provisioning-status",
-            list_field: "permission_sets_provisioning_status",
-            describe_field: "permission_set_provisioning_status",
-            list_op: "ListPermissionSetProvisioningStatus",
-            describe_op: "DescribePermissionSetProvisioningStatus",
-        },
-    }
-}
-
 fn malformed(operation: &str, what: impl std::fmt::Display) -> ProviderError {
     ProviderError::new(ErrorKind::Malformed, format!("{operation}: {what}"))
 }
@@ -520,7 +380,7 @@ impl Provider for HuaweiProvider {
         // Accounts have one instance (a handful at most); page anyway, bounded, so a service
         // that pages small does not hide one, and one that never stops paging is an error
         // rather than a hang.
-        const OP: &str = "ListInstances";
+        const OP: &str = LIST_INSTANCES;
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
         for _ in 0..20 {
@@ -528,7 +388,7 @@ impl Provider for HuaweiProvider {
             if let Some(m) = &marker {
                 query.push(("marker", m.clone()));
             }
-            let body = self.get(OP, &["v1", "instances"], &query).await?;
+            let body = self.get(OP, &INSTANCES_PATH, &query).await?;
             let items = body
                 .get("instances")
                 .and_then(Value::as_array)
@@ -558,7 +418,8 @@ impl Provider for HuaweiProvider {
         status: Option<&Status>,
         page_token: Option<&str>,
     ) -> Result<Page, ProviderError> {
-        let w = wire(kind);
+        let w = names(kind);
+        let list_op = operations::list(kind);
         let mut query = vec![("limit", PAGE_LIMIT.to_string())];
         if let Some(s) = status {
             query.push(("status", s.as_wire().to_string()));
@@ -568,8 +429,14 @@ impl Provider for HuaweiProvider {
         }
         let body = self
             .get(
-                w.list_op,
-                &["v1", "instances", instance, w.group, w.list_segment],
+                list_op,
+                &[
+                    INSTANCES_PATH[0],
+                    INSTANCES_PATH[1],
+                    instance,
+                    w.group,
+                    w.list_segment,
+                ],
                 &query,
             )
             .await?;
@@ -578,14 +445,14 @@ impl Provider for HuaweiProvider {
             Some(Value::Null) | None => &[],
             Some(_) => {
                 return Err(malformed(
-                    w.list_op,
+                    list_op,
                     format!("{} is not a list", w.list_field),
                 ));
             }
         };
         let items = items
             .iter()
-            .map(|item| summary_from(w.list_op, kind, item))
+            .map(|item| summary_from(list_op, kind, item))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             items,
@@ -599,13 +466,14 @@ impl Provider for HuaweiProvider {
         kind: OperationKind,
         request_id: &str,
     ) -> Result<Described, ProviderError> {
-        let w = wire(kind);
+        let w = names(kind);
+        let describe_op = operations::describe(kind);
         let body = self
             .get(
-                w.describe_op,
+                describe_op,
                 &[
-                    "v1",
-                    "instances",
+                    INSTANCES_PATH[0],
+                    INSTANCES_PATH[1],
                     instance,
                     w.group,
                     w.describe_segment,
@@ -617,8 +485,8 @@ impl Provider for HuaweiProvider {
         let obj = body
             .get(w.describe_field)
             .filter(|v| v.is_object())
-            .ok_or_else(|| malformed(w.describe_op, format!("no {} object", w.describe_field)))?;
-        let summary = summary_from(w.describe_op, kind, obj)?;
+            .ok_or_else(|| malformed(describe_op, format!("no {} object", w.describe_field)))?;
+        let summary = summary_from(describe_op, kind, obj)?;
         let detail = match kind {
             OperationKind::PermissionSetProvisioning => RequestDetail {
                 failure_reason: clean_opt(str_field(obj, "failure_reason")),
@@ -642,7 +510,7 @@ impl Provider for HuaweiProvider {
         Ok(Described {
             summary,
             detail,
-            source_call: w.describe_op.to_string(),
+            source_call: describe_op.to_string(),
             described_at: Utc::now(),
         })
     }
@@ -652,15 +520,15 @@ impl Provider for HuaweiProvider {
         instance: &str,
         permission_set: &str,
     ) -> Result<Option<String>, ProviderError> {
-        const OP: &str = "DescribePermissionSet";
+        const OP: &str = DESCRIBE_PERMISSION_SET;
         let body = self
             .get(
                 OP,
                 &[
-                    "v1",
-                    "instances",
+                    INSTANCES_PATH[0],
+                    INSTANCES_PATH[1],
                     instance,
-                    "permission-sets",
+                    PERMISSION_SETS_GROUP,
                     permission_set,
                 ],
                 &[],

@@ -1,16 +1,21 @@
-//! Huawei Cloud credentials, found the way the official SDK finds them, so an operator whose
-//! `hcloud`/SDK setup already works needs nothing new:
+//! The Huawei Cloud credential chain, in one place. Credentials are looked for in this order,
+//! the first complete AK/SK pair winning:
 //!
-//! 1. environment: `HUAWEICLOUD_SDK_AK` + `HUAWEICLOUD_SDK_SK` (both needed), with
-//!    `HUAWEICLOUD_SDK_SECURITY_TOKEN` and `HUAWEICLOUD_SDK_DOMAIN_ID`;
-//! 2. the INI file `~/.huaweicloud/credentials` (or `HUAWEICLOUD_SDK_CREDENTIALS_FILE`),
+//! 1. the environment, as the official SDK reads it: `HUAWEICLOUD_SDK_AK` + `HUAWEICLOUD_SDK_SK`
+//!    (both needed), with `HUAWEICLOUD_SDK_SECURITY_TOKEN` and `HUAWEICLOUD_SDK_DOMAIN_ID`;
+//! 2. the SDK's INI file `~/.huaweicloud/credentials` (or `HUAWEICLOUD_SDK_CREDENTIALS_FILE`),
 //!    section `[global]`, keys `ak`, `sk`, `security_token`, `domain_id`;
-//! 3. the ssowatch config, which can only add a domain id (`huawei_domain_id`): keys do not
-//!    belong in a config file that people paste into bug reports.
+//! 3. the ssowatch config file's `[huawei]` values (`access_key`, `secret_key`), the last
+//!    resort, for a machine without any SDK setup.
 //!
-//! Resolution takes the environment as a lookup closure instead of reading the process
-//! environment itself: tests then never race on the global environment, and the file path
-//! logic is testable without touching `$HOME`.
+//! The domain id (sent as `X-Domain-Id`) comes with the source that won; when that source has
+//! none, the config file's `domain_id` is used. So an operator whose `hcloud`/SDK setup already
+//! works needs nothing new, and one who only has a config file is served too.
+//!
+//! Resolution takes the environment as a lookup closure and the config file's values as plain
+//! data ([`ConfigValues`]) instead of reading the process environment or [`crate::config`]
+//! itself: the provider layer stays below the config layer, tests never race on the global
+//! environment, and the file path logic is testable without touching `$HOME`.
 //!
 //! Secrets (SK, security token) never appear in `Debug` output, errors or logs.
 
@@ -39,6 +44,8 @@ HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary keys), or put ak/sk in the [global]
 pub enum CredentialSource {
     Environment,
     File(PathBuf),
+    /// The ssowatch config file's `[huawei]` section.
+    ConfigFile,
     /// Given directly (the embedded demo's well-known keys, tests).
     Static,
 }
@@ -48,6 +55,7 @@ impl fmt::Display for CredentialSource {
         match self {
             CredentialSource::Environment => f.write_str("environment (HUAWEICLOUD_SDK_*)"),
             CredentialSource::File(p) => write!(f, "credentials file {}", p.display()),
+            CredentialSource::ConfigFile => f.write_str("ssowatch config file [huawei]"),
             CredentialSource::Static => f.write_str("static"),
         }
     }
@@ -136,25 +144,51 @@ impl fmt::Debug for HuaweiCredentials {
     }
 }
 
-/// Resolves credentials in the SDK's order.
+/// The ssowatch config file's Huawei values, passed in as plain data by the layer that reads
+/// the config (see the module doc). `Debug` redacts the secret key.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ConfigValues {
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub domain_id: Option<String>,
+}
+
+impl fmt::Debug for ConfigValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigValues")
+            .field("access_key", &self.access_key.as_ref().map(|_| "<set>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("domain_id", &self.domain_id)
+            .finish()
+    }
+}
+
+/// Resolves credentials along the chain of the module doc.
 ///
 /// * `env` looks up an environment variable (pass `|k| std::env::var(k).ok()` in the program);
 ///   empty values count as unset, as in the SDK.
 /// * `home` is the home directory, used for the default file path.
-/// * `config_domain_id` is the config file's `huawei_domain_id`, used when the chosen source
-///   has no domain id.
+/// * `config` holds the ssowatch config file's values: its AK/SK are the last resort, its
+///   domain id fills in for a source that has none.
 ///
 /// A credentials file that exists but cannot be read is an error (silently skipping it would
 /// send the operator hunting); one that is missing, or lacks `[global]` ak/sk, is skipped.
 pub fn resolve(
     env: impl Fn(&str) -> Option<String>,
     home: Option<&Path>,
-    config_domain_id: Option<&str>,
+    config: &ConfigValues,
 ) -> Result<HuaweiCredentials, ProviderError> {
     let get = |k: &str| env(k).filter(|v| !v.trim().is_empty());
-    let config_domain = config_domain_id
-        .filter(|d| !d.is_empty())
-        .map(str::to_string);
+    let non_empty = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let config_domain = non_empty(&config.domain_id);
 
     if let (Some(ak), Some(sk)) = (get(ENV_AK), get(ENV_SK)) {
         let mut c = HuaweiCredentials::new(ak.trim(), sk.trim())
@@ -205,17 +239,23 @@ pub fn resolve(
         }
     }
 
+    if let (Some(ak), Some(sk)) = (non_empty(&config.access_key), non_empty(&config.secret_key)) {
+        let mut c = HuaweiCredentials::new(ak, sk).with_domain_id(config_domain);
+        c.source = CredentialSource::ConfigFile;
+        return Ok(c);
+    }
+
     Err(ProviderError::new(
         ErrorKind::Config,
-        "no Huawei Cloud credentials found (environment, credentials file)",
+        "no Huawei Cloud credentials found (environment, credentials file, ssowatch config)",
     )
     .with_hint(SETUP_HINT))
 }
 
 /// Resolves from the real process environment and home directory.
-pub fn resolve_default(config_domain_id: Option<&str>) -> Result<HuaweiCredentials, ProviderError> {
+pub fn resolve_default(config: &ConfigValues) -> Result<HuaweiCredentials, ProviderError> {
     let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
-    resolve(|k| std::env::var(k).ok(), home.as_deref(), config_domain_id)
+    resolve(|k| std::env::var(k).ok(), home.as_deref(), config)
 }
 
 /// The `key = value` pairs of one INI section, read the way Python's `configparser` (which the
@@ -274,6 +314,41 @@ mod tests {
         path
     }
 
+    fn domain_only(domain: &str) -> ConfigValues {
+        ConfigValues {
+            domain_id: Some(domain.into()),
+            ..ConfigValues::default()
+        }
+    }
+
+    #[test]
+    fn config_file_keys_are_the_last_resort() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let config = ConfigValues {
+            access_key: Some("CFGAK".into()),
+            secret_key: Some("cfgsecret".into()),
+            domain_id: Some("cfgdomain".into()),
+        };
+        let c = resolve(env_of(&[]), Some(home.path()), &config);
+        let c = c.as_ref().ok();
+        assert_eq!(c.map(|c| c.access_key()), Some("CFGAK"));
+        assert_eq!(c.and_then(|c| c.domain_id()), Some("cfgdomain"));
+        assert_eq!(c.map(|c| c.source()), Some(&CredentialSource::ConfigFile));
+        // The environment still wins over it, with the config's domain filling in.
+        let env = env_of(&[(ENV_AK, "ENVAK"), (ENV_SK, "envsk")]);
+        let c = resolve(env, Some(home.path()), &config);
+        let c = c.as_ref().ok();
+        assert_eq!(c.map(|c| c.access_key()), Some("ENVAK"));
+        assert_eq!(c.and_then(|c| c.domain_id()), Some("cfgdomain"));
+        // Half a pair in the config is no pair.
+        let half = ConfigValues {
+            secret_key: None,
+            ..config.clone()
+        };
+        assert!(resolve(env_of(&[]), Some(home.path()), &half).is_err());
+        assert!(!format!("{config:?}").contains("cfgsecret"));
+    }
+
     const FILE: &str = "# comment\n[basic]\nak = BASICAK\nsk = basicsk\n\n[global]\nAK = FILEAK\nsk: filesk\nsecurity_token = filetoken\ndomain_id = filedomain\n";
 
     #[test]
@@ -287,7 +362,7 @@ mod tests {
             (ENV_DOMAIN_ID, "envdomain"),
             (ENV_CREDENTIALS_FILE, path.to_str().unwrap_or_default()),
         ]);
-        let c = resolve(env, None, Some("cfgdomain"));
+        let c = resolve(env, None, &domain_only("cfgdomain"));
         let c = c.as_ref().ok();
         assert_eq!(c.map(|c| c.access_key()), Some("ENVAK"));
         assert_eq!(c.map(|c| c.secret_key()), Some("envsk"));
@@ -304,7 +379,7 @@ mod tests {
             (ENV_AK, "ENVAK"),
             (ENV_CREDENTIALS_FILE, path.to_str().unwrap_or_default()),
         ]);
-        let c = resolve(env, None, None);
+        let c = resolve(env, None, &ConfigValues::default());
         let c = c.as_ref().ok();
         assert_eq!(c.map(|c| c.access_key()), Some("FILEAK"));
         assert_eq!(c.map(|c| c.secret_key()), Some("filesk"));
@@ -320,7 +395,7 @@ mod tests {
         assert!(std::fs::create_dir_all(&dir).is_ok());
         write_file(&dir, "");
         assert!(std::fs::write(dir.join("credentials"), "[global]\nak=HAK\nsk=hsk\n").is_ok());
-        let c = resolve(env_of(&[]), Some(home.path()), Some("cfgdomain"));
+        let c = resolve(env_of(&[]), Some(home.path()), &domain_only("cfgdomain"));
         let c = c.as_ref().ok();
         assert_eq!(c.map(|c| c.access_key()), Some("HAK"));
         assert_eq!(c.and_then(|c| c.security_token()), None);
@@ -330,7 +405,7 @@ mod tests {
     #[test]
     fn env_domain_falls_back_to_config() {
         let env = env_of(&[(ENV_AK, "A"), (ENV_SK, "S"), (ENV_DOMAIN_ID, "")]);
-        let c = resolve(env, None, Some("cfgdomain"));
+        let c = resolve(env, None, &domain_only("cfgdomain"));
         assert_eq!(
             c.ok().and_then(|c| c.domain_id().map(str::to_string)),
             Some("cfgdomain".into())
@@ -346,7 +421,7 @@ mod tests {
             (ENV_SK, "envsecret"),
             (ENV_CREDENTIALS_FILE, path.to_str().unwrap_or_default()),
         ]);
-        let err = resolve(env, Some(home.path()), None).err();
+        let err = resolve(env, Some(home.path()), &ConfigValues::default()).err();
         let err = err.as_ref();
         assert_eq!(err.map(|e| e.kind), Some(ErrorKind::Config));
         let text = err.map(|e| e.to_string()).unwrap_or_default();

@@ -6,9 +6,12 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
+use ssowatch::emulator::faults::{Admission, Fault};
+use ssowatch::emulator::http::huawei_routes;
 use ssowatch::emulator::huawei_wire::{
-    Admission, HuaweiBackend, HuaweiProtocol, WireInstance, WirePermissionSet, routes,
+    HuaweiBackend, HuaweiProtocol, RecordPage, WireInstance, WirePermissionSet,
 };
+use ssowatch::emulator::paging;
 use ssowatch::model::{OperationKind, RequestDetail, Status, StatusSummary};
 use ssowatch::provider::huawei::HuaweiProvider;
 use ssowatch::provider::huawei_credentials::HuaweiCredentials;
@@ -46,13 +49,23 @@ impl HuaweiBackend for Fixed {
         }]
     }
 
-    fn records(&self, instance: &str, kind: OperationKind) -> Option<Vec<StatusSummary>> {
+    fn list(
+        &self,
+        instance: &str,
+        kind: OperationKind,
+        filter: Option<&Status>,
+        from: usize,
+        limit: usize,
+    ) -> Option<RecordPage> {
         (instance == INSTANCE).then(|| {
-            self.records
-                .iter()
-                .filter(|r| r.kind == kind)
-                .cloned()
-                .collect()
+            let of_kind = &self.records[kind.index() * PER_KIND as usize..][..PER_KIND as usize];
+            let (items, next) = paging::page(of_kind, from, limit, |r| {
+                filter.is_none_or(|f| &r.status == f)
+            });
+            RecordPage {
+                items: items.into_iter().cloned().collect(),
+                next,
+            }
         })
     }
 
@@ -131,15 +144,15 @@ pub async fn serve() -> Server {
     let throttle_next = Arc::new(Mutex::new(0u32));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (t, s) = (throttle_next.clone(), seen.clone());
-    let app: axum::Router = routes(
+    let app: axum::Router = huawei_routes(
         protocol,
         backend,
-        Arc::new(move |op: &str| {
+        Arc::new(move |op: &str, _describe_id: Option<&str>| {
             s.lock().map(|mut v| v.push(op.to_string())).ok();
             let mut n = t.lock().unwrap_or_else(|p| p.into_inner());
             if *n > 0 {
                 *n -= 1;
-                Admission::Throttle
+                Admission::Inject(Fault::Throttle)
             } else {
                 Admission::Serve
             }
@@ -166,4 +179,27 @@ pub fn provider(url: &str, sk: &str) -> HuaweiProvider {
         HuaweiCredentials::new(AK, sk).with_domain_id(Some("0123456789abcdef".into())),
     )
     .expect("provider")
+}
+
+/// Sends one GET signed like the provider signs it (`sign_get`), returning the raw answer so a
+/// test sees exactly what the wire carried.
+pub async fn signed_get(
+    base_url: &str,
+    credentials: &HuaweiCredentials,
+    segments: &[&str],
+    query: &[(&str, String)],
+) -> reqwest::Response {
+    let endpoint = reqwest::Url::parse(base_url).expect("base URL");
+    let get = ssowatch::provider::huawei_sign::sign_get(
+        &endpoint,
+        segments,
+        query,
+        credentials,
+        Utc::now(),
+    );
+    let mut request = reqwest::Client::new().get(&get.url);
+    for (name, value) in &get.headers {
+        request = request.header(*name, value);
+    }
+    request.send().await.expect("loopback request")
 }

@@ -7,14 +7,15 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
-use super::core::{Admission, EmulatorCore};
+use super::faults::{self, Admission, Fault};
+use super::http::WireResponse;
 use super::org::SimRequest;
+use super::service::{EmulatorCore, Protocol};
 use crate::model::{OperationKind, Status};
+use crate::wire::operations;
 
-/// Status, headers and body of one answer.
-pub type WireResponse = (u16, Vec<(String, String)>, Vec<u8>);
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 const TARGET_PREFIX: &str = "SWBExternalService.";
 const INSTANCE_ARN_PATTERN: &str =
@@ -40,26 +41,85 @@ fn matches(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
 
 fn error(status: u16, kind: &str, message: &str) -> WireResponse {
     let body = json!({ "__type": kind, "Message": message });
-    (
-        status,
-        vec![
-            ("content-type".into(), "application/x-amz-json-1.1".into()),
-            ("x-amzn-errortype".into(), format!("{kind}:")),
-            ("x-amzn-requestid".into(), uuid::Uuid::new_v4().to_string()),
-        ],
-        body.to_string().into_bytes(),
-    )
+    WireResponse::new(status, CONTENT_TYPE, body.to_string().into_bytes())
+        .with_header("x-amzn-errortype", format!("{kind}:"))
+        .with_header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
 }
 
 fn ok(body: Value) -> WireResponse {
-    (
-        200,
-        vec![
-            ("content-type".into(), "application/x-amz-json-1.1".into()),
-            ("x-amzn-requestid".into(), uuid::Uuid::new_v4().to_string()),
-        ],
-        body.to_string().into_bytes(),
-    )
+    WireResponse::new(200, CONTENT_TYPE, body.to_string().into_bytes())
+        .with_header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
+}
+
+/// The answer to an injected fault that replaces the real one; `None` for the faults that
+/// alter a real answer instead.
+fn fault_response(fault: Fault, operation: &str) -> Option<WireResponse> {
+    if fault.alters_answer() {
+        return None;
+    }
+    Some(match fault {
+        Fault::Throttle => error(400, "ThrottlingException", "Rate exceeded"),
+        Fault::ServerError => error(
+            500,
+            "InternalServerException",
+            "An unexpected internal service exception was encountered",
+        ),
+        Fault::Unavailable => WireResponse::unavailable(),
+        Fault::Malformed => WireResponse::new(
+            200,
+            CONTENT_TYPE,
+            b"{\"AccountAssignmentsCreationStatus\": [{\"Status\": 42, ".to_vec(),
+        ),
+        Fault::Denied => error(
+            400,
+            "AccessDeniedException",
+            &format!(
+                "User: arn:aws:sts::111122223333:assumed-role/ssowatch-demo/session is not authorized to perform: sso:{operation}"
+            ),
+        ),
+        Fault::ExpiredCredentials => error(
+            400,
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+        ),
+        Fault::UnrecognizedCredentials => error(
+            400,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+        _ => return None,
+    })
+}
+
+/// The request-id parameter of a describe of `kind`, and its name in validation messages.
+fn describe_param(kind: OperationKind) -> (&'static str, &'static str) {
+    match kind {
+        OperationKind::AssignmentCreation => (
+            "AccountAssignmentCreationRequestId",
+            "accountAssignmentCreationRequestId",
+        ),
+        OperationKind::AssignmentDeletion => (
+            "AccountAssignmentDeletionRequestId",
+            "accountAssignmentDeletionRequestId",
+        ),
+        OperationKind::PermissionSetProvisioning => (
+            "ProvisionPermissionSetRequestId",
+            "provisionPermissionSetRequestId",
+        ),
+    }
+}
+
+/// The request id a describe asks for, read leniently before validation so that the stats
+/// count every describe that reached the service.
+fn describe_id_of(operation: &str, body: &[u8]) -> Option<String> {
+    let (kind, false) = operations::parse(operation)? else {
+        return None;
+    };
+    let input: Value = serde_json::from_slice(body).ok()?;
+    input
+        .get(describe_param(kind).0)?
+        .as_str()
+        .map(str::to_string)
 }
 
 fn validation(message: String) -> WireResponse {
@@ -80,18 +140,7 @@ pub fn handle(
     let Some(operation) = target.and_then(|t| t.strip_prefix(TARGET_PREFIX)) else {
         return error(400, "UnknownOperationException", "");
     };
-    let known = matches!(
-        operation,
-        "ListInstances"
-            | "ListAccountAssignmentCreationStatus"
-            | "ListAccountAssignmentDeletionStatus"
-            | "ListPermissionSetProvisioningStatus"
-            | "DescribeAccountAssignmentCreationStatus"
-            | "DescribeAccountAssignmentDeletionStatus"
-            | "DescribePermissionSetProvisioningStatus"
-            | "DescribePermissionSet"
-    );
-    if !known {
+    if !operations::all().contains(&operation) {
         return error(400, "UnknownOperationException", "");
     }
     // Authentication comes before anything else, as with the real endpoint.
@@ -109,24 +158,18 @@ pub fn handle(
             "The security token included in the request is expired",
         );
     }
-    match core.admit(operation) {
-        Admission::Serve => {}
-        Admission::Throttle => return error(400, "ThrottlingException", "Rate exceeded"),
-        Admission::Fail => {
-            return error(
-                500,
-                "InternalServerException",
-                "An unexpected internal service exception was encountered",
-            );
-        }
-        Admission::Malformed => {
-            return (
-                200,
-                vec![("content-type".into(), "application/x-amz-json-1.1".into())],
-                b"{\"AccountAssignmentsCreationStatus\": [{\"Status\": 42, ".to_vec(),
-            );
-        }
+    let describe_id = describe_id_of(operation, body);
+    let admission = core.admit(Protocol::Aws, operation, describe_id.as_deref());
+    if let Admission::Inject(fault) = admission
+        && let Some(response) = fault_response(fault, operation)
+    {
+        return response;
     }
+    answer(core, operation, body, admission).under(admission)
+}
+
+/// The real answer to an admitted request.
+fn answer(core: &EmulatorCore, operation: &str, body: &[u8], admission: Admission) -> WireResponse {
     let input: Map<String, Value> = if body.is_empty() {
         Map::new()
     } else {
@@ -142,27 +185,11 @@ pub fn handle(
         }
     };
     let now = core.now();
-    match operation {
-        "ListInstances" => list_instances(core),
-        "ListAccountAssignmentCreationStatus" => {
-            list(core, OperationKind::AssignmentCreation, &input, now)
-        }
-        "ListAccountAssignmentDeletionStatus" => {
-            list(core, OperationKind::AssignmentDeletion, &input, now)
-        }
-        "ListPermissionSetProvisioningStatus" => {
-            list(core, OperationKind::PermissionSetProvisioning, &input, now)
-        }
-        "DescribeAccountAssignmentCreationStatus" => {
-            describe(core, OperationKind::AssignmentCreation, &input, now)
-        }
-        "DescribeAccountAssignmentDeletionStatus" => {
-            describe(core, OperationKind::AssignmentDeletion, &input, now)
-        }
-        "DescribePermissionSetProvisioningStatus" => {
-            describe(core, OperationKind::PermissionSetProvisioning, &input, now)
-        }
-        _ => describe_permission_set(core, &input),
+    match operations::parse(operation) {
+        Some((kind, true)) => list(core, kind, &input, now, admission),
+        Some((kind, false)) => describe(core, kind, &input, now),
+        None if operation == operations::LIST_INSTANCES => list_instances(core),
+        None => describe_permission_set(core, &input),
     }
 }
 
@@ -237,6 +264,7 @@ fn list(
     kind: OperationKind,
     input: &Map<String, Value>,
     now: DateTime<Utc>,
+    admission: Admission,
 ) -> WireResponse {
     // Like the real service, field constraints are checked before any resource is looked up,
     // so a bad MaxResults on an unknown instance is a ValidationException, not a not-found.
@@ -294,8 +322,8 @@ fn list(
                     "1 validation error detected: Value at 'nextToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [-a-zA-Z0-9+=/_]*".to_string(),
                 );
             }
-            match decode_token(core.token_secret(), &scope, token) {
-                Some(pos) => pos,
+            match core.page_tokens().decode(&scope, token) {
+                Some(pos) => pos as usize,
                 None => {
                     return validation("The NextToken provided is invalid or has expired.".into());
                 }
@@ -323,6 +351,11 @@ fn list(
     }
     let org = core.org();
     let (items, next) = org.page(kind, filter.as_ref(), from, max, now);
+    let next = faults::next_position(
+        admission,
+        u32::try_from(from).unwrap_or(u32::MAX),
+        next.and_then(|p| u32::try_from(p).ok()),
+    );
     let items: Vec<Value> = items
         .into_iter()
         .map(|r| {
@@ -338,31 +371,10 @@ fn list(
     if let Some(pos) = next {
         out.insert(
             "NextToken".into(),
-            Value::String(encode_token(core.token_secret(), &scope, pos)),
+            Value::String(core.page_tokens().encode(&scope, pos)),
         );
     }
     ok(Value::Object(out))
-}
-
-/// Page tokens carry the position to continue from, bound to the kind and filter they were
-/// issued for and authenticated, so a forged or mixed-up token is rejected like the real
-/// service rejects an unknown one.
-pub fn encode_token(secret: &[u8], scope: &str, pos: usize) -> String {
-    format!("{pos}_{}", token_mac(secret, scope, pos))
-}
-
-pub fn decode_token(secret: &[u8], scope: &str, token: &str) -> Option<usize> {
-    let (pos, mac) = token.split_once('_')?;
-    let pos: usize = pos.parse().ok()?;
-    (token_mac(secret, scope, pos) == mac).then_some(pos)
-}
-
-fn token_mac(secret: &[u8], scope: &str, pos: usize) -> String {
-    let mut h = Sha256::new();
-    h.update(secret);
-    h.update(scope.as_bytes());
-    h.update(pos.to_le_bytes());
-    hex::encode(&h.finalize()[..12])
 }
 
 fn describe(
@@ -375,20 +387,7 @@ fn describe(
         Ok(v) => v,
         Err(e) => return e,
     };
-    let (param, wire_param) = match kind {
-        OperationKind::AssignmentCreation => (
-            "AccountAssignmentCreationRequestId",
-            "accountAssignmentCreationRequestId",
-        ),
-        OperationKind::AssignmentDeletion => (
-            "AccountAssignmentDeletionRequestId",
-            "accountAssignmentDeletionRequestId",
-        ),
-        OperationKind::PermissionSetProvisioning => (
-            "ProvisionPermissionSetRequestId",
-            "provisionPermissionSetRequestId",
-        ),
-    };
+    let (param, wire_param) = describe_param(kind);
     let id = match input.get(param) {
         Some(Value::String(s)) => s.as_str(),
         _ => {
@@ -489,11 +488,10 @@ mod tests {
 
     fn call(core: &EmulatorCore, op: &str, body: Value) -> (u16, Value) {
         let target = format!("{TARGET_PREFIX}{op}");
-        let (status, _, bytes) =
-            handle(core, Some(&target), Some(AUTH), body.to_string().as_bytes());
+        let r = handle(core, Some(&target), Some(AUTH), body.to_string().as_bytes());
         (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            r.status,
+            serde_json::from_slice(&r.body).unwrap_or(Value::Null),
         )
     }
 

@@ -1,0 +1,64 @@
+//! The API operation names. AWS SSO Admin and Huawei Cloud IAM Identity Center name their
+//! operations the same way; the provider labels its errors with them and the emulator counts
+//! and targets faults by them.
+
+use crate::model::OperationKind;
+
+pub const LIST_INSTANCES: &str = "ListInstances";
+pub const DESCRIBE_PERMISSION_SET: &str = "DescribePermissionSet";
+
+/// `List*Status` of `kind`.
+pub fn list(kind: OperationKind) -> &'static str {
+    match kind {
+        OperationKind::AssignmentCreation => "ListAccountAssignmentCreationStatus",
+        OperationKind::AssignmentDeletion => "ListAccountAssignmentDeletionStatus",
+        OperationKind::PermissionSetProvisioning => "ListPermissionSetProvisioningStatus",
+    }
+}
+
+/// `Describe*Status` of `kind`.
+pub fn describe(kind: OperationKind) -> &'static str {
+    match kind {
+        OperationKind::AssignmentCreation => "DescribeAccountAssignmentCreationStatus",
+        OperationKind::AssignmentDeletion => "DescribeAccountAssignmentDeletionStatus",
+        OperationKind::PermissionSetProvisioning => "DescribePermissionSetProvisioningStatus",
+    }
+}
+
+/// The kind and whether it is a list (`true`) or a describe, for a per-kind operation name.
+pub fn parse(operation: &str) -> Option<(OperationKind, bool)> {
+    OperationKind::ALL.into_iter().find_map(|kind| {
+        if operation == list(kind) {
+            Some((kind, true))
+        } else if operation == describe(kind) {
+            Some((kind, false))
+        } else {
+            None
+        }
+    })
+}
+
+/// Every operation name, for validating a name given by an operator.
+pub fn all() -> Vec<&'static str> {
+    let mut out = vec![LIST_INSTANCES, DESCRIBE_PERMISSION_SET];
+    for kind in OperationKind::ALL {
+        out.push(list(kind));
+        out.push(describe(kind));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back() {
+        for kind in OperationKind::ALL {
+            assert_eq!(parse(list(kind)), Some((kind, true)));
+            assert_eq!(parse(describe(kind)), Some((kind, false)));
+        }
+        assert_eq!(parse(LIST_INSTANCES), None);
+        assert_eq!(all().len(), 8);
+    }
+}
