@@ -62,23 +62,35 @@ pub fn write_list(
                     out.write_all(b",")?;
                 }
                 out.write_all(b"\n  ")?;
-                serde_json::to_writer(&mut *out, &ListRow::from(s)).map_err(io::Error::other)?;
+                serde_json::to_writer(&mut *out, &ListRow::from(s)).map_err(io::Error::from)?;
             }
             out.write_all(if rows.is_empty() { b"]\n" } else { b"\n]\n" })?;
         }
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
             for s in rows {
-                w.serialize(ListRow::from(s)).map_err(io::Error::other)?;
+                w.serialize(ListRow::from(s)).map_err(csv_error)?;
             }
             if rows.is_empty() {
                 w.write_record(["kind", "request_id", "status", "created"])
-                    .map_err(io::Error::other)?;
+                    .map_err(csv_error)?;
             }
             w.flush()?;
         }
     }
     Ok(())
+}
+
+/// The io error inside a csv error, kept as it is, so that the caller still sees a closed pipe
+/// (`ssowatch list | head`) as `BrokenPipe` and ends quietly.
+fn csv_error(e: csv::Error) -> io::Error {
+    if !e.is_io_error() {
+        return io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 /// A describe answer as JSON/CSV carry it.
@@ -140,12 +152,12 @@ pub fn write_described(
             }
         }
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &row).map_err(io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, &row).map_err(io::Error::from)?;
             writeln!(out)?;
         }
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
-            w.serialize(&row).map_err(io::Error::other)?;
+            w.serialize(&row).map_err(csv_error)?;
             w.flush()?;
         }
     }

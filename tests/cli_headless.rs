@@ -6,143 +6,14 @@
 //! so nothing of the machine's own configuration is read, and with bounded waits: a hung child
 //! is killed and the test fails.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+mod headless_support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ssowatch");
-const SECRET: &str = "SUPERSECRETVALUE123";
-const UNKNOWN_ID: &str = "7d9c0a4e-5b1f-4c2a-9e3d-0123456789ab";
-/// A headless command retries throttled and transient failures (about 16 s of backoff against
-/// a dead endpoint), so allow well beyond that.
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Kills and reaps a child when dropped, whatever happened to the test.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-fn command(args: &[&str], home: &Path) -> Command {
-    let aws_config = home.join("aws-config");
-    let aws_credentials = home.join("aws-credentials");
-    std::fs::write(&aws_config, "").expect("write empty aws config");
-    std::fs::write(&aws_credentials, "").expect("write empty aws credentials");
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("xdg-config"))
-        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
-        .env("XDG_STATE_HOME", home.join("xdg-state"))
-        .env("XDG_DATA_HOME", home.join("xdg-data"))
-        .env("AWS_CONFIG_FILE", &aws_config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &aws_credentials)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_DEFAULT_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-/// Runs to completion within [`TIMEOUT`], reading both pipes concurrently.
-fn finish(mut c: Command) -> Run {
-    let mut child = KillOnDrop(c.spawn().expect("spawn ssowatch"));
-    let mut out_pipe = child.0.stdout.take().expect("stdout");
-    let mut err_pipe = child.0.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ssowatch did not finish within {TIMEOUT:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = out_reader.join().expect("stdout reader");
-    let stderr = err_reader.join().expect("stderr reader");
-    Run {
-        status,
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
-}
-
-fn run(args: &[&str], home: &Path) -> Run {
-    finish(command(args, home))
-}
-
-/// Exactly one line on stderr starting `ssowatch: error:`, a non-zero exit, and nothing that
-/// looks like a panic, a backtrace or a Debug dump.
-fn assert_one_line_error(r: &Run, what: &str) {
-    assert!(
-        !r.status.success(),
-        "{what}: must exit non-zero\nstdout:\n{}",
-        r.stdout
-    );
-    assert!(r.status.code().is_some(), "{what}: killed by a signal");
-    assert_eq!(
-        r.stderr.lines().count(),
-        1,
-        "{what}: exactly one line on stderr, got:\n{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.ends_with('\n') && r.stderr.starts_with("ssowatch: error: "),
-        "{what}: {:?}",
-        r.stderr
-    );
-    for bad in [
-        "panicked",
-        "Backtrace",
-        "RUST_BACKTRACE",
-        "{",
-        "Some(",
-        "Error {",
-    ] {
-        assert!(
-            !r.stderr.contains(bad),
-            "{what}: debug output ({bad:?}) on stderr: {}",
-            r.stderr
-        );
-    }
-    assert!(
-        !r.stderr.contains('\u{1b}'),
-        "{what}: escape sequences: {:?}",
-        r.stderr
-    );
-}
+use headless_support::*;
 
 fn parse_created(s: &str) -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("created {s:?}: {e}"))
@@ -404,20 +275,12 @@ fn an_unreachable_endpoint_is_one_line_and_never_shows_the_secret() {
     assert!(!r.stdout.contains(SECRET), "secret on stdout");
     assert!(!r.stderr.contains(SECRET), "secret on stderr");
     // Nor in any file the run left behind (its log, caches).
-    let mut stack = vec![home.path().to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                assert!(
-                    !String::from_utf8_lossy(&bytes).contains(SECRET),
-                    "secret written to {}",
-                    path.display()
-                );
-            }
-        }
+    for (path, bytes) in files_under(home.path()) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET),
+            "secret written to {}",
+            path.display()
+        );
     }
     assert!(took < TIMEOUT, "took {took:?}");
 }
