@@ -262,7 +262,8 @@ fn an_unreachable_endpoint_is_one_line_and_never_shows_the_secret() {
         home.path(),
     );
     c.env("AWS_ACCESS_KEY_ID", "AKIAHEADLESSTEST0001")
-        .env("AWS_SECRET_ACCESS_KEY", SECRET);
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("SSOWATCH_TEST_RETRY_BASE_MS", "5");
     let started = Instant::now();
     let r = finish(c);
     let took = started.elapsed();
@@ -332,7 +333,14 @@ fn describe_looks_up_the_permission_set_name() {
         home.path(),
     );
     let rows: serde_json::Value = serde_json::from_str(&listed.stdout).expect("json");
-    let id = rows[0]["request_id"].as_str().expect("an id").to_string();
+    // The oldest record: finished history, the same in every demo process (the newest may
+    // be a live request that only the listing process's emulator started).
+    let id = rows
+        .as_array()
+        .and_then(|rows| rows.last())
+        .and_then(|row| row["request_id"].as_str())
+        .expect("an id")
+        .to_string();
     let r = run(
         &[
             "describe", "--demo", "--kind", "creation", "--output", "json", &id,
@@ -369,4 +377,140 @@ fn the_demo_has_requests_in_flight_from_the_start() {
         "no IN_PROGRESS rows in the demo:\n{}",
         r.stdout
     );
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_a_normal_end() {
+    for format in ["json", "csv", "table"] {
+        let home = tempfile::tempdir().expect("tempdir");
+        let mut c = command(&["list", "--demo", "--output", format], home.path());
+        let mut child = KillOnDrop(c.spawn().expect("spawn"));
+        let mut stdout = child.0.stdout.take().expect("stdout");
+        let mut err_pipe = child.0.stderr.take().expect("stderr");
+        // Read one small chunk, like `head -c`, then close our end while ssowatch still has
+        // far more to write than a pipe holds (the demo lists about 100 KB).
+        let mut first = [0u8; 256];
+        let n = std::io::Read::read(&mut stdout, &mut first).expect("read");
+        assert!(n > 0, "{format}: some output first");
+        drop(stdout);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut err_pipe, &mut stderr).expect("stderr");
+        let deadline = Instant::now() + TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.0.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "{format}: did not end");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0), "{format}: {stderr}");
+        assert!(
+            stderr.is_empty(),
+            "{format}: nothing on stderr, got {stderr:?}"
+        );
+    }
+}
+
+#[test]
+fn cli_errors_keep_what_the_operator_needs() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["describe"],
+            vec!["<REQUEST_ID>", "ssowatch describe --help"],
+        ),
+        (
+            vec!["list", "--status", "bogus"],
+            vec!["bogus", "in-progress", "failed", "succeeded"],
+        ),
+        (
+            vec!["list", "--kind"],
+            vec!["--kind", "creation", "provisioning"],
+        ),
+        (
+            vec!["describe", "not-a-uuid"],
+            vec!["'not-a-uuid' is not an AWS request id", "UUID"],
+        ),
+        (
+            vec!["list", "--refresh", "-1"],
+            vec!["--refresh", "between 1 and 3600", "got -1"],
+        ),
+        (
+            vec!["list", "--api-budget", "1e-300"],
+            vec!["--api-budget", "between 0.05 and 20", "1e-300"],
+        ),
+        (
+            vec!["list", "--api-budget", "-2"],
+            vec!["--api-budget", "got -2"],
+        ),
+        (vec!["list", "--api-budget", "1e-10"], vec!["1e-10"]),
+    ];
+    for (args, needles) in cases {
+        let r = run(&args, home.path());
+        let what = args.join(" ");
+        assert_one_line_error(&r, &what);
+        assert_eq!(r.status.code(), Some(2), "{what}: usage errors exit 2");
+        for needle in needles {
+            assert!(
+                r.stderr.contains(needle),
+                "{what}: expected {needle:?} in {}",
+                r.stderr
+            );
+        }
+        assert!(!r.stderr.contains("ValidationException"), "{}", r.stderr);
+        assert!(!r.stderr.contains("unexpected argument"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn a_bad_value_in_the_config_file_names_its_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("values.toml");
+    std::fs::write(
+        &config,
+        "# ssowatch\nregion = \"eu-west-1\"\n\napi_budget_rps = 1e-300\n",
+    )
+    .expect("write config");
+    let config = config.to_string_lossy().into_owned();
+    let r = run(&["list", "--config", &config], home.path());
+    assert_one_line_error(&r, "bad value");
+    assert!(
+        r.stderr
+            .contains(&format!("{config}:4: key `api_budget_rps`: the API budget")),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn status_filters_accept_the_screen_spelling() {
+    let home = tempfile::tempdir().expect("tempdir");
+    for spelling in ["FAILED", "failed", "Failed"] {
+        let r = run(
+            &[
+                "list", "--demo", "--kind", "creation", "--status", spelling, "--output", "csv",
+            ],
+            home.path(),
+        );
+        assert!(r.status.success(), "{spelling}: {}", r.stderr);
+        let rows: Vec<&str> = r.stdout.lines().skip(1).collect();
+        assert!(!rows.is_empty(), "{spelling}");
+        assert!(rows.iter().all(|l| l.contains(",FAILED,")), "{spelling}");
+    }
+    for spelling in ["IN_PROGRESS", "in_progress", "in-progress"] {
+        let r = run(
+            &[
+                "list", "--demo", "--kind", "creation", "--status", spelling, "--output", "csv",
+            ],
+            home.path(),
+        );
+        assert!(r.status.success(), "{spelling}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .lines()
+                .skip(1)
+                .all(|l| l.contains(",IN_PROGRESS,")),
+            "{spelling}"
+        );
+    }
 }

@@ -83,7 +83,10 @@ pub enum Hits {
     /// The first `n` matching requests, then none: a transient fault.
     First(usize),
     /// A seeded fraction of matching requests.
-    Fraction { ratio: f64, seed: u64 },
+    Fraction {
+        ratio: f64,
+        seed: u64,
+    },
 }
 
 /// Which operations a fault applies to.
@@ -301,15 +304,18 @@ async fn serve(mut stream: TcpStream, plan: Plan, shared: Arc<Mutex<Shared>>) {
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let fault = {
         let mut s = shared.lock().expect("lock");
-        let fault = plan.fault.filter(|_| in_scope(plan.scope, &operation)).filter(|_| {
-            let n = s.matching;
-            s.matching += 1;
-            match plan.hits {
-                Hits::Every => true,
-                Hits::First(k) => n < k,
-                Hits::Fraction { ratio, seed } => draw(seed, n) < ratio,
-            }
-        });
+        let fault = plan
+            .fault
+            .filter(|_| in_scope(plan.scope, &operation))
+            .filter(|_| {
+                let n = s.matching;
+                s.matching += 1;
+                match plan.hits {
+                    Hits::Every => true,
+                    Hits::First(k) => n < k,
+                    Hits::Fraction { ratio, seed } => draw(seed, n) < ratio,
+                }
+            });
         s.seen.push(Seen {
             operation: operation.clone(),
             headers: headers.clone(),
@@ -565,11 +571,14 @@ fn list_page(kind: usize, request: &Value, fault: Option<Fault>) -> Value {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     let (page, next) = match fault {
-        Some(Fault::LoopingToken) => (
-            0,
-            Some(if token == "A" { "B" } else { "A" }.to_string()),
-        ),
-        Some(Fault::EndlessToken) => (0, Some(format!("endless{}", token.len() + 1))),
+        Some(Fault::LoopingToken) => (0, Some(if token == "A" { "B" } else { "A" }.to_string())),
+        Some(Fault::EndlessToken) => {
+            let n: u64 = token
+                .strip_prefix("endless")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            (0, Some(format!("endless{}", n + 1)))
+        }
         _ => {
             let more = (page + 1) * PAGE < matching.len();
             (page, more.then(|| format!("page{}", page + 1)))
@@ -599,7 +608,9 @@ fn list_page(kind: usize, request: &Value, fault: Option<Fault>) -> Value {
 fn record(kind: usize, i: usize, fault: Option<Fault>) -> Value {
     let id = request_id(kind, i);
     match fault {
-        Some(Fault::WrongTypes) => json!({"Status": 7, "RequestId": 12345, "CreatedDate": "yesterday"}),
+        Some(Fault::WrongTypes) => {
+            json!({"Status": 7, "RequestId": 12345, "CreatedDate": "yesterday"})
+        }
         Some(Fault::MissingFields) => json!({"Status": status_of(i), "CreatedDate": created(i)}),
         Some(Fault::UnknownStatus) => {
             json!({"Status": "CANCELLED", "RequestId": id, "CreatedDate": created(i)})
