@@ -458,50 +458,38 @@ mod tests {
         Ok(())
     }
 
+    /// The error `merge` gives for a config file with `text`.
+    fn file_error(text: &str) -> String {
+        parse(text, p())
+            .and_then(|file| merge(file, Some(p().to_path_buf()), &Overrides::default()))
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default()
+    }
+
     #[test]
-    fn out_of_range_values_in_the_file_name_their_line() -> Result<(), ConfigError> {
-        let text = "# comment\nregion = \"eu-west-1\"\n\nrefresh_seconds = -1\n";
-        let err = merge(
-            parse(text, p())?,
-            Some(p().to_path_buf()),
-            &Overrides::default(),
-        )
-        .err()
-        .map(|e| e.0)
-        .unwrap_or_default();
-        assert!(
-            err.starts_with(
-                "/etc/ssowatch.toml:4: key `refresh_seconds`: refresh must be between 1 and 3600"
+    fn out_of_range_values_in_the_file_name_their_line() {
+        for (text, start) in [
+            (
+                "# comment\nregion = \"eu-west-1\"\n\nrefresh_seconds = -1\n",
+                "/etc/ssowatch.toml:4: key `refresh_seconds`: refresh must be between 1 and 3600",
             ),
-            "{err}"
-        );
-        let text = "provider = \"aws\"\nendpoint_url = \"ftp://x\"\n";
-        let err = merge(
-            parse(text, p())?,
-            Some(p().to_path_buf()),
-            &Overrides::default(),
-        )
-        .err()
-        .map(|e| e.0)
-        .unwrap_or_default();
-        assert!(
-            err.starts_with("/etc/ssowatch.toml:2: key `endpoint_url`:"),
-            "{err}"
-        );
-        let text = "\n\nheadless_api_budget_rps = 0.0\n";
-        let err = merge(
-            parse(text, p())?,
-            Some(p().to_path_buf()),
-            &Overrides::default(),
-        )
-        .err()
-        .map(|e| e.0)
-        .unwrap_or_default();
-        assert!(
-            err.starts_with("/etc/ssowatch.toml:3: key `headless_api_budget_rps`:"),
-            "{err}"
-        );
-        Ok(())
+            (
+                "provider = \"aws\"\nendpoint_url = \"ftp://x\"\n",
+                "/etc/ssowatch.toml:2: key `endpoint_url`:",
+            ),
+            (
+                "\n\nheadless_api_budget_rps = 0.0\n",
+                "/etc/ssowatch.toml:3: key `headless_api_budget_rps`:",
+            ),
+            (
+                "api_budget_rps = 1e-300\n",
+                "/etc/ssowatch.toml:1: key `api_budget_rps`: the API budget must be between 0.05 and 20",
+            ),
+        ] {
+            let err = file_error(text);
+            assert!(err.starts_with(start), "{err}");
+        }
     }
 
     #[test]

@@ -395,14 +395,7 @@ fn a_reader_that_closes_the_pipe_early_is_a_normal_end() {
         drop(stdout);
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut err_pipe, &mut stderr).expect("stderr");
-        let deadline = Instant::now() + TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.0.try_wait().expect("wait") {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "{format}: did not end");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_bounded(&mut child, format);
         assert_eq!(status.code(), Some(0), "{format}: {stderr}");
         assert!(
             stderr.is_empty(),

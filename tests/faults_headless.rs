@@ -168,22 +168,34 @@ fn a_throttle_that_never_ends_gives_up_after_the_bounded_attempts() {
     assert!(r.stdout.is_empty());
 }
 
+/// A fault that hits the first `n` requests is ridden out; one that never ends is reported in
+/// one line with the exit code and the words given.
+fn transient_then_persistent(fault: Fault, scope: Scope, code: i32, needles: &[&str]) -> Run {
+    let what = format!("{fault:?}");
+    let server = FaultServer::start(Plan::first(fault, 3).on(scope));
+    assert_full_listing(
+        &run_against(&server, LIST_JSON),
+        &format!("transient {what}"),
+    );
+    let server = FaultServer::start(Plan::every(fault).on(scope));
+    let r = run_against(&server, LIST_JSON);
+    assert_fails(&r, code, needles, &what);
+    r
+}
+
 #[test]
 fn internal_errors_are_retried_and_reported_when_they_persist() {
-    let server = FaultServer::start(Plan::first(Fault::Internal, 4).on(Scope::Lists));
-    assert_full_listing(&run_against(&server, LIST_JSON), "transient 500");
-    let server = FaultServer::start(Plan::every(Fault::Internal));
-    let r = run_against(&server, LIST_JSON);
-    assert_fails(&r, 4, &["InternalServerException", "gave up"], "500");
+    transient_then_persistent(
+        Fault::Internal,
+        Scope::All,
+        4,
+        &["InternalServerException", "gave up"],
+    );
 }
 
 #[test]
 fn a_503_html_page_is_reported_with_its_status_not_as_a_json_error() {
-    let server = FaultServer::start(Plan::first(Fault::Html503, 3));
-    assert_full_listing(&run_against(&server, LIST_JSON), "transient 503");
-    let server = FaultServer::start(Plan::every(Fault::Html503));
-    let r = run_against(&server, LIST_JSON);
-    assert_fails(&r, 4, &["HTTP 503", "gave up"], "503 html");
+    let r = transient_then_persistent(Fault::Html503, Scope::All, 4, &["HTTP 503", "gave up"]);
     assert!(!r.stderr.contains("unexpected token"), "{}", r.stderr);
 }
 
@@ -195,46 +207,34 @@ fn a_hang_is_waited_out() {
 
 #[test]
 fn a_reset_connection_is_retried_and_reported_when_it_persists() {
-    let server = FaultServer::start(Plan::first(Fault::Reset, 3));
-    assert_full_listing(&run_against(&server, LIST_JSON), "transient reset");
-    let server = FaultServer::start(Plan::every(Fault::Reset));
-    let r = run_against(&server, LIST_JSON);
-    assert_fails(&r, 4, &["reset", "gave up"], "reset");
+    transient_then_persistent(Fault::Reset, Scope::All, 4, &["reset", "gave up"]);
 }
 
 #[test]
 fn a_connection_closed_mid_body_is_transient_and_never_dumps_sdk_debug_text() {
-    let server = FaultServer::start(Plan::first(Fault::CloseMidBody, 3));
-    assert_full_listing(&run_against(&server, LIST_JSON), "transient close");
-    let server = FaultServer::start(Plan::every(Fault::CloseMidBody).on(Scope::Lists));
-    let r = run_against(&server, LIST_JSON);
-    assert_fails(
-        &r,
+    let r = transient_then_persistent(
+        Fault::CloseMidBody,
+        Scope::Lists,
         4,
         &[
             "temporary failure",
             "connection closed before the whole answer",
         ],
-        "close mid-body",
     );
     assert!(r.stderr.len() < 400, "short: {}", r.stderr);
 }
 
 #[test]
 fn malformed_json_is_retried_then_reported() {
-    let server = FaultServer::start(Plan::first(Fault::Malformed, 2).on(Scope::Lists));
-    assert_full_listing(&run_against(&server, LIST_JSON), "transient malformed");
-    let server = FaultServer::start(Plan::every(Fault::Malformed).on(Scope::Lists));
-    let r = run_against(&server, LIST_JSON);
-    assert_fails(
-        &r,
+    transient_then_persistent(
+        Fault::Malformed,
+        Scope::Lists,
         1,
         &[
             "malformed response",
             "HTTP 200",
             "not valid SSO Admin API JSON",
         ],
-        "malformed",
     );
 }
 

@@ -63,7 +63,10 @@ pub fn command(args: &[&str], home: &Path) -> Command {
 
 /// Runs to completion within [`TIMEOUT`], reading both pipes concurrently.
 pub fn finish(mut c: Command) -> Run {
-    let mut child = KillOnDrop(c.spawn().expect("spawn ssowatch"));
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = KillOnDrop(c.spawn().expect("spawn"));
     let mut out_pipe = child.0.stdout.take().expect("stdout");
     let mut err_pipe = child.0.stderr.take().expect("stderr");
     let out_reader = std::thread::spawn(move || {
@@ -76,23 +79,28 @@ pub fn finish(mut c: Command) -> Run {
         let _ = err_pipe.read_to_end(&mut buf);
         buf
     });
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ssowatch did not finish within {TIMEOUT:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut child, &format!("{c:?}"));
     let stdout = out_reader.join().expect("stdout reader");
     let stderr = err_reader.join().expect("stderr reader");
     Run {
         status,
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// Waits for the child to end; fails the test if it takes longer than [`TIMEOUT`].
+pub fn wait_bounded(child: &mut KillOnDrop, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not finish within {TIMEOUT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
