@@ -133,6 +133,37 @@ fn a_healthy_server_lists_every_record_once() {
 }
 
 #[test]
+fn the_binary_spaces_its_calls_by_the_budget_five_per_second_by_default() {
+    for (budget, min_gap) in [
+        (None, Duration::from_millis(160)),
+        (Some("2"), Duration::from_millis(400)),
+    ] {
+        let server = FaultServer::start(Plan::healthy());
+        let home = tempfile::tempdir().expect("tempdir");
+        let mut args = vec!["list", "--output", "json"];
+        args.extend(budget.iter().flat_map(|b| ["--api-budget", *b]));
+        let r = finish(aws_command(&args, home.path(), &server.url));
+        assert_full_listing(&r, &format!("budget {budget:?}"));
+        let lists: Vec<_> = server
+            .seen()
+            .into_iter()
+            .filter(|s| s.operation.ends_with("Status"))
+            .map(|s| s.at)
+            .collect();
+        assert_eq!(lists.len(), 9);
+        // A lower bound only (the limiter's spacing, 200 or 500 ms, less a margin for the
+        // network): a slow machine can only make the gaps longer.
+        for pair in lists.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= min_gap,
+                "budget {budget:?}: calls {:?} apart",
+                pair[1] - pair[0]
+            );
+        }
+    }
+}
+
+#[test]
 fn a_50_percent_throttle_storm_at_start_is_survived_in_10_runs_of_10() {
     for seed in 0..10 {
         let server = FaultServer::start(Plan::fraction(Fault::Throttle, 0.5, seed));
