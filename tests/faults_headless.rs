@@ -417,6 +417,18 @@ fn an_endpoint_that_is_not_the_api_says_so() {
 fn trace_logging_keeps_credentials_and_signatures_out_of_a_private_log() {
     let server = FaultServer::start(Plan::healthy());
     let home = tempfile::tempdir().expect("tempdir");
+    // A log left world-readable by an older version is made private too.
+    let log_dir = home.path().join("xdg-state/ssowatch");
+    std::fs::create_dir_all(&log_dir).expect("log dir");
+    std::fs::write(log_dir.join("ssowatch.log"), "").expect("old log");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            log_dir.join("ssowatch.log"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+    }
     let mut c = aws_command(
         &["list", "--kind", "creation", "--api-budget", "20"],
         home.path(),
