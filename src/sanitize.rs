@@ -75,9 +75,31 @@ pub fn redact_secrets(text: &str) -> std::borrow::Cow<'_, str> {
     out
 }
 
-/// A writer that passes text through [`redact_secrets`], for the log file: whatever a
-/// dependency logs at whatever level, no credential reaches the disk. Each `write` must carry
-/// whole lines, which holds for the tracing writers (one event, one write).
+/// Shows control characters (other than line breaks and tabs) and bidi overrides as `\u{..}`
+/// escapes, so that `cat`ting a log that quotes hostile API text cannot drive the terminal.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let is_risky = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(is_risky) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_risky(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A writer for the log file that passes text through [`redact_secrets`] and
+/// [`escape_controls`]: whatever a dependency logs at whatever level, no credential reaches the
+/// disk and no escape sequence reaches the terminal of whoever reads the log. Each `write` must
+/// carry whole lines, which holds for the tracing writers (one event, one write).
 pub struct RedactingWriter<W> {
     inner: W,
 }
@@ -91,7 +113,9 @@ impl<W: std::io::Write> RedactingWriter<W> {
 impl<W: std::io::Write> std::io::Write for RedactingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        self.inner.write_all(redact_secrets(&text).as_bytes())?;
+        let redacted = redact_secrets(&text);
+        self.inner
+            .write_all(escape_controls(&redacted).as_bytes())?;
         Ok(buf.len())
     }
 
@@ -232,6 +256,19 @@ mod tests {
         assert_eq!(w.write(line).ok(), Some(line.len()));
         let written = String::from_utf8_lossy(&w.inner).into_owned();
         assert_eq!(written, "x-amz-security-token: <redacted>\n");
+    }
+
+    #[test]
+    fn the_log_writer_escapes_control_characters() {
+        use std::io::Write;
+        let mut w = RedactingWriter::new(Vec::new());
+        let line = "reason=a\u{1b}]0;pwned\u{7}b\u{202e}c\u{9b}d\tok\n";
+        assert!(w.write(line.as_bytes()).is_ok());
+        let written = String::from_utf8_lossy(&w.inner).into_owned();
+        assert_eq!(
+            written,
+            "reason=a\\u{1b}]0;pwned\\u{7}b\\u{202e}c\\u{9b}d\tok\n"
+        );
     }
 
     proptest::proptest! {

@@ -65,6 +65,10 @@ fn check_hygiene(r: &Run, home: &Path, what: &str) {
             );
         }
         if path.ends_with("ssowatch.log") {
+            let risky = text
+                .chars()
+                .find(|&c| c.is_control() && c != '\n' && c != '\t');
+            assert_eq!(risky, None, "{what}: control character in the log");
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "{what}: log mode {mode:o}");
@@ -359,6 +363,13 @@ fn a_10_mb_answer_is_read_and_its_text_capped() {
 #[test]
 fn hostile_text_never_reaches_the_terminal() {
     let server = FaultServer::start(Plan::every(Fault::Hostile));
+    // With everything logged, hostile text reaches the log only escaped.
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut c = aws_command(&["list", "--api-budget", "20"], home.path(), &server.url);
+    c.env("SSOWATCH_LOG", "trace");
+    let r = finish(c);
+    assert!(r.status.success(), "{}", r.stderr);
+    check_hygiene(&r, home.path(), "hostile, traced");
     for format in ["table", "json", "csv"] {
         let r = run_against(&server, &["list", "--output", format]);
         assert!(r.status.success(), "{format}: {}", r.stderr);
