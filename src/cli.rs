@@ -45,11 +45,19 @@ pub struct GlobalArgs {
     /// A non-default endpoint, e.g. an `ssowatch emulate` URL.
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Dashboard refresh interval in seconds.
-    #[arg(long, global = true, value_name = "SECONDS")]
-    pub refresh: Option<u64>,
-    /// Requests per second this process may spend at most.
-    #[arg(long, global = true, value_name = "RPS")]
+    /// Dashboard refresh interval in seconds (1 to 3600).
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
+    pub refresh: Option<i64>,
+    /// Requests per second this process may spend at most (0.05 to 20). Identity Center allows
+    /// 20 per account and region, shared with the pipelines you watch. Default: 2 for the
+    /// dashboard; 5 for list and describe, so that a script listing 30,000 records ends in
+    /// about three minutes while leaving three quarters of the limit to the pipelines.
+    #[arg(long, global = true, value_name = "RPS", allow_negative_numbers = true)]
     pub api_budget: Option<f64>,
     /// Run against the embedded emulator (no cloud account needed).
     #[arg(long, global = true)]
@@ -82,6 +90,12 @@ pub enum Command {
     Emulate(EmulateArgs),
 }
 
+/// A command line that is wrong in a way clap cannot see (a request id that is not an id):
+/// reported like clap's own errors, with exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KindArg {
     Creation,
@@ -101,8 +115,11 @@ impl KindArg {
     }
 }
 
+/// The screen and the API spell statuses `IN_PROGRESS`, `FAILED`, `SUCCEEDED`; flags are
+/// kebab-case. Both are accepted, in any case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusArg {
+    #[value(alias = "in_progress")]
     InProgress,
     Failed,
     Succeeded,
@@ -131,8 +148,9 @@ pub struct ListArgs {
     /// Which kind of request.
     #[arg(long, value_enum, default_value = "all")]
     pub kind: KindArg,
-    /// Only requests with this status (filtered by the service).
-    #[arg(long, value_enum)]
+    /// Only requests with this status (filtered by the service); IN_PROGRESS, FAILED and
+    /// SUCCEEDED are accepted too.
+    #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<StatusArg>,
     /// Output format: an aligned table for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
@@ -141,7 +159,8 @@ pub struct ListArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DescribeArgs {
-    /// The request id (a UUID on AWS).
+    /// The request id (a UUID on AWS), as `ssowatch list` prints it.
+    #[arg(value_name = "REQUEST_ID")]
     pub request_id: String,
     /// Which kind of request; without it each kind is tried.
     #[arg(long, value_enum)]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use toml::Spanned;
 
 /// Which cloud to talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
@@ -29,8 +30,10 @@ pub struct Settings {
     pub endpoint_url: Option<String>,
     /// How often the dashboard's fast lane polls.
     pub refresh: Duration,
-    /// Requests per second the whole process may spend.
+    /// Requests per second the dashboard may spend.
     pub api_budget_rps: f64,
+    /// Requests per second `list` and `describe` may spend.
+    pub headless_budget_rps: f64,
     /// Start the embedded emulator and point the provider at it.
     pub demo: bool,
     /// Huawei domain (account) id, sent as X-Domain-Id.
@@ -53,6 +56,7 @@ impl std::fmt::Debug for Settings {
             .field("endpoint_url", &self.endpoint_url)
             .field("refresh", &self.refresh)
             .field("api_budget_rps", &self.api_budget_rps)
+            .field("headless_budget_rps", &self.headless_budget_rps)
             .field("demo", &self.demo)
             .field("huawei_domain_id", &self.huawei_domain_id)
             .field("huawei_access_key", &self.huawei_access_key)
@@ -67,8 +71,18 @@ impl std::fmt::Debug for Settings {
 
 pub const DEFAULT_REFRESH_SECS: u64 = 10;
 pub const DEFAULT_API_BUDGET_RPS: f64 = crate::poller::DEFAULT_BUDGET_RPS;
+/// The headless commands' default budget. A script that lists 30,000 records (300 pages a
+/// kind, 900 calls) ends in about three minutes at 5 req/s, while a quarter of the account's
+/// 20 req/s stays with the pipelines it shares them with; a script in a hurry passes
+/// `--api-budget` up to 20, a polite one less.
+pub const DEFAULT_HEADLESS_BUDGET_RPS: f64 = 5.0;
 /// The service's limit, shared by every caller: a budget above it makes no sense.
 pub const MAX_API_BUDGET_RPS: f64 = 20.0;
+/// The smallest budget: one call every 20 s. Below that the dashboard would show nothing for
+/// minutes (and far below, the spacing between calls overflows a Duration).
+pub const MIN_API_BUDGET_RPS: f64 = 0.05;
+pub const MIN_REFRESH_SECS: i64 = 1;
+pub const MAX_REFRESH_SECS: i64 = 3600;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -80,6 +94,7 @@ impl Default for Settings {
             endpoint_url: None,
             refresh: Duration::from_secs(DEFAULT_REFRESH_SECS),
             api_budget_rps: DEFAULT_API_BUDGET_RPS,
+            headless_budget_rps: DEFAULT_HEADLESS_BUDGET_RPS,
             demo: false,
             huawei_domain_id: None,
             huawei_access_key: None,
@@ -89,7 +104,8 @@ impl Default for Settings {
     }
 }
 
-/// The config file as written.
+/// The config file as written. Values checked after parsing keep their position, so that an
+/// out-of-range value is reported with its line like a syntax error is.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
@@ -98,10 +114,22 @@ pub struct FileConfig {
     pub region: Option<String>,
     pub instance_arn: Option<String>,
     pub instance_id: Option<String>,
-    pub endpoint_url: Option<String>,
-    pub refresh_seconds: Option<u64>,
-    pub api_budget_rps: Option<f64>,
+    pub endpoint_url: Option<Spanned<String>>,
+    pub refresh_seconds: Option<Spanned<i64>>,
+    pub api_budget_rps: Option<Spanned<f64>>,
+    pub headless_api_budget_rps: Option<Spanned<f64>>,
     pub huawei: Option<HuaweiFileConfig>,
+    /// The text the file was parsed from, to turn value positions into line numbers.
+    #[serde(skip)]
+    text: String,
+}
+
+impl FileConfig {
+    /// The 1-based line where a value starts.
+    fn line_of<T>(&self, value: &Spanned<T>) -> Option<usize> {
+        let start = value.span().start;
+        (start <= self.text.len()).then(|| self.text[..start].matches('\n').count() + 1)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,7 +149,8 @@ pub struct Overrides {
     pub instance_arn: Option<String>,
     pub instance_id: Option<String>,
     pub endpoint_url: Option<String>,
-    pub refresh_seconds: Option<u64>,
+    /// Signed, so that `--refresh -1` is refused with the range rather than by the parser.
+    pub refresh_seconds: Option<i64>,
     pub api_budget_rps: Option<f64>,
     pub demo: bool,
 }
@@ -165,7 +194,7 @@ pub fn load(explicit: Option<&Path>, overrides: &Overrides) -> Result<Settings, 
 
 /// Parses config text; errors name the file, line and key.
 pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
-    toml::from_str::<FileConfig>(text).map_err(|e| {
+    let mut file = toml::from_str::<FileConfig>(text).map_err(|e| {
         let line = e
             .span()
             .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
@@ -182,7 +211,9 @@ pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
         out.push_str(&message);
         out.push_str(" (see config.example.toml for every key)");
         ConfigError(out)
-    })
+    })?;
+    file.text = text.to_string();
+    Ok(file)
 }
 
 /// The key on the line where a parse error points.
@@ -196,62 +227,109 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     (!key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
 }
 
-/// Names where a value came from, for error messages: the flag if one was given, else the
-/// file and key.
-fn source(flag: &str, flag_given: bool, path: Option<&Path>, key: &str) -> String {
-    match (flag_given, path) {
-        (true, _) => flag.to_string(),
-        (false, Some(p)) => format!("{}: key `{key}`", p.display()),
-        (false, None) => key.to_string(),
+/// Where a value came from, for error messages: the flag if one was given, else the file,
+/// line and key (`/etc/ssowatch.toml:3: key `refresh_seconds``).
+struct Origin<'a> {
+    flag: &'a str,
+    flag_given: bool,
+    path: Option<&'a Path>,
+    line: Option<usize>,
+    key: &'a str,
+}
+
+impl std::fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.flag_given, self.path, self.line) {
+            (true, _, _) => write!(f, "{}", self.flag),
+            (false, Some(p), Some(line)) => write!(f, "{}:{line}: key `{}`", p.display(), self.key),
+            (false, Some(p), None) => write!(f, "{}: key `{}`", p.display(), self.key),
+            (false, None, _) => write!(f, "{}", self.key),
+        }
     }
+}
+
+/// Checks a budget in requests per second: finite and within the sane range.
+fn check_budget(budget: f64, origin: &Origin<'_>) -> Result<f64, ConfigError> {
+    if budget.is_finite() && (MIN_API_BUDGET_RPS..=MAX_API_BUDGET_RPS).contains(&budget) {
+        return Ok(budget);
+    }
+    Err(ConfigError(format!(
+        "{origin}: the API budget must be between {MIN_API_BUDGET_RPS} and {MAX_API_BUDGET_RPS} requests per second (at most the service's shared limit, at least one call every 20 s), got {budget:?}"
+    )))
 }
 
 fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Settings, ConfigError> {
     let provider = o.provider.or(file.provider).unwrap_or_default();
-    let refresh_seconds = o
-        .refresh_seconds
-        .or(file.refresh_seconds)
-        .unwrap_or(DEFAULT_REFRESH_SECS);
-    if !(1..=3600).contains(&refresh_seconds) {
+    let origin = |flag, flag_given, line, key| Origin {
+        flag,
+        flag_given,
+        path: path.as_deref(),
+        line,
+        key,
+    };
+    let refresh_seconds = match (o.refresh_seconds, &file.refresh_seconds) {
+        (Some(flag), _) => flag,
+        (None, Some(v)) => *v.get_ref(),
+        (None, None) => DEFAULT_REFRESH_SECS as i64,
+    };
+    if !(MIN_REFRESH_SECS..=MAX_REFRESH_SECS).contains(&refresh_seconds) {
+        let line = file.refresh_seconds.as_ref().and_then(|v| file.line_of(v));
         return Err(ConfigError(format!(
-            "{}: refresh must be between 1 and 3600 seconds, got {refresh_seconds}",
-            source(
+            "{}: refresh must be between {MIN_REFRESH_SECS} and {MAX_REFRESH_SECS} seconds, got {refresh_seconds}",
+            origin(
                 "--refresh",
                 o.refresh_seconds.is_some(),
-                path.as_deref(),
+                line,
                 "refresh_seconds"
             )
         )));
     }
-    let budget = o
-        .api_budget_rps
-        .or(file.api_budget_rps)
-        .unwrap_or(DEFAULT_API_BUDGET_RPS);
-    if !(budget.is_finite() && budget > 0.0 && budget <= MAX_API_BUDGET_RPS) {
-        return Err(ConfigError(format!(
-            "{}: the API budget must be more than 0 and at most {MAX_API_BUDGET_RPS} requests per second (the service's shared limit), got {budget}",
-            source(
-                "--api-budget",
-                o.api_budget_rps.is_some(),
-                path.as_deref(),
-                "api_budget_rps"
-            )
-        )));
-    }
-    let endpoint_url = o.endpoint_url.clone().or(file.endpoint_url);
+    let budget_from_file = |value: &Option<Spanned<f64>>, key, default| match value {
+        Some(v) => check_budget(
+            *v.get_ref(),
+            &origin("--api-budget", false, file.line_of(v), key),
+        ),
+        None => Ok(default),
+    };
+    // `--api-budget` is the budget of this process, whatever the command; the file keeps one
+    // for the dashboard and one for the headless commands, which have different needs.
+    let (budget, headless_budget) = match o.api_budget_rps {
+        Some(flag) => {
+            let flag = check_budget(flag, &origin("--api-budget", true, None, ""))?;
+            (flag, flag)
+        }
+        None => (
+            budget_from_file(
+                &file.api_budget_rps,
+                "api_budget_rps",
+                DEFAULT_API_BUDGET_RPS,
+            )?,
+            budget_from_file(
+                &file.headless_api_budget_rps,
+                "headless_api_budget_rps",
+                DEFAULT_HEADLESS_BUDGET_RPS,
+            )?,
+        ),
+    };
+    let file_endpoint_line = file.endpoint_url.as_ref().and_then(|v| file.line_of(v));
+    let endpoint_url = o
+        .endpoint_url
+        .clone()
+        .or(file.endpoint_url.map(Spanned::into_inner));
     if let Some(url) = &endpoint_url {
         let valid = reqwest::Url::parse(url)
             .ok()
             .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         if !valid {
             return Err(ConfigError(format!(
-                "{}: '{url}' is not an http(s) URL (e.g. https://sso.eu-west-1.amazonaws.com)",
-                source(
+                "{}: '{}' is not an http(s) URL (e.g. https://sso.eu-west-1.amazonaws.com)",
+                origin(
                     "--endpoint-url",
                     o.endpoint_url.is_some(),
-                    path.as_deref(),
+                    file_endpoint_line,
                     "endpoint_url"
-                )
+                ),
+                crate::sanitize::clean_text(url)
             )));
         }
     }
@@ -266,8 +344,9 @@ fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Setti
         region: o.region.clone().or(file.region),
         instance,
         endpoint_url,
-        refresh: Duration::from_secs(refresh_seconds),
+        refresh: Duration::from_secs(refresh_seconds.unsigned_abs()),
         api_budget_rps: budget,
+        headless_budget_rps: headless_budget,
         demo: o.demo,
         huawei_domain_id: huawei.domain_id,
         huawei_access_key: huawei.access_key,
@@ -355,7 +434,7 @@ mod tests {
             .map(|e| e.0)
             .unwrap_or_default();
         assert!(
-            err.contains("key `api_budget_rps`") && err.contains("at most 20"),
+            err.starts_with("/etc/ssowatch.toml:1: key `api_budget_rps`") && err.contains("and 20"),
             "{err}"
         );
         let o = Overrides {
@@ -376,6 +455,90 @@ mod tests {
             .map(|e| e.0)
             .unwrap_or_default();
         assert!(err.starts_with("--refresh:"), "{err}");
+        Ok(())
+    }
+
+    /// The error `merge` gives for a config file with `text`.
+    fn file_error(text: &str) -> String {
+        parse(text, p())
+            .and_then(|file| merge(file, Some(p().to_path_buf()), &Overrides::default()))
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn out_of_range_values_in_the_file_name_their_line() {
+        for (text, start) in [
+            (
+                "# comment\nregion = \"eu-west-1\"\n\nrefresh_seconds = -1\n",
+                "/etc/ssowatch.toml:4: key `refresh_seconds`: refresh must be between 1 and 3600",
+            ),
+            (
+                "provider = \"aws\"\nendpoint_url = \"ftp://x\"\n",
+                "/etc/ssowatch.toml:2: key `endpoint_url`:",
+            ),
+            (
+                "\n\nheadless_api_budget_rps = 0.0\n",
+                "/etc/ssowatch.toml:3: key `headless_api_budget_rps`:",
+            ),
+            (
+                "api_budget_rps = 1e-300\n",
+                "/etc/ssowatch.toml:1: key `api_budget_rps`: the API budget must be between 0.05 and 20",
+            ),
+        ] {
+            let err = file_error(text);
+            assert!(err.starts_with(start), "{err}");
+        }
+    }
+
+    #[test]
+    fn budgets_outside_the_sane_range_are_refused_from_flags_too() {
+        for bad in [
+            1e-300,
+            1e-10,
+            0.01,
+            0.0,
+            -1.0,
+            20.5,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let o = Overrides {
+                api_budget_rps: Some(bad),
+                ..Default::default()
+            };
+            let err = merge(FileConfig::default(), None, &o)
+                .err()
+                .map(|e| e.0)
+                .unwrap_or_default();
+            assert!(
+                err.starts_with("--api-budget: the API budget must be between 0.05 and 20"),
+                "{bad}: {err}"
+            );
+        }
+        for good in [0.05, 1.0, 20.0] {
+            let o = Overrides {
+                api_budget_rps: Some(good),
+                ..Default::default()
+            };
+            let s = merge(FileConfig::default(), None, &o).ok();
+            assert_eq!(
+                s.map(|s| (s.api_budget_rps, s.headless_budget_rps)),
+                Some((good, good))
+            );
+        }
+    }
+
+    #[test]
+    fn headless_and_dashboard_budgets_default_apart_and_the_flag_sets_both()
+    -> Result<(), ConfigError> {
+        let s = merge(FileConfig::default(), None, &Overrides::default())?;
+        assert_eq!(s.api_budget_rps, DEFAULT_API_BUDGET_RPS);
+        assert_eq!(s.headless_budget_rps, DEFAULT_HEADLESS_BUDGET_RPS);
+        let file = parse("api_budget_rps = 1.0\nheadless_api_budget_rps = 8.0\n", p())?;
+        let s = merge(file, None, &Overrides::default())?;
+        assert_eq!((s.api_budget_rps, s.headless_budget_rps), (1.0, 8.0));
         Ok(())
     }
 

@@ -1,15 +1,105 @@
 //! The headless commands, for scripts and for people without a TTY: `list` and `describe`.
+//!
+//! A script shares the account's 20 requests per second with the pipelines it watches, so every
+//! call goes through the same [`RateLimiter`] the dashboard uses (at `--api-budget`, by default
+//! [`crate::config::DEFAULT_HEADLESS_BUDGET_RPS`]), and every failed call is retried on one
+//! bounded policy ([`crate::provider::RetryPolicy`]).
 
 use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use async_trait::async_trait;
 
-use crate::cli::{DescribeArgs, ListArgs};
-use crate::config::Settings;
+use crate::cli::{DescribeArgs, ListArgs, UsageError};
+use crate::config::{ProviderKind, Settings};
 use crate::connect::connect;
-use crate::model::{OperationKind, StatusSummary};
+use crate::model::{Described, Instance, OperationKind, Page, Status, StatusSummary};
 use crate::output;
-use crate::provider::{ErrorKind, Provider, ProviderError, list_all, with_retry};
+use crate::poller::budget::RateLimiter;
+use crate::provider::{ErrorKind, Provider, ProviderError, ProviderInfo, list_all, with_retry};
+
+/// A provider whose calls start no faster than the budget allows: each call waits for a slot
+/// of the shared [`RateLimiter`] first. Time is tokio's, so tests can run it in paused time.
+pub struct Budgeted {
+    inner: Arc<dyn Provider>,
+    limiter: tokio::sync::Mutex<RateLimiter>,
+    start: tokio::time::Instant,
+}
+
+impl Budgeted {
+    pub fn new(inner: Arc<dyn Provider>, rate: f64) -> Budgeted {
+        Budgeted {
+            inner,
+            limiter: tokio::sync::Mutex::new(RateLimiter::new(rate, rand::random())),
+            start: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Waits until the limiter grants a slot, and takes it.
+    async fn slot(&self) {
+        loop {
+            let wait_until = {
+                let mut limiter = self.limiter.lock().await;
+                let now = self.start.elapsed();
+                if limiter.try_acquire(now) {
+                    return;
+                }
+                // `ready_at` can equal `now` while the window is still full by a hair: wait
+                // at least a millisecond so this never spins.
+                limiter.ready_at(now).max(now + Duration::from_millis(1))
+            };
+            tokio::time::sleep_until(self.start + wait_until).await;
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for Budgeted {
+    fn info(&self) -> ProviderInfo {
+        self.inner.info()
+    }
+
+    async fn list_instances(&self) -> Result<Vec<Instance>, ProviderError> {
+        self.slot().await;
+        self.inner.list_instances().await
+    }
+
+    async fn list_page(
+        &self,
+        instance: &str,
+        kind: OperationKind,
+        status: Option<&Status>,
+        page_token: Option<&str>,
+    ) -> Result<Page, ProviderError> {
+        self.slot().await;
+        self.inner
+            .list_page(instance, kind, status, page_token)
+            .await
+    }
+
+    async fn describe(
+        &self,
+        instance: &str,
+        kind: OperationKind,
+        request_id: &str,
+    ) -> Result<Described, ProviderError> {
+        self.slot().await;
+        self.inner.describe(instance, kind, request_id).await
+    }
+
+    async fn permission_set_name(
+        &self,
+        instance: &str,
+        permission_set: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        self.slot().await;
+        self.inner
+            .permission_set_name(instance, permission_set)
+            .await
+    }
+}
 
 /// Every page of the asked kinds, merged, newest first.
 pub async fn fetch_list(
@@ -33,23 +123,60 @@ pub async fn fetch_list(
 
 pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
     let connection = connect(settings).await?;
-    let rows = fetch_list(connection.provider.as_ref(), &connection.instance.id, args).await?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    output::write_list(&mut out, &rows, args.output)
+    let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
+    let rows = fetch_list(&provider, &connection.instance.id, args).await?;
+    write_stdout(|out| output::write_list(out, &rows, args.output))
+}
+
+/// Writes through one buffered lock of stdout. A closed pipe (`ssowatch list | head`) comes
+/// back as an io error of kind `BrokenPipe`, which `main` treats as a normal end.
+fn write_stdout(
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write(&mut out)
         .and_then(|()| out.flush())
-        .context("cannot write the output")?;
+        .context("cannot write the output")
+}
+
+/// Checks a request id before any call, so that a typo gets a clear line instead of the
+/// service's validation regex. AWS ids are UUIDs; Huawei documents its ids only as strings,
+/// and they travel in a URL path, so they must be short and path-safe.
+pub fn validate_request_id(provider: ProviderKind, id: &str) -> Result<(), UsageError> {
+    let shown = crate::sanitize::clean_text(id);
+    match provider {
+        ProviderKind::Aws => {
+            let is_uuid = id.len() == 36 && uuid::Uuid::try_parse(id).is_ok();
+            if !is_uuid {
+                return Err(UsageError(format!(
+                    "'{shown}' is not an AWS request id: ids are UUIDs such as 7d9c0a4e-5b1f-4c2a-9e3d-0123456789ab (copy one from ssowatch list)"
+                )));
+            }
+        }
+        ProviderKind::Huawei => {
+            let ok = (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !ok {
+                return Err(UsageError(format!(
+                    "'{shown}' is not a Huawei Cloud request id: ids are up to 64 letters, digits, '-' or '_' (copy one from ssowatch list)"
+                )));
+            }
+        }
+    }
     Ok(())
 }
 
 pub async fn describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Result<()> {
+    validate_request_id(settings.provider, &args.request_id)?;
     let connection = connect(settings).await?;
-    let provider = connection.provider.as_ref();
+    let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
     let instance = &connection.instance.id;
     let kinds = args
         .kind
         .map_or_else(|| OperationKind::ALL.to_vec(), |k| k.kinds());
-    let mut last_error = None;
+    let mut not_found = false;
     for kind in kinds {
         match with_retry(|| provider.describe(instance, kind, &args.request_id)).await {
             Ok(mut described) => {
@@ -59,29 +186,66 @@ pub async fn describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Resul
                 {
                     described.detail.permission_set_name = name;
                 }
-                let stdout = std::io::stdout();
-                let mut out = std::io::BufWriter::new(stdout.lock());
-                output::write_described(&mut out, &described, args.output)
-                    .and_then(|()| out.flush())
-                    .context("cannot write the output")?;
-                return Ok(());
+                return write_stdout(|out| output::write_described(out, &described, args.output));
             }
-            Err(e) if e.kind == ErrorKind::NotFound => last_error = Some(e),
+            Err(e) if e.kind == ErrorKind::NotFound => not_found = true,
             Err(e) => return Err(e.into()),
         }
     }
-    match last_error {
-        Some(_) => match args.kind {
-            Some(kind) => bail!(
-                "request {} was not found as a {} request (check the id, or try another --kind)",
-                args.request_id,
-                format!("{kind:?}").to_lowercase()
-            ),
-            None => bail!(
-                "request {} was not found as any kind of request (check the id and the instance)",
-                args.request_id
-            ),
-        },
-        None => bail!("nothing to describe"),
+    if !not_found {
+        bail!("nothing to describe");
+    }
+    match args.kind {
+        Some(kind) => bail!(
+            "request {} was not found as a {} request (check the id, or try another --kind)",
+            args.request_id,
+            format!("{kind:?}").to_lowercase()
+        ),
+        None => bail!(
+            "request {} was not found as any kind of request (check the id and the instance)",
+            args.request_id
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_ids_must_be_uuids() {
+        assert!(
+            validate_request_id(ProviderKind::Aws, "7d9c0a4e-5b1f-4c2a-9e3d-0123456789ab").is_ok()
+        );
+        for bad in [
+            "not-a-uuid",
+            "7d9c0a4e5b1f4c2a9e3d0123456789ab",
+            "",
+            "7d9c0a4e-5b1f-4c2a-9e3d-0123456789ab\u{1b}[2J",
+        ] {
+            let err = validate_request_id(ProviderKind::Aws, bad)
+                .err()
+                .map(|e| e.0)
+                .unwrap_or_default();
+            assert!(err.contains("not an AWS request id"), "{bad:?}: {err}");
+            assert!(!err.contains('\u{1b}'), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn huawei_ids_must_be_short_and_path_safe() {
+        assert!(
+            validate_request_id(ProviderKind::Huawei, "9238e6aaaaaaaaaaaaaaaaaaaa4cad92").is_ok()
+        );
+        assert!(
+            validate_request_id(ProviderKind::Huawei, "7d9c0a4e-5b1f-4c2a-9e3d-0123456789ab")
+                .is_ok()
+        );
+        for bad in ["../../v1/instances", "a b", "", &"x".repeat(65)] {
+            assert!(
+                validate_request_id(ProviderKind::Huawei, bad).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }

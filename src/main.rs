@@ -36,8 +36,29 @@ fn main() -> ExitCode {
                 "ssowatch: error: {}",
                 ssowatch::sanitize::clean_text(&message)
             );
-            ExitCode::FAILURE
+            exit_code(&e)
         }
+    }
+}
+
+/// Exit codes a script can act on: 2 the command line or config is wrong, 3 the credentials
+/// or access are (log in again), 4 the service stayed throttled or unavailable through every
+/// retry (try later), 1 anything else.
+fn exit_code(e: &anyhow::Error) -> ExitCode {
+    use ssowatch::provider::{ErrorKind, ProviderError};
+    if e.chain()
+        .any(|c| c.is::<ssowatch::cli::UsageError>() || c.is::<ssowatch::config::ConfigError>())
+    {
+        return ExitCode::from(2);
+    }
+    match e
+        .chain()
+        .find_map(|c| c.downcast_ref::<ProviderError>())
+        .map(|p| p.kind)
+    {
+        Some(ErrorKind::Auth) => ExitCode::from(3),
+        Some(ErrorKind::Throttled | ErrorKind::Transient) => ExitCode::from(4),
+        _ => ExitCode::FAILURE,
     }
 }
 
@@ -66,21 +87,50 @@ fn usage_error(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
-            let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ")
-                .trim();
-            let tip = rendered
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("tip: "))
-                .map(|t| format!("; {t}"))
-                .unwrap_or_default();
-            eprintln!("ssowatch: error: {first}{tip} (see ssowatch --help)");
+            eprintln!("ssowatch: error: {} (see {})", one_line(&e), help_for(&e));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Clap's error in one line, with what matters kept: the message, the names of missing
+/// arguments, the possible values and the tip, without the usage block.
+fn one_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let mut parts: Vec<String> = Vec::new();
+    for line in rendered.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        match line.strip_prefix("tip: ") {
+            Some(tip) => parts.push(format!("; {tip}")),
+            None => parts.push(format!(" {line}")),
+        }
+    }
+    let joined = parts.concat().replace(": ;", ";").trim().to_string();
+    let joined = joined.trim_end_matches(':').to_string();
+    if joined.is_empty() {
+        "invalid arguments".to_string()
+    } else {
+        ssowatch::sanitize::clean_text(&joined)
+    }
+}
+
+/// `ssowatch <command> --help` when the error is about a command's arguments.
+fn help_for(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let command = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: ssowatch "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .filter(|word| ["list", "describe", "emulate"].contains(word));
+    match command {
+        Some(command) => format!("ssowatch {command} --help"),
+        None => "ssowatch --help".to_string(),
     }
 }
 
@@ -93,14 +143,35 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// Logs go to a file in the platform state (or cache) dir, never to the terminal: the
 /// dashboard owns the screen. `SSOWATCH_LOG` sets the filter (default `info`).
+///
+/// At trace level the HTTP layers print signed requests, so the file is created 0600, every
+/// line passes through [`ssowatch::sanitize::RedactingWriter`], and the transport crates stay
+/// at info unless the filter names them (their trace is byte-level noise).
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let dirs = directories::ProjectDirs::from("", "", "ssowatch")?;
     let dir = dirs.state_dir().unwrap_or(dirs.cache_dir()).to_path_buf();
     std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "ssowatch.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SSOWATCH_LOG")
+    let file = open_private(&dir.join("ssowatch.log")).ok()?;
+    let (writer, guard) =
+        tracing_appender::non_blocking(ssowatch::sanitize::RedactingWriter::new(file));
+    let spec = std::env::var("SSOWATCH_LOG").unwrap_or_else(|_| "info".to_string());
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&spec)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for noisy in [
+        "mio",
+        "hyper",
+        "hyper_util",
+        "h2",
+        "rustls",
+        "tower",
+        "want",
+    ] {
+        if !spec.contains(noisy)
+            && let Ok(directive) = format!("{noisy}=info").parse()
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -108,4 +179,21 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .try_init()
         .ok()?;
     Some(guard)
+}
+
+/// Opens the log for appending, readable by its owner only (and makes an older, wider file
+/// private too).
+fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }

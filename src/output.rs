@@ -1,6 +1,7 @@
 //! Output of the headless commands: an aligned table for people, JSON and CSV for scripts.
 //! Everything is written through one buffered writer, so 30,000 records print in a blink.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -8,13 +9,34 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 use crate::model::{Described, StatusSummary};
 
+/// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
+/// carriage return first) gets a leading `'`, so that opening an export of hostile API text
+/// never executes anything. JSON and the table keep the text as it is.
+fn spreadsheet_safe(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        text
+    }
+}
+
 /// One list row as JSON/CSV carry it (stable keys).
 #[derive(Serialize)]
 struct ListRow<'a> {
     kind: &'a str,
-    request_id: &'a str,
-    status: &'a str,
+    request_id: Cow<'a, str>,
+    status: Cow<'a, str>,
     created: String,
+}
+
+impl ListRow<'_> {
+    fn spreadsheet_safe(self) -> Self {
+        ListRow {
+            request_id: spreadsheet_safe(self.request_id),
+            status: spreadsheet_safe(self.status),
+            ..self
+        }
+    }
 }
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -25,8 +47,8 @@ impl<'a> From<&'a StatusSummary> for ListRow<'a> {
     fn from(s: &'a StatusSummary) -> Self {
         ListRow {
             kind: s.kind.short(),
-            request_id: &s.request_id,
-            status: s.status.as_wire(),
+            request_id: Cow::Borrowed(&s.request_id),
+            status: Cow::Borrowed(s.status.as_wire()),
             created: rfc3339(s.created),
         }
     }
@@ -62,18 +84,19 @@ pub fn write_list(
                     out.write_all(b",")?;
                 }
                 out.write_all(b"\n  ")?;
-                serde_json::to_writer(&mut *out, &ListRow::from(s)).map_err(io::Error::other)?;
+                serde_json::to_writer(&mut *out, &ListRow::from(s)).map_err(io::Error::from)?;
             }
             out.write_all(if rows.is_empty() { b"]\n" } else { b"\n]\n" })?;
         }
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
             for s in rows {
-                w.serialize(ListRow::from(s)).map_err(io::Error::other)?;
+                w.serialize(ListRow::from(s).spreadsheet_safe())
+                    .map_err(csv_error)?;
             }
             if rows.is_empty() {
                 w.write_record(["kind", "request_id", "status", "created"])
-                    .map_err(io::Error::other)?;
+                    .map_err(csv_error)?;
             }
             w.flush()?;
         }
@@ -81,21 +104,51 @@ pub fn write_list(
     Ok(())
 }
 
+/// The io error inside a csv error, kept as it is, so that the caller still sees a closed pipe
+/// (`ssowatch list | head`) as `BrokenPipe` and ends quietly.
+fn csv_error(e: csv::Error) -> io::Error {
+    if !e.is_io_error() {
+        return io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
 /// A describe answer as JSON/CSV carry it.
 #[derive(Serialize)]
 struct DescribeRow<'a> {
     kind: &'a str,
-    request_id: &'a str,
-    status: &'a str,
+    request_id: Cow<'a, str>,
+    status: Cow<'a, str>,
     created: String,
-    failure_reason: Option<&'a str>,
-    target_account: Option<&'a str>,
-    target_type: Option<&'a str>,
-    permission_set: Option<&'a str>,
-    permission_set_name: Option<&'a str>,
-    principal_type: Option<&'a str>,
-    principal_id: Option<&'a str>,
+    failure_reason: Option<Cow<'a, str>>,
+    target_account: Option<Cow<'a, str>>,
+    target_type: Option<Cow<'a, str>>,
+    permission_set: Option<Cow<'a, str>>,
+    permission_set_name: Option<Cow<'a, str>>,
+    principal_type: Option<Cow<'a, str>>,
+    principal_id: Option<Cow<'a, str>>,
     source_call: &'a str,
+}
+
+impl<'a> DescribeRow<'a> {
+    fn spreadsheet_safe(self) -> Self {
+        let safe = |field: Option<Cow<'a, str>>| field.map(spreadsheet_safe);
+        DescribeRow {
+            request_id: spreadsheet_safe(self.request_id),
+            status: spreadsheet_safe(self.status),
+            failure_reason: safe(self.failure_reason),
+            target_account: safe(self.target_account),
+            target_type: safe(self.target_type),
+            permission_set: safe(self.permission_set),
+            permission_set_name: safe(self.permission_set_name),
+            principal_type: safe(self.principal_type),
+            principal_id: safe(self.principal_id),
+            ..self
+        }
+    }
 }
 
 pub fn write_described(
@@ -105,32 +158,32 @@ pub fn write_described(
 ) -> io::Result<()> {
     let row = DescribeRow {
         kind: d.summary.kind.short(),
-        request_id: &d.summary.request_id,
-        status: d.summary.status.as_wire(),
+        request_id: Cow::Borrowed(&d.summary.request_id),
+        status: Cow::Borrowed(d.summary.status.as_wire()),
         created: rfc3339(d.summary.created),
-        failure_reason: d.detail.failure_reason.as_deref(),
-        target_account: d.detail.target_account.as_deref(),
-        target_type: d.detail.target_type.as_deref(),
-        permission_set: d.detail.permission_set.as_deref(),
-        permission_set_name: d.detail.permission_set_name.as_deref(),
-        principal_type: d.detail.principal_type.as_deref(),
-        principal_id: d.detail.principal_id.as_deref(),
+        failure_reason: d.detail.failure_reason.as_deref().map(Cow::Borrowed),
+        target_account: d.detail.target_account.as_deref().map(Cow::Borrowed),
+        target_type: d.detail.target_type.as_deref().map(Cow::Borrowed),
+        permission_set: d.detail.permission_set.as_deref().map(Cow::Borrowed),
+        permission_set_name: d.detail.permission_set_name.as_deref().map(Cow::Borrowed),
+        principal_type: d.detail.principal_type.as_deref().map(Cow::Borrowed),
+        principal_id: d.detail.principal_id.as_deref().map(Cow::Borrowed),
         source_call: &d.source_call,
     };
     match format {
         OutputFormat::Table => {
             let fields: [(&str, Option<&str>); 12] = [
                 ("Kind", Some(d.summary.kind.label())),
-                ("Request ID", Some(row.request_id)),
-                ("Status", Some(row.status)),
+                ("Request ID", Some(&*row.request_id)),
+                ("Status", Some(&*row.status)),
                 ("Created (UTC)", Some(&row.created)),
-                ("Failure reason", row.failure_reason),
-                ("Target account", row.target_account),
-                ("Target type", row.target_type),
-                ("Permission set", row.permission_set),
-                ("  name", row.permission_set_name),
-                ("Principal type", row.principal_type),
-                ("Principal id", row.principal_id),
+                ("Failure reason", row.failure_reason.as_deref()),
+                ("Target account", row.target_account.as_deref()),
+                ("Target type", row.target_type.as_deref()),
+                ("Permission set", row.permission_set.as_deref()),
+                ("  name", row.permission_set_name.as_deref()),
+                ("Principal type", row.principal_type.as_deref()),
+                ("Principal id", row.principal_id.as_deref()),
                 ("Source", Some(row.source_call)),
             ];
             for (name, value) in fields {
@@ -140,12 +193,12 @@ pub fn write_described(
             }
         }
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &row).map_err(io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, &row).map_err(io::Error::from)?;
             writeln!(out)?;
         }
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
-            w.serialize(&row).map_err(io::Error::other)?;
+            w.serialize(row.spreadsheet_safe()).map_err(csv_error)?;
             w.flush()?;
         }
     }
@@ -200,6 +253,22 @@ mod tests {
             String::from_utf8_lossy(&buf),
             "kind,request_id,status,created\n"
         );
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_defused() {
+        let mut hostile = rows();
+        hostile[0].request_id = "=HYPERLINK(\"http://evil\")".into();
+        hostile[0].status = Status::Unknown("+SUM(A1)".into());
+        let mut buf = Vec::new();
+        let _ = write_list(&mut buf, &hostile, OutputFormat::Csv);
+        let text = String::from_utf8_lossy(&buf);
+        assert!(text.contains("'=HYPERLINK"), "{text}");
+        assert!(text.contains(",'+SUM(A1),"), "{text}");
+        // JSON keeps the text as the API sent it.
+        let mut buf = Vec::new();
+        let _ = write_list(&mut buf, &hostile, OutputFormat::Json);
+        assert!(String::from_utf8_lossy(&buf).contains("\"=HYPERLINK"));
     }
 
     #[test]

@@ -6,60 +6,23 @@
 //! Without `aws` on PATH the test prints a skip notice, except in CI (env `CI` set), where a
 //! missing CLI is a failure.
 
+mod headless_support;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use headless_support::{BIN, KillOnDrop};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ssowatch");
 const HISTORY: usize = 250;
-const TIMEOUT: Duration = Duration::from_secs(120);
 
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Runs a command to completion within [`TIMEOUT`]; returns (success, stdout, stderr).
-fn finish(mut c: Command) -> (bool, String, String) {
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = KillOnDrop(c.spawn().expect("spawn"));
-    let mut out_pipe = child.0.stdout.take().expect("stdout");
-    let mut err_pipe = child.0.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out_pipe.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err_pipe.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{c:?} did not finish in {TIMEOUT:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (
-        status.success(),
-        out.join().expect("stdout"),
-        err.join().expect("stderr"),
-    )
+/// Runs a command to completion within the shared bound; returns (success, stdout, stderr).
+fn finish(c: Command) -> (bool, String, String) {
+    let r = headless_support::finish(c);
+    (r.status.success(), r.stdout, r.stderr)
 }
 
 struct Harness {

@@ -6,143 +6,14 @@
 //! so nothing of the machine's own configuration is read, and with bounded waits: a hung child
 //! is killed and the test fails.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+mod headless_support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ssowatch");
-const SECRET: &str = "SUPERSECRETVALUE123";
-const UNKNOWN_ID: &str = "7d9c0a4e-5b1f-4c2a-9e3d-0123456789ab";
-/// A headless command retries throttled and transient failures (about 16 s of backoff against
-/// a dead endpoint), so allow well beyond that.
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Kills and reaps a child when dropped, whatever happened to the test.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-fn command(args: &[&str], home: &Path) -> Command {
-    let aws_config = home.join("aws-config");
-    let aws_credentials = home.join("aws-credentials");
-    std::fs::write(&aws_config, "").expect("write empty aws config");
-    std::fs::write(&aws_credentials, "").expect("write empty aws credentials");
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("xdg-config"))
-        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
-        .env("XDG_STATE_HOME", home.join("xdg-state"))
-        .env("XDG_DATA_HOME", home.join("xdg-data"))
-        .env("AWS_CONFIG_FILE", &aws_config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &aws_credentials)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_DEFAULT_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-/// Runs to completion within [`TIMEOUT`], reading both pipes concurrently.
-fn finish(mut c: Command) -> Run {
-    let mut child = KillOnDrop(c.spawn().expect("spawn ssowatch"));
-    let mut out_pipe = child.0.stdout.take().expect("stdout");
-    let mut err_pipe = child.0.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ssowatch did not finish within {TIMEOUT:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = out_reader.join().expect("stdout reader");
-    let stderr = err_reader.join().expect("stderr reader");
-    Run {
-        status,
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
-}
-
-fn run(args: &[&str], home: &Path) -> Run {
-    finish(command(args, home))
-}
-
-/// Exactly one line on stderr starting `ssowatch: error:`, a non-zero exit, and nothing that
-/// looks like a panic, a backtrace or a Debug dump.
-fn assert_one_line_error(r: &Run, what: &str) {
-    assert!(
-        !r.status.success(),
-        "{what}: must exit non-zero\nstdout:\n{}",
-        r.stdout
-    );
-    assert!(r.status.code().is_some(), "{what}: killed by a signal");
-    assert_eq!(
-        r.stderr.lines().count(),
-        1,
-        "{what}: exactly one line on stderr, got:\n{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.ends_with('\n') && r.stderr.starts_with("ssowatch: error: "),
-        "{what}: {:?}",
-        r.stderr
-    );
-    for bad in [
-        "panicked",
-        "Backtrace",
-        "RUST_BACKTRACE",
-        "{",
-        "Some(",
-        "Error {",
-    ] {
-        assert!(
-            !r.stderr.contains(bad),
-            "{what}: debug output ({bad:?}) on stderr: {}",
-            r.stderr
-        );
-    }
-    assert!(
-        !r.stderr.contains('\u{1b}'),
-        "{what}: escape sequences: {:?}",
-        r.stderr
-    );
-}
+use headless_support::*;
 
 fn parse_created(s: &str) -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("created {s:?}: {e}"))
@@ -337,6 +208,14 @@ fn bad_flags_and_bad_config_are_one_clear_line_each() {
     )
     .expect("write config");
     let bad_config = bad_config.to_string_lossy().into_owned();
+    // A value out of range: reported with its line like a syntax error.
+    let bad_value = home.path().join("values.toml");
+    std::fs::write(
+        &bad_value,
+        "# ssowatch\nregion = \"eu-west-1\"\n\napi_budget_rps = 1e-300\n",
+    )
+    .expect("write config");
+    let bad_value = bad_value.to_string_lossy().into_owned();
     let missing = home
         .path()
         .join("does-not-exist.toml")
@@ -368,13 +247,19 @@ fn bad_flags_and_bad_config_are_one_clear_line_each() {
         }
     }
     // File, line and key together, in that order.
-    let r = run(&["list", "--config", &bad_config], home.path());
-    assert!(
-        r.stderr
-            .contains(&format!("{bad_config}:3: key `refersh_seconds`")),
-        "{}",
-        r.stderr
-    );
+    for (config, expected) in [
+        (
+            &bad_config,
+            format!("{bad_config}:3: key `refersh_seconds`"),
+        ),
+        (
+            &bad_value,
+            format!("{bad_value}:4: key `api_budget_rps`: the API budget"),
+        ),
+    ] {
+        let r = run(&["list", "--config", config], home.path());
+        assert!(r.stderr.contains(&expected), "{}", r.stderr);
+    }
 }
 
 #[test]
@@ -391,7 +276,8 @@ fn an_unreachable_endpoint_is_one_line_and_never_shows_the_secret() {
         home.path(),
     );
     c.env("AWS_ACCESS_KEY_ID", "AKIAHEADLESSTEST0001")
-        .env("AWS_SECRET_ACCESS_KEY", SECRET);
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("SSOWATCH_TEST_RETRY_BASE_MS", "5");
     let started = Instant::now();
     let r = finish(c);
     let took = started.elapsed();
@@ -404,20 +290,12 @@ fn an_unreachable_endpoint_is_one_line_and_never_shows_the_secret() {
     assert!(!r.stdout.contains(SECRET), "secret on stdout");
     assert!(!r.stderr.contains(SECRET), "secret on stderr");
     // Nor in any file the run left behind (its log, caches).
-    let mut stack = vec![home.path().to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                assert!(
-                    !String::from_utf8_lossy(&bytes).contains(SECRET),
-                    "secret written to {}",
-                    path.display()
-                );
-            }
-        }
+    for (path, bytes) in files_under(home.path()) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET),
+            "secret written to {}",
+            path.display()
+        );
     }
     assert!(took < TIMEOUT, "took {took:?}");
 }
@@ -469,7 +347,14 @@ fn describe_looks_up_the_permission_set_name() {
         home.path(),
     );
     let rows: serde_json::Value = serde_json::from_str(&listed.stdout).expect("json");
-    let id = rows[0]["request_id"].as_str().expect("an id").to_string();
+    // The oldest record: finished history, the same in every demo process (the newest may
+    // be a live request that only the listing process's emulator started).
+    let id = rows
+        .as_array()
+        .and_then(|rows| rows.last())
+        .and_then(|row| row["request_id"].as_str())
+        .expect("an id")
+        .to_string();
     let r = run(
         &[
             "describe", "--demo", "--kind", "creation", "--output", "json", &id,
@@ -506,4 +391,113 @@ fn the_demo_has_requests_in_flight_from_the_start() {
         "no IN_PROGRESS rows in the demo:\n{}",
         r.stdout
     );
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_a_normal_end() {
+    for format in ["json", "csv", "table"] {
+        let home = tempfile::tempdir().expect("tempdir");
+        let mut c = command(&["list", "--demo", "--output", format], home.path());
+        let mut child = KillOnDrop(c.spawn().expect("spawn"));
+        let mut stdout = child.0.stdout.take().expect("stdout");
+        let mut err_pipe = child.0.stderr.take().expect("stderr");
+        // Read one small chunk, like `head -c`, then close our end while ssowatch still has
+        // far more to write than a pipe holds (the demo lists about 100 KB).
+        let mut first = [0u8; 256];
+        let n = std::io::Read::read(&mut stdout, &mut first).expect("read");
+        assert!(n > 0, "{format}: some output first");
+        drop(stdout);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut err_pipe, &mut stderr).expect("stderr");
+        let status = wait_bounded(&mut child, format);
+        assert_eq!(status.code(), Some(0), "{format}: {stderr}");
+        assert!(
+            stderr.is_empty(),
+            "{format}: nothing on stderr, got {stderr:?}"
+        );
+    }
+}
+
+#[test]
+fn cli_errors_keep_what_the_operator_needs() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["describe"],
+            vec!["<REQUEST_ID>", "ssowatch describe --help"],
+        ),
+        (
+            vec!["list", "--status", "bogus"],
+            vec!["bogus", "in-progress", "failed", "succeeded"],
+        ),
+        (
+            vec!["list", "--kind"],
+            vec!["--kind", "creation", "provisioning"],
+        ),
+        (
+            vec!["describe", "not-a-uuid"],
+            vec!["'not-a-uuid' is not an AWS request id", "UUID"],
+        ),
+        (
+            vec!["list", "--refresh", "-1"],
+            vec!["--refresh", "between 1 and 3600", "got -1"],
+        ),
+        (
+            vec!["list", "--api-budget", "1e-300"],
+            vec!["--api-budget", "between 0.05 and 20", "1e-300"],
+        ),
+        (
+            vec!["list", "--api-budget", "-2"],
+            vec!["--api-budget", "got -2"],
+        ),
+        (vec!["list", "--api-budget", "1e-10"], vec!["1e-10"]),
+    ];
+    for (args, needles) in cases {
+        let r = run(&args, home.path());
+        let what = args.join(" ");
+        assert_one_line_error(&r, &what);
+        assert_eq!(r.status.code(), Some(2), "{what}: usage errors exit 2");
+        for needle in needles {
+            assert!(
+                r.stderr.contains(needle),
+                "{what}: expected {needle:?} in {}",
+                r.stderr
+            );
+        }
+        assert!(!r.stderr.contains("ValidationException"), "{}", r.stderr);
+        assert!(!r.stderr.contains("unexpected argument"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn status_filters_accept_the_screen_spelling() {
+    let home = tempfile::tempdir().expect("tempdir");
+    for spelling in ["FAILED", "failed", "Failed"] {
+        let r = run(
+            &[
+                "list", "--demo", "--kind", "creation", "--status", spelling, "--output", "csv",
+            ],
+            home.path(),
+        );
+        assert!(r.status.success(), "{spelling}: {}", r.stderr);
+        let rows: Vec<&str> = r.stdout.lines().skip(1).collect();
+        assert!(!rows.is_empty(), "{spelling}");
+        assert!(rows.iter().all(|l| l.contains(",FAILED,")), "{spelling}");
+    }
+    for spelling in ["IN_PROGRESS", "in_progress", "in-progress"] {
+        let r = run(
+            &[
+                "list", "--demo", "--kind", "creation", "--status", spelling, "--output", "csv",
+            ],
+            home.path(),
+        );
+        assert!(r.status.success(), "{spelling}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .lines()
+                .skip(1)
+                .all(|l| l.contains(",IN_PROGRESS,")),
+            "{spelling}"
+        );
+    }
 }

@@ -11,6 +11,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_ssoadmin::Client;
 use aws_sdk_ssoadmin::config::Region;
+use aws_sdk_ssoadmin::config::http::HttpResponse;
 use aws_sdk_ssoadmin::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ssoadmin::operation::RequestId;
 use aws_sdk_ssoadmin::types::{OperationStatusFilter, StatusValues};
@@ -21,6 +22,10 @@ use crate::model::{
     Described, Instance, OperationKind, Page, RequestDetail, Status, StatusSummary,
 };
 use crate::sanitize::{clean_opt, clean_text};
+
+/// Longest cause quoted from an error chain: enough to say what happened, short enough for
+/// one line.
+const MAX_CAUSE_CHARS: usize = 300;
 
 /// Largest page the service allows.
 const PAGE_SIZE: i32 = 100;
@@ -89,11 +94,9 @@ impl AwsProvider {
         })
     }
 
-    fn error<E, R>(&self, err: SdkError<E, R>) -> ProviderError
+    fn error<E>(&self, err: SdkError<E, HttpResponse>) -> ProviderError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
-        SdkError<E, R>: RequestId,
     {
         map_sdk_error(err, self.info.profile.as_deref())
     }
@@ -342,11 +345,9 @@ impl Provider for AwsProvider {
 }
 
 /// Maps an SDK error to what the poller and the operator act on.
-pub fn map_sdk_error<E, R>(err: SdkError<E, R>, profile: Option<&str>) -> ProviderError
+pub fn map_sdk_error<E>(err: SdkError<E, HttpResponse>, profile: Option<&str>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-    SdkError<E, R>: RequestId,
 {
     let request_id = err.request_id().map(str::to_string);
     let login_hint = || match profile {
@@ -361,12 +362,10 @@ where
         SdkError::ServiceError(service) => {
             let e = service.err();
             let Some(code) = e.code() else {
-                // A 2xx answer that did not deserialize, or an error body without a type.
-                return ProviderError::new(
-                    ErrorKind::Malformed,
-                    format!("the response could not be understood: {}", innermost(&err)),
-                )
-                .with_request_id(request_id.map(|r| clean_text(&r)));
+                // An answer without an error type: a 2xx that did not deserialize, or a
+                // non-JSON error page from something in front of the service.
+                return not_understood(service.raw().status().as_u16(), &err)
+                    .with_request_id(request_id.map(|r| clean_text(&r)));
             };
             let message = e.message().unwrap_or("");
             let text = if message.is_empty() {
@@ -404,11 +403,13 @@ where
         SdkError::TimeoutError(_) => {
             ProviderError::new(ErrorKind::Transient, "the request timed out")
         }
+        // The head arrived but the body could not be read: the connection closed or broke
+        // mid-answer. Nothing is wrong with the request, so trying again can work.
         SdkError::ResponseError(_) => ProviderError::new(
-            ErrorKind::Malformed,
+            ErrorKind::Transient,
             format!(
-                "the response could not be read: {}",
-                DisplayErrorContext(&err)
+                "the connection closed before the whole answer arrived ({})",
+                innermost(&err)
             ),
         ),
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) | _ => {
@@ -430,6 +431,45 @@ where
     mapped.with_request_id(request_id.map(|r| clean_text(&r)))
 }
 
+/// An answer that is not the SSO Admin API's JSON. What it means depends on the HTTP status:
+/// a 5xx page from a load balancer is a passing outage, a 404 page means the endpoint is not
+/// the API at all, and a 2xx that does not parse is a malformed answer.
+fn not_understood<E>(status: u16, err: &SdkError<E, HttpResponse>) -> ProviderError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match status {
+        429 => ProviderError::new(
+            ErrorKind::Throttled,
+            "the endpoint answered HTTP 429 (too many requests)",
+        ),
+        500..=599 => ProviderError::new(
+            ErrorKind::Transient,
+            format!("the endpoint answered HTTP {status} with a page that is not the SSO Admin API's JSON (an outage in front of the service)"),
+        ),
+        404 => ProviderError::new(
+            ErrorKind::Config,
+            "the endpoint answered HTTP 404 with something that is not the SSO Admin API",
+        )
+        .with_hint("check --endpoint-url (it must be the sso.<region>.amazonaws.com endpoint or an ssowatch emulator)"),
+        400..=499 => ProviderError::new(
+            ErrorKind::Config,
+            format!("the endpoint answered HTTP {status} with something that is not the SSO Admin API"),
+        )
+        .with_hint("check --endpoint-url and any proxy between ssowatch and the service"),
+        _ => {
+            // The parser's own list of expected tokens reads like a debug dump; keep what
+            // went wrong and where.
+            let cause = innermost(err);
+            let cause = cause.split(". Expected").next().unwrap_or(&cause);
+            ProviderError::new(
+                ErrorKind::Malformed,
+                format!("the answer (HTTP {status}) is not valid SSO Admin API JSON: {cause}"),
+            )
+        }
+    }
+}
+
 /// The innermost cause of an error chain, which is what tells the operator something
 /// ("Connection refused", "no providers in chain provided credentials"); the outer layers are
 /// the SDK's plumbing, and their Debug forms must never reach the screen.
@@ -438,5 +478,9 @@ fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
     while let Some(next) = current.source() {
         current = next;
     }
-    crate::ui::format::shorten(&clean_text(&current.to_string()), 300)
+    let text = clean_text(&current.to_string());
+    match text.char_indices().nth(MAX_CAUSE_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
 }

@@ -7,6 +7,7 @@ pub mod huawei_credentials;
 pub mod huawei_sign;
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -154,6 +155,9 @@ pub trait Provider: Send + Sync {
 /// Picks the instance to watch: the explicit one if given, else the only one ListInstances
 /// returns. None or several is an error that lists what was found, so the operator can pass
 /// `--instance-arn` / `--instance-id`.
+///
+/// Discovery is the first call of every command, so it is retried like any other call: a
+/// single throttle or 5xx at start must not end the dashboard or a script.
 pub async fn resolve_instance(
     provider: &dyn Provider,
     explicit: Option<&str>,
@@ -165,7 +169,7 @@ pub async fn resolve_instance(
             name: None,
         });
     }
-    let instances = provider.list_instances().await?;
+    let instances = with_retry(|| provider.list_instances()).await?;
     let flag = if provider.info().name == "huawei" {
         "--instance-id"
     } else {
@@ -197,38 +201,113 @@ pub async fn resolve_instance(
     .with_hint(format!("pick one with {flag}")))
 }
 
-/// How often [`with_retry`] retries a throttled or transient failure before giving up.
-pub const RETRIES: u32 = 3;
+/// How one-shot work (discovery, the headless commands) retries a failed call: bounded
+/// exponential backoff with jitter. Eight attempts with waits of 0.25, 0.5, 1, 2, 4, 8 and 16 s
+/// (each drawn from half to all of that, capped at 20 s) ride out a throttling storm of a
+/// minute or so, while a dead endpoint still ends the command in well under a minute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Calls in all, the first included.
+    pub attempts: u32,
+    /// The wait before the first retry; it doubles with each retry.
+    pub base: Duration,
+    /// The longest single wait.
+    pub cap: Duration,
+}
 
-/// Retries throttled and transient failures with exponential backoff and jitter, for one-shot
-/// work (the headless commands): a script run during a rollout competes with the rollout for
-/// the same 20 requests per second. The dashboard does not use this; its poller owns retries.
-pub async fn with_retry<T, F, Fut>(mut call: F) -> Result<T, ProviderError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ProviderError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(e)
-                if attempt < RETRIES
-                    && matches!(e.kind, ErrorKind::Throttled | ErrorKind::Transient) =>
-            {
-                let base = std::time::Duration::from_millis(250 * 2u64.pow(attempt));
-                let jitter: f64 = rand::random_range(0.5..1.5);
-                tracing::warn!(error = %e, attempt, "retrying");
-                tokio::time::sleep(base.mul_f64(jitter)).await;
-                attempt += 1;
+impl RetryPolicy {
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
+        attempts: 8,
+        base: Duration::from_millis(250),
+        cap: Duration::from_secs(20),
+    };
+
+    /// The wait before retry number `retry` (0 for the first retry), for a jitter draw in
+    /// `0.0..=1.0`: between half and all of `base * 2^retry`, capped. Half is fixed so that the
+    /// waits really grow; half is random so that many clients throttled at once do not come
+    /// back in lockstep.
+    pub fn delay(&self, retry: u32, jitter: f64) -> Duration {
+        let exp = self.base.saturating_mul(2u32.saturating_pow(retry.min(30)));
+        let ceiling = exp.min(self.cap);
+        ceiling.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+    }
+
+    /// The policy in force: [`RetryPolicy::DEFAULT`], unless the test-only variable
+    /// `SSOWATCH_TEST_RETRY_BASE_MS` shortens its base. The fault-matrix tests run the real
+    /// binary against faults that never end, to check the line the operator finally reads;
+    /// with the real schedule each such run would sleep about 25 s. The schedule itself is
+    /// tested in process, in paused time.
+    pub fn from_env() -> RetryPolicy {
+        let base = std::env::var("SSOWATCH_TEST_RETRY_BASE_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|ms| Duration::from_millis(ms.clamp(1, 1000)));
+        match base {
+            Some(base) => RetryPolicy {
+                base,
+                ..RetryPolicy::DEFAULT
+            },
+            None => RetryPolicy::DEFAULT,
+        }
+    }
+
+    /// Runs `call` until it succeeds, fails with an error that retrying cannot fix
+    /// ([`ErrorKind::is_retryable`]), or has used every attempt.
+    pub async fn run<T, F, Fut>(&self, mut call: F) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        let mut retry = 0;
+        loop {
+            match call().await {
+                Err(e) if e.kind.is_retryable() && retry + 1 < self.attempts => {
+                    let wait = self.delay(retry, rand::random_range(0.0..=1.0));
+                    tracing::warn!(error = %e, retry, ?wait, "retrying");
+                    tokio::time::sleep(wait).await;
+                    retry += 1;
+                }
+                Err(e) if e.kind.is_retryable() && retry > 0 => {
+                    let attempts = retry + 1;
+                    return Err(ProviderError {
+                        message: format!("{} (gave up after {attempts} attempts)", e.message),
+                        ..e
+                    });
+                }
+                other => return other,
             }
-            other => return other,
         }
     }
 }
 
+/// Retries with [`RetryPolicy::from_env`], for one-shot work (the headless commands and
+/// instance discovery): a script run during a rollout competes with the rollout for the same
+/// 20 requests per second. The dashboard's poller owns its own retries, on the same
+/// [`ErrorKind::is_retryable`] set.
+pub async fn with_retry<T, F, Fut>(call: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    RetryPolicy::from_env().run(call).await
+}
+
+/// Pages a listing may take beyond what its records justify: room for a few short or empty
+/// pages, which the service may return while a listing is being written to.
+pub const PAGE_SLACK: usize = 10;
+
+/// The most pages any listing may take, whatever it holds: 1000 full pages is 100,000
+/// records, far beyond what Identity Center keeps.
+pub const MAX_PAGES: usize = 1000;
+
 /// Lists every page of one kind, retrying throttled and transient pages, de-duplicated by
 /// request id (a record may move between pages while we walk them). `on_page` sees each page
 /// as it arrives.
+///
+/// A broken service could hand out page tokens forever, looping (A, B, A) or always new. Both
+/// are stopped: a token seen before ends the walk at once, and the walk may take at most
+/// `2 x records / page size + PAGE_SLACK` pages (the page size being the largest page seen),
+/// never more than [`MAX_PAGES`], so an endless token ends after a bounded number of calls.
 pub async fn list_all(
     provider: &dyn Provider,
     instance: &str,
@@ -239,29 +318,52 @@ pub async fn list_all(
     let mut all = Vec::new();
     let mut seen_ids = std::collections::HashSet::new();
     let mut token: Option<String> = None;
-    // A service that hands back the same token forever would loop us forever.
     let mut seen_tokens = std::collections::HashSet::new();
+    let mut pages = 0usize;
+    let mut page_size = 1usize;
     loop {
         let page =
             with_retry(|| provider.list_page(instance, kind, status, token.as_deref())).await?;
+        pages += 1;
+        page_size = page_size.max(page.items.len());
         on_page(&page);
         all.extend(
             page.items
                 .into_iter()
                 .filter(|item| seen_ids.insert(item.request_id.clone())),
         );
-        match page.next_token {
-            Some(next) if !next.is_empty() => {
-                if !seen_tokens.insert(next.clone()) {
-                    return Err(ProviderError::new(
-                        ErrorKind::Malformed,
-                        "the service returned the same page token twice",
-                    ));
-                }
-                token = Some(next);
-            }
-            _ => break,
+        let Some(next) = page.next_token.filter(|t| !t.is_empty()) else {
+            break;
+        };
+        let bound = page_bound(all.len(), page_size);
+        if !seen_tokens.insert(next.clone()) {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!(
+                    "the {} listing loops: page {} handed back a page token already used ({} records so far)",
+                    kind.short(),
+                    pages,
+                    all.len()
+                ),
+            ));
         }
+        if pages >= bound {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!(
+                    "the {} listing did not end: stopped after {pages} pages, the most that {} distinct records justify (2 x records / page size {page_size} + {PAGE_SLACK}, at most {MAX_PAGES})",
+                    kind.short(),
+                    all.len()
+                ),
+            ));
+        }
+        token = Some(next);
     }
     Ok(all)
+}
+
+/// The most pages a listing that has so far returned `records` distinct records, in pages of
+/// at most `page_size`, may take.
+pub fn page_bound(records: usize, page_size: usize) -> usize {
+    (2 * records.div_ceil(page_size.max(1)) + PAGE_SLACK).min(MAX_PAGES)
 }
