@@ -1,0 +1,666 @@
+//! Prometheus metrics for `ssowatch serve`, with `prometheus-client` (the official crate).
+//!
+//! Cardinality is bounded by construction: every label value comes from a closed set (kinds,
+//! statuses, failure classes, operation names, outcomes) or is fixed for the process (provider,
+//! instance). Request ids, principal ids and free-text reasons never become label values, so a
+//! rollout of any size exports the same number of series.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::app::{AppState, PollEvent, SpendReport};
+use crate::model::{Described, Instance, OperationKind, Page, Status, StatusSummary};
+use crate::provider::{ErrorKind, Provider, ProviderError, ProviderInfo};
+
+/// The failure classes [`failure_class`] sorts reasons into: a closed set, so the failures
+/// counter has at most `3 kinds x classes` series.
+pub const FAILURE_CLASSES: [&str; 10] = [
+    "policy_missing",
+    "management_account",
+    "account_unreachable",
+    "role_quota",
+    "access_denied",
+    "conflicting_operation",
+    "principal_missing",
+    "assignment_missing",
+    "internal_error",
+    "other",
+];
+
+/// Sorts a free-text failure reason into a small closed set of causes, so failures can be
+/// counted by cause without putting ids, ARNs or account numbers into label values.
+///
+/// The patterns follow the reasons Identity Center is known to return (see
+/// `shared/reference/api-facts.md`); anything unrecognised is `other`.
+pub fn failure_class(reason: &str) -> &'static str {
+    let r = reason.to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| r.contains(n));
+    if has(&[
+        "not supported policy",
+        "policy arn",
+        "managed policy",
+        "policy does not exist",
+        "policy not found",
+        "nosuchentity",
+    ]) {
+        "policy_missing"
+    } else if has(&["management account", "master account"]) {
+        "management_account"
+    } else if has(&[
+        "suspended",
+        "unreachable",
+        "obtaining permissions to manage your aws account",
+        "account is closed",
+        "not a member of the organization",
+    ]) {
+        "account_unreachable"
+    } else if has(&[
+        "quota",
+        "limitexceeded",
+        "limit exceeded",
+        "cannot exceed quota",
+        "roles per account",
+    ]) {
+        "role_quota"
+    } else if has(&[
+        "access denied",
+        "accessdenied",
+        "not authorized",
+        "iam:updatesamlprovider",
+        "awsreservedsso_",
+    ]) {
+        "access_denied"
+    } else if has(&["conflicting operation", "conflictexception", "conflict"]) {
+        "conflicting_operation"
+    } else if has(&["assignee", "principal"]) && has(&["not found", "does not exist"]) {
+        "principal_missing"
+    } else if has(&["entitlementitem doesn't exist", "entitlement"]) {
+        "assignment_missing"
+    } else if has(&[
+        "internal service exception",
+        "internal error",
+        "internalserver",
+        "unable to complete your request",
+        "try again",
+    ]) {
+        "internal_error"
+    } else {
+        "other"
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    provider: String,
+    /// Not `instance`: Prometheus attaches its own `instance` label (the scrape target).
+    sso_instance: String,
+    kind: &'static str,
+    status: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FailureLabels {
+    kind: &'static str,
+    class: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// The outcome of one API call, as the `outcome` label spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    Ok,
+    Throttled,
+    Denied,
+    Error,
+}
+
+impl CallOutcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            CallOutcome::Ok => "ok",
+            CallOutcome::Throttled => "throttled",
+            CallOutcome::Denied => "denied",
+            CallOutcome::Error => "error",
+        }
+    }
+
+    pub fn of<T>(result: &Result<T, ProviderError>) -> CallOutcome {
+        match result {
+            Ok(_) => CallOutcome::Ok,
+            Err(e) if e.kind == ErrorKind::Throttled => CallOutcome::Throttled,
+            Err(e) if e.kind == ErrorKind::Auth => CallOutcome::Denied,
+            Err(_) => CallOutcome::Error,
+        }
+    }
+}
+
+/// Every operation name the `operation` label can take (the AWS API names; a Huawei call is
+/// counted under the name of its AWS equivalent, so one dashboard serves both clouds).
+pub const OPERATIONS: [&str; 8] = [
+    "ListInstances",
+    "ListAccountAssignmentCreationStatus",
+    "ListAccountAssignmentDeletionStatus",
+    "ListPermissionSetProvisioningStatus",
+    "DescribeAccountAssignmentCreationStatus",
+    "DescribeAccountAssignmentDeletionStatus",
+    "DescribePermissionSetProvisioningStatus",
+    "DescribePermissionSet",
+];
+
+fn list_operation(kind: OperationKind) -> &'static str {
+    OPERATIONS[1 + kind.index()]
+}
+
+fn describe_operation(kind: OperationKind) -> &'static str {
+    OPERATIONS[4 + kind.index()]
+}
+
+/// Maps an operation name to its label value; anything unknown is `other`, so a caller can
+/// never grow the label set.
+fn operation_label(operation: &str) -> &'static str {
+    OPERATIONS
+        .iter()
+        .find(|&&op| op == operation)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The metrics `ssowatch serve` exports, and what they are computed from.
+pub struct Metrics {
+    registry: Registry,
+    provider: String,
+    instance: String,
+    stuck_after: Duration,
+    requests: Family<RequestLabels, Gauge>,
+    loaded: Family<KindLabels, Gauge>,
+    stuck: Family<KindLabels, Gauge>,
+    failures: Family<FailureLabels, Counter>,
+    api_calls: Family<CallLabels, Counter>,
+    throttles: Counter,
+    limiter_rate: FloatGauge,
+    budget: FloatGauge,
+    spend: FloatGauge,
+    last_success_age: FloatGauge,
+    last_success_time: FloatGauge,
+    tracking: Mutex<Tracking>,
+}
+
+/// What the failure counter and the stuck gauge need beyond the app's counts: which failures
+/// were already counted, and when each in-flight request was created.
+#[derive(Default)]
+struct Tracking {
+    counted_failures: HashSet<(OperationKind, Box<str>)>,
+    in_flight: HashMap<(OperationKind, Box<str>), DateTime<Utc>>,
+}
+
+impl Metrics {
+    /// `provider` and `instance` are fixed for the process: one value each.
+    pub fn new(provider: &str, instance: &str, stuck_after: Duration) -> Metrics {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Gauge>::default();
+        registry.register(
+            "ssowatch_requests",
+            "Requests known to ssowatch, by provider, Identity Center instance, kind and status (what `ssowatch list` would count)",
+            requests.clone(),
+        );
+        let loaded = Family::<KindLabels, Gauge>::default();
+        registry.register(
+            "ssowatch_kind_loaded",
+            "1 once the first full load of a kind is done; until then its request counts are partial",
+            loaded.clone(),
+        );
+        let stuck = Family::<KindLabels, Gauge>::default();
+        registry.register(
+            "ssowatch_requests_stuck",
+            "Requests IN_PROGRESS for longer than the stuck threshold (--stuck-after)",
+            stuck.clone(),
+        );
+        let failures = Family::<FailureLabels, Counter>::default();
+        registry.register(
+            "ssowatch_failures",
+            "FAILED requests seen with their reason, by kind and normalised reason class",
+            failures.clone(),
+        );
+        let api_calls = Family::<CallLabels, Counter>::default();
+        registry.register(
+            "ssowatch_api_calls",
+            "Identity Center API calls made by this process, by operation and outcome (ok, throttled, denied, error)",
+            api_calls.clone(),
+        );
+        let throttles = Counter::default();
+        registry.register(
+            "ssowatch_api_throttles",
+            "Calls the service refused for rate (ThrottlingException)",
+            throttles.clone(),
+        );
+        let limiter_rate = FloatGauge::default();
+        registry.register(
+            "ssowatch_limiter_rate_rps",
+            "The rate the limiter currently allows, in requests per second",
+            limiter_rate.clone(),
+        );
+        let budget = FloatGauge::default();
+        registry.register(
+            "ssowatch_api_budget_rps",
+            "The configured API budget, in requests per second",
+            budget.clone(),
+        );
+        let spend = FloatGauge::default();
+        registry.register(
+            "ssowatch_api_spend_rps",
+            "Requests per second this process spent over the last minute",
+            spend.clone(),
+        );
+        let last_success_age = FloatGauge::default();
+        registry.register(
+            "ssowatch_last_success_age_seconds",
+            "Seconds since the last successful poll (since start while there has been none)",
+            last_success_age.clone(),
+        );
+        let last_success_time = FloatGauge::default();
+        registry.register(
+            "ssowatch_last_success_timestamp_seconds",
+            "Unix time of the last successful poll (0 before the first)",
+            last_success_time.clone(),
+        );
+        let metrics = Metrics {
+            registry,
+            provider: provider.to_string(),
+            instance: instance.to_string(),
+            stuck_after,
+            requests,
+            loaded,
+            stuck,
+            failures,
+            api_calls,
+            throttles,
+            limiter_rate,
+            budget,
+            spend,
+            last_success_age,
+            last_success_time,
+            tracking: Mutex::new(Tracking::default()),
+        };
+        metrics.create_every_series();
+        metrics
+    }
+
+    /// Every series exists from the start, at zero: `rate()` and `increase()` then see the
+    /// first failure as an increase, and dashboards show 0 rather than "no data".
+    fn create_every_series(&self) {
+        for kind in OperationKind::ALL {
+            for status in ["IN_PROGRESS", "FAILED", "SUCCEEDED", "OTHER"] {
+                let _ = self
+                    .requests
+                    .get_or_create(&self.request_labels(kind, status));
+            }
+            let _ = self
+                .loaded
+                .get_or_create(&KindLabels { kind: kind.short() });
+            let _ = self.stuck.get_or_create(&KindLabels { kind: kind.short() });
+            for class in FAILURE_CLASSES {
+                let _ = self.failures.get_or_create(&FailureLabels {
+                    kind: kind.short(),
+                    class,
+                });
+            }
+        }
+        for operation in OPERATIONS {
+            let _ = self.api_calls.get_or_create(&CallLabels {
+                operation,
+                outcome: CallOutcome::Ok.label(),
+            });
+        }
+    }
+
+    fn request_labels(&self, kind: OperationKind, status: &'static str) -> RequestLabels {
+        RequestLabels {
+            provider: self.provider.clone(),
+            sso_instance: self.instance.clone(),
+            kind: kind.short(),
+            status,
+        }
+    }
+
+    /// One API call's operation and outcome.
+    pub fn observe_call(&self, operation: &str, outcome: CallOutcome) {
+        self.api_calls
+            .get_or_create(&CallLabels {
+                operation: operation_label(operation),
+                outcome: outcome.label(),
+            })
+            .inc();
+        if outcome == CallOutcome::Throttled {
+            self.throttles.inc();
+        }
+    }
+
+    /// The limiter's current (possibly adaptive) rate.
+    pub fn set_limiter_rate(&self, rps: f64) {
+        self.limiter_rate.set(rps);
+    }
+
+    /// What the poller reports about its spend.
+    pub fn observe_spend(&self, spend: &SpendReport) {
+        self.budget.set(spend.budget_rps);
+        self.spend.set(spend.rps);
+    }
+
+    /// Looks at one poller event before the app applies it: failures with their reasons are
+    /// counted once per request, in-flight requests are remembered with their creation time.
+    pub fn observe_event(&self, event: &PollEvent) {
+        match event {
+            PollEvent::Records { items, .. } => {
+                let mut tracking = lock(&self.tracking);
+                for item in items {
+                    tracking.note_status(item);
+                }
+            }
+            PollEvent::Described(described) => self.observe_described(described),
+            PollEvent::Cached(all) => all.iter().for_each(|d| self.observe_described(d)),
+            PollEvent::Spend(spend) => {
+                self.observe_spend(spend);
+                // Until the poller reports its adaptive rate, the limiter runs at the budget.
+                self.set_limiter_rate(spend.budget_rps);
+            }
+            _ => {}
+        }
+    }
+
+    fn observe_described(&self, described: &Described) {
+        let summary = &described.summary;
+        let mut tracking = lock(&self.tracking);
+        tracking.note_status(summary);
+        if summary.status == Status::Failed
+            && let Some(reason) = &described.detail.failure_reason
+            && tracking
+                .counted_failures
+                .insert((summary.kind, summary.request_id.as_str().into()))
+        {
+            self.failures
+                .get_or_create(&FailureLabels {
+                    kind: summary.kind.short(),
+                    class: failure_class(reason),
+                })
+                .inc();
+        }
+    }
+
+    /// Sets the gauges from the app state, as of `now`. Called before each scrape is encoded.
+    pub fn refresh_from(&self, state: &AppState, started: DateTime<Utc>, now: DateTime<Utc>) {
+        for kind in OperationKind::ALL {
+            let table = state.table(kind);
+            let counts = table.counts;
+            for (status, n) in [
+                ("IN_PROGRESS", counts.in_progress),
+                ("FAILED", counts.failed),
+                ("SUCCEEDED", counts.succeeded),
+                ("OTHER", counts.other),
+            ] {
+                self.requests
+                    .get_or_create(&self.request_labels(kind, status))
+                    .set(n as i64);
+            }
+            self.loaded
+                .get_or_create(&KindLabels { kind: kind.short() })
+                .set(i64::from(table.load.done));
+        }
+        let stuck_before =
+            now - chrono::Duration::from_std(self.stuck_after).unwrap_or(chrono::Duration::MAX);
+        let mut stuck = [0i64; 3];
+        for ((kind, _), created) in &lock(&self.tracking).in_flight {
+            if *created <= stuck_before {
+                stuck[kind.index()] += 1;
+            }
+        }
+        for kind in OperationKind::ALL {
+            self.stuck
+                .get_or_create(&KindLabels { kind: kind.short() })
+                .set(stuck[kind.index()]);
+        }
+        let since = state.last_success.unwrap_or(started);
+        self.last_success_age
+            .set((now - since).num_milliseconds().max(0) as f64 / 1000.0);
+        self.last_success_time.set(
+            state
+                .last_success
+                .map_or(0.0, |t| t.timestamp_millis() as f64 / 1000.0),
+        );
+    }
+
+    /// The exposition for a scraper that asked for it (`Accept` names OpenMetrics): what
+    /// Prometheus itself asks for. Anything else (curl, `promtool check metrics`, older
+    /// scrapers) gets the classic Prometheus text format.
+    pub fn encode_for(&self, accept: &str) -> (&'static str, String) {
+        if accept.contains("application/openmetrics-text") {
+            (OPENMETRICS_CONTENT_TYPE, self.encode())
+        } else {
+            (
+                PROMETHEUS_TEXT_CONTENT_TYPE,
+                openmetrics_to_prometheus_text(&self.encode()),
+            )
+        }
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("encoding to a String");
+        out
+    }
+}
+
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const PROMETHEUS_TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Turns this crate's OpenMetrics text into the classic Prometheus text format (0.0.4). The
+/// two differ, for what we export, only in three ways: a counter's HELP and TYPE lines name the
+/// `_total` sample in the classic format, and it has neither UNIT lines nor the `# EOF` end.
+fn openmetrics_to_prometheus_text(openmetrics: &str) -> String {
+    let counters: HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let descriptor = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|prefix| line.strip_prefix(prefix).map(|rest| (prefix, rest)));
+        match descriptor {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                if counters.contains(name) {
+                    out.push_str(&format!("{prefix}{name}_total {tail}"));
+                } else {
+                    out.push_str(line);
+                }
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+impl Tracking {
+    fn note_status(&mut self, summary: &StatusSummary) {
+        let key = (summary.kind, Box::<str>::from(summary.request_id.as_str()));
+        if summary.status == Status::InProgress {
+            self.in_flight.insert(key, summary.created);
+        } else {
+            self.in_flight.remove(&key);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A provider that counts every call it passes on, by operation and outcome. It wraps the real
+/// provider, so the counts are exactly the calls the product made.
+pub struct MeteredProvider {
+    inner: std::sync::Arc<dyn Provider>,
+    metrics: std::sync::Arc<Metrics>,
+}
+
+impl MeteredProvider {
+    pub fn new(
+        inner: std::sync::Arc<dyn Provider>,
+        metrics: std::sync::Arc<Metrics>,
+    ) -> MeteredProvider {
+        MeteredProvider { inner, metrics }
+    }
+
+    fn note<T>(
+        &self,
+        operation: &str,
+        result: Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        self.metrics
+            .observe_call(operation, CallOutcome::of(&result));
+        result
+    }
+}
+
+#[async_trait]
+impl Provider for MeteredProvider {
+    fn info(&self) -> ProviderInfo {
+        self.inner.info()
+    }
+
+    async fn list_instances(&self) -> Result<Vec<Instance>, ProviderError> {
+        let result = self.inner.list_instances().await;
+        self.note("ListInstances", result)
+    }
+
+    async fn list_page(
+        &self,
+        instance: &str,
+        kind: OperationKind,
+        status: Option<&Status>,
+        page_token: Option<&str>,
+    ) -> Result<Page, ProviderError> {
+        let result = self
+            .inner
+            .list_page(instance, kind, status, page_token)
+            .await;
+        self.note(list_operation(kind), result)
+    }
+
+    async fn describe(
+        &self,
+        instance: &str,
+        kind: OperationKind,
+        request_id: &str,
+    ) -> Result<Described, ProviderError> {
+        let result = self.inner.describe(instance, kind, request_id).await;
+        self.note(describe_operation(kind), result)
+    }
+
+    async fn permission_set_name(
+        &self,
+        instance: &str,
+        permission_set: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let result = self
+            .inner
+            .permission_set_name(instance, permission_set)
+            .await;
+        self.note("DescribePermissionSet", result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_reasons_fall_into_their_class() {
+        let cases = [
+            (
+                "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "policy_missing",
+            ),
+            (
+                "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '908000000001' takes longer than usual.",
+                "account_unreachable",
+            ),
+            (
+                "The account 123456789012 is suspended",
+                "account_unreachable",
+            ),
+            (
+                "An unexpected internal service exception was encountered",
+                "internal_error",
+            ),
+            (
+                "Received a 404 status error: the GROUP assignee 9067-abc was not found in directory d-1234",
+                "principal_missing",
+            ),
+            (
+                "Received a 404 status error: EntitlementItem doesn't exist with the given entitlement key EntitlementKey{}",
+                "assignment_missing",
+            ),
+            (
+                "ConflictException: There is a conflicting operation in process.",
+                "conflicting_operation",
+            ),
+            (
+                "User: arn:aws:sts::1:assumed-role/x is not authorized to perform: iam:UpdateSAMLProvider",
+                "access_denied",
+            ),
+            (
+                "Cannot exceed quota for RolesPerAccount: 1000",
+                "role_quota",
+            ),
+            (
+                "A delegated administrator cannot manage the management account",
+                "management_account",
+            ),
+            ("something nobody has seen", "other"),
+        ];
+        for (reason, class) in cases {
+            assert_eq!(failure_class(reason), class, "{reason}");
+            assert!(FAILURE_CLASSES.contains(&class));
+        }
+    }
+
+    #[test]
+    fn unknown_operations_do_not_grow_the_label_set() {
+        assert_eq!(
+            operation_label("DescribePermissionSet"),
+            "DescribePermissionSet"
+        );
+        assert_eq!(operation_label("9f1c-some-request-id"), "other");
+    }
+}
