@@ -343,3 +343,79 @@ fn an_unknown_id_is_a_failure_not_a_pass() {
     );
     assert!(r.stdout.contains("not found"), "{}", r.stdout);
 }
+
+#[test]
+fn huawei_ids_on_stdin_are_waited_for() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator(
+        &[
+            "--port",
+            "0",
+            "--history",
+            "5",
+            "--rate",
+            "0.1",
+            "--failure-ratio",
+            "1",
+            "--time-scale",
+            "60",
+            "--seed",
+            "13",
+        ],
+        home.path(),
+    );
+    let huawei = |mut c: std::process::Command| {
+        c.env("HUAWEICLOUD_SDK_AK", "SSOWATCHEMULATORAK01").env(
+            "HUAWEICLOUD_SDK_SK",
+            "ssowatchEmulatorSecretKey0123456789abcdef",
+        );
+        c
+    };
+    let ids: Vec<String> = eventually(240, "Huawei requests in flight", || {
+        let r = finish(huawei(command(
+            &[
+                "--provider",
+                "huawei",
+                "--endpoint-url",
+                &emu.url,
+                "list",
+                "--status",
+                "in-progress",
+                "-o",
+                "json",
+            ],
+            home.path(),
+        )));
+        assert!(r.status.success(), "{}", r.stderr);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).expect("JSON");
+        (rows.len() >= 3).then(|| {
+            rows.iter()
+                .map(|r| r["request_id"].as_str().expect("id").to_string())
+                .collect()
+        })
+    });
+    let mut args = vec!["--provider", "huawei"];
+    args.extend(wait_args(
+        &emu.url,
+        &["--request-ids-from", "-", "--timeout", "10m"],
+    ));
+    let r = finish_with_stdin(huawei(command(&args, home.path())), Some(&ids.join("\n")));
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    for id in &ids {
+        assert!(r.stdout.contains(id), "{id} reported:\n{}", r.stdout);
+    }
+    assert!(
+        r.stdout.contains(&format!(
+            "{n} requests: 0 succeeded, {n} failed",
+            n = ids.len()
+        )),
+        "{}",
+        r.stdout
+    );
+}

@@ -60,8 +60,20 @@ pub fn command(args: &[&str], home: &Path) -> Command {
 }
 
 /// Runs to completion within [`TIMEOUT`], reading both pipes concurrently.
-pub fn finish(mut c: Command) -> Run {
+pub fn finish(c: Command) -> Run {
+    finish_with_stdin(c, None)
+}
+
+/// Like [`finish`], writing `input` to the child's stdin first.
+pub fn finish_with_stdin(mut c: Command, input: Option<&str>) -> Run {
+    if input.is_some() {
+        c.stdin(Stdio::piped());
+    }
     let mut child = KillOnDrop(c.spawn().expect("spawn ssowatch"));
+    if let (Some(input), Some(mut stdin)) = (input, child.0.stdin.take()) {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
     let mut out_pipe = child.0.stdout.take().expect("stdout");
     let mut err_pipe = child.0.stderr.take().expect("stderr");
     let out_reader = std::thread::spawn(move || {
