@@ -219,71 +219,60 @@ impl Metrics {
     /// `provider` and `instance` are fixed for the process: one value each.
     pub fn new(provider: &str, instance: &str, stuck_after: Duration) -> Metrics {
         let mut registry = Registry::default();
-        let requests = Family::<RequestLabels, Gauge>::default();
-        registry.register(
+        let requests: Family<RequestLabels, Gauge> = registered(
+            &mut registry,
             "ssowatch_requests",
             "Requests known to ssowatch, by provider, Identity Center instance, kind and status (what `ssowatch list` would count)",
-            requests.clone(),
         );
-        let loaded = Family::<KindLabels, Gauge>::default();
-        registry.register(
+        let loaded: Family<KindLabels, Gauge> = registered(
+            &mut registry,
             "ssowatch_kind_loaded",
             "1 once the first full load of a kind is done; until then its request counts are partial",
-            loaded.clone(),
         );
-        let stuck = Family::<KindLabels, Gauge>::default();
-        registry.register(
+        let stuck: Family<KindLabels, Gauge> = registered(
+            &mut registry,
             "ssowatch_requests_stuck",
             "Requests IN_PROGRESS for longer than the stuck threshold (--stuck-after)",
-            stuck.clone(),
         );
-        let failures = Family::<FailureLabels, Counter>::default();
-        registry.register(
+        let failures: Family<FailureLabels, Counter> = registered(
+            &mut registry,
             "ssowatch_failures",
             "FAILED requests seen with their reason, by kind and normalised reason class",
-            failures.clone(),
         );
-        let api_calls = Family::<CallLabels, Counter>::default();
-        registry.register(
+        let api_calls: Family<CallLabels, Counter> = registered(
+            &mut registry,
             "ssowatch_api_calls",
             "Identity Center API calls made by this process, by operation and outcome (ok, throttled, denied, error)",
-            api_calls.clone(),
         );
-        let throttles = Counter::default();
-        registry.register(
+        let throttles: Counter = registered(
+            &mut registry,
             "ssowatch_api_throttles",
             "Calls the service refused for rate (ThrottlingException)",
-            throttles.clone(),
         );
-        let limiter_rate = FloatGauge::default();
-        registry.register(
+        let limiter_rate: FloatGauge = registered(
+            &mut registry,
             "ssowatch_limiter_rate_rps",
             "The rate the limiter currently allows, in requests per second",
-            limiter_rate.clone(),
         );
-        let budget = FloatGauge::default();
-        registry.register(
+        let budget: FloatGauge = registered(
+            &mut registry,
             "ssowatch_api_budget_rps",
             "The configured API budget, in requests per second",
-            budget.clone(),
         );
-        let spend = FloatGauge::default();
-        registry.register(
+        let spend: FloatGauge = registered(
+            &mut registry,
             "ssowatch_api_spend_rps",
             "Requests per second this process spent over the last minute",
-            spend.clone(),
         );
-        let last_success_age = FloatGauge::default();
-        registry.register(
+        let last_success_age: FloatGauge = registered(
+            &mut registry,
             "ssowatch_last_success_age_seconds",
             "Seconds since the last successful poll (since start while there has been none)",
-            last_success_age.clone(),
         );
-        let last_success_time = FloatGauge::default();
-        registry.register(
+        let last_success_time: FloatGauge = registered(
+            &mut registry,
             "ssowatch_last_success_timestamp_seconds",
             "Unix time of the last successful poll (0 before the first)",
-            last_success_time.clone(),
         );
         let metrics = Metrics {
             registry,
@@ -380,6 +369,14 @@ impl Metrics {
             }
             PollEvent::Described(described) => self.observe_described(described),
             PollEvent::Cached(all) => all.iter().for_each(|d| self.observe_described(d)),
+            // Not describable (gone, or not ours): no longer counted as in flight.
+            PollEvent::DescribeFailed {
+                kind, request_id, ..
+            } => {
+                lock(&self.tracking)
+                    .in_flight
+                    .remove(&(*kind, Box::<str>::from(request_id.as_str())));
+            }
             PollEvent::Spend(spend) => {
                 self.observe_spend(spend);
                 // Until the poller reports its adaptive rate, the limiter runs at the budget.
@@ -520,6 +517,16 @@ impl Tracking {
             self.in_flight.remove(&key);
         }
     }
+}
+
+/// A new metric, registered: the registry keeps one handle, the caller the other.
+fn registered<M>(registry: &mut Registry, name: &str, help: &str) -> M
+where
+    M: prometheus_client::registry::Metric + Clone + Default,
+{
+    let metric = M::default();
+    registry.register(name, help, metric.clone());
+    metric
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -222,16 +222,11 @@ fn counter_sum(exposition: &str, name: &str) -> f64 {
 #[test]
 fn promtool_accepts_the_exposition_the_rules_and_the_dashboard_queries() {
     let home = tempfile::tempdir().expect("tempdir");
-    let emu = emulator(
+    let emu = emulator_with(
         &[
-            "--port",
-            "0",
-            "--history",
-            "50",
-            "--rate",
-            "0.2",
-            "--failure-ratio",
-            "0.3",
+            ("--history", "50"),
+            ("--rate", "0.2"),
+            ("--failure-ratio", "0.3"),
         ],
         home.path(),
     );
@@ -375,18 +370,12 @@ fn query_by_kind(prometheus: &str, promql: &str) -> Option<BTreeMap<String, u64>
 fn prometheus_reports_the_failed_counts_that_list_shows() {
     let home = tempfile::tempdir().expect("tempdir");
     // History only: the counts do not move while Prometheus and list look.
-    let emu = emulator(
+    let emu = emulator_with(
         &[
-            "--port",
-            "0",
-            "--history",
-            "250",
-            "--rate",
-            "0",
-            "--failure-ratio",
-            "0.2",
-            "--seed",
-            "21",
+            ("--history", "250"),
+            ("--rate", "0"),
+            ("--failure-ratio", "0.2"),
+            ("--seed", "21"),
         ],
         home.path(),
     );
@@ -426,16 +415,11 @@ fn prometheus_reports_the_failed_counts_that_list_shows() {
 fn serve_keeps_to_its_budget_by_the_emulators_counter() {
     let home = tempfile::tempdir().expect("tempdir");
     // Far more work than one call a second can do: 3 kinds x 300 records, 30% failed.
-    let emu = emulator(
+    let emu = emulator_with(
         &[
-            "--port",
-            "0",
-            "--history",
-            "300",
-            "--rate",
-            "0.5",
-            "--failure-ratio",
-            "0.3",
+            ("--history", "300"),
+            ("--rate", "0.5"),
+            ("--failure-ratio", "0.3"),
         ],
         home.path(),
     );

@@ -11,6 +11,21 @@ use std::path::Path;
 
 use ops_support::*;
 
+/// An emulator whose rollout runs 60 times faster than real time: assignments finish within
+/// seconds, provisioning within 15 s.
+fn rollout(failure_ratio: &str, seed: &str, home: &Path) -> Emulator {
+    emulator_with(
+        &[
+            ("--history", "5"),
+            ("--rate", "0.1"),
+            ("--failure-ratio", failure_ratio),
+            ("--time-scale", "60"),
+            ("--seed", seed),
+        ],
+        home,
+    )
+}
+
 /// Request ids (with their kinds) in flight on the emulator right now: at least `min`.
 fn in_flight(url: &str, min: usize, home: &Path) -> Vec<(String, String)> {
     eventually(240, "requests in flight on the emulator", || {
@@ -54,6 +69,14 @@ fn describes(stats: &serde_json::Value) -> u64 {
         .sum()
 }
 
+/// `wait --request-ids-from FILE` with a 10-minute timeout.
+fn wait_on_file(url: &str, file: &Path, extra: &[&str], home: &Path) -> Run {
+    let file = file.to_str().expect("utf-8 path");
+    let mut rest = vec!["--request-ids-from", file, "--timeout", "10m"];
+    rest.extend_from_slice(extra);
+    run(&wait_args(url, &rest), home)
+}
+
 fn wait_args<'a>(url: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "--endpoint-url",
@@ -71,43 +94,14 @@ fn wait_args<'a>(url: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
 #[test]
 fn all_succeeded_exits_0_and_describes_each_request_at_most_once() {
     let home = tempfile::tempdir().expect("tempdir");
-    let emu = emulator(
-        &[
-            "--port",
-            "0",
-            "--history",
-            "5",
-            "--rate",
-            "0.1",
-            "--failure-ratio",
-            "0",
-            "--time-scale",
-            "60",
-            "--seed",
-            "11",
-        ],
-        home.path(),
-    );
+    let emu = rollout("0", "11", home.path());
     let requests = in_flight(&emu.url, 5, home.path());
     let file = home.path().join("rollout.json");
     std::fs::write(&file, aws_cli_json(&requests)).expect("write ids");
     let before = describes(&emulator_stats(&emu.url));
 
-    let file_arg = file.to_str().expect("utf-8 path");
-    let r = run(
-        &wait_args(
-            &emu.url,
-            &["--request-ids-from", file_arg, "--timeout", "10m"],
-        ),
-        home.path(),
-    );
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout,
-        r.stderr
-    );
+    let r = wait_on_file(&emu.url, &file, &[], home.path());
+    assert_exit(&r, 0);
     let n = requests.len();
     assert!(
         r.stdout.contains(&format!(
@@ -134,44 +128,15 @@ fn all_succeeded_exits_0_and_describes_each_request_at_most_once() {
 #[test]
 fn failures_exit_1_and_print_every_reason_in_text_and_json() {
     let home = tempfile::tempdir().expect("tempdir");
-    let emu = emulator(
-        &[
-            "--port",
-            "0",
-            "--history",
-            "5",
-            "--rate",
-            "0.1",
-            "--failure-ratio",
-            "1",
-            "--time-scale",
-            "60",
-            "--seed",
-            "12",
-        ],
-        home.path(),
-    );
+    let emu = rollout("1", "12", home.path());
     let requests = in_flight(&emu.url, 4, home.path());
     // One id per line this time, and kinds unknown: wait finds them.
     let file = home.path().join("ids.txt");
     let lines: Vec<&str> = requests.iter().map(|(_, id)| id.as_str()).collect();
     std::fs::write(&file, format!("# rollout\n{}\n", lines.join("\n"))).expect("write ids");
-    let file_arg = file.to_str().expect("utf-8 path");
 
-    let r = run(
-        &wait_args(
-            &emu.url,
-            &["--request-ids-from", file_arg, "--timeout", "10m"],
-        ),
-        home.path(),
-    );
-    assert_eq!(
-        r.status.code(),
-        Some(1),
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout,
-        r.stderr
-    );
+    let r = wait_on_file(&emu.url, &file, &[], home.path());
+    assert_exit(&r, 1);
     let text_lines: Vec<&str> = r.stdout.lines().collect();
     for (kind, id) in &requests {
         let at = text_lines
@@ -185,21 +150,8 @@ fn failures_exit_1_and_print_every_reason_in_text_and_json() {
         assert!(text_lines[at].contains("account "), "{}", text_lines[at]);
     }
 
-    let r = run(
-        &wait_args(
-            &emu.url,
-            &[
-                "--request-ids-from",
-                file_arg,
-                "--timeout",
-                "10m",
-                "--output",
-                "json",
-            ],
-        ),
-        home.path(),
-    );
-    assert_eq!(r.status.code(), Some(1), "{}", r.stderr);
+    let r = wait_on_file(&emu.url, &file, &["--output", "json"], home.path());
+    assert_exit(&r, 1);
     let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON report");
     assert_eq!(report["outcome"], "failed");
     assert_eq!(report["failed"], requests.len());
@@ -237,13 +189,7 @@ fn the_timeout_exits_2_and_lists_what_is_in_flight() {
         ],
         home.path(),
     );
-    assert_eq!(
-        r.status.code(),
-        Some(2),
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout,
-        r.stderr
-    );
+    assert_exit(&r, 2);
     let header = r
         .stdout
         .lines()
@@ -267,21 +213,12 @@ fn the_timeout_exits_2_and_lists_what_is_in_flight() {
 #[test]
 fn bad_credentials_and_bad_request_sets_exit_3_with_one_line() {
     let home = tempfile::tempdir().expect("tempdir");
-    let emu = emulator(
-        &["--port", "0", "--history", "5", "--rate", "0"],
-        home.path(),
-    );
+    let emu = emulator_with(&[("--history", "5"), ("--rate", "0")], home.path());
     let id = "1f2e3d4c-0000-4000-8000-000000000001";
     let mut c = command(&wait_args(&emu.url, &["--request-id", id]), home.path());
     c.env("AWS_ACCESS_KEY_ID", "ASIAEXPIREDOPSTEST00");
     let r = finish(c);
-    assert_eq!(
-        r.status.code(),
-        Some(3),
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout,
-        r.stderr
-    );
+    assert_exit(&r, 3);
     assert!(r.stderr.starts_with("ssowatch: error: "), "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(
@@ -299,7 +236,7 @@ fn bad_credentials_and_bad_request_sets_exit_3_with_one_line() {
         ),
         home.path(),
     );
-    assert_eq!(r.status.code(), Some(3), "{}", r.stderr);
+    assert_exit(&r, 3);
     assert!(r.stderr.contains("cannot read"), "{}", r.stderr);
 
     let garbage = home.path().join("garbage.txt");
@@ -311,17 +248,14 @@ fn bad_credentials_and_bad_request_sets_exit_3_with_one_line() {
         ),
         home.path(),
     );
-    assert_eq!(r.status.code(), Some(3), "{}", r.stderr);
+    assert_exit(&r, 3);
     assert!(r.stderr.contains("line 2"), "{}", r.stderr);
 }
 
 #[test]
 fn an_unknown_id_is_a_failure_not_a_pass() {
     let home = tempfile::tempdir().expect("tempdir");
-    let emu = emulator(
-        &["--port", "0", "--history", "5", "--rate", "0"],
-        home.path(),
-    );
+    let emu = emulator_with(&[("--history", "5"), ("--rate", "0")], home.path());
     let r = run(
         &wait_args(
             &emu.url,
@@ -334,36 +268,14 @@ fn an_unknown_id_is_a_failure_not_a_pass() {
         ),
         home.path(),
     );
-    assert_eq!(
-        r.status.code(),
-        Some(1),
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout,
-        r.stderr
-    );
+    assert_exit(&r, 1);
     assert!(r.stdout.contains("not found"), "{}", r.stdout);
 }
 
 #[test]
 fn huawei_ids_on_stdin_are_waited_for() {
     let home = tempfile::tempdir().expect("tempdir");
-    let emu = emulator(
-        &[
-            "--port",
-            "0",
-            "--history",
-            "5",
-            "--rate",
-            "0.1",
-            "--failure-ratio",
-            "1",
-            "--time-scale",
-            "60",
-            "--seed",
-            "13",
-        ],
-        home.path(),
-    );
+    let emu = rollout("1", "13", home.path());
     let huawei = |mut c: std::process::Command| {
         c.env("HUAWEICLOUD_SDK_AK", "SSOWATCHEMULATORAK01").env(
             "HUAWEICLOUD_SDK_SK",
@@ -400,13 +312,7 @@ fn huawei_ids_on_stdin_are_waited_for() {
         &["--request-ids-from", "-", "--timeout", "10m"],
     ));
     let r = finish_with_stdin(huawei(command(&args, home.path())), Some(&ids.join("\n")));
-    assert_eq!(
-        r.status.code(),
-        Some(1),
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout,
-        r.stderr
-    );
+    assert_exit(&r, 1);
     for id in &ids {
         assert!(r.stdout.contains(id), "{id} reported:\n{}", r.stdout);
     }

@@ -97,6 +97,17 @@ pub fn finish_with_stdin(mut c: Command, input: Option<&str>) -> Run {
     }
 }
 
+/// The exit code is `code`; else the assertion shows both outputs.
+pub fn assert_exit(r: &Run, code: i32) {
+    assert_eq!(
+        r.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+}
+
 pub fn run(args: &[&str], home: &Path) -> Run {
     finish(command(args, home))
 }
@@ -148,6 +159,15 @@ pub fn emulator(args: &[&str], home: &Path) -> Emulator {
         "emulator URL: {url:?}"
     );
     Emulator { child, url }
+}
+
+/// An emulator on a free loopback port, with `options` as `--name value` pairs.
+pub fn emulator_with(options: &[(&str, &str)], home: &Path) -> Emulator {
+    let mut args = vec!["--port", "0"];
+    for (name, value) in options {
+        args.extend_from_slice(&[name, value]);
+    }
+    emulator(&args, home)
 }
 
 /// GET over loopback; `None` when nothing answers.
