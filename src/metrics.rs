@@ -197,6 +197,10 @@ pub struct Metrics {
     loaded: Family<KindLabels, Gauge>,
     stuck: Family<KindLabels, Gauge>,
     failures: Family<FailureLabels, Counter>,
+    failed_requests: Family<FailureLabels, Gauge>,
+    /// Failures of requests created before this time, and never seen in flight by this
+    /// process, are history: they are in `failed_requests`, not in the counter of new ones.
+    started: DateTime<Utc>,
     api_calls: Family<CallLabels, Counter>,
     throttles: Counter,
     limiter_rate: FloatGauge,
@@ -211,7 +215,10 @@ pub struct Metrics {
 /// were already counted, and when each in-flight request was created.
 #[derive(Default)]
 struct Tracking {
-    counted_failures: HashSet<(OperationKind, Box<str>)>,
+    /// FAILED requests already classified (each counted once).
+    classified: HashSet<(OperationKind, Box<str>)>,
+    /// Requests this process saw IN_PROGRESS: when they fail, the failure is new.
+    watched: HashSet<(OperationKind, Box<str>)>,
     in_flight: HashMap<(OperationKind, Box<str>), DateTime<Utc>>,
 }
 
@@ -237,7 +244,12 @@ impl Metrics {
         let failures: Family<FailureLabels, Counter> = registered(
             &mut registry,
             "ssowatch_failures",
-            "FAILED requests seen with their reason, by kind and normalised reason class",
+            "New failures: requests that failed while ssowatch watched (seen in flight, or created after it started), by kind and normalised reason class",
+        );
+        let failed_requests: Family<FailureLabels, Gauge> = registered(
+            &mut registry,
+            "ssowatch_failed_requests",
+            "FAILED requests whose reason is known, history included, by kind and normalised reason class",
         );
         let api_calls: Family<CallLabels, Counter> = registered(
             &mut registry,
@@ -283,6 +295,8 @@ impl Metrics {
             loaded,
             stuck,
             failures,
+            failed_requests,
+            started: Utc::now(),
             api_calls,
             throttles,
             limiter_rate,
@@ -310,10 +324,12 @@ impl Metrics {
                 .get_or_create(&KindLabels { kind: kind.short() });
             let _ = self.stuck.get_or_create(&KindLabels { kind: kind.short() });
             for class in FAILURE_CLASSES {
-                let _ = self.failures.get_or_create(&FailureLabels {
+                let labels = FailureLabels {
                     kind: kind.short(),
                     class,
-                });
+                };
+                let _ = self.failures.get_or_create(&labels);
+                let _ = self.failed_requests.get_or_create(&labels);
             }
         }
         for operation in OPERATIONS {
@@ -390,18 +406,21 @@ impl Metrics {
         let summary = &described.summary;
         let mut tracking = lock(&self.tracking);
         tracking.note_status(summary);
+        let key: (OperationKind, Box<str>) = (summary.kind, summary.request_id.as_str().into());
         if summary.status == Status::Failed
             && let Some(reason) = &described.detail.failure_reason
-            && tracking
-                .counted_failures
-                .insert((summary.kind, summary.request_id.as_str().into()))
+            && tracking.classified.insert(key.clone())
         {
-            self.failures
-                .get_or_create(&FailureLabels {
-                    kind: summary.kind.short(),
-                    class: failure_class(reason),
-                })
-                .inc();
+            let labels = FailureLabels {
+                kind: summary.kind.short(),
+                class: failure_class(reason),
+            };
+            self.failed_requests.get_or_create(&labels).inc();
+            if tracking.watched.remove(&key) || summary.created >= self.started {
+                self.failures.get_or_create(&labels).inc();
+            }
+        } else if summary.status.is_finished() {
+            tracking.watched.remove(&key);
         }
     }
 
@@ -512,6 +531,7 @@ impl Tracking {
     fn note_status(&mut self, summary: &StatusSummary) {
         let key = (summary.kind, Box::<str>::from(summary.request_id.as_str()));
         if summary.status == Status::InProgress {
+            self.watched.insert(key.clone());
             self.in_flight.insert(key, summary.created);
         } else {
             self.in_flight.remove(&key);

@@ -192,6 +192,7 @@ fn the_series_count_stays_flat_while_10000_more_requests_finish() {
         "series appeared:\n{after}"
     );
     assert_eq!(counter_sum(&after, "ssowatch_failures_total"), 5_050.0);
+    assert_eq!(counter_sum(&after, "ssowatch_failed_requests"), 5_050.0);
     let failed_gauge: f64 = series(&after)
         .iter()
         .filter(|l| l.starts_with("ssowatch_requests{") && l.contains("status=\"FAILED\""))
@@ -208,6 +209,45 @@ fn the_series_count_stays_flat_while_10000_more_requests_finish() {
             assert!(!after.contains(v.as_str()), "{v} leaked into a label");
         }
     }
+}
+
+#[test]
+fn history_failures_are_known_but_not_new() {
+    let metrics = Metrics::new("aws", "i", Duration::from_secs(900));
+    let state = AppState::new(
+        ConnectionInfo::default(),
+        Duration::from_secs(10),
+        Utc::now(),
+        chrono::FixedOffset::east_opt(0).expect("utc"),
+    );
+    let an_hour_ago = Utc::now() - chrono::Duration::hours(1);
+    let reason = "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/X";
+    let mut history = failed(OperationKind::AssignmentCreation, 1, reason);
+    history.summary.created = an_hour_ago;
+    metrics.observe_event(&PollEvent::Described(Box::new(history.clone())));
+    // Seen again (a re-list, a second describe): still one.
+    metrics.observe_event(&PollEvent::Described(Box::new(history)));
+    let mut watched = failed(OperationKind::AssignmentCreation, 2, reason);
+    watched.summary.created = an_hour_ago;
+    let mut in_flight = watched.summary.clone();
+    in_flight.status = Status::InProgress;
+    metrics.observe_event(&PollEvent::Records {
+        kind: OperationKind::AssignmentCreation,
+        items: vec![in_flight],
+    });
+    metrics.observe_event(&PollEvent::Described(Box::new(watched)));
+    metrics.refresh_from(&state, Utc::now(), Utc::now());
+    let exposition = metrics.encode();
+    assert!(
+        exposition
+            .contains("ssowatch_failed_requests{kind=\"creation\",class=\"policy_missing\"} 2\n"),
+        "{exposition}"
+    );
+    assert!(
+        exposition
+            .contains("ssowatch_failures_total{kind=\"creation\",class=\"policy_missing\"} 1\n"),
+        "{exposition}"
+    );
 }
 
 /// Sum of the samples of one metric in an exposition.
@@ -239,7 +279,7 @@ fn promtool_accepts_the_exposition_the_rules_and_the_dashboard_queries() {
     let exposition = eventually(240, "counted failures", || {
         let (status, body) = http_get(&format!("{url}/metrics"), None)?;
         assert_eq!(status, 200);
-        (counter_sum(&body, "ssowatch_failures_total") > 0.0).then_some(body)
+        (counter_sum(&body, "ssowatch_failed_requests") > 0.0).then_some(body)
     });
     let (ok, out) = promtool(&["check", "metrics"], Some(&exposition));
     assert!(
