@@ -857,7 +857,7 @@ pub async fn wait(settings: &Settings, args: &WaitArgs) -> i32 {
     };
     let start = Instant::now();
     let deadline = start + args.timeout;
-    let connection = match tokio::time::timeout_at(deadline, connect(settings)).await {
+    let connection = match tokio::time::timeout_at(deadline, connect_retrying(settings)).await {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => return setup_error(args, &format!("{e:#}")),
         Err(_) => return setup_error(args, "could not connect before the timeout"),
@@ -938,6 +938,35 @@ pub async fn wait(settings: &Settings, args: &WaitArgs) -> i32 {
         tracing::warn!("cannot write the wait report");
     }
     outcome.exit_code()
+}
+
+/// How often connecting is tried: about 15 s of backoff in all, enough for throttling at the
+/// start of a rollout or a blip, short enough that a wrong endpoint fails the job promptly.
+const CONNECT_ATTEMPTS: u32 = 5;
+
+/// Connects, retrying what waiting can fix (throttling in the middle of a rollout, a blip)
+/// with exponential backoff, a few times; the caller's deadline bounds it too.
+async fn connect_retrying(settings: &Settings) -> anyhow::Result<crate::connect::Connection> {
+    let mut backoff = Duration::from_millis(500);
+    let mut attempt = 1;
+    loop {
+        match connect(settings).await {
+            Err(e)
+                if attempt < CONNECT_ATTEMPTS
+                    && e.chain().any(|c| {
+                        c.downcast_ref::<ProviderError>()
+                            .is_some_and(|p| p.kind.is_retryable())
+                    }) =>
+            {
+                tracing::warn!(error = %format!("{e:#}"), "wait: connecting again");
+                let jitter: f64 = rand::random_range(0.5..1.5);
+                tokio::time::sleep(backoff.mul_f64(jitter)).await;
+                backoff *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The set could not be read or the service not reached: one line, exit 3.

@@ -29,7 +29,7 @@ fn rollout(failure_ratio: &str, seed: &str, home: &Path) -> Emulator {
 /// Request ids (with their kinds) in flight on the emulator right now: at least `min`.
 fn in_flight(url: &str, min: usize, home: &Path) -> Vec<(String, String)> {
     eventually(240, "requests in flight on the emulator", || {
-        let rows = list_json(url, &["--status", "in-progress"], home);
+        let rows = try_list_json(url, &["--status", "in-progress"], home)?;
         (rows.len() >= min).then(|| {
             rows.iter()
                 .map(|r| {
@@ -323,5 +323,36 @@ fn huawei_ids_on_stdin_are_waited_for() {
         )),
         "{}",
         r.stdout
+    );
+}
+
+#[test]
+fn throttling_is_backed_off_and_the_wait_still_succeeds() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // The service allows 2 requests/s; wait may spend 20: it is throttled, backs off, retries.
+    let emu = emulator_with(
+        &[
+            ("--history", "5"),
+            ("--rate", "0.1"),
+            ("--failure-ratio", "0"),
+            ("--time-scale", "60"),
+            ("--seed", "14"),
+            ("--throttle-rps", "2"),
+        ],
+        home.path(),
+    );
+    let requests = in_flight(&emu.url, 5, home.path());
+    let file = home.path().join("rollout.json");
+    std::fs::write(&file, aws_cli_json(&requests)).expect("write ids");
+    let r = wait_on_file(&emu.url, &file, &["--output", "json"], home.path());
+    assert_exit(&r, 0);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    assert_eq!(report["outcome"], "succeeded");
+    assert_eq!(report["succeeded"], requests.len());
+    let throttled = report["throttled"].as_u64().expect("throttled");
+    assert!(throttled > 0, "the emulator's limit was hit: {report}");
+    assert!(
+        emulator_stats(&emu.url)["throttled"].as_u64() >= Some(throttled),
+        "the report counts what the service refused"
     );
 }

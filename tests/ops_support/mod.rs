@@ -212,6 +212,11 @@ pub fn eventually<T>(tries: u32, what: &str, mut check: impl FnMut() -> Option<T
 
 /// `ssowatch list --output json` against an endpoint, parsed.
 pub fn list_json(url: &str, extra: &[&str], home: &Path) -> Vec<serde_json::Value> {
+    try_list_json(url, extra, home).expect("list succeeds")
+}
+
+/// Like [`list_json`], `None` when list fails (e.g. throttled by an emulator's limit).
+pub fn try_list_json(url: &str, extra: &[&str], home: &Path) -> Option<Vec<serde_json::Value>> {
     let mut args = vec![
         "--endpoint-url",
         url,
@@ -223,6 +228,9 @@ pub fn list_json(url: &str, extra: &[&str], home: &Path) -> Vec<serde_json::Valu
     ];
     args.extend_from_slice(extra);
     let r = run(&args, home);
-    assert!(r.status.success(), "list failed: {}", r.stderr);
-    serde_json::from_str(&r.stdout).expect("list prints a JSON array")
+    if !r.status.success() {
+        eprintln!("list failed: {}", r.stderr);
+        return None;
+    }
+    Some(serde_json::from_str(&r.stdout).expect("list prints a JSON array"))
 }
