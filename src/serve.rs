@@ -182,8 +182,8 @@ async fn drive(
                 };
                 anyhow::bail!("{reason}; restart ssowatch serve");
             }
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-            _ = recv_signal(&mut sigterm) => return Ok(()),
+            _ = tokio::signal::ctrl_c() => break,
+            _ = recv_signal(&mut sigterm) => break,
         };
         let effects = app::update(&mut lock(&shared.state), msg);
         for effect in effects {
@@ -204,7 +204,15 @@ async fn drive(
         }
         reasons.send(&commands);
     }
+    // Closing the command channel stops the poller, which then writes its describe cache;
+    // give it a moment to do so before the process ends.
+    drop(commands);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, poller_task).await;
+    Ok(())
 }
+
+/// How long a stopping serve waits for the poller to write its cache.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 #[cfg(unix)]
 async fn recv_signal(signal: &mut tokio::signal::unix::Signal) {

@@ -516,3 +516,24 @@ fn serve_survives_the_emulator_going_away_and_coming_back() {
     );
     drop(emu);
 }
+
+#[test]
+fn a_port_in_use_is_one_clear_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let r = run(&["--demo", "serve", "--listen", &addr], home.path());
+    assert_exit(&r, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with(&format!("ssowatch: error: cannot listen on {addr}")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("--listen"),
+        "says what to do: {}",
+        r.stderr
+    );
+}
