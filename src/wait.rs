@@ -323,6 +323,8 @@ impl Tracked {
         }
     }
 
+    /// Nothing more to learn: SUCCEEDED (a listing is enough), FAILED (only ever set from a
+    /// describe, so the reason is known), or not found.
     fn finished(&self) -> bool {
         self.not_found || self.status.as_ref().is_some_and(Status::is_finished)
     }
@@ -412,6 +414,9 @@ struct Waiter {
     names: HashMap<String, Option<String>>,
     progress: Progress,
     refresh: Duration,
+    /// Off while the initial `--since` listing reads what had finished before wait started:
+    /// the summary line says how many, and failures are still printed once described.
+    announce: bool,
 }
 
 /// Why waiting stopped early.
@@ -483,7 +488,7 @@ impl Waiter {
         if let Some(reason) = t.detail.as_ref().and_then(|d| d.failure_reason.as_deref()) {
             line.push_str(&format!(": {}", clean_text(reason)));
         }
-        if matches!(self.progress, Progress::Lines) || t.failed() {
+        if (self.announce && matches!(self.progress, Progress::Lines)) || t.failed() {
             self.progress.line(&line);
         }
     }
@@ -499,6 +504,9 @@ impl Waiter {
         let Some(t) = self.tracked.get_mut(&item.request_id) else {
             return false;
         };
+        // Listed after all: it was not found only because the service had not caught up.
+        t.not_found = false;
+        t.missing_rounds = 0;
         if t.finished() && t.detail.is_some() {
             return true;
         }
@@ -507,9 +515,11 @@ impl Waiter {
         t.created = Some(item.created);
         // A SUCCEEDED request from a listing needs no describe; a FAILED one does (for its
         // reason), so its status is only taken from the describe.
-        if item.status != Status::Failed {
-            t.status = Some(item.status.clone());
+        if item.status == Status::Failed {
+            // Reported once its describe brings the reason.
+            return true;
         }
+        t.status = Some(item.status.clone());
         if changed || joins {
             let id = item.request_id.clone();
             self.report_change(&id);
@@ -621,11 +631,7 @@ impl Waiter {
         let to_describe: Vec<String> = self
             .tracked
             .iter()
-            .filter(|(id, t)| {
-                !in_flight.contains(*id)
-                    && !(t.finished()
-                        && (t.detail.is_some() || t.status == Some(Status::Succeeded)))
-            })
+            .filter(|(id, t)| !in_flight.contains(*id) && !t.finished())
             .map(|(id, _)| id.clone())
             .collect();
         for id in to_describe {
@@ -635,14 +641,15 @@ impl Waiter {
     }
 
     fn all_finished(&self) -> bool {
-        self.tracked
-            .values()
-            .all(|t| t.finished() && (!t.failed() || t.not_found || t.detail.is_some()))
+        self.tracked.values().all(Tracked::finished)
     }
 
     async fn wait(&mut self) -> Result<(), Stop> {
         if self.since.is_some() {
-            self.full_listing().await?;
+            self.announce = false;
+            let listed = self.full_listing().await;
+            self.announce = true;
+            listed?;
         }
         let (done, total, failed) = self.counts();
         self.progress.update(done, total, failed);
@@ -897,6 +904,7 @@ pub async fn wait(settings: &Settings, args: &WaitArgs) -> i32 {
         names: HashMap::new(),
         progress: Progress::new(),
         refresh: settings.refresh,
+        announce: true,
     };
     let result = waiter.wait().await;
     waiter.progress.finish();
