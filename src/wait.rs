@@ -1051,6 +1051,79 @@ mod tests {
         assert!(parse_request_ids(r#"{"RequestId": "#).is_err());
     }
 
+    fn pace(rate: f64, timeout: Duration) -> Pace {
+        let start = Instant::now();
+        Pace {
+            limiter: RateLimiter::new(rate, 3),
+            start,
+            deadline: start + timeout,
+            calls: 0,
+            throttled: 0,
+            last_retryable: None,
+        }
+    }
+
+    fn throttled() -> ProviderError {
+        ProviderError::new(ErrorKind::Throttled, "Rate exceeded")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_keep_to_the_budget() {
+        let mut pace = pace(2.0, Duration::from_secs(60));
+        for _ in 0..9 {
+            let answer: Result<(), CallError> = pace.call(|| async { Ok(()) }).await;
+            assert!(answer.is_ok());
+        }
+        // Nine calls at two a second: the ninth starts 4 s after the first, not sooner.
+        assert_eq!(pace.start.elapsed(), Duration::from_secs(4));
+        assert_eq!(pace.calls, 9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_backs_off_then_succeeds() {
+        let mut pace = pace(20.0, Duration::from_secs(60));
+        let refusals = std::cell::Cell::new(2u32);
+        let answer = pace
+            .call(|| {
+                let refuse = refusals.get() > 0;
+                refusals.set(refusals.get().saturating_sub(1));
+                async move { if refuse { Err(throttled()) } else { Ok(7) } }
+            })
+            .await;
+        assert!(matches!(answer, Ok(7)));
+        assert_eq!((pace.calls, pace.throttled), (3, 2));
+        // Two backoffs of 1 s and 2 s, each with ±50% jitter: far more than the 0.1 s the
+        // budget alone would ask for.
+        assert!(
+            pace.start.elapsed() >= Duration::from_millis(1500),
+            "{:?}",
+            pace.start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn endless_throttling_stops_at_the_deadline() {
+        let mut pace = pace(20.0, Duration::from_secs(120));
+        let answer: Result<(), CallError> = pace.call(|| async { Err(throttled()) }).await;
+        assert!(matches!(answer, Err(CallError::Deadline)));
+        assert!(pace.start.elapsed() <= Duration::from_secs(120));
+        assert!(
+            pace.throttled >= 3 && pace.throttled < 20,
+            "backed off: {}",
+            pace.throttled
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refusals_are_not_retried() {
+        let mut pace = pace(20.0, Duration::from_secs(60));
+        let answer: Result<(), CallError> = pace
+            .call(|| async { Err(ProviderError::new(ErrorKind::Auth, "expired")) })
+            .await;
+        assert!(matches!(answer, Err(CallError::Provider(e)) if e.kind == ErrorKind::Auth));
+        assert_eq!(pace.calls, 1);
+    }
+
     #[test]
     fn since_takes_a_duration_or_a_time() {
         let now = DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z")
