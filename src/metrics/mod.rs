@@ -10,7 +10,6 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -19,85 +18,14 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use crate::app::{AppState, PollEvent, SpendReport};
-use crate::model::{Described, Instance, OperationKind, Page, Status, StatusSummary};
-use crate::provider::{ErrorKind, Provider, ProviderError, ProviderInfo};
+use crate::model::{Described, OperationKind, Status, StatusSummary};
 
-/// The failure classes [`failure_class`] sorts reasons into: a closed set, so the failures
-/// counter has at most `3 kinds x classes` series.
-pub const FAILURE_CLASSES: [&str; 10] = [
-    "policy_missing",
-    "management_account",
-    "account_unreachable",
-    "role_quota",
-    "access_denied",
-    "conflicting_operation",
-    "principal_missing",
-    "assignment_missing",
-    "internal_error",
-    "other",
-];
+mod calls;
+mod failure_class;
 
-/// Sorts a free-text failure reason into a small closed set of causes, so failures can be
-/// counted by cause without putting ids, ARNs or account numbers into label values.
-///
-/// The patterns follow the reasons Identity Center is known to return (see
-/// `shared/reference/api-facts.md`); anything unrecognised is `other`.
-pub fn failure_class(reason: &str) -> &'static str {
-    let r = reason.to_ascii_lowercase();
-    let has = |needles: &[&str]| needles.iter().any(|n| r.contains(n));
-    if has(&[
-        "not supported policy",
-        "policy arn",
-        "managed policy",
-        "policy does not exist",
-        "policy not found",
-        "nosuchentity",
-    ]) {
-        "policy_missing"
-    } else if has(&["management account", "master account"]) {
-        "management_account"
-    } else if has(&[
-        "suspended",
-        "unreachable",
-        "obtaining permissions to manage your aws account",
-        "account is closed",
-        "not a member of the organization",
-    ]) {
-        "account_unreachable"
-    } else if has(&[
-        "quota",
-        "limitexceeded",
-        "limit exceeded",
-        "cannot exceed quota",
-        "roles per account",
-    ]) {
-        "role_quota"
-    } else if has(&[
-        "access denied",
-        "accessdenied",
-        "not authorized",
-        "iam:updatesamlprovider",
-        "awsreservedsso_",
-    ]) {
-        "access_denied"
-    } else if has(&["conflicting operation", "conflictexception", "conflict"]) {
-        "conflicting_operation"
-    } else if has(&["assignee", "principal"]) && has(&["not found", "does not exist"]) {
-        "principal_missing"
-    } else if has(&["entitlementitem doesn't exist", "entitlement"]) {
-        "assignment_missing"
-    } else if has(&[
-        "internal service exception",
-        "internal error",
-        "internalserver",
-        "unable to complete your request",
-        "try again",
-    ]) {
-        "internal_error"
-    } else {
-        "other"
-    }
-}
+use calls::operation_label;
+pub use calls::{CallOutcome, MeteredProvider, OPERATIONS};
+pub use failure_class::{FAILURE_CLASSES, failure_class};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -126,66 +54,6 @@ struct CallLabels {
 }
 
 type FloatGauge = Gauge<f64, AtomicU64>;
-
-/// The outcome of one API call, as the `outcome` label spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallOutcome {
-    Ok,
-    Throttled,
-    Denied,
-    Error,
-}
-
-impl CallOutcome {
-    pub fn label(self) -> &'static str {
-        match self {
-            CallOutcome::Ok => "ok",
-            CallOutcome::Throttled => "throttled",
-            CallOutcome::Denied => "denied",
-            CallOutcome::Error => "error",
-        }
-    }
-
-    pub fn of<T>(result: &Result<T, ProviderError>) -> CallOutcome {
-        match result {
-            Ok(_) => CallOutcome::Ok,
-            Err(e) if e.kind == ErrorKind::Throttled => CallOutcome::Throttled,
-            Err(e) if e.kind == ErrorKind::Auth => CallOutcome::Denied,
-            Err(_) => CallOutcome::Error,
-        }
-    }
-}
-
-/// Every operation name the `operation` label can take (the AWS API names; a Huawei call is
-/// counted under the name of its AWS equivalent, so one dashboard serves both clouds).
-pub const OPERATIONS: [&str; 8] = [
-    "ListInstances",
-    "ListAccountAssignmentCreationStatus",
-    "ListAccountAssignmentDeletionStatus",
-    "ListPermissionSetProvisioningStatus",
-    "DescribeAccountAssignmentCreationStatus",
-    "DescribeAccountAssignmentDeletionStatus",
-    "DescribePermissionSetProvisioningStatus",
-    "DescribePermissionSet",
-];
-
-fn list_operation(kind: OperationKind) -> &'static str {
-    OPERATIONS[1 + kind.index()]
-}
-
-fn describe_operation(kind: OperationKind) -> &'static str {
-    OPERATIONS[4 + kind.index()]
-}
-
-/// Maps an operation name to its label value; anything unknown is `other`, so a caller can
-/// never grow the label set.
-fn operation_label(operation: &str) -> &'static str {
-    OPERATIONS
-        .iter()
-        .find(|&&op| op == operation)
-        .copied()
-        .unwrap_or("other")
-}
 
 /// The metrics `ssowatch serve` exports, and what they are computed from.
 pub struct Metrics {
@@ -551,143 +419,4 @@ where
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// A provider that counts every call it passes on, by operation and outcome. It wraps the real
-/// provider, so the counts are exactly the calls the product made.
-pub struct MeteredProvider {
-    inner: std::sync::Arc<dyn Provider>,
-    metrics: std::sync::Arc<Metrics>,
-}
-
-impl MeteredProvider {
-    pub fn new(
-        inner: std::sync::Arc<dyn Provider>,
-        metrics: std::sync::Arc<Metrics>,
-    ) -> MeteredProvider {
-        MeteredProvider { inner, metrics }
-    }
-
-    fn note<T>(
-        &self,
-        operation: &str,
-        result: Result<T, ProviderError>,
-    ) -> Result<T, ProviderError> {
-        self.metrics
-            .observe_call(operation, CallOutcome::of(&result));
-        result
-    }
-}
-
-#[async_trait]
-impl Provider for MeteredProvider {
-    fn info(&self) -> ProviderInfo {
-        self.inner.info()
-    }
-
-    async fn list_instances(&self) -> Result<Vec<Instance>, ProviderError> {
-        let result = self.inner.list_instances().await;
-        self.note("ListInstances", result)
-    }
-
-    async fn list_page(
-        &self,
-        instance: &str,
-        kind: OperationKind,
-        status: Option<&Status>,
-        page_token: Option<&str>,
-    ) -> Result<Page, ProviderError> {
-        let result = self
-            .inner
-            .list_page(instance, kind, status, page_token)
-            .await;
-        self.note(list_operation(kind), result)
-    }
-
-    async fn describe(
-        &self,
-        instance: &str,
-        kind: OperationKind,
-        request_id: &str,
-    ) -> Result<Described, ProviderError> {
-        let result = self.inner.describe(instance, kind, request_id).await;
-        self.note(describe_operation(kind), result)
-    }
-
-    async fn permission_set_name(
-        &self,
-        instance: &str,
-        permission_set: &str,
-    ) -> Result<Option<String>, ProviderError> {
-        let result = self
-            .inner
-            .permission_set_name(instance, permission_set)
-            .await;
-        self.note("DescribePermissionSet", result)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_reasons_fall_into_their_class() {
-        let cases = [
-            (
-                "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/ReadOnlyAccess",
-                "policy_missing",
-            ),
-            (
-                "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '908000000001' takes longer than usual.",
-                "account_unreachable",
-            ),
-            (
-                "The account 123456789012 is suspended",
-                "account_unreachable",
-            ),
-            (
-                "An unexpected internal service exception was encountered",
-                "internal_error",
-            ),
-            (
-                "Received a 404 status error: the GROUP assignee 9067-abc was not found in directory d-1234",
-                "principal_missing",
-            ),
-            (
-                "Received a 404 status error: EntitlementItem doesn't exist with the given entitlement key EntitlementKey{}",
-                "assignment_missing",
-            ),
-            (
-                "ConflictException: There is a conflicting operation in process.",
-                "conflicting_operation",
-            ),
-            (
-                "User: arn:aws:sts::1:assumed-role/x is not authorized to perform: iam:UpdateSAMLProvider",
-                "access_denied",
-            ),
-            (
-                "Cannot exceed quota for RolesPerAccount: 1000",
-                "role_quota",
-            ),
-            (
-                "A delegated administrator cannot manage the management account",
-                "management_account",
-            ),
-            ("something nobody has seen", "other"),
-        ];
-        for (reason, class) in cases {
-            assert_eq!(failure_class(reason), class, "{reason}");
-            assert!(FAILURE_CLASSES.contains(&class));
-        }
-    }
-
-    #[test]
-    fn unknown_operations_do_not_grow_the_label_set() {
-        assert_eq!(
-            operation_label("DescribePermissionSet"),
-            "DescribePermissionSet"
-        );
-        assert_eq!(operation_label("9f1c-some-request-id"), "other");
-    }
 }
