@@ -256,7 +256,9 @@ impl Waiter {
         (done, total, failed)
     }
 
-    fn report_change(&self, id: &str) {
+    /// Updates the progress and, when `notable` (finished, or new to the set), prints a line
+    /// on a non-terminal. Failures are always printed, with their reason.
+    fn report_change(&self, id: &str, notable: bool) {
         let (done, total, failed) = self.counts();
         self.progress.update(done, total, failed);
         let Some(t) = self.tracked.get(id) else {
@@ -276,7 +278,7 @@ impl Waiter {
         if let Some(reason) = t.detail.as_ref().and_then(|d| d.failure_reason.as_deref()) {
             line.push_str(&format!(": {}", clean_text(reason)));
         }
-        if (self.announce && matches!(self.progress, Progress::Lines)) || t.failed() {
+        if (notable && self.announce && matches!(self.progress, Progress::Lines)) || t.failed() {
             self.progress.line(&line);
         }
     }
@@ -310,7 +312,7 @@ impl Waiter {
         t.status = Some(item.status.clone());
         if changed || joins {
             let id = item.request_id.clone();
-            self.report_change(&id);
+            self.report_change(&id, joins || item.status.is_finished());
         }
         true
     }
@@ -342,7 +344,7 @@ impl Waiter {
                         t.missing_rounds = 0;
                     }
                     if described.summary.status.is_finished() {
-                        self.report_change(id);
+                        self.report_change(id, true);
                     }
                     return Ok(());
                 }
@@ -360,7 +362,7 @@ impl Waiter {
             t.missing_rounds += 1;
             if t.missing_rounds >= NOT_FOUND_ROUNDS {
                 t.not_found = true;
-                self.report_change(id);
+                self.report_change(id, true);
             }
         }
         Ok(())
