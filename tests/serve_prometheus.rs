@@ -471,7 +471,7 @@ fn serve_keeps_to_its_budget_by_the_emulators_counter() {
         home.path(),
     );
     // Let it work for a while, then read the counter and only then the clock: an upper bound.
-    eventually(40, "serve to be busy", || {
+    eventually(160, "serve to be busy", || {
         let (_, body) = http_get(&format!("{url}/metrics"), None)?;
         (counter_sum(&body, "ssowatch_api_calls_total") >= 8.0).then_some(())
     });
