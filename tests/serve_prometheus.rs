@@ -250,6 +250,39 @@ fn history_failures_are_known_but_not_new() {
     );
 }
 
+#[test]
+fn requests_in_flight_past_the_threshold_are_stuck_until_they_finish() {
+    let metrics = Metrics::new("aws", "i", Duration::from_secs(15 * 60));
+    let state = AppState::new(
+        ConnectionInfo::default(),
+        Duration::from_secs(10),
+        Utc::now(),
+        chrono::FixedOffset::east_opt(0).expect("utc"),
+    );
+    let kind = OperationKind::PermissionSetProvisioning;
+    let mut old = failed(kind, 1, "").summary;
+    old.status = Status::InProgress;
+    old.created = Utc::now() - chrono::Duration::minutes(20);
+    let mut young = failed(kind, 2, "").summary;
+    young.status = Status::InProgress;
+    young.created = Utc::now() - chrono::Duration::minutes(1);
+    metrics.observe_event(&PollEvent::Records {
+        kind,
+        items: vec![old.clone(), young],
+    });
+    let stuck = |metrics: &Metrics| {
+        metrics.refresh_from(&state, Utc::now(), Utc::now());
+        counter_sum(&metrics.encode(), "ssowatch_requests_stuck")
+    };
+    assert_eq!(stuck(&metrics), 1.0);
+    let mut finished = failed(kind, 1, "");
+    finished.summary.created = old.created;
+    finished.summary.status = Status::Succeeded;
+    finished.detail.failure_reason = None;
+    metrics.observe_event(&PollEvent::Described(Box::new(finished)));
+    assert_eq!(stuck(&metrics), 0.0);
+}
+
 /// Sum of the samples of one metric in an exposition.
 fn counter_sum(exposition: &str, name: &str) -> f64 {
     series(exposition)
