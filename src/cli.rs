@@ -88,6 +88,11 @@ pub enum Command {
     Describe(DescribeArgs),
     /// Run the local emulator of both clouds' APIs.
     Emulate(EmulateArgs),
+    /// Wait until a rollout's requests have finished; exit 0 if all succeeded, 1 if any failed,
+    /// 2 on timeout, 3 when they cannot be read (for pipelines).
+    Wait(crate::wait::WaitArgs),
+    /// Poll once for a whole team and export Prometheus metrics on /metrics, with /healthz.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// A command line that is wrong in a way clap cannot see (a request id that is not an id):

@@ -71,6 +71,10 @@ impl std::fmt::Debug for Settings {
 
 pub const DEFAULT_REFRESH_SECS: u64 = 10;
 pub const DEFAULT_API_BUDGET_RPS: f64 = crate::poller::DEFAULT_BUDGET_RPS;
+/// The dashboard's default budget with `--demo`: its emulator runs in this process and is
+/// shared with nobody, so there is no account limit to protect, and a first look should not
+/// take minutes. `--api-budget` (or the config file) still sets it.
+pub const DEMO_API_BUDGET_RPS: f64 = 4.0;
 /// The headless commands' default budget. A script that lists 30,000 records (300 pages a
 /// kind, 900 calls) ends in about three minutes at 5 req/s, while a quarter of the account's
 /// 20 req/s stays with the pipelines it shares them with; a script in a hurry passes
@@ -302,7 +306,11 @@ fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Setti
             budget_from_file(
                 &file.api_budget_rps,
                 "api_budget_rps",
-                DEFAULT_API_BUDGET_RPS,
+                if o.demo {
+                    DEMO_API_BUDGET_RPS
+                } else {
+                    DEFAULT_API_BUDGET_RPS
+                },
             )?,
             budget_from_file(
                 &file.headless_api_budget_rps,

@@ -72,6 +72,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::List(args)) => headless::list(&settings, args).await,
         Some(Command::Describe(args)) => headless::describe(&settings, args).await,
         Some(Command::Emulate(_)) => Ok(()),
+        Some(Command::Wait(args)) => ssowatch::wait::run(&settings, args).await,
+        Some(Command::Serve(args)) => ssowatch::serve::run(&settings, args).await,
     }
 }
 

@@ -16,7 +16,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use tokio::task::JoinSet;
 
 use crate::app::{self, AppState, ConnectionInfo, Effect, Msg};
-use crate::poller::{self, Call, Event, Outcome, Poller, PollerConfig};
+use crate::poller::{self, Call, DescribeRequest, Event, Outcome, Poller, PollerConfig};
 use crate::provider::{Provider, ProviderError};
 
 type CallResult = (Call, Result<Outcome, ProviderError>);
@@ -42,8 +42,14 @@ enum Clock {
     },
 }
 
+/// Sees every poller event before the app does (`serve` counts calls and failures with it).
+pub type Observer = Box<dyn FnMut(&Event) + Send>;
+
 pub struct Runtime {
     state: AppState,
+    observer: Option<Observer>,
+    /// The events of the start (the disk cache), kept until an observer has seen them.
+    start_events: Vec<Event>,
     poller: Poller,
     provider: Arc<dyn Provider>,
     instance: String,
@@ -83,6 +89,8 @@ impl Runtime {
         };
         let mut runtime = Runtime {
             state,
+            observer: None,
+            start_events: Vec::new(),
             poller,
             provider,
             instance,
@@ -90,10 +98,24 @@ impl Runtime {
             clock,
             stopped: false,
         };
-        for event in events {
-            runtime.handle(Msg::Poll(event));
-        }
+        runtime.apply(events.clone());
+        runtime.start_events = events;
         runtime
+    }
+
+    /// Shows every poller event to `observer` before the app applies it, the events of the
+    /// start included.
+    pub fn with_observer(mut self, mut observer: Observer) -> Runtime {
+        for event in std::mem::take(&mut self.start_events) {
+            observer(&event);
+        }
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Asks for a describe on the host's behalf (`serve` wants every failure's reason).
+    pub fn describe(&mut self, request: DescribeRequest) -> bool {
+        self.poller.request_describe(request)
     }
 
     pub fn state(&self) -> &AppState {
@@ -135,6 +157,9 @@ impl Runtime {
 
     fn apply(&mut self, events: Vec<Event>) {
         for event in events {
+            if let Some(observer) = &mut self.observer {
+                observer(&event);
+            }
             // Poll events never produce host effects.
             self.handle(Msg::Poll(event));
         }
@@ -182,6 +207,7 @@ impl Runtime {
     /// Live pace: starts what is due, then waits for one answer or for the next thing due.
     /// Cancel-safe, so a host can `select!` on it beside its own input.
     pub async fn step(&mut self) {
+        self.start_events = Vec::new();
         self.start_due_calls();
         let now = self.now();
         let wake = if self.stopped {

@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::lock;
 
 /// The emulator's notion of "now" for the simulated organization. The API gateway's date check
-/// and the rate limit follow the real clock instead, as they do in the real services.
+/// follows the real clock instead, as it does in the real services; the rate limit follows the
+/// real clock unscaled, or the manual clock when there is one (see [`Clock::for_rate_limit`]).
 #[derive(Debug, Clone)]
 pub enum Clock {
     Real {
@@ -50,6 +51,19 @@ impl Clock {
                 *origin + Duration::milliseconds((elapsed * 1000.0) as i64)
             }
             Clock::Manual(now) => *lock(now),
+        }
+    }
+
+    /// A monotonic time for the rate limit. Clients are not time-scaled, so a real clock's limit
+    /// runs on unscaled real time; a manual clock's runs on the manual time, so that runtimes
+    /// driven in simulated time meet the limit the way real clients meet the service's.
+    pub fn for_rate_limit(&self) -> std::time::Duration {
+        match self {
+            Clock::Real { started, .. } => started.elapsed(),
+            Clock::Manual(now) => {
+                let micros = lock(now).timestamp_micros().max(0);
+                std::time::Duration::from_micros(micros.unsigned_abs())
+            }
         }
     }
 

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -301,7 +301,7 @@ pub struct TokenBucket {
     rate: f64,
     depth: f64,
     tokens: f64,
-    last: Option<Instant>,
+    last: Option<Duration>,
 }
 
 impl TokenBucket {
@@ -316,9 +316,9 @@ impl TokenBucket {
     }
 
     /// Takes one token at `now`; `false` when the bucket is empty (throttle).
-    pub fn try_take(&mut self, now: Instant) -> bool {
+    pub fn try_take(&mut self, now: Duration) -> bool {
         if let Some(last) = self.last {
-            let refill = now.saturating_duration_since(last).as_secs_f64() * self.rate;
+            let refill = now.saturating_sub(last).as_secs_f64() * self.rate;
             self.tokens = (self.tokens + refill).min(self.depth);
         }
         self.last = Some(now);
@@ -372,7 +372,7 @@ impl FaultInjector {
 
     /// Decides the fate of one request of `operation` (its name without protocol prefix),
     /// with `now` as the rate limit's clock.
-    pub fn decide(&self, operation: &str, now: Instant) -> Admission {
+    pub fn decide(&self, operation: &str, now: Duration) -> Admission {
         let mut state = lock(&self.state);
         let state = &mut *state;
         let faults = &mut state.faults;
@@ -482,13 +482,12 @@ fn duplicate_first_records(value: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     /// Below one request per second the first request must pass (the bucket starts full),
     /// the second right after it is throttled, and one token comes back after 1/rate s.
     #[test]
     fn slow_bucket_starts_full() {
-        let t0 = Instant::now();
+        let t0 = Duration::from_secs(1000);
         let mut bucket = TokenBucket::new(0.5);
         assert!(bucket.try_take(t0), "first request");
         assert!(!bucket.try_take(t0 + Duration::from_millis(100)));
@@ -508,7 +507,7 @@ mod tests {
             },
             1,
         );
-        let t0 = Instant::now();
+        let t0 = Duration::from_secs(1000);
         assert_eq!(injector.decide("ListInstances", t0), Admission::Serve);
         assert_eq!(
             injector.decide("ListInstances", t0),
@@ -524,7 +523,7 @@ mod tests {
             f.fail_next = 1;
             f.malformed_next = 1;
         });
-        let t = Instant::now();
+        let t = Duration::from_secs(1000);
         let got: Vec<Admission> = (0..4)
             .map(|_| injector.decide("ListInstances", t))
             .collect();
@@ -552,7 +551,7 @@ mod tests {
         };
         let run = |seed| {
             let injector = FaultInjector::new(faults.clone(), seed);
-            let t = Instant::now();
+            let t = Duration::from_secs(1000);
             (0..200)
                 .map(|_| injector.decide(op, t) == Admission::Inject(Fault::Throttle))
                 .collect::<Vec<bool>>()
@@ -563,7 +562,10 @@ mod tests {
         assert!((70..=130).contains(&hits), "{hits} of 200 at 50%");
         let injector = FaultInjector::new(faults, 3);
         assert_eq!(
-            injector.decide("ListAccountAssignmentDeletionStatus", Instant::now()),
+            injector.decide(
+                "ListAccountAssignmentDeletionStatus",
+                Duration::from_secs(1000)
+            ),
             Admission::Serve,
             "another operation is not targeted"
         );
@@ -578,7 +580,7 @@ mod tests {
             },
             1,
         );
-        let t = Instant::now();
+        let t = Duration::from_secs(1000);
         assert_eq!(injector.decide("ListInstances", t), Admission::Serve);
         assert_eq!(
             injector.decide("DescribeAccountAssignmentCreationStatus", t),

@@ -2,7 +2,6 @@
 //! organization on its clock, the request counters and the fault switches.
 
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -115,7 +114,7 @@ impl EmulatorCore {
             Protocol::Huawei => format!("huawei:{operation}"),
         };
         self.stats.record(&counted, describe_id);
-        let admission = self.faults.decide(operation, Instant::now());
+        let admission = self.faults.decide(operation, self.clock.for_rate_limit());
         if admission == Admission::Inject(Fault::Throttle) {
             self.stats.record_throttled();
         }

@@ -150,7 +150,7 @@ impl PlannerConfig {
             refresh,
             full_relist_every: Duration::from_secs(30 * 60),
             strategy: Strategy::Budgeted,
-            describe_newest_failed: 20,
+            describe_newest_failed: 10,
         }
     }
 }
@@ -530,7 +530,7 @@ impl Planner {
             Lane::Failed => {
                 plan.due[lane.index()] = Duration::MAX;
                 let mut newest = std::mem::take(&mut plan.failed_seen);
-                newest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                newest.sort_unstable_by_key(|(created, _)| std::cmp::Reverse(*created));
                 for (_, id) in newest.into_iter().take(config.describe_newest_failed) {
                     self.request_describe(DescribeRequest {
                         kind,

@@ -1,0 +1,625 @@
+//! `ssowatch wait`: gate a pipeline on its rollout.
+//!
+//! A pipeline applies assignments, then needs to know whether they landed. `wait` takes the
+//! request set (ids, the AWS CLI's JSON, or "everything since"), waits until every request in
+//! it has finished, within the API budget, and exits 0 (all succeeded), 1 (some failed, each
+//! printed with its full reason), 2 (timed out, what is in flight printed) or 3 (the set or the
+//! service could not be read).
+//!
+//! It is frugal by design: each round lists only IN_PROGRESS requests of each kind (one page
+//! in a normal rollout) and describes a tracked request once, when it leaves IN_PROGRESS, to
+//! learn how it ended. It never describes every id every round.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use clap::{ArgGroup, Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::cli::KindArg;
+use crate::config::Settings;
+use crate::connect::connect;
+use crate::model::{OperationKind, RequestDetail, Status, StatusSummary};
+use crate::poller::budget::RateLimiter;
+use crate::provider::{ErrorKind, Provider, ProviderError};
+use crate::sanitize::clean_text;
+
+/// `ssowatch wait` options.
+#[derive(Debug, Clone, Args)]
+#[command(
+    group(
+        ArgGroup::new("request_set")
+            .required(true)
+            .multiple(true)
+            .args(["since", "request_id", "request_ids_from"])
+    ),
+    after_help = "Exit codes: 0 all succeeded; 1 one or more failed (each printed with its reason); \
+2 the timeout passed (what is still in flight is printed); 3 the request set could not be read \
+or the service refused the calls (credentials, permissions).\n\
+Polls every --refresh seconds (default 10) within --api-budget."
+)]
+pub struct WaitArgs {
+    /// Wait for every request of the chosen kinds created at or after TIME: a duration back
+    /// from now (15m, 2h, 1h30m) or an RFC 3339 time (2026-05-01T12:00:00Z). The set is every
+    /// such request that a full listing shows when wait starts, plus every one created since
+    /// that a later poll sees IN_PROGRESS or the closing full listing shows. Requests that
+    /// keep arriving keep wait waiting.
+    #[arg(long, value_name = "DURATION|TIME", conflicts_with_all = ["request_id", "request_ids_from"])]
+    pub since: Option<String>,
+    /// A request id to wait for (repeatable).
+    #[arg(long = "request-id", value_name = "ID")]
+    pub request_id: Vec<String>,
+    /// Read request ids from FILE, or stdin with '-': one id per line ('#' starts a comment),
+    /// or the JSON that `aws sso-admin create-account-assignment`,
+    /// `delete-account-assignment` or `provision-permission-set` prints (several documents
+    /// one after another are fine).
+    #[arg(long, value_name = "FILE")]
+    pub request_ids_from: Option<PathBuf>,
+    /// Which kinds of request to list and look ids up in.
+    #[arg(long, value_enum, default_value = "all")]
+    pub kind: KindArg,
+    /// Give up after this long (exit 2). Examples: 30m, 1h, 90s.
+    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Report format on stdout: text for people, json for machines.
+    #[arg(long, short, value_enum, default_value = "text")]
+    pub output: WaitOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WaitOutput {
+    Text,
+    Json,
+}
+
+mod pace;
+mod report;
+mod request_set;
+
+use pace::{CallError, Pace};
+use report::{build_report, write_text};
+pub use request_set::{RequestRef, parse_request_ids, parse_since};
+use request_set::{RequestSet, read_request_set};
+
+/// One request wait follows.
+#[derive(Debug, Clone)]
+struct Tracked {
+    kind: Option<OperationKind>,
+    status: Option<Status>,
+    created: Option<DateTime<Utc>>,
+    detail: Option<RequestDetail>,
+    /// Rounds in which no kind knew the id; after a few it is reported as not found.
+    missing_rounds: u32,
+    not_found: bool,
+}
+
+impl Tracked {
+    fn new(kind: Option<OperationKind>) -> Tracked {
+        Tracked {
+            kind,
+            status: None,
+            created: None,
+            detail: None,
+            missing_rounds: 0,
+            not_found: false,
+        }
+    }
+
+    /// Nothing more to learn: SUCCEEDED (a listing is enough), FAILED (only ever set from a
+    /// describe, so the reason is known), or not found.
+    fn finished(&self) -> bool {
+        self.not_found || self.status.as_ref().is_some_and(Status::is_finished)
+    }
+
+    fn failed(&self) -> bool {
+        self.not_found || self.status == Some(Status::Failed)
+    }
+}
+
+/// A request the service has not heard of after this many rounds is reported as failed
+/// (a typo, another instance, or the wrong --kind): a gate must not pass on it.
+const NOT_FOUND_ROUNDS: u32 = 3;
+
+/// Shows progress on stderr: an indicatif bar on a terminal, a line per change otherwise.
+enum Progress {
+    Bar(ProgressBar),
+    Lines,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        if std::io::stderr().is_terminal() && !dumb {
+            let bar = ProgressBar::new(0);
+            let style = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} finished, {msg}, ETA {eta}",
+            )
+            .expect("a valid template");
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(250));
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines
+        }
+    }
+
+    fn update(&self, done: u64, total: u64, failed: u64) {
+        if let Progress::Bar(bar) = self {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(format!("{failed} failed"));
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match self {
+            Progress::Bar(bar) => bar.println(text),
+            Progress::Lines => eprintln!("{text}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// How a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Timeout,
+    Error,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Succeeded => 0,
+            Outcome::Failed => 1,
+            Outcome::Timeout => 2,
+            Outcome::Error => 3,
+        }
+    }
+}
+
+struct Waiter {
+    provider: Arc<dyn Provider>,
+    instance: String,
+    pace: Pace,
+    kinds: Vec<OperationKind>,
+    since: Option<DateTime<Utc>>,
+    tracked: BTreeMap<String, Tracked>,
+    names: HashMap<String, Option<String>>,
+    progress: Progress,
+    refresh: Duration,
+    /// Off while the initial `--since` listing reads what had finished before wait started:
+    /// the summary line says how many, and failures are still printed once described.
+    announce: bool,
+}
+
+/// Why waiting stopped early.
+enum Stop {
+    Deadline,
+    Fatal(ProviderError),
+}
+
+impl From<CallError> for Stop {
+    fn from(e: CallError) -> Stop {
+        match e {
+            CallError::Deadline => Stop::Deadline,
+            CallError::Provider(error) => Stop::Fatal(error),
+        }
+    }
+}
+
+impl Waiter {
+    /// Every page of one kind (optionally one status), within the budget.
+    async fn list(
+        &mut self,
+        kind: OperationKind,
+        status: Option<Status>,
+    ) -> Result<Vec<StatusSummary>, Stop> {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        let mut tokens = HashSet::new();
+        loop {
+            let provider = &self.provider;
+            let instance = &self.instance;
+            let page = self
+                .pace
+                .call(|| provider.list_page(instance, kind, status.as_ref(), token.as_deref()))
+                .await?;
+            items.extend(page.items);
+            match page.next_token {
+                Some(next) if !next.is_empty() && tokens.insert(next.clone()) => {
+                    token = Some(next);
+                }
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    fn counts(&self) -> (u64, u64, u64) {
+        let total = self.tracked.len() as u64;
+        let done = self.tracked.values().filter(|t| t.finished()).count() as u64;
+        let failed = self.tracked.values().filter(|t| t.failed()).count() as u64;
+        (done, total, failed)
+    }
+
+    /// Updates the progress and, when `notable` (finished, or new to the set), prints a line
+    /// on a non-terminal. Failures are always printed, with their reason.
+    fn report_change(&self, id: &str, notable: bool) {
+        let (done, total, failed) = self.counts();
+        self.progress.update(done, total, failed);
+        let Some(t) = self.tracked.get(id) else {
+            return;
+        };
+        let status = if t.not_found {
+            "NOT FOUND".to_string()
+        } else {
+            t.status
+                .as_ref()
+                .map_or_else(|| "?".to_string(), |s| s.as_wire().to_string())
+        };
+        let kind = t.kind.map_or("?", |k| k.short());
+        let mut line = format!(
+            "ssowatch wait: {kind} {id} {status} ({done}/{total} finished, {failed} failed)"
+        );
+        if let Some(reason) = t.detail.as_ref().and_then(|d| d.failure_reason.as_deref()) {
+            line.push_str(&format!(": {}", clean_text(reason)));
+        }
+        if (notable && self.announce && matches!(self.progress, Progress::Lines)) || t.failed() {
+            self.progress.line(&line);
+        }
+    }
+
+    /// Adds or updates a request a listing showed. Returns whether it is tracked.
+    fn note_listed(&mut self, item: &StatusSummary) -> bool {
+        let joins = self.since.is_some_and(|since| item.created >= since)
+            && !self.tracked.contains_key(&item.request_id);
+        if joins {
+            self.tracked
+                .insert(item.request_id.clone(), Tracked::new(Some(item.kind)));
+        }
+        let Some(t) = self.tracked.get_mut(&item.request_id) else {
+            return false;
+        };
+        // Listed after all: it was not found only because the service had not caught up.
+        t.not_found = false;
+        t.missing_rounds = 0;
+        if t.finished() && t.detail.is_some() {
+            return true;
+        }
+        let changed = t.status.as_ref() != Some(&item.status);
+        t.kind = Some(item.kind);
+        t.created = Some(item.created);
+        // A SUCCEEDED request from a listing needs no describe; a FAILED one does (for its
+        // reason), so its status is only taken from the describe.
+        if item.status == Status::Failed {
+            // Reported once its describe brings the reason.
+            return true;
+        }
+        t.status = Some(item.status.clone());
+        if changed || joins {
+            let id = item.request_id.clone();
+            self.report_change(&id, joins || item.status.is_finished());
+        }
+        true
+    }
+
+    /// Describes one request that is not (or no longer) in flight, trying each kind when the
+    /// kind is not known.
+    async fn describe(&mut self, id: &str) -> Result<(), Stop> {
+        let Some(known) = self.tracked.get(id).map(|t| t.kind) else {
+            return Ok(());
+        };
+        let kinds = known.map_or_else(|| self.kinds.clone(), |k| vec![k]);
+        for kind in kinds {
+            let provider = &self.provider;
+            let instance = &self.instance;
+            match self
+                .pace
+                .call(|| provider.describe(instance, kind, id))
+                .await
+            {
+                Ok(described) => {
+                    let name = self.permission_set_name(&described.detail).await?;
+                    if let Some(t) = self.tracked.get_mut(id) {
+                        t.kind = Some(kind);
+                        t.status = Some(described.summary.status.clone());
+                        t.created = Some(described.summary.created);
+                        let mut detail = described.detail;
+                        detail.permission_set_name = detail.permission_set_name.or(name);
+                        t.detail = Some(detail);
+                        t.missing_rounds = 0;
+                    }
+                    if described.summary.status.is_finished() {
+                        self.report_change(id, true);
+                    }
+                    return Ok(());
+                }
+                Err(CallError::Provider(e)) if e.kind == ErrorKind::NotFound => continue,
+                Err(CallError::Provider(e)) if e.kind == ErrorKind::Validation => {
+                    return Err(Stop::Fatal(ProviderError {
+                        message: format!("request id {id} was refused: {}", e.message),
+                        ..e
+                    }));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(t) = self.tracked.get_mut(id) {
+            t.missing_rounds += 1;
+            if t.missing_rounds >= NOT_FOUND_ROUNDS {
+                t.not_found = true;
+                self.report_change(id, true);
+            }
+        }
+        Ok(())
+    }
+
+    /// A permission set's name, asked once per permission set; a name is a nicety, so only
+    /// the deadline and refusals stop the wait.
+    async fn permission_set_name(
+        &mut self,
+        detail: &RequestDetail,
+    ) -> Result<Option<String>, Stop> {
+        let Some(ps) = detail.permission_set.as_deref() else {
+            return Ok(None);
+        };
+        if detail.failure_reason.is_none() {
+            return Ok(None);
+        }
+        if let Some(name) = self.names.get(ps) {
+            return Ok(name.clone());
+        }
+        let provider = &self.provider;
+        let instance = &self.instance;
+        let name = match self
+            .pace
+            .call(|| provider.permission_set_name(instance, ps))
+            .await
+        {
+            Ok(name) => name,
+            Err(CallError::Deadline) => return Err(Stop::Deadline),
+            Err(CallError::Provider(_)) => None,
+        };
+        self.names.insert(ps.to_string(), name.clone());
+        Ok(name)
+    }
+
+    /// Every request of the kinds created since `--since`, from a full listing.
+    async fn full_listing(&mut self) -> Result<(), Stop> {
+        for kind in self.kinds.clone() {
+            for item in self.list(kind, None).await? {
+                self.note_listed(&item);
+            }
+        }
+        Ok(())
+    }
+
+    /// One round: list what is in flight, then describe what left it.
+    async fn round(&mut self) -> Result<(), Stop> {
+        let mut in_flight = HashSet::new();
+        for kind in self.kinds.clone() {
+            for item in self.list(kind, Some(Status::InProgress)).await? {
+                if self.note_listed(&item) {
+                    in_flight.insert(item.request_id.clone());
+                }
+            }
+        }
+        let to_describe: Vec<String> = self
+            .tracked
+            .iter()
+            .filter(|(id, t)| !in_flight.contains(*id) && !t.finished())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in to_describe {
+            self.describe(&id).await?;
+        }
+        Ok(())
+    }
+
+    fn all_finished(&self) -> bool {
+        self.tracked.values().all(Tracked::finished)
+    }
+
+    async fn wait(&mut self) -> Result<(), Stop> {
+        if self.since.is_some() {
+            self.announce = false;
+            let listed = self.full_listing().await;
+            self.announce = true;
+            listed?;
+        }
+        let (done, total, failed) = self.counts();
+        self.progress.update(done, total, failed);
+        if matches!(self.progress, Progress::Lines) {
+            self.progress.line(&format!(
+                "ssowatch wait: {total} requests, {done} finished, {failed} failed"
+            ));
+        }
+        let mut closing_listing_done = false;
+        loop {
+            let round_start = Instant::now();
+            self.round().await?;
+            if self.all_finished() {
+                if self.since.is_some() && !closing_listing_done {
+                    // Catch requests that started and finished between two rounds.
+                    closing_listing_done = true;
+                    self.full_listing().await?;
+                    if !self.all_finished() {
+                        continue;
+                    }
+                }
+                return Ok(());
+            }
+            closing_listing_done = false;
+            let next = round_start + self.refresh;
+            if next >= self.pace.deadline {
+                tokio::time::sleep_until(self.pace.deadline).await;
+                return Err(Stop::Deadline);
+            }
+            tokio::time::sleep_until(next).await;
+        }
+    }
+}
+
+/// Runs `ssowatch wait` and exits with its code: 0, 1, 2 or 3.
+pub async fn run(settings: &Settings, args: &WaitArgs) -> anyhow::Result<()> {
+    let code = wait(settings, args).await;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
+}
+
+/// Does the waiting and the reporting; returns the exit code.
+pub async fn wait(settings: &Settings, args: &WaitArgs) -> i32 {
+    let set = match read_request_set(args) {
+        Ok(set) => set,
+        Err(message) => return setup_error(args, &message),
+    };
+    let start = Instant::now();
+    let deadline = start + args.timeout;
+    let connection = match tokio::time::timeout_at(deadline, connect_retrying(settings)).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return setup_error(args, &format!("{e:#}")),
+        Err(_) => return setup_error(args, "could not connect before the timeout"),
+    };
+    let mut kinds = args.kind.kinds();
+    let (tracked, since) = match set {
+        RequestSet::Ids(refs) => {
+            for r in &refs {
+                if let Some(k) = r.kind
+                    && !kinds.contains(&k)
+                {
+                    kinds.push(k);
+                }
+            }
+            let tracked = refs
+                .into_iter()
+                .map(|r| (r.id, Tracked::new(r.kind)))
+                .collect();
+            (tracked, None)
+        }
+        RequestSet::Since(since) => (BTreeMap::new(), Some(since)),
+    };
+    let mut waiter = Waiter {
+        provider: connection.provider.clone(),
+        instance: connection.instance.id.clone(),
+        pace: Pace {
+            limiter: RateLimiter::new(settings.api_budget_rps, rand::random()),
+            start,
+            deadline,
+            calls: 0,
+            throttled: 0,
+            last_retryable: None,
+        },
+        kinds,
+        since,
+        tracked,
+        names: HashMap::new(),
+        progress: Progress::new(),
+        refresh: settings.refresh,
+        announce: true,
+    };
+    let result = waiter.wait().await;
+    waiter.progress.finish();
+    let (outcome, error) = match result {
+        Ok(()) if waiter.tracked.values().any(Tracked::failed) => (Outcome::Failed, None),
+        Ok(()) => (Outcome::Succeeded, None),
+        Err(Stop::Deadline) => (
+            Outcome::Timeout,
+            waiter
+                .pace
+                .last_retryable
+                .as_ref()
+                .map(|e| format!("last error: {e}")),
+        ),
+        Err(Stop::Fatal(e)) => (Outcome::Error, Some(e.to_string())),
+    };
+    let report = build_report(
+        &waiter.tracked,
+        (waiter.pace.calls, waiter.pace.throttled),
+        outcome,
+        error.clone(),
+    );
+    drop(connection);
+    if outcome == Outcome::Error
+        && let Some(message) = &error
+    {
+        eprintln!("ssowatch: error: {}", clean_text(message));
+    }
+    if outcome == Outcome::Timeout
+        && let Some(message) = &error
+    {
+        eprintln!("ssowatch wait: {}", clean_text(message));
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.output {
+        WaitOutput::Json => serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+        WaitOutput::Text => write_text(&mut out, &report, args.timeout),
+    };
+    if written.and_then(|()| out.flush()).is_err() {
+        // A closed stdout loses the report, not the verdict: the exit code still tells.
+        tracing::warn!("cannot write the wait report");
+    }
+    outcome.exit_code()
+}
+
+/// How often connecting is tried: about 15 s of backoff in all, enough for throttling at the
+/// start of a rollout or a blip, short enough that a wrong endpoint fails the job promptly.
+const CONNECT_ATTEMPTS: u32 = 5;
+
+/// Connects, retrying what waiting can fix (throttling in the middle of a rollout, a blip)
+/// with exponential backoff, a few times; the caller's deadline bounds it too.
+async fn connect_retrying(settings: &Settings) -> anyhow::Result<crate::connect::Connection> {
+    let mut backoff = Duration::from_millis(500);
+    let mut attempt = 1;
+    loop {
+        match connect(settings).await {
+            Err(e)
+                if attempt < CONNECT_ATTEMPTS
+                    && e.chain().any(|c| {
+                        c.downcast_ref::<ProviderError>()
+                            .is_some_and(|p| p.kind.is_retryable())
+                    }) =>
+            {
+                tracing::warn!(error = %format!("{e:#}"), "wait: connecting again");
+                let jitter: f64 = rand::random_range(0.5..1.5);
+                tokio::time::sleep(backoff.mul_f64(jitter)).await;
+                backoff *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The set could not be read or the service not reached: one line, exit 3.
+fn setup_error(args: &WaitArgs, message: &str) -> i32 {
+    let message = clean_text(message).replace('\n', " ");
+    eprintln!("ssowatch: error: {message}");
+    if args.output == WaitOutput::Json {
+        println!(
+            "{}",
+            serde_json::json!({ "outcome": Outcome::Error, "error": message })
+        );
+    }
+    Outcome::Error.exit_code()
+}

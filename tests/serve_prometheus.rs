@@ -1,0 +1,569 @@
+//! `ssowatch serve` as a team runs it: a real Prometheus scrapes it on loopback and a PromQL
+//! query returns the FAILED counts `ssowatch list` sees; `promtool` accepts the exposition, the
+//! alert rules and every query of the Grafana dashboard; the series count stays flat however
+//! many requests finish; it keeps to its budget by the emulator's own counter; and it survives
+//! the emulator going away and coming back.
+//!
+//! Prometheus and promtool come from Debian's `prometheus` package, which `.ci/run` installs.
+//! Run locally without them, those tests print a notice and pass; under CI they must be there.
+
+mod ops_support;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use ops_support::*;
+use ssowatch::app::{self, AppState, ConnectionInfo, Msg};
+use ssowatch::metrics::Metrics;
+use ssowatch::model::{Described, OperationKind, RequestDetail, Status, StatusSummary};
+use ssowatch::poller::Event;
+
+const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
+
+/// The path of a Prometheus tool, or `None` (with a notice) when it is not installed locally.
+fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is missing under CI: .ci/run installs Debian's prometheus package"
+        );
+        eprintln!("NOTICE: {name} is not installed; skipping (apt-get install prometheus)");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// `ssowatch serve` against an endpoint, on a free loopback port; returns it and its URL.
+fn serve(endpoint: &str, extra: &[&str], home: &Path) -> (KillOnDrop, String) {
+    let mut args = vec!["--endpoint-url", endpoint];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["serve", "--listen", "127.0.0.1:0"]);
+    let mut c = command(&args, home);
+    c.stderr(Stdio::null());
+    let mut child = KillOnDrop(c.spawn().expect("spawn serve"));
+    let url = first_line(child.0.stdout.take().expect("stdout"));
+    assert!(url.starts_with("http://127.0.0.1:"), "serve URL: {url:?}");
+    (child, url)
+}
+
+fn promtool(args: &[&str], stdin: Option<&str>) -> (bool, String) {
+    let Some(promtool) = tool("promtool") else {
+        return (true, String::new());
+    };
+    let mut c = Command::new(promtool);
+    c.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn promtool");
+    if let Some(mut pipe) = child.stdin.take() {
+        use std::io::Write;
+        pipe.write_all(stdin.unwrap_or("").as_bytes())
+            .expect("write promtool stdin");
+    }
+    let out = child.wait_with_output().expect("promtool output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// The sample lines of an exposition (what Prometheus stores as series).
+fn series(exposition: &str) -> Vec<&str> {
+    exposition
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect()
+}
+
+fn failed(kind: OperationKind, n: usize, reason: &str) -> Described {
+    let id = format!("{:08x}-0000-4000-8000-{:012x}", kind.index(), n);
+    Described {
+        summary: StatusSummary {
+            kind,
+            request_id: id,
+            status: Status::Failed,
+            created: Utc::now(),
+        },
+        detail: RequestDetail {
+            failure_reason: Some(reason.to_string()),
+            target_account: Some(format!("{:012}", 100_000_000_000u64 + n as u64)),
+            principal_id: Some(format!("principal-{n}")),
+            ..RequestDetail::default()
+        },
+        source_call: "DescribeAccountAssignmentCreationStatus".into(),
+        described_at: Utc::now(),
+    }
+}
+
+/// Feeds requests through the metrics and the app the way serve does.
+fn feed(metrics: &Metrics, state: &mut AppState, event: Event) {
+    metrics.observe_event(&event);
+    app::update(state, Msg::Poll(event));
+}
+
+#[test]
+fn the_series_count_stays_flat_while_10000_more_requests_finish() {
+    let metrics = Metrics::new(
+        "aws",
+        "arn:aws:sso:::instance/ssoins-1",
+        Duration::from_secs(900),
+    );
+    let mut state = AppState::new(
+        ConnectionInfo::default(),
+        Duration::from_secs(10),
+        Utc::now(),
+        chrono::FixedOffset::east_opt(0).expect("utc"),
+    );
+    let reasons = [
+        "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/P{n}",
+        "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '{n}' takes longer than usual.",
+        "Received a 404 status error: the GROUP assignee g-{n} was not found in directory d-1",
+        "something never seen before, number {n}",
+    ];
+    let batch = |from: usize, to: usize| -> Vec<Described> {
+        (from..to)
+            .map(|n| {
+                let kind = OperationKind::ALL[n % 3];
+                let reason = reasons[n % reasons.len()].replace("{n}", &n.to_string());
+                let mut d = failed(kind, n, &reason);
+                if n % 2 == 0 {
+                    d.summary.status = Status::Succeeded;
+                    d.detail.failure_reason = None;
+                }
+                d
+            })
+            .collect()
+    };
+    let scrape = |metrics: &Metrics, state: &AppState| {
+        metrics.refresh_from(state, Utc::now(), Utc::now());
+        metrics.encode()
+    };
+    let first = batch(0, 100);
+    for kind in OperationKind::ALL {
+        let items = first
+            .iter()
+            .filter(|d| d.summary.kind == kind)
+            .map(|d| d.summary.clone())
+            .collect();
+        feed(&metrics, &mut state, Event::Records { kind, items });
+    }
+    for d in &first {
+        feed(&metrics, &mut state, Event::Described(Box::new(d.clone())));
+    }
+    let before = scrape(&metrics, &state);
+    let failed_before: f64 = counter_sum(&before, "ssowatch_failures_total");
+    assert_eq!(failed_before, 50.0, "{before}");
+
+    let more = batch(100, 10_100);
+    for kind in OperationKind::ALL {
+        let items = more
+            .iter()
+            .filter(|d| d.summary.kind == kind)
+            .map(|d| d.summary.clone())
+            .collect();
+        feed(&metrics, &mut state, Event::Records { kind, items });
+    }
+    feed(&metrics, &mut state, Event::Cached(more.clone()));
+    let after = scrape(&metrics, &state);
+
+    assert_eq!(
+        series(&before).len(),
+        series(&after).len(),
+        "series appeared:\n{after}"
+    );
+    assert_eq!(counter_sum(&after, "ssowatch_failures_total"), 5_050.0);
+    assert_eq!(counter_sum(&after, "ssowatch_failed_requests"), 5_050.0);
+    let failed_gauge: f64 = series(&after)
+        .iter()
+        .filter(|l| l.starts_with("ssowatch_requests{") && l.contains("status=\"FAILED\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(failed_gauge, 5_050.0, "{after}");
+    // No id, account or principal made it into a label value.
+    for d in more.iter().step_by(97) {
+        assert!(!after.contains(&d.summary.request_id));
+        for v in [&d.detail.target_account, &d.detail.principal_id]
+            .into_iter()
+            .flatten()
+        {
+            assert!(!after.contains(v.as_str()), "{v} leaked into a label");
+        }
+    }
+}
+
+#[test]
+fn history_failures_are_known_but_not_new() {
+    let metrics = Metrics::new("aws", "i", Duration::from_secs(900));
+    let state = AppState::new(
+        ConnectionInfo::default(),
+        Duration::from_secs(10),
+        Utc::now(),
+        chrono::FixedOffset::east_opt(0).expect("utc"),
+    );
+    let an_hour_ago = Utc::now() - chrono::Duration::hours(1);
+    let reason = "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/X";
+    let mut history = failed(OperationKind::AssignmentCreation, 1, reason);
+    history.summary.created = an_hour_ago;
+    metrics.observe_event(&Event::Described(Box::new(history.clone())));
+    // Seen again (a re-list, a second describe): still one.
+    metrics.observe_event(&Event::Described(Box::new(history)));
+    let mut watched = failed(OperationKind::AssignmentCreation, 2, reason);
+    watched.summary.created = an_hour_ago;
+    let mut in_flight = watched.summary.clone();
+    in_flight.status = Status::InProgress;
+    metrics.observe_event(&Event::Records {
+        kind: OperationKind::AssignmentCreation,
+        items: vec![in_flight],
+    });
+    metrics.observe_event(&Event::Described(Box::new(watched)));
+    metrics.refresh_from(&state, Utc::now(), Utc::now());
+    let exposition = metrics.encode();
+    assert!(
+        exposition
+            .contains("ssowatch_failed_requests{kind=\"creation\",class=\"policy_missing\"} 2\n"),
+        "{exposition}"
+    );
+    assert!(
+        exposition
+            .contains("ssowatch_failures_total{kind=\"creation\",class=\"policy_missing\"} 1\n"),
+        "{exposition}"
+    );
+}
+
+#[test]
+fn requests_in_flight_past_the_threshold_are_stuck_until_they_finish() {
+    let metrics = Metrics::new("aws", "i", Duration::from_secs(15 * 60));
+    let state = AppState::new(
+        ConnectionInfo::default(),
+        Duration::from_secs(10),
+        Utc::now(),
+        chrono::FixedOffset::east_opt(0).expect("utc"),
+    );
+    let kind = OperationKind::PermissionSetProvisioning;
+    let mut old = failed(kind, 1, "").summary;
+    old.status = Status::InProgress;
+    old.created = Utc::now() - chrono::Duration::minutes(20);
+    let mut young = failed(kind, 2, "").summary;
+    young.status = Status::InProgress;
+    young.created = Utc::now() - chrono::Duration::minutes(1);
+    metrics.observe_event(&Event::Records {
+        kind,
+        items: vec![old.clone(), young],
+    });
+    let stuck = |metrics: &Metrics| {
+        metrics.refresh_from(&state, Utc::now(), Utc::now());
+        counter_sum(&metrics.encode(), "ssowatch_requests_stuck")
+    };
+    assert_eq!(stuck(&metrics), 1.0);
+    let mut finished = failed(kind, 1, "");
+    finished.summary.created = old.created;
+    finished.summary.status = Status::Succeeded;
+    finished.detail.failure_reason = None;
+    metrics.observe_event(&Event::Described(Box::new(finished)));
+    assert_eq!(stuck(&metrics), 0.0);
+}
+
+/// Sum of the samples of one metric in an exposition.
+fn counter_sum(exposition: &str, name: &str) -> f64 {
+    series(exposition)
+        .iter()
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[test]
+fn promtool_accepts_the_exposition_the_rules_and_the_dashboard_queries() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_with(
+        &[
+            ("--history", "50"),
+            ("--rate", "0.2"),
+            ("--failure-ratio", "0.3"),
+        ],
+        home.path(),
+    );
+    let (_serve, url) = serve(
+        &emu.url,
+        &["--api-budget", "10", "--refresh", "1"],
+        home.path(),
+    );
+    // Wait until failures with reasons are counted, so every kind of series has a value.
+    let exposition = eventually(240, "counted failures", || {
+        let (status, body) = http_get(&format!("{url}/metrics"), None)?;
+        assert_eq!(status, 200);
+        (counter_sum(&body, "ssowatch_failed_requests") > 0.0).then_some(body)
+    });
+    let (ok, out) = promtool(&["check", "metrics"], Some(&exposition));
+    assert!(
+        ok && out.trim().is_empty(),
+        "promtool check metrics: {out}\n{exposition}"
+    );
+    // Prometheus itself asks for OpenMetrics and gets it.
+    let (_, openmetrics) = http_get(
+        &format!("{url}/metrics"),
+        Some("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
+    )
+    .expect("metrics");
+    assert!(openmetrics.ends_with("# EOF\n"), "{openmetrics}");
+
+    let rules = format!("{ASSETS}/prometheus-alerts.yml");
+    let (ok, out) = promtool(&["check", "rules", &rules], None);
+    assert!(ok, "promtool check rules: {out}");
+
+    // Every dashboard query parses (as a recording rule) and names only exported metrics.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{ASSETS}/grafana-dashboard.json")).expect("dashboard"),
+    )
+    .expect("the dashboard is JSON");
+    let mut exprs = Vec::new();
+    collect_exprs(&dashboard, &mut exprs);
+    assert!(exprs.len() >= 10, "{exprs:?}");
+    let mut names = HashSet::new();
+    let name_re = regex::Regex::new(r"ssowatch_[a-z_]+").expect("regex");
+    let alert_text = std::fs::read_to_string(&rules).expect("rules");
+    for text in exprs
+        .iter()
+        .map(String::as_str)
+        .chain([alert_text.as_str()])
+    {
+        names.extend(name_re.find_iter(text).map(|m| m.as_str().to_string()));
+    }
+    for name in &names {
+        assert!(
+            exposition.contains(&format!("\n{name}{{"))
+                || exposition.contains(&format!("\n{name} ")),
+            "{name} is queried but not exported"
+        );
+    }
+    let recording: String = exprs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            format!(
+                "      - record: dashboard:query{i}\n        expr: {}\n",
+                serde_json::to_string(&e.replace("$sso_instance", ".*")).expect("quote")
+            )
+        })
+        .collect();
+    let file = home.path().join("dashboard-queries.yml");
+    std::fs::write(
+        &file,
+        format!("groups:\n  - name: dashboard\n    rules:\n{recording}"),
+    )
+    .expect("write queries");
+    let (ok, out) = promtool(&["check", "rules", file.to_str().expect("utf-8")], None);
+    assert!(ok, "a dashboard query does not parse: {out}");
+}
+
+fn collect_exprs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(e)) = map.get("expr") {
+                out.push(e.clone());
+            }
+            map.values().for_each(|v| collect_exprs(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_exprs(v, out)),
+        _ => {}
+    }
+}
+
+/// Runs a real Prometheus scraping `target` every second, until dropped.
+fn prometheus(target: &str, dir: &Path) -> Option<(KillOnDrop, String)> {
+    let binary = tool("prometheus")?;
+    let port = free_port();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: ssowatch\n    static_configs:\n      - targets: ['{}']\n",
+            target.trim_start_matches("http://")
+        ),
+    )
+    .expect("write prometheus.yml");
+    let child = Command::new(binary)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn prometheus");
+    Some((KillOnDrop(child), format!("http://127.0.0.1:{port}")))
+}
+
+/// An instant PromQL query through Prometheus's HTTP API: value by the `kind` label.
+fn query_by_kind(prometheus: &str, promql: &str) -> Option<BTreeMap<String, u64>> {
+    let url = reqwest::Url::parse_with_params(
+        &format!("{prometheus}/api/v1/query"),
+        &[("query", promql)],
+    )
+    .expect("query URL");
+    let (status, body) = http_get(url.as_str(), None)?;
+    if status != 200 {
+        return None;
+    }
+    let answer: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let results = answer["data"]["result"].as_array()?;
+    results
+        .iter()
+        .map(|r| {
+            let kind = r["metric"]["kind"].as_str()?.to_string();
+            let value = r["value"][1].as_str()?.parse::<f64>().ok()? as u64;
+            Some((kind, value))
+        })
+        .collect()
+}
+
+#[test]
+fn prometheus_reports_the_failed_counts_that_list_shows() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // History only: the counts do not move while Prometheus and list look.
+    let emu = emulator_with(
+        &[
+            ("--history", "250"),
+            ("--rate", "0"),
+            ("--failure-ratio", "0.2"),
+            ("--seed", "21"),
+        ],
+        home.path(),
+    );
+    let (_serve, url) = serve(
+        &emu.url,
+        &["--api-budget", "10", "--refresh", "2"],
+        home.path(),
+    );
+    let Some((_prometheus, prom)) = prometheus(&url, home.path()) else {
+        return;
+    };
+    let from_list = {
+        let mut counts = BTreeMap::new();
+        for row in list_json(&emu.url, &["--status", "failed"], home.path()) {
+            *counts
+                .entry(row["kind"].as_str().expect("kind").to_string())
+                .or_insert(0u64) += 1;
+        }
+        counts
+    };
+    assert_eq!(from_list.len(), 3, "failures of every kind: {from_list:?}");
+    let from_prometheus = eventually(480, "Prometheus to scrape the loaded counts", || {
+        let loaded = query_by_kind(&prom, "ssowatch_kind_loaded == 1")?;
+        if loaded.len() < 3 {
+            return None;
+        }
+        let counts = query_by_kind(
+            &prom,
+            r#"sum by (kind) (ssowatch_requests{status="FAILED"})"#,
+        )?;
+        (counts.len() == 3).then_some(counts)
+    });
+    assert_eq!(from_prometheus, from_list);
+}
+
+#[test]
+fn serve_keeps_to_its_budget_by_the_emulators_counter() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // Far more work than one call a second can do: 3 kinds x 300 records, 30% failed.
+    let emu = emulator_with(
+        &[
+            ("--history", "300"),
+            ("--rate", "0.5"),
+            ("--failure-ratio", "0.3"),
+        ],
+        home.path(),
+    );
+    let before = emulator_stats(&emu.url)["total"].as_u64().expect("total");
+    let started = Instant::now();
+    let (serve_child, url) = serve(
+        &emu.url,
+        &["--api-budget", "1", "--refresh", "1"],
+        home.path(),
+    );
+    // Let it work for a while, then read the counter and only then the clock: an upper bound.
+    eventually(160, "serve to be busy", || {
+        let (_, body) = http_get(&format!("{url}/metrics"), None)?;
+        (counter_sum(&body, "ssowatch_api_calls_total") >= 8.0).then_some(())
+    });
+    let spent = emulator_stats(&emu.url)["total"].as_u64().expect("total") - before;
+    let elapsed = started.elapsed().as_secs_f64();
+    drop(serve_child);
+    assert!(spent >= 8, "serve made {spent} calls");
+    // One ListInstances to find the instance, then at most one call per second, the first
+    // at once.
+    assert!(
+        spent as f64 <= elapsed + 2.0,
+        "{spent} calls in {elapsed:.1} s at a budget of 1 per second"
+    );
+}
+
+#[test]
+fn serve_survives_the_emulator_going_away_and_coming_back() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let port = free_port().to_string();
+    let emulator_args = ["--port", port.as_str(), "--history", "20", "--rate", "0.1"];
+    let mut emu = emulator(&emulator_args, home.path());
+    let (mut serve_child, url) = serve(&emu.url, &["--refresh", "1"], home.path());
+    let healthz = format!("{url}/healthz");
+    let health = |expect: u16| {
+        let healthz = healthz.clone();
+        move || {
+            let (status, body) = http_get(&healthz, None)?;
+            (status == expect).then_some(body)
+        }
+    };
+    eventually(120, "healthy at start", health(200));
+
+    drop(emu);
+    let body = eventually(120, "unhealthy once the emulator is gone", health(503));
+    assert!(body.contains("\"healthy\":false"), "{body}");
+
+    emu = emulator(&emulator_args, home.path());
+    eventually(360, "healthy again once it is back", health(200));
+    assert!(
+        serve_child.0.try_wait().expect("poll").is_none(),
+        "serve kept running: no restart"
+    );
+    drop(emu);
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let r = run(&["--demo", "serve", "--listen", &addr], home.path());
+    assert_exit(&r, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with(&format!("ssowatch: error: cannot listen on {addr}")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("--listen"),
+        "says what to do: {}",
+        r.stderr
+    );
+}
