@@ -167,6 +167,83 @@ pub struct RequestDetail {
     pub permission_set_name: Option<String>,
     pub principal_type: Option<String>,
     pub principal_id: Option<String>,
+    /// The principal's name (a user's user name, a group's display name), when resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_name: Option<String>,
+    /// The target account's name, when resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+}
+
+/// The ids the status APIs speak in, and which have names worth showing instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NameKind {
+    User,
+    Group,
+    Account,
+    PermissionSet,
+}
+
+impl NameKind {
+    /// The kind of name a principal id has, from its `PrincipalType` (`USER` or `GROUP`).
+    pub fn of_principal(principal_type: &str) -> Option<NameKind> {
+        match principal_type {
+            "USER" => Some(NameKind::User),
+            "GROUP" => Some(NameKind::Group),
+            _ => None,
+        }
+    }
+}
+
+impl RequestDetail {
+    /// The ids of this detail that have names, with the kind of each.
+    pub fn named_ids(&self) -> Vec<(NameKind, &str)> {
+        let mut ids = Vec::new();
+        if let Some(ps) = &self.permission_set {
+            ids.push((NameKind::PermissionSet, ps.as_str()));
+        }
+        if let Some(account) = &self.target_account {
+            ids.push((NameKind::Account, account.as_str()));
+        }
+        if let (Some(kind), Some(id)) = (
+            self.principal_type
+                .as_deref()
+                .and_then(NameKind::of_principal),
+            &self.principal_id,
+        ) {
+            ids.push((kind, id.as_str()));
+        }
+        ids
+    }
+
+    /// Fills in the name of `id` if this detail refers to it; returns whether it changed.
+    pub fn set_name(&mut self, kind: NameKind, id: &str, name: &str) -> bool {
+        let slot = match kind {
+            NameKind::PermissionSet if self.permission_set.as_deref() == Some(id) => {
+                &mut self.permission_set_name
+            }
+            NameKind::Account if self.target_account.as_deref() == Some(id) => {
+                &mut self.account_name
+            }
+            NameKind::User | NameKind::Group
+                if self.principal_id.as_deref() == Some(id)
+                    && self
+                        .principal_type
+                        .as_deref()
+                        .and_then(NameKind::of_principal)
+                        == Some(kind) =>
+            {
+                &mut self.principal_name
+            }
+            _ => return false,
+        };
+        if slot.as_deref() == Some(name) {
+            return false;
+        }
+        *slot = Some(name.to_string());
+        true
+    }
 }
 
 /// The answer to one Describe*Status call: the current status plus the detail.

@@ -6,7 +6,7 @@ mod app_support;
 use app_support::*;
 use ratatui::crossterm::event::KeyCode;
 use ssowatch::app::{Effect, StatusFilter};
-use ssowatch::model::{OperationKind, Status};
+use ssowatch::model::{NameKind, OperationKind, Status};
 use ssowatch::poller::{DescribeRequest, Event, Priority};
 
 #[test]
@@ -329,8 +329,9 @@ fn permission_set_names_replace_arns_and_are_searchable() {
     );
     send(
         &mut state,
-        Event::PermissionSetName {
-            permission_set: arn.into(),
+        Event::Name {
+            kind: NameKind::PermissionSet,
+            id: arn.into(),
             name: "BillingAdmin".into(),
         },
     );

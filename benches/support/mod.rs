@@ -107,6 +107,8 @@ pub fn described(i: usize, status: Status) -> Described {
             target_type: Some("AWS_ACCOUNT".into()),
             permission_set: Some(format!("arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-{:016x}", i % 40)),
             permission_set_name: None,
+            principal_name: None,
+            account_name: None,
             principal_type: Some("GROUP".into()),
             principal_id: Some(format!("f81d4fae-7dec-11d0-a765-{:012x}", i % 3000)),
         },

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::table::{KindTable, SortSpec, StatusFilter};
-use crate::model::{Instance, OperationKind};
+use crate::model::{Instance, NameKind, OperationKind};
 use crate::poller::{CallOutcome, SpendReport};
 use crate::provider::ProviderInfo;
 
@@ -62,8 +62,9 @@ pub struct AppState {
     /// The table window whose rows were last asked to be described, so moving within the
     /// same window asks nothing again. (kind, first row, rows shown, rows in the view).
     pub(crate) enriched_window: Option<(OperationKind, usize, usize, usize)>,
-    /// Friendly names of permission sets, by ARN (AWS) or id (Huawei).
-    pub permission_set_names: HashMap<String, String>,
+    /// Friendly names by kind and id (permission sets, accounts, users, groups), for rows
+    /// whose describe answer arrives after the name.
+    pub names: HashMap<(NameKind, String), String>,
     /// Describe errors per request, shown in the detail pane.
     pub describe_errors: HashMap<(OperationKind, Box<str>), String>,
     /// A short-lived message (e.g. "copied ...").
@@ -103,7 +104,7 @@ impl AppState {
             spend: SpendReport::default(),
             api_calls: BTreeMap::new(),
             enriched_window: None,
-            permission_set_names: HashMap::new(),
+            names: HashMap::new(),
             describe_errors: HashMap::new(),
             flash: None,
             poller_stopped: None,

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::model::{Described, RequestDetail, Status, StatusSummary, short_permission_set};
+use crate::model::{
+    Described, NameKind, RequestDetail, Status, StatusSummary, short_permission_set,
+};
 
 /// Which statuses the table shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -173,6 +175,8 @@ impl RequestRow {
                 &d.permission_set_name,
                 &d.principal_type,
                 &d.principal_id,
+                &d.principal_name,
+                &d.account_name,
                 &d.failure_reason,
             ]
             .into_iter()
@@ -381,11 +385,12 @@ impl KindTable {
         true
     }
 
-    /// Fills in a permission set's name on every row that refers to it. Returns whether any
-    /// row changed. Names arrive a few dozen times per run, so a scan is fine.
-    pub(crate) fn apply_permission_set_name(
+    /// Fills in the name of an id on every row that refers to it. Returns whether any row
+    /// changed. Names arrive once per id, so a scan is fine.
+    pub(crate) fn apply_name(
         &mut self,
-        permission_set: &str,
+        kind: NameKind,
+        id: &str,
         name: &str,
         tz: FixedOffset,
         sort: SortSpec,
@@ -393,15 +398,13 @@ impl KindTable {
         let mut changed = false;
         for row in &mut self.rows {
             if let Some(answer) = &mut row.answer
-                && answer.detail.permission_set.as_deref() == Some(permission_set)
-                && answer.detail.permission_set_name.as_deref() != Some(name)
+                && answer.detail.set_name(kind, id, name)
             {
-                answer.detail.permission_set_name = Some(name.to_string());
                 row.refresh_search_text(tz);
                 changed = true;
             }
         }
-        if changed && sort.column == SortColumn::PermissionSet {
+        if changed && matches!(sort.column, SortColumn::PermissionSet | SortColumn::Account) {
             self.sorted_valid = false;
         }
         changed

@@ -6,7 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, M
 use super::msg::{Effect, Msg};
 use super::state::{AppState, ErrorLine, InputMode};
 use super::table::{ListTrouble, StatusFilter};
-use crate::model::OperationKind;
+use crate::model::{NameKind, OperationKind};
 use crate::poller::{DescribeRequest, Event, Lane, Priority};
 use crate::provider::ErrorKind;
 
@@ -110,28 +110,26 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             load.records = records;
             load.done = done;
         }
-        Event::PermissionSetName {
-            permission_set,
-            name,
-        } => {
-            for kind in OperationKind::ALL {
-                if state
-                    .table_mut(kind)
-                    .apply_permission_set_name(&permission_set, &name, tz, sort)
-                {
-                    state.rebuild(kind);
+        Event::Name { kind, id, name } => {
+            for op in OperationKind::ALL {
+                if state.table_mut(op).apply_name(kind, &id, &name, tz, sort) {
+                    state.rebuild(op);
                 }
             }
-            state.permission_set_names.insert(permission_set, name);
+            state.names.insert((kind, id), name);
         }
         Event::Described(mut described) => {
-            if described.detail.permission_set_name.is_none() {
-                described.detail.permission_set_name = described
-                    .detail
-                    .permission_set
-                    .as_ref()
-                    .and_then(|ps| state.permission_set_names.get(ps))
-                    .cloned();
+            let known: Vec<(NameKind, String, String)> = described
+                .detail
+                .named_ids()
+                .into_iter()
+                .filter_map(|(kind, id)| {
+                    let name = state.names.get(&(kind, id.to_string()))?;
+                    Some((kind, id.to_string(), name.clone()))
+                })
+                .collect();
+            for (kind, id, name) in known {
+                described.detail.set_name(kind, &id, &name);
             }
             let kind = described.summary.kind;
             let key = (kind, Box::from(described.summary.request_id.as_str()));

@@ -400,6 +400,8 @@ impl Org {
                 ps.aws_arn.clone()
             }),
             permission_set_name: None,
+            principal_name: None,
+            account_name: None,
             principal_type: assignment.then(|| if is_group { "GROUP" } else { "USER" }.to_string()),
             principal_id: assignment.then(|| {
                 if is_group {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::plan::Lane;
-use crate::model::{Described, OperationKind, StatusSummary};
+use crate::model::{Described, NameKind, OperationKind, StatusSummary};
 use crate::provider::{ErrorKind, ProviderError};
 
 #[derive(Debug, Clone)]
@@ -25,9 +25,10 @@ pub enum Event {
         done: bool,
     },
     Described(Box<Described>),
-    /// A permission set's friendly name.
-    PermissionSetName {
-        permission_set: String,
+    /// The friendly name of an id (a permission set, an account, a user or a group).
+    Name {
+        kind: NameKind,
+        id: String,
         name: String,
     },
     /// A describe was given up (not retryable, or it kept failing): its row must stop waiting.

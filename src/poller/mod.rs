@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 pub use event::{CallOutcome, Event, SpendReport};
 pub use plan::{Call, DescribeRequest, Lane, Priority, Strategy};
 
-use crate::model::{Described, Page};
+use crate::model::{Described, NameKind, Page};
 use crate::provider::{ErrorKind, Provider, ProviderError};
 use budget::RateLimiter;
 use plan::{Planner, PlannerConfig};
@@ -194,8 +194,9 @@ impl Poller {
             }
             (Call::PermissionSetName { permission_set }, Ok(Outcome::Name(name))) => {
                 if let Some(name) = name {
-                    events.push(Event::PermissionSetName {
-                        permission_set,
+                    events.push(Event::Name {
+                        kind: NameKind::PermissionSet,
+                        id: permission_set,
                         name,
                     });
                 }

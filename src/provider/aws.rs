@@ -284,6 +284,8 @@ impl Provider for AwsProvider {
                     target_type: clean_opt(status.target_type().map(|t| t.as_str())),
                     permission_set: clean_opt(status.permission_set_arn()),
                     permission_set_name: None,
+                    principal_name: None,
+                    account_name: None,
                     principal_type: clean_opt(status.principal_type().map(|t| t.as_str())),
                     principal_id: clean_opt(status.principal_id()),
                 };
@@ -313,6 +315,8 @@ impl Provider for AwsProvider {
                     target_type: None,
                     permission_set: clean_opt(status.permission_set_arn()),
                     permission_set_name: None,
+                    principal_name: None,
+                    account_name: None,
                     principal_type: None,
                     principal_id: None,
                 };

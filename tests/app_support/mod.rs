@@ -51,6 +51,8 @@ pub fn described(kind: OperationKind, i: usize, status: Status, reason: Option<&
                 "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-0123456789abcdef".into(),
             ),
             permission_set_name: None,
+            principal_name: None,
+            account_name: None,
             principal_type: Some("GROUP".into()),
             principal_id: Some("f81d4fae-7dec-11d0-a765-00a0c91e6bf6".into()),
         },

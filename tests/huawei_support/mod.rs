@@ -87,6 +87,8 @@ impl HuaweiBackend for Fixed {
                         target_type: Some("ACCOUNT".into()),
                         permission_set: Some("ps-1".into()),
                         permission_set_name: None,
+                        principal_name: None,
+                        account_name: None,
                         principal_type: Some("GROUP".into()),
                         principal_id: Some("g-1".into()),
                     };
