@@ -152,7 +152,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut runtime: Runtime) -> any
                 match effect {
                     Effect::Copy(text) => copy_to_clipboard(&text),
                     Effect::Quit => quit = true,
-                    Effect::Describe(_) | Effect::RefreshNow => {}
+                    Effect::Describe(_) | Effect::DescribeOnScreen(_) | Effect::RefreshNow => {}
                 }
             }
         }

@@ -145,6 +145,7 @@ impl Runtime {
                 Effect::Describe(request) => {
                     self.poller.request_describe(request);
                 }
+                Effect::DescribeOnScreen(requests) => self.poller.describe_on_screen(requests),
                 Effect::RefreshNow => {
                     let now = self.now();
                     self.poller.refresh_now(now);

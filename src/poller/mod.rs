@@ -137,6 +137,12 @@ impl Poller {
         self.planner.request_describe(request)
     }
 
+    /// The describes the screen wants now; the earlier screen's that have not started are
+    /// dropped.
+    pub fn describe_on_screen(&mut self, requests: Vec<DescribeRequest>) {
+        self.planner.replace_on_screen(requests);
+    }
+
     /// Starts every fast lane now (the `r` key).
     pub fn refresh_now(&mut self, now: Duration) {
         self.planner.refresh_now(now);
