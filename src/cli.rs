@@ -54,9 +54,11 @@ pub struct GlobalArgs {
     )]
     pub refresh: Option<i64>,
     /// Requests per second this process may spend at most (0.05 to 20). Identity Center allows
-    /// 20 per account and region, shared with the pipelines you watch. Default: 2 for the
-    /// dashboard; 5 for list and describe, so that a script listing 30,000 records ends in
-    /// about three minutes while leaving three quarters of the limit to the pipelines.
+    /// 20 per account and region, shared with the pipelines you watch. Default: 0.9 for the
+    /// dashboard and serve (ten operators stay under half the limit), 4 with --demo (its
+    /// emulator is yours alone), 5 for list, describe and wait (a script listing 30,000 records
+    /// ends in about three minutes while leaving three quarters of the limit to the pipelines).
+    /// Throttling halves the rate until the service recovers.
     #[arg(long, global = true, value_name = "RPS", allow_negative_numbers = true)]
     pub api_budget: Option<f64>,
     /// Run against the embedded emulator (no cloud account needed).

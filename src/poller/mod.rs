@@ -178,8 +178,10 @@ impl Poller {
         }
         match (call, result) {
             (Call::List { kind, lane, .. }, Ok(Outcome::Page(page))) => {
-                events.extend(self.planner.on_list_page(kind, lane, page, now));
+                // The call worked; what the page means comes after, and may be that the
+                // listing must stop (a looping or endless token), which must not be cleared.
                 events.push(Event::ListSucceeded { kind, at: wall });
+                events.extend(self.planner.on_list_page(kind, lane, page, now));
             }
             (Call::List { kind, lane, token }, Err(error)) => {
                 events.push(self.planner.on_list_error(kind, lane, token, error, now));

@@ -52,6 +52,9 @@ pub const MAX_ATTEMPTS: u32 = 4;
 /// After access was denied, the lane waits this long before it asks again: retrying a denied
 /// call at the refresh rate helps nobody.
 const DENIED_RETRY: Duration = Duration::from_secs(300);
+/// Tracking calls in a row after which less urgent work gets the next slot (a quarter of the
+/// rate, when tracking alone could use all of it).
+const TRACKING_STREAK: u32 = 3;
 /// No listing goes past this many pages (ten million records at the largest page size).
 const MAX_PAGES: u32 = 100_000;
 
@@ -218,6 +221,8 @@ pub struct Planner {
     name_failures: HashMap<String, u32>,
     /// Whether the last call taken from the OnScreen/History pair was an OnScreen one.
     last_was_on_screen: bool,
+    /// Tracking calls taken in a row while less urgent work waited.
+    tracking_streak: u32,
 }
 
 impl Planner {
@@ -233,6 +238,7 @@ impl Planner {
             names_requested: HashSet::new(),
             name_failures: HashMap::new(),
             last_was_on_screen: false,
+            tracking_streak: 0,
         };
         if config.strategy == Strategy::Naive {
             // The naive dashboard has neither a fast nor a failed lane.
@@ -358,12 +364,23 @@ impl Planner {
         })
     }
 
-    /// The most urgent call, if any.
+    /// The most urgent call, if any. Priorities are strict but for two shares: the operator's
+    /// own describes always go first, and after [`TRACKING_STREAK`] tracking calls in a row
+    /// the next one goes to less urgent work if any waits, so that at a rate cut low by
+    /// throttling the fast lane cannot starve the FAILED listing and the history forever.
     pub fn next_call(&mut self) -> Option<Call> {
         let (on_screen, history) = (Priority::OnScreen as usize, Priority::History as usize);
+        let tracking = Priority::Tracking as usize;
         let mut order: [usize; PRIORITIES] = std::array::from_fn(|p| p);
         if self.last_was_on_screen && self.has_work_at(history) {
             order.swap(on_screen, history);
+        }
+        let less_urgent_waits = (tracking + 1..PRIORITIES).any(|p| self.has_work_at(p));
+        if self.tracking_streak >= TRACKING_STREAK
+            && less_urgent_waits
+            && !self.has_work_at(Priority::Interactive as usize)
+        {
+            order[tracking..].rotate_left(1);
         }
         for priority in order {
             while let Some(call) = self.queues[priority].pop_front() {
@@ -378,6 +395,11 @@ impl Planner {
                 }
                 if priority == on_screen || priority == history {
                     self.last_was_on_screen = priority == on_screen;
+                }
+                if priority == tracking && less_urgent_waits {
+                    self.tracking_streak += 1;
+                } else if priority > tracking {
+                    self.tracking_streak = 0;
                 }
                 return Some(call);
             }
@@ -927,8 +949,19 @@ mod tests {
             .collect();
         assert!(!next.contains(&K), "{next:?}");
         for attempt in 2..=MAX_ATTEMPTS {
+            // (Less urgent work may take a slot in between: it has its share.)
+            let retried = std::iter::from_fn(|| p.next_call()).find(|c| {
+                matches!(
+                    c,
+                    Call::List {
+                        kind: K,
+                        lane: Lane::Fast,
+                        ..
+                    }
+                )
+            });
             assert_eq!(
-                p.next_call(),
+                retried,
                 Some(Call::List {
                     kind: K,
                     lane: Lane::Fast,
@@ -1099,6 +1132,31 @@ mod tests {
             })
             .collect();
         assert_eq!(kinds, ["describe", "history", "describe", "history"]);
+    }
+
+    #[test]
+    fn tracking_leaves_a_quarter_of_the_slots_to_less_urgent_work() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        for i in 0..12 {
+            p.request_describe(DescribeRequest {
+                kind: K,
+                request_id: format!("finished-{i}"),
+                priority: Priority::Tracking,
+            });
+        }
+        // 3 fast lanes + 12 tracking describes wait, and the FAILED and history lanes below.
+        let first: Vec<bool> = (0..8)
+            .filter_map(|_| p.next_call())
+            .map(|c| match c {
+                Call::List {
+                    lane: Lane::Fast, ..
+                } => true,
+                Call::Describe(r) => r.priority == Priority::Tracking,
+                _ => false,
+            })
+            .collect();
+        assert_eq!(first, [true, true, true, false, true, true, true, false]);
     }
 
     #[test]
