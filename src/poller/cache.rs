@@ -165,15 +165,15 @@ fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    {
+    let file = {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let file = options.open(path)?;
+        let file = options.mode(0o600).open(path)?;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(file)
-    }
+        file
+    };
     #[cfg(not(unix))]
-    options.open(path)
+    let file = options.open(path)?;
+    Ok(file)
 }
 
 #[cfg(test)]
