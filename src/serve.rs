@@ -149,7 +149,7 @@ fn print_addresses(local: SocketAddr, demo_emulator: Option<&str>) {
     ));
     if let Some(url) = demo_emulator {
         text.push_str(&format!(
-            "; the demo emulator answers on {url} (ssowatch --endpoint-url {url} list)"
+            "; the demo emulator answers on {url} (ssowatch --region us-east-1 --endpoint-url {url} list)"
         ));
     }
     text.push_str(". Ctrl-C stops it.\n");
