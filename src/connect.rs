@@ -8,13 +8,54 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::app::ConnectionInfo;
 use crate::config::{ProviderKind, Settings};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::model::Instance;
+use crate::poller::{PollerConfig, cache};
 use crate::provider::aws::{AwsOptions, AwsProvider};
 use crate::provider::huawei::{DEFAULT_ENDPOINT, HuaweiProvider};
 use crate::provider::huawei_credentials::{self, ConfigValues, HuaweiCredentials};
 use crate::provider::{Provider, ProviderInfo, resolve_instance};
+use crate::runtime::{Pace, Runtime};
+
+/// Starts the shared runtime for a live host (the dashboard, `serve`): the budget and refresh
+/// of the settings, a random jitter seed, and the describe cache unless this is the demo. The
+/// emulator behind `--demo` comes back too: it stops when dropped.
+pub fn live_runtime(
+    settings: &Settings,
+    connection: Connection,
+    tz: chrono::FixedOffset,
+) -> (Runtime, Option<EmulatorHandle>) {
+    let Connection {
+        provider,
+        instance,
+        info,
+        emulator,
+        discovered,
+    } = connection;
+    let mut config = PollerConfig::new(settings.refresh, settings.api_budget_rps);
+    config.seed = rand::random();
+    if !settings.demo {
+        config.cache_path = cache::default_path(&info.name, info.endpoint.as_deref(), &instance.id);
+    }
+    let mut runtime = Runtime::new(
+        provider,
+        ConnectionInfo {
+            provider: info,
+            instance: Some(instance),
+            demo: settings.demo,
+        },
+        config,
+        Pace::Live,
+        chrono::Utc::now(),
+        tz,
+    );
+    if discovered {
+        runtime.count_call_made_before_start();
+    }
+    (runtime, emulator)
+}
 
 pub struct Connection {
     pub provider: Arc<dyn Provider>,
@@ -22,6 +63,9 @@ pub struct Connection {
     pub info: ProviderInfo,
     /// The in-process emulator behind `--demo`; it stops when this is dropped.
     pub emulator: Option<EmulatorHandle>,
+    /// Whether finding the instance took a `ListInstances` call (no instance was given): it
+    /// counts against the budget like any other call.
+    pub discovered: bool,
 }
 
 /// Connects as the settings say. With `demo`, starts the embedded emulator on loopback and
@@ -84,17 +128,15 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
             )
         }
     };
-    let instance = resolve_instance(
-        provider.as_ref(),
-        if settings.demo {
-            None
-        } else {
-            settings.instance.as_deref()
-        },
-    )
-    .await?;
+    let explicit = if settings.demo {
+        None
+    } else {
+        settings.instance.as_deref()
+    };
+    let instance = resolve_instance(provider.as_ref(), explicit).await?;
     let info = provider.info();
     Ok(Connection {
+        discovered: explicit.is_none(),
         provider,
         instance,
         info,

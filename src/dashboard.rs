@@ -20,11 +20,10 @@ use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use tokio::sync::mpsc;
 
-use crate::app::{ConnectionInfo, Effect, Msg};
+use crate::app::{Effect, Msg};
 use crate::config::Settings;
-use crate::connect::{Connection, connect};
-use crate::poller::PollerConfig;
-use crate::runtime::{Pace, Runtime};
+use crate::connect::{connect, live_runtime};
+use crate::runtime::Runtime;
 use crate::ui::{self, Theme};
 
 /// Capacity of the input channel. Bounded so a flood (a stuck key) applies back-pressure
@@ -42,31 +41,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // Connect before touching the terminal: a bad profile or no instance is a one-line error
     // on a normal screen.
     let connection = connect(&settings).await?;
-    let Connection {
-        provider,
-        instance,
-        info,
-        emulator,
-    } = connection;
-
-    let mut poller_config = PollerConfig::new(settings.refresh, settings.api_budget_rps);
-    poller_config.seed = rand::random();
-    if !settings.demo {
-        poller_config.cache_path =
-            crate::poller::cache::default_path(&info.name, info.endpoint.as_deref(), &instance.id);
-    }
-    let runtime = Runtime::new(
-        provider,
-        ConnectionInfo {
-            provider: info,
-            instance: Some(instance),
-            demo: settings.demo,
-        },
-        poller_config,
-        Pace::Live,
-        Utc::now(),
-        *Local::now().offset(),
-    );
+    let (runtime, emulator) = live_runtime(&settings, connection, *Local::now().offset());
 
     let mut terminal = init_terminal()?;
     let result = event_loop(&mut terminal, runtime).await;
@@ -152,7 +127,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut runtime: Runtime) -> any
                 match effect {
                     Effect::Copy(text) => copy_to_clipboard(&text),
                     Effect::Quit => quit = true,
-                    Effect::Describe(_) | Effect::RefreshNow => {}
+                    Effect::Describe(_) | Effect::DescribeOnScreen(_) | Effect::RefreshNow => {}
                 }
             }
         }

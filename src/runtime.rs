@@ -113,6 +113,12 @@ impl Runtime {
         self
     }
 
+    /// Counts a call the host made just before the runtime started (instance discovery), so
+    /// that no 10 s window from the start holds more calls than the budget allows.
+    pub fn count_call_made_before_start(&mut self) {
+        self.poller.count_external_call(Duration::ZERO);
+    }
+
     /// Asks for a describe on the host's behalf (`serve` wants every failure's reason).
     pub fn describe(&mut self, request: DescribeRequest) -> bool {
         self.poller.request_describe(request)
@@ -145,6 +151,7 @@ impl Runtime {
                 Effect::Describe(request) => {
                     self.poller.request_describe(request);
                 }
+                Effect::DescribeOnScreen(requests) => self.poller.describe_on_screen(requests),
                 Effect::RefreshNow => {
                     let now = self.now();
                     self.poller.refresh_now(now);

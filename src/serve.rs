@@ -19,13 +19,13 @@ use axum::routing::get;
 use chrono::{DateTime, FixedOffset, Utc};
 use clap::Args;
 
-use crate::app::{ConnectionInfo, Msg};
+use crate::app::Msg;
 use crate::config::Settings;
-use crate::connect::{Connection, connect};
+use crate::connect::{connect, live_runtime};
 use crate::metrics::Metrics;
 use crate::model::{OperationKind, Status};
-use crate::poller::{self, DescribeRequest, Event, PollerConfig, Priority};
-use crate::runtime::{Pace, Runtime};
+use crate::poller::{DescribeRequest, Event, Priority};
+use crate::runtime::Runtime;
 
 /// The port registered for ssowatch's exporter would be guesswork; 9464 is the
 /// OpenTelemetry-Prometheus default that many exporters reuse. Loopback by default: the
@@ -78,20 +78,12 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("cannot read the listening address")?;
 
-    let Connection {
-        provider,
-        instance,
-        info,
-        emulator,
-    } = connect(settings).await?;
-    let metrics = Arc::new(Metrics::new(&info.name, &instance.id, args.stuck_after));
-    let mut config = PollerConfig::new(settings.refresh, settings.api_budget_rps);
-    config.seed = rand::random();
-    if !settings.demo {
-        config.cache_path =
-            poller::cache::default_path(&info.name, info.endpoint.as_deref(), &instance.id);
-    }
-    let started = Utc::now();
+    let connection = connect(settings).await?;
+    let metrics = Arc::new(Metrics::new(
+        &connection.info.name,
+        &connection.instance.id,
+        args.stuck_after,
+    ));
     let reasons = Arc::new(Mutex::new(ReasonQueue::default()));
     let observer = {
         let (metrics, reasons) = (metrics.clone(), reasons.clone());
@@ -100,19 +92,13 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
             lock(&reasons).note(event);
         })
     };
-    let runtime = Runtime::new(
-        provider,
-        ConnectionInfo {
-            provider: info,
-            instance: Some(instance),
-            demo: settings.demo,
-        },
-        config,
-        Pace::Live,
-        started,
+    let (runtime, emulator) = live_runtime(
+        settings,
+        connection,
         FixedOffset::east_opt(0).expect("UTC offset"),
-    )
-    .with_observer(observer);
+    );
+    let runtime = runtime.with_observer(observer);
+    let started = runtime.state().now;
     let shared = Arc::new(Shared {
         metrics,
         health: Mutex::new(Health::default()),

@@ -156,11 +156,7 @@ async fn the_budget_holds_in_every_ten_second_window_from_the_start() {
         },
     )
     .await;
-    let calls: u64 = starts.iter().map(|(_, n)| n).sum();
-    assert!(
-        calls >= 300,
-        "the first load should use the budget: {calls}"
-    );
+    let mut fullest = 0;
     for (i, &(start, _)) in starts.iter().enumerate() {
         let in_window: u64 = starts[i..]
             .iter()
@@ -171,7 +167,10 @@ async fn the_budget_holds_in_every_ten_second_window_from_the_start() {
             in_window <= 20,
             "{in_window} calls in the 10 s from {start:?}"
         );
+        fullest = fullest.max(in_window);
     }
+    // The first load wants far more than the budget: the limit was reached, not avoided.
+    assert!(fullest >= 19, "the busiest 10 s held only {fullest} calls");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -325,4 +324,38 @@ async fn pollers_sharing_a_throttled_account_converge_below_its_limit() {
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unattended_dashboard_describes_what_finished_and_what_is_on_screen_only() {
+    // The walkthrough that found 97 of 119 calls a minute describing rows that only passed
+    // through the top of the screen while the history loaded.
+    let (handle, clock) = emulator_at_start(rollout()).await;
+    let (rt, describes) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 0.9)).await;
+    let rows_on_screen = rt.state().table_rows();
+    let mut runtimes = vec![rt];
+    let length = Duration::from_secs(150);
+    runtime::simulate(
+        &mut runtimes,
+        length,
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |_, _| {},
+    )
+    .await;
+    let described = describes.lock().unwrap().len();
+    let org = handle.core().org();
+    let end = clock.now();
+    let start = end - chrono::Duration::seconds(150);
+    let finished_meanwhile = OperationKind::ALL
+        .iter()
+        .flat_map(|&k| org.requests(k).iter())
+        .filter(|r| r.finishes > start && r.finishes <= end)
+        .count();
+    let newest_failed = 3 * 10;
+    let bound = finished_meanwhile + newest_failed + rows_on_screen;
+    assert!(
+        described <= bound,
+        "{described} requests described in 150 s; at most {bound} expected ({finished_meanwhile} finished, {newest_failed} newest FAILED, {rows_on_screen} rows on screen)"
+    );
 }

@@ -24,8 +24,11 @@ pub enum Msg {
 /// What an update asks the outside world to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Describe a request: the operator opened it, or it is on screen without its detail.
+    /// Describe a request: the operator opened it.
     Describe(DescribeRequest),
+    /// The finished rows on screen without their detail: describe these, and forget the
+    /// earlier screen's that have not started yet (nobody sees those rows any more).
+    DescribeOnScreen(Vec<DescribeRequest>),
     RefreshNow,
     /// Put this text on the clipboard.
     Copy(String),

@@ -36,6 +36,14 @@ pub struct ErrorLine {
     pub kind: Option<OperationKind>,
 }
 
+/// The rows on screen, as enrichment sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScreenWindow {
+    pub fingerprint: u64,
+    pub since: DateTime<Utc>,
+    pub enriched: bool,
+}
+
 /// The whole app state.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -59,9 +67,9 @@ pub struct AppState {
     pub spend: SpendReport,
     /// Calls made, by operation and outcome (for the spend breakdown and metrics).
     pub api_calls: BTreeMap<(&'static str, CallOutcome), u64>,
-    /// The table window whose rows were last asked to be described, so moving within the
-    /// same window asks nothing again. (kind, first row, rows shown, rows in the view).
-    pub(crate) enriched_window: Option<(OperationKind, usize, usize, usize)>,
+    /// The rows on screen (a fingerprint of their kind and ids), since when they have held
+    /// still, and whether their describes were asked: see `update::enrich_window`.
+    pub(crate) window: Option<ScreenWindow>,
     /// Friendly names by kind and id (permission sets, accounts, users, groups), for rows
     /// whose describe answer arrives after the name.
     pub names: HashMap<(NameKind, String), String>,
@@ -103,14 +111,16 @@ impl AppState {
             last_throttled: None,
             spend: SpendReport::default(),
             api_calls: BTreeMap::new(),
-            enriched_window: None,
+            window: None,
             names: HashMap::new(),
             describe_errors: HashMap::new(),
             flash: None,
             poller_stopped: None,
             now,
             tz,
-            terminal_size: (80, 24),
+            // No screen until a host says its size: `serve` never does, and so never asks to
+            // describe rows nobody looks at.
+            terminal_size: (0, 0),
             spinner: 0,
             should_quit: false,
         }

@@ -120,6 +120,14 @@ impl RateLimiter {
         true
     }
 
+    /// Records a call that started at `now` without asking (one made outside the poller): it
+    /// takes its slot all the same.
+    pub fn record_start(&mut self, now: Duration) {
+        self.next_free = self.next_free.max(now + self.spacing());
+        self.recent.push_back(now);
+        self.trim(now);
+    }
+
     /// The service failed or the network did: wait `base * 2^n` with ±50% jitter, capped, so
     /// that many clients backing off at once do not come back in lockstep.
     pub fn on_pushback(&mut self, now: Duration) -> Duration {
@@ -230,6 +238,21 @@ mod tests {
         assert!(last >= secs(30.0) && last <= MAX_BACKOFF, "{last:?}");
         limiter.on_success();
         assert!(limiter.try_acquire(secs(0.0)));
+    }
+
+    #[test]
+    fn a_call_made_outside_takes_its_slot() {
+        let mut limiter = RateLimiter::new(1.0, 1);
+        limiter.record_start(secs(0.0));
+        assert!(!limiter.try_acquire(secs(0.5)));
+        assert!(limiter.try_acquire(secs(1.0)));
+        let mut starts = 1;
+        for ms in 1001..10_000u64 {
+            if limiter.try_acquire(Duration::from_millis(ms)) {
+                starts += 1;
+            }
+        }
+        assert!(starts <= 10, "{starts} starts in the first 10 s");
     }
 
     #[test]

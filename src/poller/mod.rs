@@ -137,6 +137,18 @@ impl Poller {
         self.planner.request_describe(request)
     }
 
+    /// Counts a call made outside the poller at `now` against the budget.
+    pub fn count_external_call(&mut self, now: Duration) {
+        self.limiter.record_start(now);
+        self.spend.total_calls += 1;
+    }
+
+    /// The describes the screen wants now; the earlier screen's that have not started are
+    /// dropped.
+    pub fn describe_on_screen(&mut self, requests: Vec<DescribeRequest>) {
+        self.planner.replace_on_screen(requests);
+    }
+
     /// Starts every fast lane now (the `r` key).
     pub fn refresh_now(&mut self, now: Duration) {
         self.planner.refresh_now(now);

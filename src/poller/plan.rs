@@ -404,6 +404,22 @@ impl Planner {
         true
     }
 
+    /// The rows the screen shows now replace the ones it showed before: queued describes of
+    /// rows no longer on screen are dropped (their entries go stale), and the new ones queued.
+    /// Without this, describes asked for while a first load streamed rows past the screen
+    /// outlived it, and spent the budget for minutes on rows nobody saw.
+    pub fn replace_on_screen(&mut self, requests: Vec<DescribeRequest>) {
+        let wanted: HashSet<DescribeKey> = requests
+            .iter()
+            .map(|r| key_of(r.kind, &r.request_id))
+            .collect();
+        self.queued
+            .retain(|key, priority| *priority != Priority::OnScreen || wanted.contains(key));
+        for request in requests {
+            self.request_describe(request);
+        }
+    }
+
     fn track_finished(&mut self, kind: OperationKind, id: &str) {
         self.request_describe(DescribeRequest {
             kind,
@@ -1032,6 +1048,31 @@ mod tests {
             vec![Call::PermissionSetName {
                 permission_set: ps.to_string()
             }]
+        );
+    }
+
+    #[test]
+    fn a_new_screen_drops_the_describes_of_the_old_one() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        let screen = |ids: &[&str]| {
+            ids.iter()
+                .map(|id| DescribeRequest {
+                    kind: K,
+                    request_id: id.to_string(),
+                    priority: Priority::OnScreen,
+                })
+                .collect::<Vec<_>>()
+        };
+        p.replace_on_screen(screen(&["a", "b", "c"]));
+        assert_eq!(p.next_call(), Some(describe(K, "a", Priority::OnScreen)));
+        p.replace_on_screen(screen(&["c", "d"]));
+        // "a" is on the wire and stays; "b" scrolled away before it started.
+        assert_eq!(
+            drain(&mut p),
+            vec![
+                describe(K, "c", Priority::OnScreen),
+                describe(K, "d", Priority::OnScreen)
+            ]
         );
     }
 

@@ -149,9 +149,11 @@ pub fn describes(effects: &[Effect]) -> usize {
 pub fn enrichment(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
-        .filter_map(|e| match e {
-            Effect::Describe(r) if r.priority == Priority::OnScreen => Some(r.request_id.clone()),
-            _ => None,
+        .flat_map(|e| match e {
+            Effect::DescribeOnScreen(requests) => {
+                requests.iter().map(|r| r.request_id.clone()).collect()
+            }
+            _ => Vec::new(),
         })
         .collect()
 }
