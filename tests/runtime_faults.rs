@@ -452,13 +452,9 @@ async fn throttling_half_of_all_calls() {
         ..Row::everywhere("throttle@0.5", Fault::Throttle, 0.5, true)
     })
     .await;
-    assert!(
-        seen.messages_during_fault
-            .iter()
-            .any(|m| m.to_lowercase().contains("throttl")),
-        "throttling is named: {:?}",
-        seen.messages_during_fault
-    );
+    assert_told(&seen, "throttling is named", |m| {
+        m.to_lowercase().contains("throttl")
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -473,13 +469,9 @@ async fn throttling_every_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_error_on_one_kind() {
     let seen = run_row(Row::on_list_of("500", Fault::ServerError, CREATION, true)).await;
-    assert!(
-        seen.messages_during_fault
-            .iter()
-            .any(|m| m.contains("InternalServerException") || m.contains("500")),
-        "the service's error is named: {:?}",
-        seen.messages_during_fault
-    );
+    assert_told(&seen, "the service's error is named", |m| {
+        m.contains("InternalServerException") || m.contains("500")
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -491,11 +483,9 @@ async fn unavailable_with_an_html_page_on_one_kind() {
         true,
     ))
     .await;
-    assert!(
-        seen.messages_during_fault.iter().any(|m| m.contains("503")),
-        "the status is named, not a JSON parse error: {:?}",
-        seen.messages_during_fault
-    );
+    assert_told(&seen, "the status is named, not a JSON parse error", |m| {
+        m.contains("503")
+    });
     assert!(
         !seen
             .messages_during_fault
@@ -588,6 +578,15 @@ async fn unknown_status_everywhere_is_final_and_not_described_again() {
     );
 }
 
+/// Some message shown while the fault was on passes `check`.
+fn assert_told(seen: &Seen, what: &str, check: impl Fn(&String) -> bool) {
+    assert!(
+        seen.messages_during_fault.iter().any(check),
+        "{what}: {:?}",
+        seen.messages_during_fault
+    );
+}
+
 /// List calls of `kind` while the fault was on.
 fn list_calls_during_fault(seen: &Seen, kind: OperationKind) -> u64 {
     let op = operations::list(kind);
@@ -619,13 +618,7 @@ async fn looping_page_tokens_are_told_to_the_user() {
         true,
     ))
     .await;
-    assert!(
-        seen.messages_during_fault
-            .iter()
-            .any(|m| m.contains("twice")),
-        "the loop is named: {:?}",
-        seen.messages_during_fault
-    );
+    assert_told(&seen, "the loop is named", |m| m.contains("twice"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -660,13 +653,7 @@ async fn endless_page_tokens_are_told_to_the_user() {
         true,
     ))
     .await;
-    assert!(
-        seen.messages_during_fault
-            .iter()
-            .any(|m| m.contains("pages")),
-        "the page bound is stated: {:?}",
-        seen.messages_during_fault
-    );
+    assert_told(&seen, "the page bound is stated", |m| m.contains("pages"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -720,13 +707,9 @@ async fn expired_credentials_everywhere() {
         ..Row::everywhere("expired-credentials", Fault::ExpiredCredentials, 1.0, true)
     })
     .await;
-    assert!(
-        seen.messages_during_fault
-            .iter()
-            .any(|m| m.to_lowercase().contains("expired")),
-        "says the credentials expired: {:?}",
-        seen.messages_during_fault
-    );
+    assert_told(&seen, "says the credentials expired", |m| {
+        m.to_lowercase().contains("expired")
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -821,11 +804,7 @@ async fn a_hanging_list_on_one_kind() {
     // emulator and the client share the one paused clock, and `run_row` checks that no call
     // before the fault timed out.
     let seen = run_row(Row::on_list_of("hang", Fault::Hang, CREATION, true)).await;
-    assert!(
-        seen.messages_during_fault
-            .iter()
-            .any(|m| m.to_lowercase().contains("timed out") || m.to_lowercase().contains("timeout")),
-        "the timeout is named: {:?}",
-        seen.messages_during_fault
-    );
+    assert_told(&seen, "the timeout is named", |m| {
+        m.to_lowercase().contains("timed out") || m.to_lowercase().contains("timeout")
+    });
 }
