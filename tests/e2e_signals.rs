@@ -34,6 +34,8 @@ impl Terminal {
             .env("XDG_CACHE_HOME", terminal.home.path().join("cache"))
             .env("PS1", format!("{PROMPT} "))
             .env("TERM", "xterm-256color")
+            // Run inside someone's tmux, still start a server of our own.
+            .env_remove("TMUX")
             .status()
             .expect("tmux runs");
         assert!(started.success(), "tmux new-session");
