@@ -2,15 +2,16 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use ssowatch::cli::{Cli, Command};
 use ssowatch::{config, dashboard, emulator, headless};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+        Err(e) => return usage_error(e, invoked_command().as_deref()),
     };
+    let command = invoked_command();
     let _log_guard = init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -36,7 +37,7 @@ fn main() -> ExitCode {
                 "ssowatch: error: {}",
                 ssowatch::sanitize::clean_text(&message)
             );
-            exit_code(&e)
+            exit_code(&e, command.as_deref())
         }
     }
 }
@@ -44,12 +45,16 @@ fn main() -> ExitCode {
 /// Exit codes a script can act on: 2 the command line or config is wrong, 3 the credentials
 /// or access are (log in again), 4 the service stayed throttled or unavailable through every
 /// retry (try later), 1 anything else.
-fn exit_code(e: &anyhow::Error) -> ExitCode {
+///
+/// `wait` has its own contract (0 all succeeded, 1 some failed, 2 timeout, 3 cannot even
+/// start), so a pipeline that gates on it must not read a typo in its flags or config as "the
+/// timeout passed": for `wait`, a wrong command line or config exits 3.
+fn exit_code(e: &anyhow::Error, command: Option<&str>) -> ExitCode {
     use ssowatch::provider::{ErrorKind, ProviderError};
     if e.chain()
         .any(|c| c.is::<ssowatch::cli::UsageError>() || c.is::<ssowatch::config::ConfigError>())
     {
-        return ExitCode::from(2);
+        return setup_exit_code(command);
     }
     match e
         .chain()
@@ -60,6 +65,26 @@ fn exit_code(e: &anyhow::Error) -> ExitCode {
         Some(ErrorKind::Throttled | ErrorKind::Transient) => ExitCode::from(4),
         _ => ExitCode::FAILURE,
     }
+}
+
+/// The exit code for a command line or config that cannot be read: 3 for `wait` (its "could
+/// not start" code), 2 for the others.
+fn setup_exit_code(command: Option<&str>) -> ExitCode {
+    if command == Some("wait") {
+        ExitCode::from(3)
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+/// The subcommand on the command line, found even when the rest of it does not parse (clap
+/// then matches what it can).
+fn invoked_command() -> Option<String> {
+    Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(std::env::args_os())
+        .ok()
+        .and_then(|m| m.subcommand_name().map(str::to_string))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -79,7 +104,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Clap's errors are several lines with usage; keep help and version as they are, and turn
 /// real errors into one line that says what to do.
-fn usage_error(e: clap::Error) -> ExitCode {
+fn usage_error(e: clap::Error, command: Option<&str>) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
         ErrorKind::DisplayHelp
@@ -89,8 +114,12 @@ fn usage_error(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
-            eprintln!("ssowatch: error: {} (see {})", one_line(&e), help_for(&e));
-            ExitCode::from(2)
+            eprintln!(
+                "ssowatch: error: {} (see {})",
+                one_line(&e),
+                help_for(&e, command)
+            );
+            setup_exit_code(command)
         }
     }
 }
@@ -122,14 +151,16 @@ fn one_line(e: &clap::Error) -> String {
     }
 }
 
-/// `ssowatch <command> --help` when the error is about a command's arguments.
-fn help_for(e: &clap::Error) -> String {
+/// `ssowatch <command> --help` when the error is about a command's arguments (named in the
+/// usage line, or else the command clap found on the line).
+fn help_for(e: &clap::Error, invoked: Option<&str>) -> String {
     let rendered = e.render().to_string();
     let command = rendered
         .lines()
         .find_map(|l| l.trim().strip_prefix("Usage: ssowatch "))
         .and_then(|rest| rest.split_whitespace().next())
-        .filter(|word| ["list", "describe", "emulate"].contains(word));
+        .or(invoked)
+        .filter(|word| ["list", "describe", "emulate", "wait", "serve"].contains(word));
     match command {
         Some(command) => format!("ssowatch {command} --help"),
         None => "ssowatch --help".to_string(),

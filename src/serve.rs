@@ -111,22 +111,37 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
         .route("/healthz", get(healthz_handler))
         .route("/", get(index_handler))
         .with_state(shared.clone());
-    // The first stdout line is the address, so a script (or a test) with --listen :0 knows it.
-    {
-        use std::io::Write;
-        let mut out = std::io::stdout();
-        let _ = writeln!(
-            out,
-            "http://{local}\nssowatch serve: /metrics and /healthz on http://{local}. Ctrl-C stops it."
-        );
-        let _ = out.flush();
-    }
+    print_addresses(local, emulator.as_ref().map(|e| e.base_url.as_str()));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let result = drive(&shared, runtime, &reasons).await;
     server.abort();
     drop(emulator);
     result
+}
+
+/// Prints where to find things, one per line, so a script (or a test) with `--listen
+/// 127.0.0.1:0` knows: first the exporter's URL; with `--demo`, then the in-process emulator's
+/// URL, so `ssowatch --endpoint-url URL list` (or the AWS CLI) can look at the very data being
+/// exported; last a line for the operator.
+fn print_addresses(local: SocketAddr, demo_emulator: Option<&str>) {
+    use std::io::Write;
+    let mut text = format!("http://{local}\n");
+    if let Some(url) = demo_emulator {
+        text.push_str(&format!("{url}\n"));
+    }
+    text.push_str(&format!(
+        "ssowatch serve: /metrics and /healthz on http://{local}"
+    ));
+    if let Some(url) = demo_emulator {
+        text.push_str(&format!(
+            "; the demo emulator answers on {url} (ssowatch --region us-east-1 --endpoint-url {url} list)"
+        ));
+    }
+    text.push_str(". Ctrl-C stops it.\n");
+    let mut out = std::io::stdout();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 /// Runs the shared runtime until a signal, keeping the metrics and health current, and asks

@@ -356,3 +356,62 @@ fn throttling_is_backed_off_and_the_wait_still_succeeds() {
         "the report counts what the service refused"
     );
 }
+
+#[test]
+fn unreadable_flags_and_config_exit_3_for_wait_and_2_for_the_others() {
+    // These all stop before `wait` could run; a pipeline gating on `wait` must read them as
+    // "could not start" (3), not as "the timeout passed" (2).
+    let home = tempfile::tempdir().expect("tempdir");
+    let id = "1f2e3d4c-0000-4000-8000-000000000001";
+    let bad_config = home.path().join("bad.toml");
+    std::fs::write(&bad_config, "refresh_seconds = \"often\"\n").expect("write");
+    let bad_config = bad_config.to_str().expect("utf-8 path");
+    let missing_config = home.path().join("missing.toml");
+    let missing_config = missing_config.to_str().expect("utf-8 path");
+    let cases: [(&str, Vec<&str>); 5] = [
+        (
+            "an unknown wait flag",
+            vec!["wait", "--request-id", id, "--bogus"],
+        ),
+        (
+            "a bad wait value",
+            vec!["wait", "--request-id", id, "--timeout", "soon"],
+        ),
+        (
+            "a bad global value",
+            vec!["--api-budget", "1e-300", "wait", "--request-id", id],
+        ),
+        (
+            "an unreadable config",
+            vec!["--config", missing_config, "wait", "--request-id", id],
+        ),
+        (
+            "a config with a wrong value",
+            vec!["--config", bad_config, "wait", "--request-id", id],
+        ),
+    ];
+    for (what, args) in &cases {
+        let r = run(args, home.path());
+        assert_eq!(r.status.code(), Some(3), "{what}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with("ssowatch: error: "),
+            "{what}: {}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.lines().count(), 1, "{what}: {}", r.stderr);
+        // The same mistake on another command keeps the usual code 2.
+        let wait_at = args.iter().position(|a| *a == "wait").expect("wait");
+        let mut other = args.clone();
+        other.splice(wait_at..wait_at + 3, ["list"]);
+        let r = run(&other, home.path());
+        assert_eq!(
+            r.status.code(),
+            Some(2),
+            "{what} on list ({other:?}): {}",
+            r.stderr
+        );
+    }
+    // Help is not an error.
+    let r = run(&["wait", "--help"], home.path());
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+}

@@ -140,10 +140,12 @@ impl DescribeCache {
             .path
             .with_extension(format!("json.tmp{}", std::process::id()));
         {
-            let mut file = std::fs::File::create(&tmp)?;
+            let mut file = create_private(&tmp)?;
             file.write_all(&body)?;
             file.sync_all()?;
         }
+        // The rename keeps the temporary file's mode, so the cache itself ends up 0600 too,
+        // even when an older, wider file was there.
         std::fs::rename(&tmp, &self.path)?;
         self.dirty = false;
         Ok(())
@@ -154,6 +156,24 @@ impl DescribeCache {
             tracing::warn!(%error, path = %self.path.display(), "cannot write describe cache");
         }
     }
+}
+
+/// Creates (or truncates) a file readable by its owner only. The cache holds principal ids,
+/// account ids and failure reasons: nothing another local user should read. A leftover file
+/// from a crashed run keeps its old mode on open, so the mode is set again explicitly.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    let file = {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = options.mode(0o600).open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file
+    };
+    #[cfg(not(unix))]
+    let file = options.open(path)?;
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -208,6 +228,39 @@ mod tests {
         cache.insert(described("a", Status::Succeeded));
         cache.flush()?;
         assert_eq!(DescribeCache::open(path).len(), 1);
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> std::io::Result<u32> {
+        use std::os::unix::fs::PermissionsExt;
+        Ok(std::fs::metadata(path)?.permissions().mode() & 0o777)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_cache_and_its_temporary_file_are_private() -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.json");
+        // An older cache and a leftover temporary file, both world-readable.
+        std::fs::write(&path, b"{}")?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+        let tmp = dir.path().join("leftover.json.tmp");
+        std::fs::write(&tmp, b"old")?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644))?;
+
+        let fresh = dir.path().join("fresh.json.tmp");
+        drop(create_private(&fresh)?);
+        assert_eq!(mode(&fresh)?, 0o600, "a new temporary file");
+        drop(create_private(&tmp)?);
+        assert_eq!(mode(&tmp)?, 0o600, "a leftover temporary file");
+        assert_eq!(std::fs::read(&tmp)?, b"", "a leftover is truncated");
+
+        let mut cache = DescribeCache::open(path.clone());
+        cache.insert(described("a", Status::Failed));
+        cache.flush()?;
+        assert_eq!(mode(&path)?, 0o600, "the cache file after a write");
         Ok(())
     }
 
