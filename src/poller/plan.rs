@@ -30,10 +30,10 @@ use crate::provider::{ErrorKind, ProviderError};
 pub enum Priority {
     /// The describe the operator just asked for.
     Interactive = 0,
-    /// Requests in flight: the fast lane, and describes of requests that just finished.
+    /// Requests in flight: the fast lane, the FAILED listing at start, and describes of
+    /// requests that just finished.
     Tracking = 1,
-    /// What is failing: the FAILED listing at start, the reasons of the newest failures, and
-    /// permission-set names.
+    /// What is failing: the reasons of the newest failures, and permission-set names.
     Failures = 2,
     /// What the operator is looking at: rows on screen. Shares the budget 1:1 with
     /// [`Priority::History`] while both have work, so neither starves the other: during a first
@@ -272,7 +272,10 @@ impl Planner {
         match (self.config.strategy, lane) {
             (Strategy::Naive, _) => Priority::Tracking,
             (_, Lane::Fast) => Priority::Tracking,
-            (_, Lane::Failed) => Priority::Failures,
+            // Once, at start: ~30 pages for 10,000 records per kind. Running them with the
+            // fast lane, pages back to back ahead of the describes of requests that finished
+            // meanwhile, is what puts every FAILED on screen within 40 s at 0.9 req/s.
+            (_, Lane::Failed) => Priority::Tracking,
             (_, Lane::Full) if plan.done_once[Lane::Full.index()] => Priority::Background,
             (_, Lane::Full) => Priority::History,
         }
@@ -280,8 +283,9 @@ impl Planner {
 
     /// Starts the lanes that are due.
     pub fn schedule(&mut self, now: Duration) {
-        for kind in OperationKind::ALL {
-            for lane in Lane::ALL {
+        // Lane by lane: every kind's in-progress list before any kind's FAILED list.
+        for lane in Lane::ALL {
+            for kind in OperationKind::ALL {
                 let plan = &self.kinds[kind.index()];
                 if plan.runs[lane.index()].is_some() || plan.due[lane.index()] > now {
                     continue;
@@ -376,8 +380,18 @@ impl Planner {
             order.swap(on_screen, history);
         }
         let less_urgent_waits = (tracking + 1..PRIORITIES).any(|p| self.has_work_at(p));
+        // The FAILED listing at start is not tracking work: it goes before everything else.
+        let failed_listing_next = self.has_work_at(tracking)
+            && matches!(
+                self.queues[tracking].front(),
+                Some(Call::List {
+                    lane: Lane::Failed,
+                    ..
+                })
+            );
         if self.tracking_streak >= TRACKING_STREAK
             && less_urgent_waits
+            && !failed_listing_next
             && !self.has_work_at(Priority::Interactive as usize)
         {
             order[tracking..].rotate_left(1);
@@ -396,7 +410,14 @@ impl Planner {
                 if priority == on_screen || priority == history {
                     self.last_was_on_screen = priority == on_screen;
                 }
-                if priority == tracking && less_urgent_waits {
+                let failed_listing = matches!(
+                    call,
+                    Call::List {
+                        lane: Lane::Failed,
+                        ..
+                    }
+                );
+                if priority == tracking && less_urgent_waits && !failed_listing {
                     self.tracking_streak += 1;
                 } else if priority > tracking {
                     self.tracking_streak = 0;
@@ -1138,6 +1159,9 @@ mod tests {
     fn tracking_leaves_a_quarter_of_the_slots_to_less_urgent_work() {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         p.schedule(Duration::ZERO);
+        // The first round: in-progress and FAILED lists, which go first whatever waits.
+        let first_round = lanes_of(&(0..6).filter_map(|_| p.next_call()).collect::<Vec<_>>());
+        assert_eq!(first_round, [[Lane::Fast; 3], [Lane::Failed; 3]].concat());
         for i in 0..12 {
             p.request_describe(DescribeRequest {
                 kind: K,
@@ -1145,7 +1169,7 @@ mod tests {
                 priority: Priority::Tracking,
             });
         }
-        // 3 fast lanes + 12 tracking describes wait, and the FAILED and history lanes below.
+        // 12 tracking describes wait, and the history lanes below.
         let first: Vec<bool> = (0..8)
             .filter_map(|_| p.next_call())
             .map(|c| match c {
@@ -1156,7 +1180,8 @@ mod tests {
                 _ => false,
             })
             .collect();
-        assert_eq!(first, [true, true, true, false, true, true, true, false]);
+        // Three fast lists went before: the history's turn comes at once, then every fourth.
+        assert_eq!(first, [false, true, true, true, false, true, true, true]);
     }
 
     #[test]
