@@ -1,0 +1,436 @@
+//! The AWS name services beside SSO Admin, on the same port: Identity Store
+//! (`AWSIdentityStore.DescribeUser`, `DescribeGroup`, `ListUsers`, `ListGroups`) and
+//! Organizations (`AWSOrganizationsV20161128.ListAccounts`, `DescribeAccount`), JSON 1.1 like
+//! SSO Admin, with the validation rules and error shapes of their botocore service models.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::{Map, Value, json};
+
+use super::aws_wire::{error, ok};
+use super::faults::Admission;
+use super::http::WireResponse;
+use super::org::Org;
+use super::service::EmulatorCore;
+use crate::wire::operations;
+
+pub const IDENTITY_STORE_PREFIX: &str = "AWSIdentityStore.";
+pub const ORGANIZATIONS_PREFIX: &str = "AWSOrganizationsV20161128.";
+
+const IDENTITY_STORE_ID_PATTERN: &str =
+    r"d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const RESOURCE_ID_PATTERN: &str = r"([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}";
+const NEXT_TOKEN_PATTERN: &str = r"[-a-zA-Z0-9+=/:_]*";
+/// Organizations pages hold at most 20 accounts.
+const ORGANIZATIONS_PAGE: usize = 20;
+
+static IDENTITY_STORE_ID: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(&format!("^{IDENTITY_STORE_ID_PATTERN}$")).ok());
+static RESOURCE_ID: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(&format!("^{RESOURCE_ID_PATTERN}$")).ok());
+static NEXT_TOKEN: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(&format!("^{NEXT_TOKEN_PATTERN}$")).ok());
+static ACCOUNT_ID: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^\d{12}$").ok());
+
+fn matches(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
+    re.as_ref().is_some_and(|r| r.is_match(text))
+}
+
+/// The operation a name-service target names, if it is one this emulator serves.
+pub fn operation_of(target: &str) -> Option<&'static str> {
+    let (prefix_ok, op) = if let Some(op) = target.strip_prefix(IDENTITY_STORE_PREFIX) {
+        (true, op)
+    } else if let Some(op) = target.strip_prefix(ORGANIZATIONS_PREFIX) {
+        (false, op)
+    } else {
+        return None;
+    };
+    let identity_store = [
+        operations::DESCRIBE_USER,
+        operations::DESCRIBE_GROUP,
+        operations::LIST_USERS,
+        operations::LIST_GROUPS,
+    ];
+    let organizations = [operations::LIST_ACCOUNTS, operations::DESCRIBE_ACCOUNT];
+    let known: &[&'static str] = if prefix_ok {
+        &identity_store
+    } else {
+        &organizations
+    };
+    known.iter().copied().find(|k| *k == op)
+}
+
+/// The answer to an injected `Denied` on a name operation: the service's own wording.
+pub fn denied(operation: &str) -> WireResponse {
+    let service = if operations::LIST_ACCOUNTS == operation
+        || operations::DESCRIBE_ACCOUNT == operation
+    {
+        "organizations"
+    } else {
+        "identitystore"
+    };
+    error(
+        400,
+        "AccessDeniedException",
+        &format!(
+            "User: arn:aws:sts::111122223333:assumed-role/ssowatch-demo/session is not authorized to perform: {service}:{operation} because no identity-based policy allows the {service}:{operation} action"
+        ),
+    )
+}
+
+fn validation(field: &str, value: &str, constraint: &str) -> WireResponse {
+    error(
+        400,
+        "ValidationException",
+        &format!(
+            "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
+        ),
+    )
+}
+
+fn required(field: &str) -> WireResponse {
+    error(
+        400,
+        "ValidationException",
+        &format!(
+            "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        ),
+    )
+}
+
+/// A required string parameter, or the answer to its absence or wrong type.
+fn string_param<'a>(
+    input: &'a Map<String, Value>,
+    param: &str,
+    field: &str,
+) -> Result<&'a str, WireResponse> {
+    match input.get(param) {
+        Some(Value::String(s)) => Ok(s),
+        None | Some(Value::Null) => Err(required(field)),
+        Some(_) => Err(error(
+            400,
+            "SerializationException",
+            &format!("Expected a string for {param}"),
+        )),
+    }
+}
+
+/// Validates `IdentityStoreId` and checks it is the store of a visible instance.
+fn identity_store(core: &EmulatorCore, input: &Map<String, Value>) -> Result<(), WireResponse> {
+    let id = string_param(input, "IdentityStoreId", "identityStoreId")?;
+    if id.is_empty() || id.len() > 36 || !matches(&IDENTITY_STORE_ID, id) {
+        return Err(validation(
+            "identityStoreId",
+            id,
+            &format!("Member must satisfy regular expression pattern: {IDENTITY_STORE_ID_PATTERN}"),
+        ));
+    }
+    let org = core.org();
+    let known = org
+        .instances
+        .iter()
+        .take(core.visible_instances())
+        .any(|i| i.identity_store_id == id);
+    if known {
+        Ok(())
+    } else {
+        Err(not_found("IDENTITY_STORE", id))
+    }
+}
+
+fn not_found(resource_type: &str, id: &str) -> WireResponse {
+    let body = json!({
+        "__type": "ResourceNotFoundException",
+        "Message": format!("{} not found.", capital(resource_type)),
+        "ResourceType": resource_type,
+        "ResourceId": id,
+        "RequestId": uuid::Uuid::new_v4().to_string(),
+    });
+    WireResponse::new(
+        400,
+        "application/x-amz-json-1.1",
+        body.to_string().into_bytes(),
+    )
+    .with_header("x-amzn-errortype", "ResourceNotFoundException:")
+    .with_header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
+}
+
+fn capital(resource_type: &str) -> String {
+    match resource_type {
+        "USER" => "User".into(),
+        "GROUP" => "Group".into(),
+        _ => "Identity store".into(),
+    }
+}
+
+fn user_json(org: &Org, store: &str, index: usize) -> Value {
+    let display = org.user_display_name(index).unwrap_or_default();
+    let (given, family) = display.split_once(' ').unwrap_or((&display, ""));
+    json!({
+        "IdentityStoreId": store,
+        "UserId": org.users[index],
+        "UserName": org.user_names[index],
+        "DisplayName": display,
+        "Name": { "GivenName": given, "FamilyName": family, "Formatted": display },
+        "Emails": [{ "Value": format!("{}@example.com", org.user_names[index]), "Type": "work", "Primary": true }],
+    })
+}
+
+fn group_json(org: &Org, store: &str, index: usize) -> Value {
+    json!({
+        "IdentityStoreId": store,
+        "GroupId": org.groups[index],
+        "DisplayName": org.group_names[index],
+        "Description": format!("{} (synced from the corporate directory)", org.group_names[index]),
+    })
+}
+
+fn account_json(org: &Org, index: usize) -> Value {
+    let id = &org.accounts[index];
+    let management = &org.accounts[0];
+    json!({
+        "Id": id,
+        "Arn": format!("arn:aws:organizations::{management}:account/o-exampleorgid/{id}"),
+        "Email": format!("aws+{}@example.com", org.account_names[index]),
+        "Name": org.account_names[index],
+        "Status": "ACTIVE",
+        "State": "ACTIVE",
+        "JoinedMethod": if index == 0 { "CREATED" } else { "INVITED" },
+        "JoinedTimestamp": 1_600_000_000.0 + index as f64 * 86_400.0,
+    })
+}
+
+/// Answers one admitted name-service request.
+pub fn answer(
+    core: &EmulatorCore,
+    operation: &str,
+    input: &Map<String, Value>,
+    admission: Admission,
+) -> WireResponse {
+    let response = match operation {
+        operations::DESCRIBE_USER | operations::DESCRIBE_GROUP => describe_principal(
+            core,
+            input,
+            operation == operations::DESCRIBE_USER,
+        ),
+        operations::LIST_USERS | operations::LIST_GROUPS => {
+            list_principals(core, input, operation == operations::LIST_USERS)
+        }
+        operations::LIST_ACCOUNTS => list_accounts(core, input),
+        _ => describe_account(core, input),
+    };
+    response.under(admission)
+}
+
+fn describe_principal(core: &EmulatorCore, input: &Map<String, Value>, user: bool) -> WireResponse {
+    let (param, field, kind) = if user {
+        ("UserId", "userId", "USER")
+    } else {
+        ("GroupId", "groupId", "GROUP")
+    };
+    // Field constraints come before any lookup, as with the real service.
+    let id = match string_param(input, param, field) {
+        Ok(id) => id,
+        Err(e) => return e,
+    };
+    if id.is_empty() || id.len() > 47 || !matches(&RESOURCE_ID, id) {
+        return validation(
+            field,
+            id,
+            &format!("Member must satisfy regular expression pattern: {RESOURCE_ID_PATTERN}"),
+        );
+    }
+    if let Err(e) = identity_store(core, input) {
+        return e;
+    }
+    let store = input
+        .get("IdentityStoreId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let org = core.org();
+    let ids = if user { &org.users } else { &org.groups };
+    match ids.iter().position(|u| u == id) {
+        Some(index) if user => ok(user_json(&org, store, index)),
+        Some(index) => ok(group_json(&org, store, index)),
+        None => not_found(kind, id),
+    }
+}
+
+/// `MaxResults` within `1..=max`, `default` when absent.
+fn max_results(
+    input: &Map<String, Value>,
+    max: i64,
+    default: usize,
+    invalid: impl Fn(String) -> WireResponse,
+) -> Result<usize, WireResponse> {
+    match input.get("MaxResults") {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(v) if (1..=max).contains(&v) => Ok(v as usize),
+            _ => Err(invalid(format!(
+                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and {max}"
+            ))),
+        },
+        Some(_) => Err(error(
+            400,
+            "SerializationException",
+            "Expected an integer for MaxResults",
+        )),
+    }
+}
+
+/// The position a `NextToken` encodes, for pages of `scope`.
+fn position(
+    core: &EmulatorCore,
+    input: &Map<String, Value>,
+    scope: &str,
+    invalid: impl Fn(String) -> WireResponse,
+) -> Result<usize, WireResponse> {
+    match input.get("NextToken") {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::String(token)) => {
+            if token.is_empty() || !matches(&NEXT_TOKEN, token) {
+                return Err(invalid(format!(
+                    "1 validation error detected: Value at 'nextToken' failed to satisfy constraint: Member must satisfy regular expression pattern: {NEXT_TOKEN_PATTERN}"
+                )));
+            }
+            core.page_tokens()
+                .decode(scope, token)
+                .map(|p| p as usize)
+                .ok_or_else(|| invalid("The NextToken provided is invalid or has expired.".into()))
+        }
+        Some(_) => Err(error(
+            400,
+            "SerializationException",
+            "Expected a string for NextToken",
+        )),
+    }
+}
+
+fn list_principals(core: &EmulatorCore, input: &Map<String, Value>, users: bool) -> WireResponse {
+    let invalid = |m: String| error(400, "ValidationException", &m);
+    let max = match max_results(input, 100, 100, invalid) {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
+    let scope = if users { "names|users" } else { "names|groups" };
+    let from = match position(core, input, scope, invalid) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    if let Err(e) = identity_store(core, input) {
+        return e;
+    }
+    let store = input
+        .get("IdentityStoreId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let org = core.org();
+    let total = if users {
+        org.users.len()
+    } else {
+        org.groups.len()
+    };
+    let end = (from + max).min(total);
+    let items: Vec<Value> = (from.min(end)..end)
+        .map(|i| {
+            if users {
+                user_json(&org, store, i)
+            } else {
+                group_json(&org, store, i)
+            }
+        })
+        .collect();
+    let field = if users { "Users" } else { "Groups" };
+    let mut out = Map::new();
+    out.insert(field.into(), Value::Array(items));
+    if end < total {
+        out.insert(
+            "NextToken".into(),
+            json!(core.page_tokens().encode(scope, end as u32)),
+        );
+    }
+    ok(Value::Object(out))
+}
+
+fn invalid_input(message: String) -> WireResponse {
+    let body = json!({
+        "__type": "InvalidInputException",
+        "Message": message,
+        "Reason": "INVALID_INPUT",
+    });
+    WireResponse::new(
+        400,
+        "application/x-amz-json-1.1",
+        body.to_string().into_bytes(),
+    )
+    .with_header("x-amzn-errortype", "InvalidInputException:")
+    .with_header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
+}
+
+fn list_accounts(core: &EmulatorCore, input: &Map<String, Value>) -> WireResponse {
+    let max = match max_results(input, 20, ORGANIZATIONS_PAGE, invalid_input) {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
+    let scope = "names|accounts";
+    let from = match input.get("NextToken") {
+        // Organizations tokens are opaque strings of any form: only ours decode.
+        Some(Value::String(token)) => match core.page_tokens().decode(scope, token) {
+            Some(p) => p as usize,
+            None => return invalid_input("The NextToken is not valid.".into()),
+        },
+        None | Some(Value::Null) => 0,
+        Some(_) => {
+            return error(
+                400,
+                "SerializationException",
+                "Expected a string for NextToken",
+            );
+        }
+    };
+    let org = core.org();
+    let total = org.accounts.len();
+    let end = (from + max).min(total);
+    let accounts: Vec<Value> = (from.min(end)..end)
+        .map(|i| account_json(&org, i))
+        .collect();
+    let mut out = json!({ "Accounts": accounts });
+    if end < total {
+        out["NextToken"] = json!(core.page_tokens().encode(scope, end as u32));
+    }
+    ok(out)
+}
+
+fn describe_account(core: &EmulatorCore, input: &Map<String, Value>) -> WireResponse {
+    let id = match input.get("AccountId") {
+        Some(Value::String(s)) => s.as_str(),
+        None | Some(Value::Null) => {
+            return invalid_input(
+                "You provided a value that does not match the required pattern.".into(),
+            );
+        }
+        Some(_) => {
+            return error(
+                400,
+                "SerializationException",
+                "Expected a string for AccountId",
+            );
+        }
+    };
+    if !matches(&ACCOUNT_ID, id) {
+        return invalid_input(
+            "You provided a value that does not match the required pattern.".into(),
+        );
+    }
+    let org = core.org();
+    match org.accounts.iter().position(|a| a == id) {
+        Some(index) => ok(json!({ "Account": account_json(&org, index) })),
+        None => error(
+            400,
+            "AccountNotFoundException",
+            "You specified an account that doesn't exist.",
+        ),
+    }
+}
