@@ -90,7 +90,7 @@ impl Poller {
             Utc::now(),
         );
         let mut names = names::NameResolver::new(name_cache, config.seed);
-        let mut events = names.cached_events();
+        let mut events = Vec::new();
         if let Some(cache) = &cache {
             let cached = cache.records();
             if !cached.is_empty() {
@@ -103,6 +103,8 @@ impl Poller {
                 events.push(Event::Cached(cached));
             }
         }
+        // After the cached rows, so the names land on them too.
+        events.extend(names.cached_events());
         let spend = SpendReport {
             budget_rps: limiter.budget(),
             effective_rps: limiter.rate(),

@@ -4,7 +4,8 @@
 //! Names are background work: each id is asked once, and what is learnt (misses too) is kept on
 //! disk for [`NAME_TTL`], so a restart asks nothing it already knows. Identity Store and
 //! Organizations have rate limits of their own, separate from Identity Center's 20 requests per
-//! second, so each gets its own small limiter ([`NAME_RPS`]) and never spends the status budget.
+//! second, so each gets its own small limiter ([`IDENTITY_STORE_RPS`], [`ORGANIZATIONS_RPS`])
+//! and never spends the status budget.
 //! Permission-set names are Identity Center calls: the planner queues them on its budget, and
 //! this module only decides whether they are needed.
 //!
@@ -24,9 +25,13 @@ use super::plan::{Call, MAX_ATTEMPTS};
 use crate::model::NameKind;
 use crate::provider::{AccountPage, ErrorKind, ProviderError};
 
-/// Requests per second for each name service (Identity Store, Organizations). Small: names
-/// are a nicety, and those services' quotas are shared with everything else in the account.
-pub const NAME_RPS: f64 = 1.0;
+/// Requests per second for Identity Store: one DescribeUser/DescribeGroup per principal on
+/// screen, so a first screen of a few dozen principals is named within about 15 s. Small next
+/// to the service's own quota, which it does not share with Identity Center's 20 req/s.
+pub const IDENTITY_STORE_RPS: f64 = 3.0;
+/// Requests per second for Organizations: one ListAccounts page names 20 accounts, so this is
+/// rarely the bottleneck, and Organizations' quotas are low and account-wide.
+pub const ORGANIZATIONS_RPS: f64 = 1.0;
 /// How long a name (or the knowledge that an id has none) is trusted: names change rarely.
 pub const NAME_TTL: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 /// Upper bound on cached names.
@@ -241,9 +246,9 @@ struct Lane {
 }
 
 impl Lane {
-    fn new(seed: u64) -> Lane {
+    fn new(rate: f64, seed: u64) -> Lane {
         Lane {
-            limiter: RateLimiter::new(NAME_RPS, seed),
+            limiter: RateLimiter::new(rate, seed),
             in_flight: false,
             off: false,
         }
@@ -286,8 +291,8 @@ impl NameResolver {
                 token: None,
                 pages: 0,
             },
-            identity_store_lane: Lane::new(seed ^ 0x1d),
-            organizations_lane: Lane::new(seed ^ 0x0e),
+            identity_store_lane: Lane::new(IDENTITY_STORE_RPS, seed ^ 0x1d),
+            organizations_lane: Lane::new(ORGANIZATIONS_RPS, seed ^ 0x0e),
             failures: HashMap::new(),
             hinted: HashSet::new(),
             permission_sets_off: false,
@@ -641,11 +646,9 @@ mod tests {
         );
         assert_eq!(events.len(), 1);
         assert!(r.due_calls(Duration::from_millis(30)).is_empty());
-        assert_eq!(
-            r.next_wake(Duration::from_millis(30)),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(r.due_calls(Duration::from_secs(1)).len(), 1);
+        let spacing = Duration::from_secs_f64(1.0 / IDENTITY_STORE_RPS);
+        assert_eq!(r.next_wake(Duration::from_millis(30)), Some(spacing));
+        assert_eq!(r.due_calls(spacing).len(), 1);
     }
 
     #[test]

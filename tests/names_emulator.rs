@@ -1,0 +1,328 @@
+//! Names (users, groups, accounts, permission sets) through the shared runtime, the real AWS
+//! provider (Identity Store and Organizations SDK clients) and the in-process emulator, in
+//! simulated time: names for the rows on screen arrive within 15 s on the demo config; denied
+//! name services leave the ids, hint once and are not asked again (counted by the emulator);
+//! and a restart asks for no name it already has on disk.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use ssowatch::app::{AppState, ConnectionInfo, Msg};
+use ssowatch::emulator::faults::{Fault, FaultRule};
+use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle};
+use ssowatch::model::{Described, Instance, NameKind, OperationKind, Page, Status};
+use ssowatch::poller::{Event, PollerConfig};
+use ssowatch::provider::aws::{AwsOptions, AwsProvider};
+use ssowatch::provider::{AccountPage, Provider, ProviderError, ProviderInfo};
+use ssowatch::runtime::{self, Pace, Runtime};
+
+fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+type Asked = Arc<Mutex<Vec<(NameKind, String)>>>;
+
+/// The real AWS provider, recording every name it is asked for.
+struct Recording {
+    inner: AwsProvider,
+    asked: Asked,
+}
+
+#[async_trait]
+impl Provider for Recording {
+    fn info(&self) -> ProviderInfo {
+        self.inner.info()
+    }
+    async fn list_instances(&self) -> Result<Vec<Instance>, ProviderError> {
+        self.inner.list_instances().await
+    }
+    async fn list_page(
+        &self,
+        instance: &str,
+        kind: OperationKind,
+        status: Option<&Status>,
+        token: Option<&str>,
+    ) -> Result<Page, ProviderError> {
+        self.inner.list_page(instance, kind, status, token).await
+    }
+    async fn describe(
+        &self,
+        instance: &str,
+        kind: OperationKind,
+        request_id: &str,
+    ) -> Result<Described, ProviderError> {
+        self.inner.describe(instance, kind, request_id).await
+    }
+    async fn permission_set_name(
+        &self,
+        instance: &str,
+        permission_set: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        self.record(NameKind::PermissionSet, permission_set);
+        self.inner
+            .permission_set_name(instance, permission_set)
+            .await
+    }
+    async fn principal_name(
+        &self,
+        identity_store: &str,
+        kind: NameKind,
+        principal: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        self.record(kind, principal);
+        self.inner
+            .principal_name(identity_store, kind, principal)
+            .await
+    }
+    async fn list_accounts_page(&self, token: Option<&str>) -> Result<AccountPage, ProviderError> {
+        self.record(NameKind::Account, "(ListAccounts)");
+        self.inner.list_accounts_page(token).await
+    }
+    async fn account_name(&self, account: &str) -> Result<Option<String>, ProviderError> {
+        self.record(NameKind::Account, account);
+        self.inner.account_name(account).await
+    }
+}
+
+impl Recording {
+    fn record(&self, kind: NameKind, id: &str) {
+        self.asked
+            .lock()
+            .expect("lock")
+            .push((kind, id.to_string()));
+    }
+}
+
+/// A runtime on the real provider, the instance discovered as the dashboard does it (so it
+/// knows the identity store), and the events it reported.
+async fn runtime(
+    handle: &EmulatorHandle,
+    config: PollerConfig,
+) -> (Runtime, Asked, Arc<Mutex<Vec<Event>>>) {
+    let inner = AwsProvider::new(AwsOptions {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(handle.base_url.clone()),
+        static_credentials: Some((
+            emulator::DEMO_AWS_ACCESS_KEY.into(),
+            emulator::DEMO_AWS_SECRET_KEY.into(),
+        )),
+    })
+    .await
+    .expect("provider");
+    let asked = Asked::default();
+    let provider = Arc::new(Recording {
+        inner,
+        asked: asked.clone(),
+    });
+    let instance = ssowatch::provider::resolve_instance(provider.as_ref(), None)
+        .await
+        .expect("instance");
+    assert!(instance.identity_store_id.is_some());
+    let connection = ConnectionInfo {
+        provider: provider.info(),
+        instance: Some(instance),
+        demo: true,
+    };
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let mut runtime = Runtime::new(
+        provider,
+        connection,
+        config,
+        Pace::Simulated,
+        start_time(),
+        chrono::Offset::fix(&Utc),
+    )
+    .with_observer(Box::new(move |e: &Event| {
+        seen.lock().expect("lock").push(e.clone())
+    }));
+    runtime.handle(Msg::Resize {
+        width: 200,
+        height: 50,
+    });
+    (runtime, asked, events)
+}
+
+async fn emulator_at_start(config: EmulatorConfig) -> (EmulatorHandle, Clock) {
+    let clock = Clock::manual(start_time());
+    let handle = emulator::start_with_clock(config, clock.clone(), 0)
+        .await
+        .expect("emulator");
+    (handle, clock)
+}
+
+async fn run_for(runtimes: &mut [Runtime], clock: &Clock, secs: u64) {
+    runtime::simulate(
+        runtimes,
+        Duration::from_secs(secs),
+        Duration::from_millis(250),
+        |step| clock.advance(step),
+        |_, _| {},
+    )
+    .await;
+}
+
+/// The described rows on screen in the active tab, with their details.
+fn described_on_screen(state: &AppState) -> Vec<ssowatch::model::RequestDetail> {
+    let table = state.active_table();
+    (table.offset..(table.offset + state.table_rows()).min(table.view_len()))
+        .filter_map(|pos| table.view_row(pos))
+        .filter_map(|row| row.answer.as_ref().map(|a| a.detail.clone()))
+        .collect()
+}
+
+fn name_calls(handle: &EmulatorHandle) -> [u64; 4] {
+    let stats = handle.stats();
+    let count = |op: &str| stats.by_operation.get(op).copied().unwrap_or(0);
+    [
+        count("DescribeUser"),
+        count("DescribeGroup"),
+        count("ListAccounts"),
+        count("DescribeAccount"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_for_the_rows_on_screen_arrive_within_15_s_on_the_demo_config() {
+    let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
+    let (rt, _, _) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
+    let mut runtimes = vec![rt];
+    run_for(&mut runtimes, &clock, 15).await;
+    let on_screen = described_on_screen(runtimes[0].state());
+    assert!(
+        on_screen.len() >= 5,
+        "too few described rows on screen to judge: {}",
+        on_screen.len()
+    );
+    let org = handle.core().org();
+    for detail in &on_screen {
+        let account = detail.target_account.as_deref().unwrap_or_default();
+        let expected_account = org
+            .accounts
+            .iter()
+            .position(|a| a == account)
+            .map(|i| org.account_names[i].clone());
+        assert_eq!(detail.account_name, expected_account, "{detail:?}");
+        let principal = detail.principal_id.as_deref().unwrap_or_default();
+        let expected_principal = match detail.principal_type.as_deref() {
+            Some("USER") => org
+                .users
+                .iter()
+                .position(|u| u == principal)
+                .map(|i| org.user_names[i].clone()),
+            _ => org
+                .groups
+                .iter()
+                .position(|g| g == principal)
+                .map(|i| org.group_names[i].clone()),
+        };
+        assert_eq!(detail.principal_name, expected_principal, "{detail:?}");
+        assert!(detail.permission_set_name.is_some(), "{detail:?}");
+    }
+    // One paged listing (20 accounts a page) named every account, none described one by one.
+    let pages = org.accounts.len().div_ceil(20) as u64;
+    assert_eq!(name_calls(&handle)[2], pages);
+    assert_eq!(name_calls(&handle)[3], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_names_leave_the_ids_hint_once_and_are_not_asked_again() {
+    let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
+    handle.faults(|f| {
+        for op in ["DescribeUser", "DescribeGroup", "ListAccounts", "DescribeAccount"] {
+            f.rules.push(FaultRule {
+                operation: Some(op.to_string()),
+                ..FaultRule::always(Fault::Denied)
+            });
+        }
+    });
+    let (rt, _, events) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
+    let mut runtimes = vec![rt];
+    run_for(&mut runtimes, &clock, 10).await;
+    let hint_line = runtimes[0]
+        .state()
+        .last_error
+        .as_ref()
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    assert!(hint_line.contains("need"), "{hint_line}");
+    run_for(&mut runtimes, &clock, 110).await;
+    // Each denied operation was tried once at most, however many ids were on screen.
+    let [users, groups, listings, accounts] = name_calls(&handle);
+    assert!(users <= 1 && groups <= 1, "{users} {groups}");
+    assert_eq!((listings, accounts), (1, 1));
+    let hints: Vec<String> = events
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter_map(|e| match e {
+            Event::NamesUnavailable { hint } => Some(hint.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hints.len(), 2, "one per refusing service: {hints:?}");
+    assert!(hints.iter().any(|h| h.contains("identitystore:DescribeUser")));
+    assert!(hints.iter().any(|h| h.contains("organizations:ListAccounts")));
+    let on_screen = described_on_screen(runtimes[0].state());
+    assert!(!on_screen.is_empty());
+    for detail in on_screen {
+        assert_eq!(detail.principal_name, None);
+        assert_eq!(detail.account_name, None);
+        assert!(detail.principal_id.is_some() && detail.target_account.is_some());
+        // Identity Center's own names are not denied.
+        assert!(detail.permission_set_name.is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_asks_for_no_name_it_already_has() {
+    let (handle, clock) = emulator_at_start(EmulatorConfig {
+        rate: 0.0,
+        ..EmulatorConfig::demo()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = PollerConfig::new(Duration::from_secs(10), 4.0);
+    config.cache_path = Some(dir.path().join("describes-aws-test.json"));
+
+    let (rt, first, _) = runtime(&handle, config.clone()).await;
+    let mut runtimes = vec![rt];
+    run_for(&mut runtimes, &clock, 90).await;
+    drop(runtimes);
+    let named_first: HashSet<(NameKind, String)> =
+        first.lock().expect("lock").iter().cloned().collect();
+    assert!(named_first.len() >= 10, "{named_first:?}");
+    assert!(dir.path().join("names-aws-test.json").exists());
+
+    let before = handle.stats().by_operation.clone();
+    let (rt, second, _) = runtime(&handle, config).await;
+    // Cached names are on screen before any call.
+    let on_screen = described_on_screen(rt.state());
+    assert!(
+        on_screen
+            .iter()
+            .any(|d| d.principal_name.is_some() && d.account_name.is_some()),
+        "{on_screen:?}"
+    );
+    let mut runtimes = vec![rt];
+    run_for(&mut runtimes, &clock, 90).await;
+    let again: Vec<(NameKind, String)> = second
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|asked| named_first.contains(asked))
+        .cloned()
+        .collect();
+    assert_eq!(again, Vec::new(), "names asked again after a restart");
+    let after = handle.stats().by_operation;
+    let delta = |op: &str| {
+        after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0)
+    };
+    assert_eq!(delta("ListAccounts"), 0);
+}
