@@ -472,23 +472,43 @@ fn the_aws_cli_reads_the_names_ssowatch_shows() {
             "USER" => (
                 h.aws_service(
                     "identitystore",
-                    &["describe-user", "--identity-store-id", &store, "--user-id", principal],
+                    &[
+                        "describe-user",
+                        "--identity-store-id",
+                        &store,
+                        "--user-id",
+                        principal,
+                    ],
                 ),
                 "UserName",
             ),
             _ => (
                 h.aws_service(
                     "identitystore",
-                    &["describe-group", "--identity-store-id", &store, "--group-id", principal],
+                    &[
+                        "describe-group",
+                        "--identity-store-id",
+                        &store,
+                        "--group-id",
+                        principal,
+                    ],
                 ),
                 "DisplayName",
             ),
         };
         let expected = cli[field].as_str().expect("a name");
-        assert_eq!(ours["principal_name"].as_str(), Some(expected), "{id}: {principal_type} name");
+        assert_eq!(
+            ours["principal_name"].as_str(),
+            Some(expected),
+            "{id}: {principal_type} name"
+        );
         seen_types.insert(principal_type.to_string());
     }
-    assert_eq!(seen_types.len(), 2, "both users and groups were compared: {seen_types:?}");
+    assert_eq!(
+        seen_types.len(),
+        2,
+        "both users and groups were compared: {seen_types:?}"
+    );
     // ssowatch described each account by id (one call each), never walking the whole listing.
     assert!(h.served("DescribeAccount") >= 1);
 }

@@ -193,3 +193,49 @@ async fn official_python_sdk_agrees_with_ssowatch_list_on_ssowatch_emulate() {
     );
     assert!(stdout.contains("huawei SDK interop: OK"), "{stdout}");
 }
+
+/// Names: the official identity-store and Organizations SDKs read, from `ssowatch emulate`, the
+/// same user, group and account names that `ssowatch describe --provider huawei` prints next
+/// to the ids (tests/interop/huawei_names.py).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdks_read_the_names_ssowatch_describe_shows() {
+    if !require_sdk().await {
+        return;
+    }
+    let modules = tokio::process::Command::new(python())
+        .args([
+            "-c",
+            "import huaweicloudsdkidentitycenterstore.v1, huaweicloudsdkorganizations.v1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .is_ok_and(|s| s.success());
+    if !modules {
+        let msg = "huawei names interop needs huaweicloudsdkidentitycenterstore and \
+                   huaweicloudsdkorganizations (python3 -m pip install -r tests/interop/huawei-requirements.txt)";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
+        eprintln!("SKIP: {msg}");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/huawei_names.py");
+    let run = tokio::process::Command::new(python())
+        .arg(script)
+        .args(["--bin", env!("CARGO_BIN_EXE_ssowatch")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(300), run)
+        .await
+        .expect("the SDK script finished within 5 minutes")
+        .expect("the SDK script ran");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "SDK names vs ssowatch describe failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("huawei names interop: OK"), "{stdout}");
+}

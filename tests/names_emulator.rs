@@ -235,7 +235,12 @@ async fn names_for_the_rows_on_screen_arrive_within_15_s_on_the_demo_config() {
 async fn denied_names_leave_the_ids_hint_once_and_are_not_asked_again() {
     let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
     handle.faults(|f| {
-        for op in ["DescribeUser", "DescribeGroup", "ListAccounts", "DescribeAccount"] {
+        for op in [
+            "DescribeUser",
+            "DescribeGroup",
+            "ListAccounts",
+            "DescribeAccount",
+        ] {
             f.rules.push(FaultRule {
                 operation: Some(op.to_string()),
                 ..FaultRule::always(Fault::Denied)
@@ -267,8 +272,16 @@ async fn denied_names_leave_the_ids_hint_once_and_are_not_asked_again() {
         })
         .collect();
     assert_eq!(hints.len(), 2, "one per refusing service: {hints:?}");
-    assert!(hints.iter().any(|h| h.contains("identitystore:DescribeUser")));
-    assert!(hints.iter().any(|h| h.contains("organizations:ListAccounts")));
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.contains("identitystore:DescribeUser"))
+    );
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.contains("organizations:ListAccounts"))
+    );
     let on_screen = described_on_screen(runtimes[0].state());
     assert!(!on_screen.is_empty());
     for detail in on_screen {
@@ -321,8 +334,7 @@ async fn a_restart_asks_for_no_name_it_already_has() {
         .collect();
     assert_eq!(again, Vec::new(), "names asked again after a restart");
     let after = handle.stats().by_operation;
-    let delta = |op: &str| {
-        after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0)
-    };
+    let delta =
+        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
     assert_eq!(delta("ListAccounts"), 0);
 }

@@ -20,7 +20,8 @@ pub const ORGANIZATIONS_PREFIX: &str = "AWSOrganizationsV20161128.";
 
 const IDENTITY_STORE_ID_PATTERN: &str =
     r"d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-const RESOURCE_ID_PATTERN: &str = r"([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}";
+const RESOURCE_ID_PATTERN: &str =
+    r"([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}";
 const NEXT_TOKEN_PATTERN: &str = r"[-a-zA-Z0-9+=/:_]*";
 /// Organizations pages hold at most 20 accounts.
 const ORGANIZATIONS_PAGE: usize = 20;
@@ -63,13 +64,12 @@ pub fn operation_of(target: &str) -> Option<&'static str> {
 
 /// The answer to an injected `Denied` on a name operation: the service's own wording.
 pub fn denied(operation: &str) -> WireResponse {
-    let service = if operations::LIST_ACCOUNTS == operation
-        || operations::DESCRIBE_ACCOUNT == operation
-    {
-        "organizations"
-    } else {
-        "identitystore"
-    };
+    let service =
+        if operations::LIST_ACCOUNTS == operation || operations::DESCRIBE_ACCOUNT == operation {
+            "organizations"
+        } else {
+            "identitystore"
+        };
     error(
         400,
         "AccessDeniedException",
@@ -209,11 +209,9 @@ pub fn answer(
     admission: Admission,
 ) -> WireResponse {
     let response = match operation {
-        operations::DESCRIBE_USER | operations::DESCRIBE_GROUP => describe_principal(
-            core,
-            input,
-            operation == operations::DESCRIBE_USER,
-        ),
+        operations::DESCRIBE_USER | operations::DESCRIBE_GROUP => {
+            describe_principal(core, input, operation == operations::DESCRIBE_USER)
+        }
         operations::LIST_USERS | operations::LIST_GROUPS => {
             list_principals(core, input, operation == operations::LIST_USERS)
         }

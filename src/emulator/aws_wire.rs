@@ -140,7 +140,10 @@ pub fn handle(
 ) -> WireResponse {
     // Identity Store and Organizations share the port, told apart by their target prefix.
     let name_operation = target.and_then(aws_names::operation_of);
-    let operation = match (name_operation, target.and_then(|t| t.strip_prefix(TARGET_PREFIX))) {
+    let operation = match (
+        name_operation,
+        target.and_then(|t| t.strip_prefix(TARGET_PREFIX)),
+    ) {
         (Some(op), _) => op,
         (None, Some(op))
             if operations::all().contains(&op) && !operations::NAME_OPERATIONS.contains(&op) =>

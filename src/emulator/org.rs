@@ -60,8 +60,20 @@ const GROUP_NAMES: &[&str] = &[
     "incident-response",
 ];
 const ACCOUNT_TEAMS: &[&str] = &[
-    "payments", "ledger", "identity", "search", "checkout", "analytics", "logistics", "billing",
-    "catalog", "messaging", "security", "shared-services", "data-lake", "mobile-api",
+    "payments",
+    "ledger",
+    "identity",
+    "search",
+    "checkout",
+    "analytics",
+    "logistics",
+    "billing",
+    "catalog",
+    "messaging",
+    "security",
+    "shared-services",
+    "data-lake",
+    "mobile-api",
 ];
 const ACCOUNT_STAGES: &[&str] = &["prod", "staging", "dev", "sandbox"];
 

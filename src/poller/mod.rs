@@ -257,10 +257,7 @@ impl Poller {
                 Ok(Outcome::Name(name)),
             ) => events.extend(self.names.on_name(kind, principal, name, wall)),
             (Call::AccountName { account }, Ok(Outcome::Name(name))) => {
-                events.extend(
-                    self.names
-                        .on_name(NameKind::Account, account, name, wall),
-                );
+                events.extend(self.names.on_name(NameKind::Account, account, name, wall));
             }
             (Call::ListAccounts { .. }, Ok(Outcome::Accounts(page))) => {
                 events.extend(self.names.on_accounts(page, wall));

@@ -141,7 +141,9 @@ impl NameCache {
                             }
                         }
                     }
-                    Ok(_) => tracing::warn!(path = %path.display(), "ignoring name cache of another version"),
+                    Ok(_) => {
+                        tracing::warn!(path = %path.display(), "ignoring name cache of another version")
+                    }
                     Err(error) => {
                         tracing::warn!(%error, path = %path.display(), "ignoring corrupt name cache")
                     }
@@ -453,11 +455,7 @@ impl NameResolver {
     }
 
     /// A page of the account listing arrived: every account on it is named at once.
-    pub fn on_accounts(
-        &mut self,
-        page: AccountPage,
-        wall: DateTime<Utc>,
-    ) -> Vec<Event> {
+    pub fn on_accounts(&mut self, page: AccountPage, wall: DateTime<Utc>) -> Vec<Event> {
         self.finish_call(NameKind::Account, true);
         self.failures.remove(&(NameKind::Account, String::new()));
         let mut events = Vec::new();
@@ -638,12 +636,7 @@ mod tests {
         );
         // One call per service at a time, and the limiter spaces them.
         assert!(r.due_calls(Duration::from_millis(10)).is_empty());
-        let events = r.on_name(
-            NameKind::User,
-            "u1".into(),
-            Some("jane.doe".into()),
-            wall(),
-        );
+        let events = r.on_name(NameKind::User, "u1".into(), Some("jane.doe".into()), wall());
         assert_eq!(events.len(), 1);
         assert!(r.due_calls(Duration::from_millis(30)).is_empty());
         let spacing = Duration::from_secs_f64(1.0 / IDENTITY_STORE_RPS);
@@ -705,7 +698,10 @@ mod tests {
         let mut r = resolver();
         r.want([(NameKind::Account, "111")]);
         let list = r.due_calls(Duration::ZERO).remove(0);
-        assert!(r.on_error(&list, &denied(), Duration::ZERO, wall()).is_empty());
+        assert!(
+            r.on_error(&list, &denied(), Duration::ZERO, wall())
+                .is_empty()
+        );
         let describe = r.due_calls(Duration::from_secs(1)).remove(0);
         assert_eq!(
             describe,
@@ -731,14 +727,20 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path)?.permissions().mode() & 0o777,
+                0o600
+            );
         }
         let reopened = NameCache::open(Some(path.clone()), wall() + chrono::TimeDelta::hours(1));
         assert_eq!(reopened.get(NameKind::User, "u1"), Some(Some("jane.doe")));
         assert_eq!(reopened.get(NameKind::Group, "g1"), Some(None));
         let mut r = NameResolver::new(reopened, 0);
         r.set_target("aws", Some("d-1".into()));
-        assert!(r.want([(NameKind::User, "u1"), (NameKind::Group, "g1")]).is_empty());
+        assert!(
+            r.want([(NameKind::User, "u1"), (NameKind::Group, "g1")])
+                .is_empty()
+        );
         assert!(r.due_calls(Duration::ZERO).is_empty());
         let expired = NameCache::open(Some(path), wall() + NAME_TTL);
         assert!(expired.is_empty());

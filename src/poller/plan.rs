@@ -118,9 +118,13 @@ pub enum Call {
         principal: String,
     },
     /// One page of the organization's accounts (Organizations ListAccounts).
-    ListAccounts { token: Option<String> },
+    ListAccounts {
+        token: Option<String>,
+    },
     /// One account's name (Organizations DescribeAccount), where listing is not allowed.
-    AccountName { account: String },
+    AccountName {
+        account: String,
+    },
 }
 
 impl Call {
