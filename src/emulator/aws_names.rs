@@ -432,3 +432,159 @@ fn describe_account(core: &EmulatorCore, input: &Map<String, Value>) -> WireResp
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::aws_wire::handle;
+    use crate::emulator::faults::{Fault, FaultRule};
+    use crate::emulator::{Clock, EmulatorConfig};
+    use chrono::{TimeZone, Utc};
+
+    const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIAUNITTEST000000000/20260101/us-east-1/identitystore/aws4_request, SignedHeaders=host, Signature=00";
+
+    fn core() -> EmulatorCore {
+        let start = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        EmulatorCore::new(&EmulatorConfig::default(), Clock::manual(start))
+    }
+
+    fn call(core: &EmulatorCore, target: &str, body: Value) -> (u16, Value) {
+        let r = handle(core, Some(target), Some(AUTH), body.to_string().as_bytes());
+        (
+            r.status,
+            serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+        )
+    }
+
+    #[test]
+    fn identity_store_answers_names_and_the_services_errors() {
+        let core = core();
+        let (store, user, user_name, group, group_name) = {
+            let org = core.org();
+            (
+                org.instances[0].identity_store_id.clone(),
+                org.users[3].clone(),
+                org.user_names[3].clone(),
+                org.groups[1].clone(),
+                org.group_names[1].clone(),
+            )
+        };
+        let (status, v) = call(
+            &core,
+            "AWSIdentityStore.DescribeUser",
+            json!({"IdentityStoreId": store, "UserId": user}),
+        );
+        assert_eq!((status, v["UserName"].as_str()), (200, Some(&*user_name)));
+        let (status, v) = call(
+            &core,
+            "AWSIdentityStore.DescribeGroup",
+            json!({"IdentityStoreId": store, "GroupId": group}),
+        );
+        assert_eq!(
+            (status, v["DisplayName"].as_str()),
+            (200, Some(&*group_name))
+        );
+        // Field validation first, then the lookup, with the service's error types.
+        let (status, v) = call(
+            &core,
+            "AWSIdentityStore.DescribeUser",
+            json!({"IdentityStoreId": store, "UserId": "jane"}),
+        );
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("ValidationException"))
+        );
+        let (_, v) = call(
+            &core,
+            "AWSIdentityStore.DescribeUser",
+            json!({"IdentityStoreId": store}),
+        );
+        assert!(
+            v["Message"].as_str().unwrap_or("").contains("userId"),
+            "{v}"
+        );
+        let (status, v) = call(
+            &core,
+            "AWSIdentityStore.DescribeUser",
+            json!({"IdentityStoreId": store, "UserId": "00000000-0000-4000-8000-000000000000"}),
+        );
+        assert_eq!(
+            (status, v["__type"].as_str(), v["ResourceType"].as_str()),
+            (400, Some("ResourceNotFoundException"), Some("USER"))
+        );
+        let (status, v) = call(&core, "AWSIdentityStore.DeleteUser", json!({}));
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("UnknownOperationException"))
+        );
+    }
+
+    #[test]
+    fn organizations_pages_accounts_by_twenty_and_denies_on_request() {
+        let core = core();
+        let total = core.org().accounts.len();
+        let mut names = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..20 {
+            let body = match &token {
+                Some(t) => json!({ "NextToken": t }),
+                None => json!({}),
+            };
+            let (status, v) = call(&core, "AWSOrganizationsV20161128.ListAccounts", body);
+            assert_eq!(status, 200, "{v}");
+            let page = v["Accounts"].as_array().cloned().unwrap_or_default();
+            assert!(page.len() <= 20);
+            names.extend(
+                page.iter()
+                    .filter_map(|a| a["Name"].as_str().map(str::to_string)),
+            );
+            token = v["NextToken"].as_str().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        assert_eq!(names, core.org().account_names[..total].to_vec());
+        let (status, v) = call(
+            &core,
+            "AWSOrganizationsV20161128.ListAccounts",
+            json!({"MaxResults": 21}),
+        );
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("InvalidInputException"))
+        );
+        let (status, v) = call(
+            &core,
+            "AWSOrganizationsV20161128.DescribeAccount",
+            json!({"AccountId": "000000000000"}),
+        );
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("AccountNotFoundException"))
+        );
+        core.set_faults(|f| {
+            f.rules.push(FaultRule {
+                operation: Some("ListAccounts".into()),
+                ..FaultRule::always(Fault::Denied)
+            })
+        });
+        let (status, v) = call(&core, "AWSOrganizationsV20161128.ListAccounts", json!({}));
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("AccessDeniedException"))
+        );
+        assert!(
+            v["Message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("organizations:ListAccounts")
+        );
+        assert_eq!(
+            core.stats().by_operation.get("ListAccounts"),
+            Some(&(names.len().div_ceil(20) as u64 + 2))
+        );
+    }
+}
