@@ -16,6 +16,8 @@ use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle};
 use ssowatch::model::{Described, Instance, NameKind, OperationKind, Page, Status};
 use ssowatch::poller::{Event, PollerConfig};
 use ssowatch::provider::aws::{AwsOptions, AwsProvider};
+use ssowatch::provider::huawei::HuaweiProvider;
+use ssowatch::provider::huawei_credentials::HuaweiCredentials;
 use ssowatch::provider::{AccountPage, Provider, ProviderError, ProviderInfo};
 use ssowatch::runtime::{self, Pace, Runtime};
 
@@ -27,9 +29,9 @@ fn start_time() -> DateTime<Utc> {
 
 type Asked = Arc<Mutex<Vec<(NameKind, String)>>>;
 
-/// The real AWS provider, recording every name it is asked for.
+/// A real provider (AWS or Huawei), recording every name it is asked for.
 struct Recording {
-    inner: AwsProvider,
+    inner: Box<dyn Provider>,
     asked: Asked,
 }
 
@@ -98,12 +100,7 @@ impl Recording {
     }
 }
 
-/// A runtime on the real provider, the instance discovered as the dashboard does it (so it
-/// knows the identity store), and the events it reported.
-async fn runtime(
-    handle: &EmulatorHandle,
-    config: PollerConfig,
-) -> (Runtime, Asked, Arc<Mutex<Vec<Event>>>) {
+async fn aws(handle: &EmulatorHandle) -> Box<dyn Provider> {
     let inner = AwsProvider::new(AwsOptions {
         profile: None,
         region: Some("us-east-1".into()),
@@ -115,6 +112,29 @@ async fn runtime(
     })
     .await
     .expect("provider");
+    Box::new(inner)
+}
+
+fn huawei(handle: &EmulatorHandle) -> Box<dyn Provider> {
+    let credentials =
+        HuaweiCredentials::new(emulator::DEFAULT_HUAWEI_AK, emulator::DEFAULT_HUAWEI_SK)
+            .with_domain_id(Some(emulator::DEMO_HUAWEI_DOMAIN_ID.into()));
+    Box::new(HuaweiProvider::new(&handle.base_url, credentials).expect("provider"))
+}
+
+/// A runtime on the real AWS provider, the instance discovered as the dashboard does it (so it
+/// knows the identity store), and the events it reported.
+async fn runtime(
+    handle: &EmulatorHandle,
+    config: PollerConfig,
+) -> (Runtime, Asked, Arc<Mutex<Vec<Event>>>) {
+    runtime_on(aws(handle).await, config).await
+}
+
+async fn runtime_on(
+    inner: Box<dyn Provider>,
+    config: PollerConfig,
+) -> (Runtime, Asked, Arc<Mutex<Vec<Event>>>) {
     let asked = Asked::default();
     let provider = Arc::new(Recording {
         inner,
@@ -188,13 +208,9 @@ fn name_calls(handle: &EmulatorHandle) -> [u64; 4] {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn names_for_the_rows_on_screen_arrive_within_15_s_on_the_demo_config() {
-    let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
-    let (rt, _, _) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
-    let mut runtimes = vec![rt];
-    run_for(&mut runtimes, &clock, 15).await;
-    let on_screen = described_on_screen(runtimes[0].state());
+/// Every described row on screen carries the organization's names for its ids.
+fn assert_named_on_screen(handle: &EmulatorHandle, state: &AppState, huawei: bool) {
+    let on_screen = described_on_screen(state);
     assert!(
         on_screen.len() >= 5,
         "too few described rows on screen to judge: {}",
@@ -223,8 +239,30 @@ async fn names_for_the_rows_on_screen_arrive_within_15_s_on_the_demo_config() {
                 .map(|i| org.group_names[i].clone()),
         };
         assert_eq!(detail.principal_name, expected_principal, "{detail:?}");
-        assert!(detail.permission_set_name.is_some(), "{detail:?}");
+        let ps = detail.permission_set.as_deref().unwrap_or_default();
+        let expected_ps = org
+            .permission_sets
+            .iter()
+            .find(|p| {
+                if huawei {
+                    p.huawei_id == ps
+                } else {
+                    p.aws_arn == ps
+                }
+            })
+            .map(|p| p.name.clone());
+        assert_eq!(detail.permission_set_name, expected_ps, "{detail:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_for_the_rows_on_screen_arrive_within_15_s_on_the_demo_config() {
+    let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
+    let (rt, _, _) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
+    let mut runtimes = vec![rt];
+    run_for(&mut runtimes, &clock, 15).await;
+    assert_named_on_screen(&handle, runtimes[0].state(), false);
+    let org = handle.core().org();
     // One paged listing (20 accounts a page) named every account, none described one by one.
     let pages = org.accounts.len().div_ceil(20) as u64;
     assert_eq!(name_calls(&handle)[2], pages);
@@ -337,4 +375,27 @@ async fn a_restart_asks_for_no_name_it_already_has() {
     let delta =
         |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
     assert_eq!(delta("ListAccounts"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huawei_names_for_the_rows_on_screen_arrive_within_15_s_on_the_demo_config() {
+    let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
+    let (rt, _, _) = runtime_on(
+        huawei(&handle),
+        PollerConfig::new(Duration::from_secs(10), 4.0),
+    )
+    .await;
+    let mut runtimes = vec![rt];
+    run_for(&mut runtimes, &clock, 15).await;
+    assert_named_on_screen(&handle, runtimes[0].state(), true);
+    // Accounts came from the paged listing (100 a page on Huawei), not one call each.
+    let [_, _, listings, describes] = name_calls(&handle);
+    assert_eq!(
+        (listings, describes),
+        (0, 0),
+        "AWS operations are not counted here"
+    );
+    let stats = handle.stats();
+    assert_eq!(stats.by_operation.get("huawei:ListAccounts"), Some(&1));
+    assert_eq!(stats.by_operation.get("huawei:DescribeAccount"), None);
 }
