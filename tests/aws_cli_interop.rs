@@ -286,6 +286,19 @@ fn aws_cli_available() -> bool {
     }
 }
 
+/// Whether the AWS CLI can run; without it a skip notice locally, a failure in CI.
+fn aws_cli_or_skip() -> bool {
+    if aws_cli_available() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have the AWS CLI: pip install -r tests/interop/requirements.txt"
+    );
+    eprintln!("SKIPPED: the AWS CLI (`aws`) is not installed; pip install awscli to run this");
+    false
+}
+
 fn compare_describe(h: &Harness, instance: &str, spec: &KindSpec, id: &str) {
     let cli = h.aws(&[spec.describe, "--instance-arn", instance, spec.id_flag, id]);
     let cli = &cli[spec.describe_field];
@@ -331,12 +344,7 @@ fn compare_describe(h: &Harness, instance: &str, spec: &KindSpec, id: &str) {
 
 #[test]
 fn the_aws_cli_parses_what_ssowatch_lists_and_describes() {
-    if !aws_cli_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have the AWS CLI: pip install -r tests/interop/requirements.txt"
-        );
-        eprintln!("SKIPPED: the AWS CLI (`aws`) is not installed; pip install awscli to run this");
+    if !aws_cli_or_skip() {
         return;
     }
     let h = start_emulator();
@@ -427,12 +435,7 @@ fn the_aws_cli_parses_what_ssowatch_lists_and_describes() {
 /// names that `ssowatch describe` shows next to the ids.
 #[test]
 fn the_aws_cli_reads_the_names_ssowatch_shows() {
-    if !aws_cli_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have the AWS CLI: pip install -r tests/interop/requirements.txt"
-        );
-        eprintln!("SKIPPED: the AWS CLI (`aws`) is not installed; pip install awscli to run this");
+    if !aws_cli_or_skip() {
         return;
     }
     let h = start_emulator();

@@ -8,96 +8,21 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use ssowatch::app::{AppState, ConnectionInfo, Msg};
 use ssowatch::emulator::faults::{Fault, FaultRule};
 use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle};
-use ssowatch::model::{Described, Instance, NameKind, OperationKind, Page, Status};
 use ssowatch::poller::{Event, PollerConfig};
+use ssowatch::provider::Provider;
 use ssowatch::provider::aws::{AwsOptions, AwsProvider};
 use ssowatch::provider::huawei::HuaweiProvider;
 use ssowatch::provider::huawei_credentials::HuaweiCredentials;
-use ssowatch::provider::{AccountPage, Provider, ProviderError, ProviderInfo};
 use ssowatch::runtime::{self, Pace, Runtime};
 
 fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
         .single()
         .unwrap_or_default()
-}
-
-type Asked = Arc<Mutex<Vec<(NameKind, String)>>>;
-
-/// A real provider (AWS or Huawei), recording every name it is asked for.
-struct Recording {
-    inner: Box<dyn Provider>,
-    asked: Asked,
-}
-
-#[async_trait]
-impl Provider for Recording {
-    fn info(&self) -> ProviderInfo {
-        self.inner.info()
-    }
-    async fn list_instances(&self) -> Result<Vec<Instance>, ProviderError> {
-        self.inner.list_instances().await
-    }
-    async fn list_page(
-        &self,
-        instance: &str,
-        kind: OperationKind,
-        status: Option<&Status>,
-        token: Option<&str>,
-    ) -> Result<Page, ProviderError> {
-        self.inner.list_page(instance, kind, status, token).await
-    }
-    async fn describe(
-        &self,
-        instance: &str,
-        kind: OperationKind,
-        request_id: &str,
-    ) -> Result<Described, ProviderError> {
-        self.inner.describe(instance, kind, request_id).await
-    }
-    async fn permission_set_name(
-        &self,
-        instance: &str,
-        permission_set: &str,
-    ) -> Result<Option<String>, ProviderError> {
-        self.record(NameKind::PermissionSet, permission_set);
-        self.inner
-            .permission_set_name(instance, permission_set)
-            .await
-    }
-    async fn principal_name(
-        &self,
-        identity_store: &str,
-        kind: NameKind,
-        principal: &str,
-    ) -> Result<Option<String>, ProviderError> {
-        self.record(kind, principal);
-        self.inner
-            .principal_name(identity_store, kind, principal)
-            .await
-    }
-    async fn list_accounts_page(&self, token: Option<&str>) -> Result<AccountPage, ProviderError> {
-        self.record(NameKind::Account, "(ListAccounts)");
-        self.inner.list_accounts_page(token).await
-    }
-    async fn account_name(&self, account: &str) -> Result<Option<String>, ProviderError> {
-        self.record(NameKind::Account, account);
-        self.inner.account_name(account).await
-    }
-}
-
-impl Recording {
-    fn record(&self, kind: NameKind, id: &str) {
-        self.asked
-            .lock()
-            .expect("lock")
-            .push((kind, id.to_string()));
-    }
 }
 
 async fn aws(handle: &EmulatorHandle) -> Box<dyn Provider> {
@@ -124,22 +49,14 @@ fn huawei(handle: &EmulatorHandle) -> Box<dyn Provider> {
 
 /// A runtime on the real AWS provider, the instance discovered as the dashboard does it (so it
 /// knows the identity store), and the events it reported.
-async fn runtime(
-    handle: &EmulatorHandle,
-    config: PollerConfig,
-) -> (Runtime, Asked, Arc<Mutex<Vec<Event>>>) {
+async fn runtime(handle: &EmulatorHandle, config: PollerConfig) -> (Runtime, Events) {
     runtime_on(aws(handle).await, config).await
 }
 
-async fn runtime_on(
-    inner: Box<dyn Provider>,
-    config: PollerConfig,
-) -> (Runtime, Asked, Arc<Mutex<Vec<Event>>>) {
-    let asked = Asked::default();
-    let provider = Arc::new(Recording {
-        inner,
-        asked: asked.clone(),
-    });
+type Events = Arc<Mutex<Vec<Event>>>;
+
+async fn runtime_on(provider: Box<dyn Provider>, config: PollerConfig) -> (Runtime, Events) {
+    let provider: Arc<dyn Provider> = Arc::from(provider);
     let instance = ssowatch::provider::resolve_instance(provider.as_ref(), None)
         .await
         .expect("instance");
@@ -166,7 +83,7 @@ async fn runtime_on(
         width: 200,
         height: 50,
     });
-    (runtime, asked, events)
+    (runtime, events)
 }
 
 async fn emulator_at_start(config: EmulatorConfig) -> (EmulatorHandle, Clock) {
@@ -258,7 +175,7 @@ fn assert_named_on_screen(handle: &EmulatorHandle, state: &AppState, huawei: boo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_for_the_rows_on_screen_arrive_within_15_s_on_the_demo_config() {
     let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
-    let (rt, _, _) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
+    let (rt, _) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
     let mut runtimes = vec![rt];
     run_for(&mut runtimes, &clock, 15).await;
     assert_named_on_screen(&handle, runtimes[0].state(), false);
@@ -285,7 +202,7 @@ async fn denied_names_leave_the_ids_hint_once_and_are_not_asked_again() {
             });
         }
     });
-    let (rt, _, events) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
+    let (rt, events) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
     let mut runtimes = vec![rt];
     run_for(&mut runtimes, &clock, 10).await;
     let hint_line = runtimes[0]
@@ -331,6 +248,23 @@ async fn denied_names_leave_the_ids_hint_once_and_are_not_asked_again() {
     }
 }
 
+/// The names file a run left: (kind, id) of every name or miss it holds.
+fn cached_names(path: &std::path::Path) -> HashSet<(String, String)> {
+    let text = std::fs::read_to_string(path).expect("the names file was written");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("names file JSON");
+    file["names"]
+        .as_array()
+        .expect("names")
+        .iter()
+        .map(|n| {
+            (
+                n["kind"].as_str().unwrap_or_default().to_string(),
+                n["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_asks_for_no_name_it_already_has() {
     let (handle, clock) = emulator_at_start(EmulatorConfig {
@@ -342,17 +276,21 @@ async fn a_restart_asks_for_no_name_it_already_has() {
     let mut config = PollerConfig::new(Duration::from_secs(10), 4.0);
     config.cache_path = Some(dir.path().join("describes-aws-test.json"));
 
-    let (rt, first, _) = runtime(&handle, config.clone()).await;
+    let (rt, _) = runtime(&handle, config.clone()).await;
     let mut runtimes = vec![rt];
     run_for(&mut runtimes, &clock, 90).await;
     drop(runtimes);
-    let named_first: HashSet<(NameKind, String)> =
-        first.lock().expect("lock").iter().cloned().collect();
-    assert!(named_first.len() >= 10, "{named_first:?}");
-    assert!(dir.path().join("names-aws-test.json").exists());
+    let cached = cached_names(&dir.path().join("names-aws-test.json"));
+    let principals: Vec<&String> = cached
+        .iter()
+        .filter(|(kind, _)| kind == "user" || kind == "group")
+        .map(|(_, id)| id)
+        .collect();
+    assert!(principals.len() >= 10, "{cached:?}");
+    let cached_sets = cached.iter().filter(|(k, _)| k == "permission-set").count();
 
-    let before = handle.stats().by_operation.clone();
-    let (rt, second, _) = runtime(&handle, config).await;
+    let before = handle.stats();
+    let (rt, _) = runtime(&handle, config).await;
     // Cached names are on screen before any call.
     let on_screen = described_on_screen(rt.state());
     assert!(
@@ -363,24 +301,34 @@ async fn a_restart_asks_for_no_name_it_already_has() {
     );
     let mut runtimes = vec![rt];
     run_for(&mut runtimes, &clock, 90).await;
-    let again: Vec<(NameKind, String)> = second
-        .lock()
-        .expect("lock")
-        .iter()
-        .filter(|asked| named_first.contains(asked))
-        .cloned()
-        .collect();
-    assert_eq!(again, Vec::new(), "names asked again after a restart");
-    let after = handle.stats().by_operation;
-    let delta =
-        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    let after = handle.stats();
+    let asked = |stats: &ssowatch::emulator::stats::Stats, id: &str| {
+        stats.describes_by_request.get(id).copied().unwrap_or(0)
+    };
+    for (_, id) in &cached {
+        assert_eq!(
+            asked(&after, id),
+            asked(&before, id),
+            "{id} asked again after a restart"
+        );
+    }
+    let delta = |op: &str| {
+        after.by_operation.get(op).copied().unwrap_or(0)
+            - before.by_operation.get(op).copied().unwrap_or(0)
+    };
     assert_eq!(delta("ListAccounts"), 0);
+    let sets = handle.core().org().permission_sets.len();
+    assert!(
+        delta("DescribePermissionSet") as usize <= sets - cached_sets,
+        "{} permission-set names asked with {cached_sets} of {sets} cached",
+        delta("DescribePermissionSet")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huawei_names_for_the_rows_on_screen_arrive_within_15_s_on_the_demo_config() {
     let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
-    let (rt, _, _) = runtime_on(
+    let (rt, _) = runtime_on(
         huawei(&handle),
         PollerConfig::new(Duration::from_secs(10), 4.0),
     )

@@ -116,8 +116,11 @@ fn string_param<'a>(
     }
 }
 
-/// Validates `IdentityStoreId` and checks it is the store of a visible instance.
-fn identity_store(core: &EmulatorCore, input: &Map<String, Value>) -> Result<(), WireResponse> {
+/// Validates `IdentityStoreId` and checks it is the store of a visible instance; returns it.
+fn identity_store<'a>(
+    core: &EmulatorCore,
+    input: &'a Map<String, Value>,
+) -> Result<&'a str, WireResponse> {
     let id = string_param(input, "IdentityStoreId", "identityStoreId")?;
     if id.is_empty() || id.len() > 36 || !matches(&IDENTITY_STORE_ID, id) {
         return Err(validation(
@@ -133,27 +136,34 @@ fn identity_store(core: &EmulatorCore, input: &Map<String, Value>) -> Result<(),
         .take(core.visible_instances())
         .any(|i| i.identity_store_id == id);
     if known {
-        Ok(())
+        Ok(id)
     } else {
         Err(not_found("IDENTITY_STORE", id))
     }
 }
 
-fn not_found(resource_type: &str, id: &str) -> WireResponse {
-    let body = json!({
-        "__type": "ResourceNotFoundException",
-        "Message": format!("{} not found.", capital(resource_type)),
-        "ResourceType": resource_type,
-        "ResourceId": id,
-        "RequestId": uuid::Uuid::new_v4().to_string(),
-    });
+/// An error whose body carries members besides `Message` (the model's extra fields).
+fn typed_error(kind: &str, mut body: Value) -> WireResponse {
+    body["__type"] = json!(kind);
     WireResponse::new(
         400,
         "application/x-amz-json-1.1",
         body.to_string().into_bytes(),
     )
-    .with_header("x-amzn-errortype", "ResourceNotFoundException:")
+    .with_header("x-amzn-errortype", format!("{kind}:"))
     .with_header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
+}
+
+fn not_found(resource_type: &str, id: &str) -> WireResponse {
+    typed_error(
+        "ResourceNotFoundException",
+        json!({
+            "Message": format!("{} not found.", capital(resource_type)),
+            "ResourceType": resource_type,
+            "ResourceId": id,
+            "RequestId": uuid::Uuid::new_v4().to_string(),
+        }),
+    )
 }
 
 fn capital(resource_type: &str) -> String {
@@ -239,13 +249,10 @@ fn describe_principal(core: &EmulatorCore, input: &Map<String, Value>, user: boo
             &format!("Member must satisfy regular expression pattern: {RESOURCE_ID_PATTERN}"),
         );
     }
-    if let Err(e) = identity_store(core, input) {
-        return e;
-    }
-    let store = input
-        .get("IdentityStoreId")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let store = match identity_store(core, input) {
+        Ok(store) => store,
+        Err(e) => return e,
+    };
     let org = core.org();
     let ids = if user { &org.users } else { &org.groups };
     match ids.iter().position(|u| u == id) {
@@ -317,13 +324,10 @@ fn list_principals(core: &EmulatorCore, input: &Map<String, Value>, users: bool)
         Ok(p) => p,
         Err(e) => return e,
     };
-    if let Err(e) = identity_store(core, input) {
-        return e;
-    }
-    let store = input
-        .get("IdentityStoreId")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let store = match identity_store(core, input) {
+        Ok(store) => store,
+        Err(e) => return e,
+    };
     let org = core.org();
     let total = if users {
         org.users.len()
@@ -353,18 +357,10 @@ fn list_principals(core: &EmulatorCore, input: &Map<String, Value>, users: bool)
 }
 
 fn invalid_input(message: String) -> WireResponse {
-    let body = json!({
-        "__type": "InvalidInputException",
-        "Message": message,
-        "Reason": "INVALID_INPUT",
-    });
-    WireResponse::new(
-        400,
-        "application/x-amz-json-1.1",
-        body.to_string().into_bytes(),
+    typed_error(
+        "InvalidInputException",
+        json!({ "Message": message, "Reason": "INVALID_INPUT" }),
     )
-    .with_header("x-amzn-errortype", "InvalidInputException:")
-    .with_header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
 }
 
 fn list_accounts(core: &EmulatorCore, input: &Map<String, Value>) -> WireResponse {

@@ -420,6 +420,7 @@ impl HuaweiProtocol {
         }
         let describe_id = match &route {
             Route::Describe { request_id, .. } => Some(request_id.as_str()),
+            Route::Principal { id, .. } | Route::Account { id } => Some(id.as_str()),
             _ => None,
         };
         let admission = admit(route.operation(), describe_id);
@@ -512,23 +513,10 @@ impl HuaweiProtocol {
         backend: &dyn HuaweiBackend,
         raw_query: Option<&str>,
     ) -> Result<Value, ServeError> {
-        let q = parse_list_query(raw_query, false).map_err(bad_request)?;
         let all = backend.accounts();
-        let scope = "accounts";
-        let start = self.start_position(scope, &q)?.min(all.len());
-        let end = (start + q.limit).min(all.len());
-        let next = (end < all.len())
-            .then(|| u32::try_from(end).ok())
-            .flatten()
-            .map(|p| self.markers.encode(scope, p));
-        let items: Vec<Value> = all[start..end]
-            .iter()
-            .map(|(id, name)| account_body(id, name))
-            .collect();
-        Ok(json!({
-            "accounts": items,
-            "page_info": {"next_marker": next, "current_count": end - start},
-        }))
+        self.page_of("accounts", raw_query, &all, |(id, name)| {
+            account_body(id, name)
+        })
     }
 
     fn list_instances(
@@ -536,30 +524,41 @@ impl HuaweiProtocol {
         backend: &dyn HuaweiBackend,
         raw_query: Option<&str>,
     ) -> Result<Value, ServeError> {
-        let q = parse_list_query(raw_query, false).map_err(bad_request)?;
         let all = backend.instances();
-        let scope = "instances";
+        self.page_of("instances", raw_query, &all, |i| {
+            json!({
+                "instance_id": i.instance_id,
+                "identity_store_id": i.identity_store_id,
+                "alias": i.alias,
+                "instance_urn": i.instance_urn,
+            })
+        })
+    }
+
+    /// One `limit`/`marker` page of a short collection held whole (instances, accounts), as
+    /// `{"<scope>": [...], "page_info": {...}}`.
+    fn page_of<T>(
+        &self,
+        scope: &str,
+        raw_query: Option<&str>,
+        all: &[T],
+        render: impl Fn(&T) -> Value,
+    ) -> Result<Value, ServeError> {
+        let q = parse_list_query(raw_query, false).map_err(bad_request)?;
         let start = self.start_position(scope, &q)?.min(all.len());
         let end = (start + q.limit).min(all.len());
         let next = (end < all.len())
             .then(|| u32::try_from(end).ok())
             .flatten()
             .map(|p| self.markers.encode(scope, p));
-        let items: Vec<Value> = all[start..end]
-            .iter()
-            .map(|i| {
-                json!({
-                    "instance_id": i.instance_id,
-                    "identity_store_id": i.identity_store_id,
-                    "alias": i.alias,
-                    "instance_urn": i.instance_urn,
-                })
-            })
-            .collect();
-        Ok(json!({
-            "instances": items,
-            "page_info": {"next_marker": next, "current_count": end - start},
-        }))
+        let items: Vec<Value> = all[start..end].iter().map(render).collect();
+        let mut out = serde_json::Map::new();
+        out.insert(scope.to_string(), Value::Array(items));
+        out.insert(
+            "page_info".to_string(),
+            json!({"next_marker": next, "current_count": end - start}),
+        );
+        Ok(Value::Object(out))
     }
 
     fn list_records(

@@ -28,7 +28,8 @@ pub struct Stats {
     /// Real-time epoch milliseconds of the last requests (at most [`RECENT_LIMIT`]).
     pub recent: VecDeque<i64>,
     /// Describe requests per request id, on both protocols, so a test can check that a client
-    /// describes a finished request at most once.
+    /// describes a finished request at most once. Name describes (DescribeUser, DescribeGroup,
+    /// DescribeAccount) count under the user, group or account id.
     pub describes_by_request: HashMap<String, u64>,
 }
 

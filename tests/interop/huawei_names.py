@@ -119,11 +119,7 @@ def main():
         huawei_sdk.check(compared["USER"] > 0 and compared["GROUP"] > 0,
                          f"both users and groups compared: {compared}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        huawei_sdk.stop_emulator(proc)
     if huawei_sdk.failures:
         print(f"{len(huawei_sdk.failures)} check(s) failed", file=sys.stderr)
         return 1
