@@ -158,8 +158,8 @@ pub async fn resolve_names(
             NameKind::PermissionSet => {
                 with_retry(|| provider.permission_set_name(&instance.id, &id)).await
             }
-            NameKind::User | NameKind::Group => match &instance.identity_store_id {
-                Some(store) => with_retry(|| provider.principal_name(store, kind, &id)).await,
+            NameKind::User | NameKind::Group => match identity_store(provider, instance).await {
+                Some(store) => with_retry(|| provider.principal_name(&store, kind, &id)).await,
                 None => continue,
             },
             NameKind::Account => match with_retry(|| provider.account_name(&id)).await {
@@ -178,6 +178,19 @@ pub async fn resolve_names(
     }
     hints.dedup();
     hints
+}
+
+/// The instance's identity store: known from discovery, or (for an instance given by id) from
+/// one ListInstances.
+async fn identity_store(provider: &dyn Provider, instance: &Instance) -> Option<String> {
+    if let Some(store) = &instance.identity_store_id {
+        return Some(store.clone());
+    }
+    let instances = with_retry(|| provider.list_instances()).await.ok()?;
+    instances
+        .into_iter()
+        .find(|i| i.id == instance.id)
+        .and_then(|i| i.identity_store_id)
 }
 
 /// One account's name from the organization's listing, for callers that may list accounts but

@@ -78,6 +78,7 @@ impl Runtime {
         let (mut poller, events) = Poller::new(&config);
         poller.set_name_target(
             &provider.info().name,
+            &instance,
             connection
                 .instance
                 .as_ref()

@@ -61,6 +61,15 @@ async fn runtime_on(provider: Box<dyn Provider>, config: PollerConfig) -> (Runti
         .await
         .expect("instance");
     assert!(instance.identity_store_id.is_some());
+    runtime_for(provider, instance, config)
+}
+
+/// A runtime watching `instance` as given (an explicit `--instance-arn` has no identity store).
+fn runtime_for(
+    provider: Arc<dyn Provider>,
+    instance: ssowatch::model::Instance,
+    config: PollerConfig,
+) -> (Runtime, Events) {
     let connection = ConnectionInfo {
         provider: provider.info(),
         instance: Some(instance),
@@ -346,4 +355,29 @@ async fn huawei_names_for_the_rows_on_screen_arrive_within_15_s_on_the_demo_conf
     let stats = handle.stats();
     assert_eq!(stats.by_operation.get("huawei:ListAccounts"), Some(&1));
     assert_eq!(stats.by_operation.get("huawei:DescribeAccount"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_explicit_instance_learns_its_identity_store_with_one_list_instances() {
+    let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
+    let explicit = ssowatch::model::Instance {
+        id: handle.instance_arn(),
+        identity_store_id: None,
+        name: None,
+    };
+    let provider: Arc<dyn Provider> = Arc::from(aws(&handle).await);
+    let (rt, _) = runtime_for(
+        provider,
+        explicit,
+        PollerConfig::new(Duration::from_secs(10), 4.0),
+    );
+    let mut runtimes = vec![rt];
+    run_for(&mut runtimes, &clock, 15).await;
+    assert_named_on_screen(&handle, runtimes[0].state(), false);
+    let stats = handle.stats();
+    assert_eq!(stats.by_operation.get("ListInstances"), Some(&1));
+    assert!(
+        stats.by_operation.contains_key("DescribeUser")
+            || stats.by_operation.contains_key("DescribeGroup")
+    );
 }

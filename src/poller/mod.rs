@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 pub use event::{CallOutcome, Event, SpendReport};
 pub use plan::{Call, DescribeRequest, Lane, Priority, Strategy};
 
-use crate::model::{Described, NameKind, Page};
+use crate::model::{Described, Instance, NameKind, Page};
 use crate::provider::{AccountPage, ErrorKind, Provider, ProviderError};
 use budget::RateLimiter;
 use plan::{Planner, PlannerConfig};
@@ -62,6 +62,7 @@ pub enum Outcome {
     Described(Box<Described>),
     Name(Option<String>),
     Accounts(AccountPage),
+    Instances(Vec<Instance>),
 }
 
 /// How often the finished-and-described records are written to the cache.
@@ -123,8 +124,13 @@ impl Poller {
 
     /// Which cloud is polled (for the permission names in hints) and the identity store behind
     /// the instance, which user and group names come from.
-    pub fn set_name_target(&mut self, provider: &str, identity_store: Option<String>) {
-        self.names.set_target(provider, identity_store);
+    pub fn set_name_target(
+        &mut self,
+        provider: &str,
+        instance: &str,
+        identity_store: Option<String>,
+    ) {
+        self.names.set_target(provider, instance, identity_store);
     }
 
     /// The calls that may start at `now`, given how many are already on the wire. Name calls
@@ -134,6 +140,15 @@ impl Poller {
         self.planner.schedule(now);
         let in_flight = in_flight.saturating_sub(self.names.in_flight());
         let mut calls = Vec::new();
+        // Learning an explicit instance's identity store is one Identity Center call, made as
+        // soon as a principal needs a name: every user and group name waits for it.
+        if in_flight < self.limiter.max_in_flight()
+            && self.names.wants_store_lookup()
+            && self.limiter.try_acquire(now)
+            && let Some(lookup) = self.names.take_store_lookup()
+        {
+            calls.push(lookup);
+        }
         while in_flight + calls.len() < self.limiter.max_in_flight()
             && self.limiter.ready_at(now) <= now
             && self.planner.has_work()
@@ -155,6 +170,10 @@ impl Poller {
         let mut at = self.planner.next_due();
         if let Some(names_at) = self.names.next_wake(now) {
             at = Some(at.map_or(names_at, |a| a.min(names_at)));
+        }
+        if self.names.wants_store_lookup() && in_flight < self.limiter.max_in_flight() {
+            let ready = self.limiter.ready_at(now);
+            at = Some(at.map_or(ready, |a| a.min(ready)));
         }
         if self.planner.has_work() && in_flight < self.limiter.max_in_flight() {
             let ready = self.limiter.ready_at(now);
@@ -259,6 +278,10 @@ impl Poller {
             (Call::AccountName { account }, Ok(Outcome::Name(name))) => {
                 events.extend(self.names.on_name(NameKind::Account, account, name, wall));
             }
+            (Call::FindIdentityStore, Ok(Outcome::Instances(instances))) => {
+                self.names.on_instances(Ok(&instances));
+            }
+            (Call::FindIdentityStore, Err(error)) => self.names.on_instances(Err(&error)),
             (Call::ListAccounts { .. }, Ok(Outcome::Accounts(page))) => {
                 events.extend(self.names.on_accounts(page, wall));
             }
@@ -359,5 +382,6 @@ pub async fn execute(
             .await
             .map(Outcome::Accounts),
         Call::AccountName { account } => provider.account_name(account).await.map(Outcome::Name),
+        Call::FindIdentityStore => provider.list_instances().await.map(Outcome::Instances),
     }
 }

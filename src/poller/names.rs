@@ -261,11 +261,23 @@ impl Lane {
     }
 }
 
+/// Finding the identity store of an instance given by id (`--instance-arn`), which skips the
+/// ListInstances that would have told it: one ListInstances, once a principal needs a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoreLookup {
+    NotNeeded,
+    Wanted { failures: u32 },
+    InFlight { failures: u32 },
+    Done,
+}
+
 /// Decides which names to fetch, paces them, and remembers them.
 pub struct NameResolver {
     cache: NameCache,
     provider: String,
+    instance: String,
     identity_store: Option<String>,
+    store_lookup: StoreLookup,
     /// Ids asked for this process (whatever came of it): each is asked once.
     asked: HashSet<(NameKind, String)>,
     principals: VecDeque<(NameKind, String)>,
@@ -285,7 +297,9 @@ impl NameResolver {
         NameResolver {
             cache,
             provider: String::new(),
+            instance: String::new(),
             identity_store: None,
+            store_lookup: StoreLookup::Done,
             asked: HashSet::new(),
             principals: VecDeque::new(),
             accounts: VecDeque::new(),
@@ -301,11 +315,64 @@ impl NameResolver {
         }
     }
 
-    /// Which cloud, for the permission names in hints, and the identity store that holds the
-    /// instance's users and groups (`None`: user and group ids stay).
-    pub fn set_target(&mut self, provider: &str, identity_store: Option<String>) {
+    /// Which cloud (for the permission names in hints), the instance, and the identity store
+    /// that holds its users and groups (`None`: looked up with one ListInstances when a
+    /// principal first needs a name).
+    pub fn set_target(&mut self, provider: &str, instance: &str, identity_store: Option<String>) {
         self.provider = provider.to_string();
+        self.instance = instance.to_string();
         self.identity_store = identity_store.filter(|s| !s.is_empty());
+        self.store_lookup = if self.identity_store.is_some() || instance.is_empty() {
+            StoreLookup::NotNeeded
+        } else {
+            StoreLookup::Wanted { failures: 0 }
+        };
+    }
+
+    /// Whether the identity store must be looked up before principals can be named.
+    pub fn wants_store_lookup(&self) -> bool {
+        matches!(self.store_lookup, StoreLookup::Wanted { .. }) && !self.principals.is_empty()
+    }
+
+    /// The ListInstances that finds the identity store (an Identity Center call: the caller
+    /// spends the status budget on it).
+    pub fn take_store_lookup(&mut self) -> Option<Call> {
+        let StoreLookup::Wanted { failures } = self.store_lookup else {
+            return None;
+        };
+        self.store_lookup = StoreLookup::InFlight { failures };
+        Some(Call::FindIdentityStore)
+    }
+
+    /// The lookup's answer: the instance's identity store, or (not found, or failing for good)
+    /// ids for users and groups.
+    pub fn on_instances(&mut self, result: Result<&[crate::model::Instance], &ProviderError>) {
+        let failures = match self.store_lookup {
+            StoreLookup::InFlight { failures } => failures,
+            _ => 0,
+        };
+        match result {
+            Ok(instances) => {
+                self.identity_store = instances
+                    .iter()
+                    .find(|i| i.id == self.instance)
+                    .and_then(|i| i.identity_store_id.clone())
+                    .filter(|s| !s.is_empty());
+                self.store_lookup = StoreLookup::Done;
+            }
+            Err(error) if error.kind.is_retryable() && failures + 1 < MAX_ATTEMPTS => {
+                self.store_lookup = StoreLookup::Wanted {
+                    failures: failures + 1,
+                };
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot find the identity store: user and group ids stay");
+                self.store_lookup = StoreLookup::Done;
+            }
+        }
+        if self.identity_store.is_none() && self.store_lookup == StoreLookup::Done {
+            self.principals.clear();
+        }
     }
 
     /// The names already known, for the app at start.
@@ -352,7 +419,7 @@ impl NameResolver {
     /// own limiter.
     pub fn due_calls(&mut self, now: Duration) -> Vec<Call> {
         let mut calls = Vec::new();
-        if self.identity_store.is_none() {
+        if self.identity_store.is_none() && self.store_lookup == StoreLookup::Done {
             self.principals.clear();
         }
         if self.identity_store_lane.ready(now)
@@ -506,7 +573,7 @@ impl NameResolver {
             Call::PermissionSetName { permission_set } => {
                 (NameKind::PermissionSet, permission_set.clone())
             }
-            Call::List { .. } | Call::Describe(_) => return Vec::new(),
+            Call::List { .. } | Call::Describe(_) | Call::FindIdentityStore => return Vec::new(),
         };
         self.finish_call(kind, false);
         let service = NameService::of(kind);
@@ -606,7 +673,7 @@ mod tests {
 
     fn resolver() -> NameResolver {
         let mut r = NameResolver::new(NameCache::open(None, wall()), 1);
-        r.set_target("aws", Some("d-1234567890".into()));
+        r.set_target("aws", "ins", Some("d-1234567890".into()));
         r
     }
 
@@ -642,6 +709,36 @@ mod tests {
         let spacing = Duration::from_secs_f64(1.0 / IDENTITY_STORE_RPS);
         assert_eq!(r.next_wake(Duration::from_millis(30)), Some(spacing));
         assert_eq!(r.due_calls(spacing).len(), 1);
+    }
+
+    #[test]
+    fn an_explicit_instance_finds_its_identity_store_once_a_principal_needs_it() {
+        let mut r = NameResolver::new(NameCache::open(None, wall()), 1);
+        r.set_target("aws", "arn:ins-2", None);
+        assert!(!r.wants_store_lookup(), "nothing to name yet");
+        r.want([(NameKind::User, "u1")]);
+        assert!(r.due_calls(Duration::ZERO).is_empty());
+        assert!(r.wants_store_lookup());
+        assert_eq!(r.take_store_lookup(), Some(Call::FindIdentityStore));
+        assert_eq!(r.take_store_lookup(), None, "one lookup at a time");
+        let instance = |id: &str, store: &str| crate::model::Instance {
+            id: id.into(),
+            identity_store_id: Some(store.into()),
+            name: None,
+        };
+        r.on_instances(Ok(&[
+            instance("arn:ins-1", "d-1"),
+            instance("arn:ins-2", "d-2"),
+        ]));
+        assert_eq!(
+            r.due_calls(Duration::ZERO),
+            vec![Call::PrincipalName {
+                kind: NameKind::User,
+                identity_store: "d-2".into(),
+                principal: "u1".into()
+            }]
+        );
+        assert!(!r.wants_store_lookup());
     }
 
     #[test]
@@ -736,7 +833,7 @@ mod tests {
         assert_eq!(reopened.get(NameKind::User, "u1"), Some(Some("jane.doe")));
         assert_eq!(reopened.get(NameKind::Group, "g1"), Some(None));
         let mut r = NameResolver::new(reopened, 0);
-        r.set_target("aws", Some("d-1".into()));
+        r.set_target("aws", "ins", Some("d-1".into()));
         assert!(
             r.want([(NameKind::User, "u1"), (NameKind::Group, "g1")])
                 .is_empty()

@@ -125,6 +125,8 @@ pub enum Call {
     AccountName {
         account: String,
     },
+    /// ListInstances, to learn the identity store of an instance given by id.
+    FindIdentityStore,
 }
 
 impl Call {
@@ -138,6 +140,7 @@ impl Call {
             Call::PrincipalName { kind, .. } => kind.operation(),
             Call::ListAccounts { .. } => "ListAccounts",
             Call::AccountName { .. } => "DescribeAccount",
+            Call::FindIdentityStore => "ListInstances",
         }
     }
 
