@@ -61,13 +61,17 @@ impl NameService {
     /// What the operator reads once when this service refuses: which permission adds names.
     pub fn denied_hint(self, provider: &str) -> String {
         let permissions = match (provider, self) {
+            // Huawei's identity-store and Organizations action names vary by policy edition:
+            // name the API, which the operator can look up in their console.
             ("huawei", NameService::IdentityStore) => {
-                "identitystore:user:get and identitystore:group:get (IdentityCenterStore)"
+                "read access to the IAM Identity Center identity store (describe user, describe group)"
             }
             ("huawei", NameService::Organizations) => {
-                "organizations:accounts:list or organizations:accounts:get"
+                "Organizations read access (list accounts, or show account)"
             }
-            ("huawei", NameService::IdentityCenter) => "identitycenter:permissionSet:get",
+            ("huawei", NameService::IdentityCenter) => {
+                "IAM Identity Center read access to permission sets"
+            }
             (_, NameService::IdentityStore) => {
                 "identitystore:DescribeUser and identitystore:DescribeGroup"
             }
