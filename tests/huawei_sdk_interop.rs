@@ -63,10 +63,16 @@ async fn require_sdk(modules: &str) -> bool {
 /// Runs `tests/interop/SCRIPT --bin <ssowatch>` to completion (bounded), asserts it succeeded,
 /// and returns its stdout.
 async fn run_with_binary(script: &str) -> String {
+    run_script(script, &["--bin", env!("CARGO_BIN_EXE_ssowatch")]).await
+}
+
+/// Runs `tests/interop/SCRIPT ARGS` to completion (bounded), asserts it succeeded, and returns
+/// its stdout.
+async fn run_script(script: &str, args: &[&str]) -> String {
     let path = format!("{}/tests/interop/{script}", env!("CARGO_MANIFEST_DIR"));
     let run = tokio::process::Command::new(python())
         .arg(path)
-        .args(["--bin", env!("CARGO_BIN_EXE_ssowatch")])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -92,23 +98,21 @@ async fn official_python_sdk_parses_what_ssowatch_lists() {
     }
 
     let server = serve().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/huawei_sdk.py");
-    let run = tokio::process::Command::new(python())
-        .arg(script)
-        .args(["--endpoint", &server.url, "--ak", AK, "--sk", SK])
-        .args(["--domain-id", DOMAIN_ID])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(300), run)
-        .await
-        .expect("the SDK script finished within 5 minutes")
-        .expect("the SDK script ran");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "SDK checks failed:\n{stderr}");
-    let parsed: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("the script prints JSON");
+    let stdout = run_script(
+        "huawei_sdk.py",
+        &[
+            "--endpoint",
+            &server.url,
+            "--ak",
+            AK,
+            "--sk",
+            SK,
+            "--domain-id",
+            DOMAIN_ID,
+        ],
+    )
+    .await;
+    let parsed: serde_json::Value = serde_json::from_str(&stdout).expect("the script prints JSON");
     assert_eq!(parsed["instance_id"], INSTANCE);
 
     // Every record the SDK parsed, as (kind, id, status, created ms).

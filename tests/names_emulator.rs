@@ -8,36 +8,20 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
-use ssowatch::app::{AppState, ConnectionInfo, Msg};
+use ssowatch::app::AppState;
 use ssowatch::emulator::faults::{Fault, FaultRule};
 use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle};
 use ssowatch::poller::{Event, PollerConfig};
 use ssowatch::provider::Provider;
-use ssowatch::provider::aws::{AwsOptions, AwsProvider};
 use ssowatch::provider::huawei::HuaweiProvider;
 use ssowatch::provider::huawei_credentials::HuaweiCredentials;
-use ssowatch::runtime::{self, Pace, Runtime};
+use ssowatch::runtime::{self, Runtime};
 
-fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
+mod sim_support;
+use sim_support::{aws_provider, emulator_at_start, simulated_runtime};
 
 async fn aws(handle: &EmulatorHandle) -> Box<dyn Provider> {
-    let inner = AwsProvider::new(AwsOptions {
-        profile: None,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(handle.base_url.clone()),
-        static_credentials: Some((
-            emulator::DEMO_AWS_ACCESS_KEY.into(),
-            emulator::DEMO_AWS_SECRET_KEY.into(),
-        )),
-    })
-    .await
-    .expect("provider");
-    Box::new(inner)
+    Box::new(aws_provider(handle).await)
 }
 
 fn huawei(handle: &EmulatorHandle) -> Box<dyn Provider> {
@@ -70,37 +54,12 @@ fn runtime_for(
     instance: ssowatch::model::Instance,
     config: PollerConfig,
 ) -> (Runtime, Events) {
-    let connection = ConnectionInfo {
-        provider: provider.info(),
-        instance: Some(instance),
-        demo: true,
-    };
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
-    let mut runtime = Runtime::new(
-        provider,
-        connection,
-        config,
-        Pace::Simulated,
-        start_time(),
-        chrono::Offset::fix(&Utc),
-    )
-    .with_observer(Box::new(move |e: &Event| {
-        seen.lock().expect("lock").push(e.clone())
-    }));
-    runtime.handle(Msg::Resize {
-        width: 200,
-        height: 50,
-    });
+    let runtime = simulated_runtime(provider, instance, config, true).with_observer(Box::new(
+        move |e: &Event| seen.lock().expect("lock").push(e.clone()),
+    ));
     (runtime, events)
-}
-
-async fn emulator_at_start(config: EmulatorConfig) -> (EmulatorHandle, Clock) {
-    let clock = Clock::manual(start_time());
-    let handle = emulator::start_with_clock(config, clock.clone(), 0)
-        .await
-        .expect("emulator");
-    (handle, clock)
 }
 
 async fn run_for(runtimes: &mut [Runtime], clock: &Clock, secs: u64) {
