@@ -140,7 +140,7 @@ async fn rollout(
     .await?;
     let history_failed = failed_in_world(&handle, start_time());
     let mut runtimes = vec![runtime_for(&handle, strategy, budget, 1).await?];
-    let before = handle.stats().total;
+    let before = handle.stats().identity_center_total;
     let mut shown_failed: HashMap<String, Duration> = HashMap::new();
     let mut all_history_failed_at = None;
     runtime::simulate(
@@ -167,7 +167,7 @@ async fn rollout(
         },
     )
     .await;
-    let calls = handle.stats().total - before;
+    let calls = handle.stats().identity_center_total - before;
 
     // Every request that turned FAILED while there was time to see it (two intervals before
     // the end) must be on screen as FAILED.
@@ -246,7 +246,7 @@ async fn fleet(dashboards: usize) -> anyhow::Result<FleetOutcome> {
         runtimes
             .push(runtime_for(&handle, Strategy::Budgeted, DEFAULT_BUDGET_RPS, i as u64).await?);
     }
-    let before = handle.stats().total;
+    let before = handle.stats().identity_center_total;
     let four_minutes = Duration::from_secs(240);
     runtime::simulate(
         &mut runtimes,
@@ -256,7 +256,7 @@ async fn fleet(dashboards: usize) -> anyhow::Result<FleetOutcome> {
         |_, _| {},
     )
     .await;
-    let served = handle.stats().total - before;
+    let served = handle.stats().identity_center_total - before;
     let failed_now = failed_in_world(&handle, at(four_minutes));
     // New failures of the last refresh interval may still be on their way.
     let every_dashboard_shows_all_failed = runtimes
@@ -281,12 +281,12 @@ async fn fleet(dashboards: usize) -> anyhow::Result<FleetOutcome> {
         |step| clock.advance(step),
         |now, _| {
             if at_90.is_none() && now >= Duration::from_secs(90) {
-                at_90 = Some(handle.stats().total);
+                at_90 = Some(handle.stats().identity_center_total);
             }
         },
     )
     .await;
-    let spent = handle.stats().total - at_90.unwrap_or(0);
+    let spent = handle.stats().identity_center_total - at_90.unwrap_or(0);
     Ok(FleetOutcome {
         first_four_minutes_rps: served as f64 / four_minutes.as_secs_f64(),
         one_dashboard_90_150_rps: spent as f64 / 60.0,

@@ -15,10 +15,15 @@ use async_trait::async_trait;
 use crate::cli::{DescribeArgs, ListArgs, UsageError};
 use crate::config::{ProviderKind, Settings};
 use crate::connect::connect;
-use crate::model::{Described, Instance, OperationKind, Page, Status, StatusSummary};
+use crate::model::{
+    Described, Instance, NameKind, OperationKind, Page, RequestDetail, Status, StatusSummary,
+};
 use crate::output;
 use crate::poller::budget::RateLimiter;
-use crate::provider::{ErrorKind, Provider, ProviderError, ProviderInfo, list_all, with_retry};
+use crate::poller::names::NameService;
+use crate::provider::{
+    AccountPage, ErrorKind, Provider, ProviderError, ProviderInfo, list_all, with_retry,
+};
 
 /// A provider whose calls start no faster than the budget allows: each call waits for a slot
 /// of the shared [`RateLimiter`] first. Time is tokio's, so tests can run it in paused time.
@@ -99,6 +104,113 @@ impl Provider for Budgeted {
             .permission_set_name(instance, permission_set)
             .await
     }
+
+    // Identity Store and Organizations are other services with their own quotas: their calls
+    // do not spend the Identity Center budget.
+    async fn principal_name(
+        &self,
+        identity_store: &str,
+        kind: NameKind,
+        principal: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        self.inner
+            .principal_name(identity_store, kind, principal)
+            .await
+    }
+
+    async fn list_accounts_page(
+        &self,
+        page_token: Option<&str>,
+    ) -> Result<AccountPage, ProviderError> {
+        self.inner.list_accounts_page(page_token).await
+    }
+
+    async fn account_name(&self, account: &str) -> Result<Option<String>, ProviderError> {
+        self.inner.account_name(account).await
+    }
+}
+
+/// Most ListAccounts pages a headless describe walks to name one account.
+const MAX_HEADLESS_ACCOUNT_PAGES: usize = 50;
+
+/// Fills in the names of a described request's permission set, principal and account. Names
+/// are a nicety: a call that fails leaves the id, and a denied one adds the hint returned.
+pub async fn resolve_names(
+    provider: &dyn Provider,
+    instance: &Instance,
+    detail: &mut RequestDetail,
+) -> Vec<String> {
+    let mut hints = Vec::new();
+    let info = provider.info();
+    let mut note = |service: NameService, error: &ProviderError| {
+        tracing::warn!(%error, "no name");
+        if error.kind == ErrorKind::Auth {
+            hints.push(service.denied_hint(&info.name));
+        }
+    };
+    for (kind, id) in detail
+        .named_ids()
+        .into_iter()
+        .map(|(k, id)| (k, id.to_string()))
+        .collect::<Vec<_>>()
+    {
+        let name = match kind {
+            NameKind::PermissionSet => {
+                with_retry(|| provider.permission_set_name(&instance.id, &id)).await
+            }
+            NameKind::User | NameKind::Group => match identity_store(provider, instance).await {
+                Some(store) => with_retry(|| provider.principal_name(&store, kind, &id)).await,
+                None => continue,
+            },
+            NameKind::Account => match with_retry(|| provider.account_name(&id)).await {
+                Err(e) if e.kind == ErrorKind::Auth => account_from_listing(provider, &id).await,
+                other => other,
+            },
+        };
+        match name {
+            Ok(Some(name)) => {
+                detail.set_name(kind, &id, &name);
+            }
+            Ok(None) => {}
+            Err(error) if error.kind == ErrorKind::Config => {}
+            Err(error) => note(NameService::of(kind), &error),
+        }
+    }
+    hints.dedup();
+    hints
+}
+
+/// The instance's identity store: known from discovery, or (for an instance given by id) from
+/// one ListInstances.
+async fn identity_store(provider: &dyn Provider, instance: &Instance) -> Option<String> {
+    if let Some(store) = &instance.identity_store_id {
+        return Some(store.clone());
+    }
+    let instances = with_retry(|| provider.list_instances()).await.ok()?;
+    instances
+        .into_iter()
+        .find(|i| i.id == instance.id)
+        .and_then(|i| i.identity_store_id)
+}
+
+/// One account's name from the organization's listing, for callers that may list accounts but
+/// not describe them.
+async fn account_from_listing(
+    provider: &dyn Provider,
+    account: &str,
+) -> Result<Option<String>, ProviderError> {
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_HEADLESS_ACCOUNT_PAGES {
+        let page = with_retry(|| provider.list_accounts_page(token.as_deref())).await?;
+        if let Some((_, name)) = page.accounts.iter().find(|(id, _)| id == account) {
+            return Ok(Some(name.clone()));
+        }
+        match page.next_token {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    Ok(None)
 }
 
 /// Every page of the asked kinds, merged, newest first.
@@ -180,11 +292,10 @@ pub async fn describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Resul
     for kind in kinds {
         match with_retry(|| provider.describe(instance, kind, &args.request_id)).await {
             Ok(mut described) => {
-                if let Some(ps) = described.detail.permission_set.clone()
-                    && let Ok(name) =
-                        with_retry(|| provider.permission_set_name(instance, &ps)).await
+                for hint in
+                    resolve_names(&provider, &connection.instance, &mut described.detail).await
                 {
-                    described.detail.permission_set_name = name;
+                    eprintln!("note: {hint}");
                 }
                 return write_stdout(|out| output::write_described(out, &described, args.output));
             }

@@ -186,6 +186,16 @@ pub enum NameKind {
 }
 
 impl NameKind {
+    /// The API operation that resolves one name of this kind (AWS names; Huawei's map to them).
+    pub fn operation(self) -> &'static str {
+        match self {
+            NameKind::User => "DescribeUser",
+            NameKind::Group => "DescribeGroup",
+            NameKind::Account => "DescribeAccount",
+            NameKind::PermissionSet => "DescribePermissionSet",
+        }
+    }
+
     /// The kind of name a principal id has, from its `PrincipalType` (`USER` or `GROUP`).
     pub fn of_principal(principal_type: &str) -> Option<NameKind> {
         match principal_type {

@@ -125,11 +125,13 @@ struct DescribeRow<'a> {
     created: String,
     failure_reason: Option<Cow<'a, str>>,
     target_account: Option<Cow<'a, str>>,
+    account_name: Option<Cow<'a, str>>,
     target_type: Option<Cow<'a, str>>,
     permission_set: Option<Cow<'a, str>>,
     permission_set_name: Option<Cow<'a, str>>,
     principal_type: Option<Cow<'a, str>>,
     principal_id: Option<Cow<'a, str>>,
+    principal_name: Option<Cow<'a, str>>,
     source_call: &'a str,
 }
 
@@ -141,11 +143,13 @@ impl<'a> DescribeRow<'a> {
             status: spreadsheet_safe(self.status),
             failure_reason: safe(self.failure_reason),
             target_account: safe(self.target_account),
+            account_name: safe(self.account_name),
             target_type: safe(self.target_type),
             permission_set: safe(self.permission_set),
             permission_set_name: safe(self.permission_set_name),
             principal_type: safe(self.principal_type),
             principal_id: safe(self.principal_id),
+            principal_name: safe(self.principal_name),
             ..self
         }
     }
@@ -163,27 +167,31 @@ pub fn write_described(
         created: rfc3339(d.summary.created),
         failure_reason: d.detail.failure_reason.as_deref().map(Cow::Borrowed),
         target_account: d.detail.target_account.as_deref().map(Cow::Borrowed),
+        account_name: d.detail.account_name.as_deref().map(Cow::Borrowed),
         target_type: d.detail.target_type.as_deref().map(Cow::Borrowed),
         permission_set: d.detail.permission_set.as_deref().map(Cow::Borrowed),
         permission_set_name: d.detail.permission_set_name.as_deref().map(Cow::Borrowed),
         principal_type: d.detail.principal_type.as_deref().map(Cow::Borrowed),
         principal_id: d.detail.principal_id.as_deref().map(Cow::Borrowed),
+        principal_name: d.detail.principal_name.as_deref().map(Cow::Borrowed),
         source_call: &d.source_call,
     };
     match format {
         OutputFormat::Table => {
-            let fields: [(&str, Option<&str>); 12] = [
+            let fields: [(&str, Option<&str>); 14] = [
                 ("Kind", Some(d.summary.kind.label())),
                 ("Request ID", Some(&*row.request_id)),
                 ("Status", Some(&*row.status)),
                 ("Created (UTC)", Some(&row.created)),
                 ("Failure reason", row.failure_reason.as_deref()),
                 ("Target account", row.target_account.as_deref()),
+                ("  name", row.account_name.as_deref()),
                 ("Target type", row.target_type.as_deref()),
                 ("Permission set", row.permission_set.as_deref()),
                 ("  name", row.permission_set_name.as_deref()),
                 ("Principal type", row.principal_type.as_deref()),
                 ("Principal id", row.principal_id.as_deref()),
+                ("  name", row.principal_name.as_deref()),
                 ("Source", Some(row.source_call)),
             ];
             for (name, value) in fields {

@@ -75,7 +75,15 @@ impl Runtime {
             .map(|i| i.id.clone())
             .unwrap_or_default();
         let refresh = config.refresh;
-        let (poller, events) = Poller::new(&config);
+        let (mut poller, events) = Poller::new(&config);
+        poller.set_name_target(
+            &provider.info().name,
+            &instance,
+            connection
+                .instance
+                .as_ref()
+                .and_then(|i| i.identity_store_id.clone()),
+        );
         let state = AppState::new(connection, refresh, wall_start, tz);
         let clock = match pace {
             Pace::Live => Clock::Live {

@@ -358,3 +358,60 @@ fn permission_set_names_replace_arns_and_are_searchable() {
     chars(&mut state, "billingadmin");
     assert_eq!(visible_ids(&state), vec![rid(0), rid(3)]);
 }
+
+#[test]
+fn principal_and_account_names_replace_ids_in_the_table_and_a_names_hint_shows_once() {
+    let mut state = new_state(200, 40);
+    load(&mut state, CREATION, 5);
+    send(
+        &mut state,
+        Event::Described(Box::new(described(CREATION, 0, Status::Failed, Some("x")))),
+    );
+    let row = |state: &ssowatch::app::AppState| {
+        let r = state.active_table().row_by_id(&rid(0)).cloned();
+        r.map(|r| (r.principal(), r.account().map(str::to_string)))
+    };
+    assert_eq!(
+        row(&state),
+        Some((
+            Some("GROUP f81d4fae-7dec-11d0-a765-00a0c91e6bf6".to_string()),
+            Some("123456789012".to_string())
+        ))
+    );
+    for (kind, id, name) in [
+        (
+            NameKind::Group,
+            "f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
+            "platform-admins",
+        ),
+        (NameKind::Account, "123456789012", "payments-prod"),
+    ] {
+        send(
+            &mut state,
+            Event::Name {
+                kind,
+                id: id.into(),
+                name: name.into(),
+            },
+        );
+    }
+    assert_eq!(
+        row(&state),
+        Some((
+            Some("GROUP platform-admins".to_string()),
+            Some("payments-prod".to_string())
+        ))
+    );
+    send(
+        &mut state,
+        Event::NamesUnavailable {
+            hint: "user and group names need identitystore:DescribeUser".into(),
+        },
+    );
+    assert!(
+        state
+            .last_error
+            .as_ref()
+            .is_some_and(|e| e.message.contains("identitystore:DescribeUser"))
+    );
+}

@@ -52,13 +52,18 @@ impl Harness {
     }
 
     fn aws(&self, args: &[&str]) -> serde_json::Value {
+        self.aws_service("sso-admin", args)
+    }
+
+    /// `aws SERVICE ARGS` against the emulator, parsed.
+    fn aws_service(&self, service: &str, args: &[&str]) -> serde_json::Value {
         let mut c = Command::new("aws");
         self.env(&mut c);
-        c.arg("sso-admin")
+        c.arg(service)
             .args(args)
             .args(["--endpoint-url", &self.url, "--output", "json"]);
         let (ok, stdout, stderr) = finish(c);
-        assert!(ok, "aws sso-admin {args:?} failed: {stderr}");
+        assert!(ok, "aws {service} {args:?} failed: {stderr}");
         serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("aws {args:?}: not JSON ({e}): {stdout}"))
     }
@@ -281,6 +286,19 @@ fn aws_cli_available() -> bool {
     }
 }
 
+/// Whether the AWS CLI can run; without it a skip notice locally, a failure in CI.
+fn aws_cli_or_skip() -> bool {
+    if aws_cli_available() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have the AWS CLI: pip install -r tests/interop/requirements.txt"
+    );
+    eprintln!("SKIPPED: the AWS CLI (`aws`) is not installed; pip install awscli to run this");
+    false
+}
+
 fn compare_describe(h: &Harness, instance: &str, spec: &KindSpec, id: &str) {
     let cli = h.aws(&[spec.describe, "--instance-arn", instance, spec.id_flag, id]);
     let cli = &cli[spec.describe_field];
@@ -326,12 +344,7 @@ fn compare_describe(h: &Harness, instance: &str, spec: &KindSpec, id: &str) {
 
 #[test]
 fn the_aws_cli_parses_what_ssowatch_lists_and_describes() {
-    if !aws_cli_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have the AWS CLI: pip install -r tests/interop/requirements.txt"
-        );
-        eprintln!("SKIPPED: the AWS CLI (`aws`) is not installed; pip install awscli to run this");
+    if !aws_cli_or_skip() {
         return;
     }
     let h = start_emulator();
@@ -415,4 +428,90 @@ fn the_aws_cli_parses_what_ssowatch_lists_and_describes() {
             .expect("a succeeded id");
         compare_describe(&h, &instance, spec, &succeeded_id);
     }
+}
+
+/// Names: `aws identitystore describe-user` / `describe-group` and `aws organizations
+/// list-accounts` (through botocore's models for those services, on the same port) read the
+/// names that `ssowatch describe` shows next to the ids.
+#[test]
+fn the_aws_cli_reads_the_names_ssowatch_shows() {
+    if !aws_cli_or_skip() {
+        return;
+    }
+    let h = start_emulator();
+    let instances = h.aws(&["list-instances"]);
+    let store = instances["Instances"][0]["IdentityStoreId"]
+        .as_str()
+        .expect("IdentityStoreId")
+        .to_string();
+    let accounts = h.aws_service("organizations", &["list-accounts"]);
+    let account_names: BTreeMap<String, String> = accounts["Accounts"]
+        .as_array()
+        .expect("Accounts")
+        .iter()
+        .map(|a| {
+            (
+                a["Id"].as_str().unwrap_or_default().to_string(),
+                a["Name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(account_names.len() > 20, "the CLI walked every page");
+
+    let rows = h.ssowatch(&["list", "--kind", "creation", "--status", "failed"]);
+    let mut seen_types = std::collections::BTreeSet::new();
+    for row in rows.as_array().expect("rows").iter().take(12) {
+        let id = row["request_id"].as_str().expect("request_id");
+        let ours = h.ssowatch(&["describe", id, "--kind", "creation"]);
+        let account = ours["target_account"].as_str().expect("target_account");
+        assert_eq!(
+            ours["account_name"].as_str(),
+            account_names.get(account).map(String::as_str),
+            "{id}: account name"
+        );
+        let principal = ours["principal_id"].as_str().expect("principal_id");
+        let principal_type = ours["principal_type"].as_str().expect("principal_type");
+        let (cli, field) = match principal_type {
+            "USER" => (
+                h.aws_service(
+                    "identitystore",
+                    &[
+                        "describe-user",
+                        "--identity-store-id",
+                        &store,
+                        "--user-id",
+                        principal,
+                    ],
+                ),
+                "UserName",
+            ),
+            _ => (
+                h.aws_service(
+                    "identitystore",
+                    &[
+                        "describe-group",
+                        "--identity-store-id",
+                        &store,
+                        "--group-id",
+                        principal,
+                    ],
+                ),
+                "DisplayName",
+            ),
+        };
+        let expected = cli[field].as_str().expect("a name");
+        assert_eq!(
+            ours["principal_name"].as_str(),
+            Some(expected),
+            "{id}: {principal_type} name"
+        );
+        seen_types.insert(principal_type.to_string());
+    }
+    assert_eq!(
+        seen_types.len(),
+        2,
+        "both users and groups were compared: {seen_types:?}"
+    );
+    // ssowatch described each account by id (one call each), never walking the whole listing.
+    assert!(h.served("DescribeAccount") >= 1);
 }

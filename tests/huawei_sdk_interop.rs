@@ -21,13 +21,16 @@ fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string())
 }
 
-/// Whether python3 with the SDK is importable; the reason when not.
-async fn sdk_available() -> Result<(), String> {
+/// The SDK modules the listing and describe checks import.
+const SDK_MODULES: &str = "huaweicloudsdkidentitycenter.v1, huaweicloudsdkcore";
+/// And the names checks (identity store, Organizations).
+const NAME_SDK_MODULES: &str = "huaweicloudsdkidentitycenter.v1, huaweicloudsdkcore, \
+    huaweicloudsdkidentitycenterstore.v1, huaweicloudsdkorganizations.v1";
+
+/// Whether python3 with `modules` is importable; the reason when not.
+async fn sdk_available(modules: &str) -> Result<(), String> {
     let out = tokio::process::Command::new(python())
-        .args([
-            "-c",
-            "import huaweicloudsdkidentitycenter.v1, huaweicloudsdkcore",
-        ])
+        .args(["-c", &format!("import {modules}")])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -40,13 +43,14 @@ async fn sdk_available() -> Result<(), String> {
     }
 }
 
-/// True when the SDK can be used. Without it: a skip locally, a failure under `CI=true`.
-async fn require_sdk() -> bool {
-    let Err(why) = sdk_available().await else {
+/// True when the SDK (`modules`) can be used. Without it: a skip locally, a failure under
+/// `CI=true`.
+async fn require_sdk(modules: &str) -> bool {
+    let Err(why) = sdk_available(modules).await else {
         return true;
     };
     let msg = format!(
-        "huawei SDK interop needs python3 with huaweicloudsdkidentitycenter \
+        "huawei SDK interop needs python3 with {modules} \
          (python3 -m pip install -r tests/interop/huawei-requirements.txt): {why}"
     );
     if std::env::var("CI").as_deref() == Ok("true") {
@@ -56,22 +60,19 @@ async fn require_sdk() -> bool {
     false
 }
 
-fn kind_of(short: &str) -> OperationKind {
-    OperationKind::from_short(short).unwrap_or_else(|| panic!("unknown kind {short}"))
+/// Runs `tests/interop/SCRIPT --bin <ssowatch>` to completion (bounded), asserts it succeeded,
+/// and returns its stdout.
+async fn run_with_binary(script: &str) -> String {
+    run_script(script, &["--bin", env!("CARGO_BIN_EXE_ssowatch")]).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn official_python_sdk_parses_what_ssowatch_lists() {
-    if !require_sdk().await {
-        return;
-    }
-
-    let server = serve().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/huawei_sdk.py");
+/// Runs `tests/interop/SCRIPT ARGS` to completion (bounded), asserts it succeeded, and returns
+/// its stdout.
+async fn run_script(script: &str, args: &[&str]) -> String {
+    let path = format!("{}/tests/interop/{script}", env!("CARGO_MANIFEST_DIR"));
     let run = tokio::process::Command::new(python())
-        .arg(script)
-        .args(["--endpoint", &server.url, "--ak", AK, "--sk", SK])
-        .args(["--domain-id", DOMAIN_ID])
+        .arg(path)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -80,10 +81,38 @@ async fn official_python_sdk_parses_what_ssowatch_lists() {
         .await
         .expect("the SDK script finished within 5 minutes")
         .expect("the SDK script ran");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "SDK checks failed:\n{stderr}");
-    let parsed: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("the script prints JSON");
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+fn kind_of(short: &str) -> OperationKind {
+    OperationKind::from_short(short).unwrap_or_else(|| panic!("unknown kind {short}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_parses_what_ssowatch_lists() {
+    if !require_sdk(SDK_MODULES).await {
+        return;
+    }
+
+    let server = serve().await;
+    let stdout = run_script(
+        "huawei_sdk.py",
+        &[
+            "--endpoint",
+            &server.url,
+            "--ak",
+            AK,
+            "--sk",
+            SK,
+            "--domain-id",
+            DOMAIN_ID,
+        ],
+    )
+    .await;
+    let parsed: serde_json::Value = serde_json::from_str(&stdout).expect("the script prints JSON");
     assert_eq!(parsed["instance_id"], INSTANCE);
 
     // Every record the SDK parsed, as (kind, id, status, created ms).
@@ -170,26 +199,21 @@ async fn official_python_sdk_parses_what_ssowatch_lists() {
 /// `ssowatch list --provider huawei --endpoint-url URL --output json` prints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_sdk_agrees_with_ssowatch_list_on_ssowatch_emulate() {
-    if !require_sdk().await {
+    if !require_sdk(SDK_MODULES).await {
         return;
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/huawei_sdk.py");
-    let run = tokio::process::Command::new(python())
-        .arg(script)
-        .args(["--bin", env!("CARGO_BIN_EXE_ssowatch")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(300), run)
-        .await
-        .expect("the SDK script finished within 5 minutes")
-        .expect("the SDK script ran");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "SDK vs ssowatch list failed:\n{stdout}\n{stderr}"
-    );
+    let stdout = run_with_binary("huawei_sdk.py").await;
     assert!(stdout.contains("huawei SDK interop: OK"), "{stdout}");
+}
+
+/// Names: the official identity-store and Organizations SDKs read, from `ssowatch emulate`, the
+/// same user, group and account names that `ssowatch describe --provider huawei` prints next
+/// to the ids (tests/interop/huawei_names.py).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdks_read_the_names_ssowatch_describe_shows() {
+    if !require_sdk(NAME_SDK_MODULES).await {
+        return;
+    }
+    let stdout = run_with_binary("huawei_names.py").await;
+    assert!(stdout.contains("huawei names interop: OK"), "{stdout}");
 }

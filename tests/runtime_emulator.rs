@@ -8,20 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
-use ssowatch::app::{ConnectionInfo, Msg};
-use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle};
+use ssowatch::emulator::{EmulatorConfig, EmulatorHandle};
 use ssowatch::model::{Described, Instance, OperationKind, Page, Status};
 use ssowatch::poller::PollerConfig;
-use ssowatch::provider::aws::{AwsOptions, AwsProvider};
+use ssowatch::provider::aws::AwsProvider;
 use ssowatch::provider::{Provider, ProviderError, ProviderInfo};
-use ssowatch::runtime::{self, Pace, Runtime};
+use ssowatch::runtime::{self, Runtime};
 
-fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
+mod sim_support;
+use sim_support::{aws_provider, emulator_at_start, simulated_runtime};
 
 /// The real AWS provider, with every describe counted per request id on the way through.
 struct Counting {
@@ -74,52 +69,19 @@ impl Provider for Counting {
 type DescribeCounts = Arc<Mutex<HashMap<String, u32>>>;
 
 async fn runtime(handle: &EmulatorHandle, config: PollerConfig) -> (Runtime, DescribeCounts) {
-    let inner = AwsProvider::new(AwsOptions {
-        profile: None,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(handle.base_url.clone()),
-        static_credentials: Some((
-            emulator::DEMO_AWS_ACCESS_KEY.into(),
-            emulator::DEMO_AWS_SECRET_KEY.into(),
-        )),
-    })
-    .await
-    .expect("provider");
+    let inner = aws_provider(handle).await;
     let describes = DescribeCounts::default();
     let provider = Arc::new(Counting {
         inner,
         describes: describes.clone(),
     });
-    let connection = ConnectionInfo {
-        provider: provider.info(),
-        instance: Some(Instance {
-            id: handle.instance_arn(),
-            identity_store_id: None,
-            name: None,
-        }),
-        demo: false,
+    let instance = Instance {
+        id: handle.instance_arn(),
+        identity_store_id: None,
+        name: None,
     };
-    let mut runtime = Runtime::new(
-        provider,
-        connection,
-        config,
-        Pace::Simulated,
-        start_time(),
-        chrono::Offset::fix(&Utc),
-    );
-    runtime.handle(Msg::Resize {
-        width: 200,
-        height: 50,
-    });
+    let runtime = simulated_runtime(provider, instance, config, false);
     (runtime, describes)
-}
-
-async fn emulator_at_start(config: EmulatorConfig) -> (EmulatorHandle, Clock) {
-    let clock = Clock::manual(start_time());
-    let handle = emulator::start_with_clock(config, clock.clone(), 0)
-        .await
-        .expect("emulator");
-    (handle, clock)
 }
 
 /// The scenario: `emulate --seed 5 --history 2000 --rate 0.5 --failure-ratio 0.1`.
@@ -141,14 +103,14 @@ async fn the_budget_holds_in_every_ten_second_window_from_the_start() {
     let mut runtimes = vec![rt];
     // Calls started at each simulated instant, as the emulator counted them.
     let mut starts: Vec<(Duration, u64)> = Vec::new();
-    let mut counted = handle.stats().total;
+    let mut counted = handle.stats().identity_center_total;
     runtime::simulate(
         &mut runtimes,
         Duration::from_secs(180),
         Duration::from_secs(1),
         |step| clock.advance(step),
         |now, _| {
-            let total = handle.stats().total;
+            let total = handle.stats().identity_center_total;
             if total > counted {
                 starts.push((now, total - counted));
                 counted = total;
@@ -288,9 +250,9 @@ async fn pollers_sharing_a_throttled_account_converge_below_its_limit() {
         |now, _| {
             let stats = handle.stats();
             let minute = (now.as_secs() / 60).min(9) as usize;
-            per_minute[minute].0 += stats.total - last_total;
+            per_minute[minute].0 += stats.identity_center_total - last_total;
             per_minute[minute].1 += stats.throttled - last_throttled;
-            (last_total, last_throttled) = (stats.total, stats.throttled);
+            (last_total, last_throttled) = (stats.identity_center_total, stats.throttled);
         },
     )
     .await;

@@ -275,7 +275,7 @@ async fn run_row(row: Row) -> Seen {
     let mut runtimes = vec![runtime];
     let name = row.name;
     let mut starts: Vec<(Duration, u64)> = Vec::new();
-    let mut counted = handle.stats().total;
+    let mut counted = handle.stats().identity_center_total;
     let mut loaded: Option<[BTreeSet<String>; 3]> = None;
     let mut switched_off = false;
     let mut messages_during_fault = Vec::new();
@@ -292,9 +292,9 @@ async fn run_row(row: Row) -> Seen {
         |step| clock.advance(step),
         |now, runtimes| {
             let stats = handle.stats();
-            if stats.total > counted {
-                starts.push((now, stats.total - counted));
-                counted = stats.total;
+            if stats.identity_center_total > counted {
+                starts.push((now, stats.identity_center_total - counted));
+                counted = stats.identity_center_total;
             }
             let runtime = &runtimes[0];
             let state = runtime.state();
@@ -767,7 +767,7 @@ async fn a_limit_below_the_budget_still_loads_the_history() {
     let loaded_at = loaded_at.unwrap_or_else(|| {
         panic!(
             "the history never loaded: {} of {} calls throttled",
-            stats.throttled, stats.total
+            stats.throttled, stats.identity_center_total
         )
     });
     let state = runtimes[0].state();
@@ -776,10 +776,10 @@ async fn a_limit_below_the_budget_still_loads_the_history() {
         assert!(!state.table(kind).is_empty(), "{kind:?} has rows");
     }
     assert!(
-        (stats.throttled as f64) < 0.5 * stats.total as f64,
+        (stats.throttled as f64) < 0.5 * stats.identity_center_total as f64,
         "still fighting the limit after loading at {loaded_at:?}: {} of {} calls throttled",
         stats.throttled,
-        stats.total
+        stats.identity_center_total
     );
     // Every FAILED the emulator holds is on screen as FAILED.
     let org = handle.core().org();

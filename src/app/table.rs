@@ -130,8 +130,10 @@ impl RequestRow {
         self.answer.as_ref().is_some_and(|a| a.status.is_finished())
     }
 
+    /// The account's name when known, else its id (the detail pane shows both).
     pub fn account(&self) -> Option<&str> {
-        self.answer.as_ref()?.detail.target_account.as_deref()
+        let d = &self.answer.as_ref()?.detail;
+        d.account_name.as_deref().or(d.target_account.as_deref())
     }
 
     /// The permission set's name when known, else its ARN or id.
@@ -144,9 +146,11 @@ impl RequestRow {
 
     pub fn principal(&self) -> Option<String> {
         let d = &self.answer.as_ref()?.detail;
-        match (&d.principal_type, &d.principal_id) {
-            (Some(t), Some(id)) => Some(format!("{t} {id}")),
-            (None, Some(id)) => Some(id.clone()),
+        // `USER jane.doe` once the name is known, `USER 4961d890-…` until then.
+        let shown = d.principal_name.as_ref().or(d.principal_id.as_ref());
+        match (&d.principal_type, shown) {
+            (Some(t), Some(who)) => Some(format!("{t} {who}")),
+            (None, Some(who)) => Some(who.clone()),
             _ => None,
         }
     }

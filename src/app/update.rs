@@ -229,6 +229,13 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
                 kind: Some(kind),
             });
         }
+        Event::NamesUnavailable { hint } => {
+            state.last_error = Some(ErrorLine {
+                at: state.now,
+                message: hint,
+                kind: None,
+            });
+        }
         Event::CallFailed { at, error } => {
             if error.kind == ErrorKind::Throttled {
                 state.last_throttled = Some(at);

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
+use super::aws_names;
 use super::faults::{self, Admission, Fault};
 use super::http::WireResponse;
 use super::org::SimRequest;
@@ -39,14 +40,14 @@ fn matches(re: &LazyLock<Option<Regex>>, text: &str) -> bool {
     re.as_ref().is_some_and(|r| r.is_match(text))
 }
 
-fn error(status: u16, kind: &str, message: &str) -> WireResponse {
+pub(super) fn error(status: u16, kind: &str, message: &str) -> WireResponse {
     let body = json!({ "__type": kind, "Message": message });
     WireResponse::new(status, CONTENT_TYPE, body.to_string().into_bytes())
         .with_header("x-amzn-errortype", format!("{kind}:"))
         .with_header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
 }
 
-fn ok(body: Value) -> WireResponse {
+pub(super) fn ok(body: Value) -> WireResponse {
     WireResponse::new(200, CONTENT_TYPE, body.to_string().into_bytes())
         .with_header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
 }
@@ -112,14 +113,18 @@ fn describe_param(kind: OperationKind) -> (&'static str, &'static str) {
 /// The request id a describe asks for, read leniently before validation so that the stats
 /// count every describe that reached the service.
 fn describe_id_of(operation: &str, body: &[u8]) -> Option<String> {
-    let (kind, false) = operations::parse(operation)? else {
-        return None;
+    // The name describes count by the id they name, so a test can check each is asked once.
+    let param = match operation {
+        operations::DESCRIBE_USER => "UserId",
+        operations::DESCRIBE_GROUP => "GroupId",
+        operations::DESCRIBE_ACCOUNT => "AccountId",
+        _ => match operations::parse(operation)? {
+            (kind, false) => describe_param(kind).0,
+            (_, true) => return None,
+        },
     };
     let input: Value = serde_json::from_slice(body).ok()?;
-    input
-        .get(describe_param(kind).0)?
-        .as_str()
-        .map(str::to_string)
+    input.get(param)?.as_str().map(str::to_string)
 }
 
 fn validation(message: String) -> WireResponse {
@@ -137,12 +142,20 @@ pub fn handle(
     authorization: Option<&str>,
     body: &[u8],
 ) -> WireResponse {
-    let Some(operation) = target.and_then(|t| t.strip_prefix(TARGET_PREFIX)) else {
-        return error(400, "UnknownOperationException", "");
+    // Identity Store and Organizations share the port, told apart by their target prefix.
+    let name_operation = target.and_then(aws_names::operation_of);
+    let operation = match (
+        name_operation,
+        target.and_then(|t| t.strip_prefix(TARGET_PREFIX)),
+    ) {
+        (Some(op), _) => op,
+        (None, Some(op))
+            if operations::all().contains(&op) && !operations::NAME_OPERATIONS.contains(&op) =>
+        {
+            op
+        }
+        _ => return error(400, "UnknownOperationException", ""),
     };
-    if !operations::all().contains(&operation) {
-        return error(400, "UnknownOperationException", "");
-    }
     // Authentication comes before anything else, as with the real endpoint.
     let Some(access_key) = authorization.and_then(access_key_of) else {
         return error(
@@ -160,29 +173,43 @@ pub fn handle(
     }
     let describe_id = describe_id_of(operation, body);
     let admission = core.admit(Protocol::Aws, operation, describe_id.as_deref());
-    if let Admission::Inject(fault) = admission
-        && let Some(response) = fault_response(fault, operation)
-    {
-        return response;
+    if let Admission::Inject(fault) = admission {
+        if fault == Fault::Denied && name_operation.is_some() {
+            return aws_names::denied(operation);
+        }
+        if let Some(response) = fault_response(fault, operation) {
+            return response;
+        }
+    }
+    if name_operation.is_some() {
+        return match parse_input(body) {
+            Ok(input) => aws_names::answer(core, operation, &input, admission),
+            Err(e) => e,
+        };
     }
     answer(core, operation, body, admission).under(admission)
 }
 
+/// A JSON 1.1 body: an object, or empty for no parameters.
+fn parse_input(body: &[u8]) -> Result<Map<String, Value>, WireResponse> {
+    if body.is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(error(
+            400,
+            "SerializationException",
+            "Start of structure or map found where not expected.",
+        )),
+    }
+}
+
 /// The real answer to an admitted request.
 fn answer(core: &EmulatorCore, operation: &str, body: &[u8], admission: Admission) -> WireResponse {
-    let input: Map<String, Value> = if body.is_empty() {
-        Map::new()
-    } else {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(map)) => map,
-            _ => {
-                return error(
-                    400,
-                    "SerializationException",
-                    "Start of structure or map found where not expected.",
-                );
-            }
-        }
+    let input = match parse_input(body) {
+        Ok(input) => input,
+        Err(e) => return e,
     };
     let now = core.now();
     match operations::parse(operation) {

@@ -1,14 +1,54 @@
 //! The adapter between the Huawei protocol and the emulated service: the simulated
 //! organization seen through [`HuaweiBackend`], with Huawei's ids.
 
-use super::huawei_wire::{HuaweiBackend, RecordPage, WireInstance, WirePermissionSet};
+use super::huawei_wire::{
+    HuaweiBackend, RecordPage, WireInstance, WirePermissionSet, WirePrincipal,
+};
 use super::service::EmulatorCore;
-use crate::model::{OperationKind, RequestDetail, Status, StatusSummary};
+use crate::model::{NameKind, OperationKind, RequestDetail, Status, StatusSummary};
 
 /// The account id the demo's Huawei instance URNs carry.
 const DOMAIN_ID: &str = super::DEMO_HUAWEI_DOMAIN_ID;
 
 impl HuaweiBackend for EmulatorCore {
+    fn principal(&self, store: &str, kind: NameKind, id: &str) -> Option<Option<WirePrincipal>> {
+        let org = self.org();
+        org.instances
+            .iter()
+            .take(self.visible_instances())
+            .find(|i| i.identity_store_id == store)?;
+        let found = match kind {
+            NameKind::User => org
+                .users
+                .iter()
+                .position(|u| u == id)
+                .map(|i| WirePrincipal {
+                    id: id.to_string(),
+                    user_name: Some(org.user_names[i].clone()),
+                    display_name: org.user_display_name(i).unwrap_or_default(),
+                }),
+            _ => org
+                .groups
+                .iter()
+                .position(|g| g == id)
+                .map(|i| WirePrincipal {
+                    id: id.to_string(),
+                    user_name: None,
+                    display_name: org.group_names[i].clone(),
+                }),
+        };
+        Some(found)
+    }
+
+    fn accounts(&self) -> Vec<(String, String)> {
+        let org = self.org();
+        org.accounts
+            .iter()
+            .cloned()
+            .zip(org.account_names.iter().cloned())
+            .collect()
+    }
+
     fn instances(&self) -> Vec<WireInstance> {
         let org = self.org();
         org.instances

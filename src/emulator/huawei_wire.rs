@@ -18,8 +18,11 @@ use super::faults::{self, Admission, Fault};
 use super::http::WireResponse;
 use super::huawei_verify::{ReceivedRequest, VerifyError, verify};
 use super::paging::{PageTokens, TOKEN_LEN};
-use crate::model::{OperationKind, RequestDetail, Status, StatusSummary};
-use crate::wire::huawei_api::{INSTANCES_PATH, KINDS, PERMISSION_SETS_GROUP, names};
+use crate::model::{NameKind, OperationKind, RequestDetail, Status, StatusSummary};
+use crate::wire::huawei_api::{
+    ACCOUNTS_PATH, GROUPS_GROUP, IDENTITY_STORES_PATH, INSTANCES_PATH, KINDS,
+    PERMISSION_SETS_GROUP, USERS_GROUP, names,
+};
 use crate::wire::operations;
 use crate::wire::percent::{decode_query, path_segments};
 
@@ -46,6 +49,17 @@ pub enum Route {
         instance: String,
         permission_set: String,
     },
+    /// Identity store: `/v1/identity-stores/{store}/users/{id}` and `.../groups/{id}`.
+    Principal {
+        store: String,
+        kind: NameKind,
+        id: String,
+    },
+    /// Organizations: `/v1/organizations/accounts` and `.../accounts/{id}`.
+    Accounts,
+    Account {
+        id: String,
+    },
 }
 
 impl Route {
@@ -56,6 +70,13 @@ impl Route {
             Route::List { kind, .. } => operations::list(*kind),
             Route::Describe { kind, .. } => operations::describe(*kind),
             Route::PermissionSet { .. } => operations::DESCRIBE_PERMISSION_SET,
+            Route::Principal {
+                kind: NameKind::User,
+                ..
+            } => operations::DESCRIBE_USER,
+            Route::Principal { .. } => operations::DESCRIBE_GROUP,
+            Route::Accounts => operations::LIST_ACCOUNTS,
+            Route::Account { .. } => operations::DESCRIBE_ACCOUNT,
         }
     }
 }
@@ -68,6 +89,9 @@ pub fn route(method: &str, raw_path: &str) -> Option<Route> {
     }
     let segs = path_segments(raw_path.trim_end_matches('/'));
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if let Some(route) = name_route(&s) {
+        return Some(route);
+    }
     let (api, rest) = s.split_at_checked(INSTANCES_PATH.len())?;
     if api != INSTANCES_PATH {
         return None;
@@ -97,6 +121,30 @@ pub fn route(method: &str, raw_path: &str) -> Option<Route> {
                 kind: k.kind,
                 request_id: rid.to_string(),
             }),
+        _ => None,
+    }
+}
+
+/// The identity store and Organizations paths, which share the emulator's port.
+fn name_route(s: &[&str]) -> Option<Route> {
+    if let Some(rest) = s.strip_prefix(&IDENTITY_STORES_PATH[..]) {
+        let [store, group, id] = rest else {
+            return None;
+        };
+        let kind = match *group {
+            USERS_GROUP => NameKind::User,
+            GROUPS_GROUP => NameKind::Group,
+            _ => return None,
+        };
+        return (!store.is_empty() && !id.is_empty()).then(|| Route::Principal {
+            store: store.to_string(),
+            kind,
+            id: id.to_string(),
+        });
+    }
+    match s.strip_prefix(&ACCOUNTS_PATH[..])? {
+        [] => Some(Route::Accounts),
+        [id] if !id.is_empty() => Some(Route::Account { id: id.to_string() }),
         _ => None,
     }
 }
@@ -298,6 +346,25 @@ pub trait HuaweiBackend {
         instance: &str,
         permission_set: &str,
     ) -> Option<Option<WirePermissionSet>>;
+    /// A user or group of identity store `store`: outer `None` = unknown store, inner =
+    /// unknown principal. A backend without an identity store knows no store.
+    fn principal(&self, store: &str, kind: NameKind, id: &str) -> Option<Option<WirePrincipal>> {
+        let _ = (store, kind, id);
+        None
+    }
+    /// The organization's accounts as (id, name), in a stable order.
+    fn accounts(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+/// A user or group as the identity store describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WirePrincipal {
+    pub id: String,
+    /// A user's user name; `None` for a group.
+    pub user_name: Option<String>,
+    pub display_name: String,
 }
 
 /// The Huawei protocol of one emulator: the keys it accepts and its page tokens.
@@ -353,6 +420,7 @@ impl HuaweiProtocol {
         }
         let describe_id = match &route {
             Route::Describe { request_id, .. } => Some(request_id.as_str()),
+            Route::Principal { id, .. } | Route::Account { id } => Some(id.as_str()),
             _ => None,
         };
         let admission = admit(route.operation(), describe_id);
@@ -377,6 +445,19 @@ impl HuaweiProtocol {
     ) -> Result<Value, ServeError> {
         let no_instance = |id: &str| (404, "IIC.404", format!("The instance {id} does not exist"));
         match route {
+            Route::Principal { store, kind, id } => principal_body(backend, store, *kind, id),
+            Route::Accounts => self.list_accounts(backend, raw_query),
+            Route::Account { id } => {
+                let found = backend.accounts().into_iter().find(|(a, _)| a == id);
+                let (id, name) = found.ok_or_else(|| {
+                    (
+                        404,
+                        "Organizations.1002",
+                        format!("The account {id} does not exist"),
+                    )
+                })?;
+                Ok(json!({ "account": account_body(&id, &name) }))
+            }
             Route::ListInstances => self.list_instances(backend, raw_query),
             Route::List { instance, kind } => {
                 self.list_records(backend, instance, *kind, raw_query, admission)
@@ -427,35 +508,57 @@ impl HuaweiProtocol {
         }
     }
 
+    fn list_accounts(
+        &self,
+        backend: &dyn HuaweiBackend,
+        raw_query: Option<&str>,
+    ) -> Result<Value, ServeError> {
+        let all = backend.accounts();
+        self.page_of("accounts", raw_query, &all, |(id, name)| {
+            account_body(id, name)
+        })
+    }
+
     fn list_instances(
         &self,
         backend: &dyn HuaweiBackend,
         raw_query: Option<&str>,
     ) -> Result<Value, ServeError> {
-        let q = parse_list_query(raw_query, false).map_err(bad_request)?;
         let all = backend.instances();
-        let scope = "instances";
+        self.page_of("instances", raw_query, &all, |i| {
+            json!({
+                "instance_id": i.instance_id,
+                "identity_store_id": i.identity_store_id,
+                "alias": i.alias,
+                "instance_urn": i.instance_urn,
+            })
+        })
+    }
+
+    /// One `limit`/`marker` page of a short collection held whole (instances, accounts), as
+    /// `{"<scope>": [...], "page_info": {...}}`.
+    fn page_of<T>(
+        &self,
+        scope: &str,
+        raw_query: Option<&str>,
+        all: &[T],
+        render: impl Fn(&T) -> Value,
+    ) -> Result<Value, ServeError> {
+        let q = parse_list_query(raw_query, false).map_err(bad_request)?;
         let start = self.start_position(scope, &q)?.min(all.len());
         let end = (start + q.limit).min(all.len());
         let next = (end < all.len())
             .then(|| u32::try_from(end).ok())
             .flatten()
             .map(|p| self.markers.encode(scope, p));
-        let items: Vec<Value> = all[start..end]
-            .iter()
-            .map(|i| {
-                json!({
-                    "instance_id": i.instance_id,
-                    "identity_store_id": i.identity_store_id,
-                    "alias": i.alias,
-                    "instance_urn": i.instance_urn,
-                })
-            })
-            .collect();
-        Ok(json!({
-            "instances": items,
-            "page_info": {"next_marker": next, "current_count": end - start},
-        }))
+        let items: Vec<Value> = all[start..end].iter().map(render).collect();
+        let mut out = serde_json::Map::new();
+        out.insert(scope.to_string(), Value::Array(items));
+        out.insert(
+            "page_info".to_string(),
+            json!({"next_marker": next, "current_count": end - start}),
+        );
+        Ok(Value::Object(out))
     }
 
     fn list_records(
@@ -523,6 +626,68 @@ impl HuaweiProtocol {
                 }),
         }
     }
+}
+
+/// An account as Huawei Organizations describes it.
+fn account_body(id: &str, name: &str) -> Value {
+    json!({
+        "id": id,
+        "urn": format!("organizations::{}:account:o-example/{id}", super::DEMO_HUAWEI_DOMAIN_ID),
+        "join_method": "invited",
+        "status": "active",
+        "joined_at": "2024-01-02T03:04:05Z",
+        "name": name,
+        "description": null,
+    })
+}
+
+/// DescribeUser / DescribeGroup of the identity store API: the object itself, not wrapped.
+fn principal_body(
+    backend: &dyn HuaweiBackend,
+    store: &str,
+    kind: NameKind,
+    id: &str,
+) -> Result<Value, ServeError> {
+    let found = backend.principal(store, kind, id).ok_or_else(|| {
+        (
+            404,
+            "IdentityStore.1001",
+            format!("The identity store {store} does not exist"),
+        )
+    })?;
+    let (label, p) = match (kind, found) {
+        (_, None) => {
+            let label = if kind == NameKind::User {
+                "user"
+            } else {
+                "group"
+            };
+            return Err((
+                404,
+                "IdentityStore.1002",
+                format!("The {label} {id} does not exist"),
+            ));
+        }
+        (NameKind::User, Some(p)) => ("user", p),
+        (_, Some(p)) => ("group", p),
+    };
+    Ok(if label == "user" {
+        json!({
+            "identity_store_id": store,
+            "user_id": p.id,
+            "user_name": p.user_name,
+            "display_name": p.display_name,
+            "name": { "formatted": p.display_name },
+            "emails": [{ "value": format!("{}@example.com", p.user_name.as_deref().unwrap_or("user")), "primary": true, "type": "work" }],
+        })
+    } else {
+        json!({
+            "identity_store_id": store,
+            "group_id": p.id,
+            "display_name": p.display_name,
+            "description": format!("{} (synced from the corporate directory)", p.display_name),
+        })
+    })
 }
 
 fn bad_request(msg: String) -> ServeError {

@@ -13,6 +13,7 @@
 //! check, and [`huawei_backend`], the organization seen through Huawei's ids), and [`http`],
 //! the axum glue.
 
+pub mod aws_names;
 pub mod aws_wire;
 pub mod clock;
 pub mod faults;

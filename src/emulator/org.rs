@@ -34,6 +34,57 @@ const PERMISSION_SET_NAMES: &[&str] = &[
     "IncidentResponder",
 ];
 
+/// Names for the simulated people, groups and accounts: realistic, so the demo shows what an
+/// operator would see, and derived from the seed without touching the generator's random
+/// stream, so every id and request stays what it was before names existed.
+const FIRST_NAMES: &[&str] = &[
+    "jane", "john", "maria", "wei", "aisha", "lucas", "sofia", "omar", "yuki", "liam", "emma",
+    "raj", "chloe", "mateo", "nina", "ivan", "zara", "kenji", "olga", "samir",
+];
+const LAST_NAMES: &[&str] = &[
+    "doe", "smith", "garcia", "chen", "khan", "silva", "rossi", "haddad", "tanaka", "murphy",
+    "novak", "patel", "martin", "lopez", "berg", "petrov", "ali", "sato", "ivanova", "lee",
+];
+const GROUP_NAMES: &[&str] = &[
+    "platform-admins",
+    "security-auditors",
+    "payments-engineers",
+    "data-science",
+    "sre-oncall",
+    "finance-readonly",
+    "network-ops",
+    "ml-platform",
+    "support-tier2",
+    "dba-team",
+    "frontend-devs",
+    "incident-response",
+];
+const ACCOUNT_TEAMS: &[&str] = &[
+    "payments",
+    "ledger",
+    "identity",
+    "search",
+    "checkout",
+    "analytics",
+    "logistics",
+    "billing",
+    "catalog",
+    "messaging",
+    "security",
+    "shared-services",
+    "data-lake",
+    "mobile-api",
+];
+const ACCOUNT_STAGES: &[&str] = &["prod", "staging", "dev", "sandbox"];
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 const POLICY_NAMES: &[&str] = &[
     "AmazonEC2FullAccess",
     "AWSLambda_FullAccess",
@@ -109,6 +160,11 @@ pub struct Org {
     pub permission_sets: Vec<PermissionSet>,
     pub users: Vec<String>,
     pub groups: Vec<String>,
+    /// `user_names[i]` is the user name of `users[i]` (jane.doe); likewise for groups and
+    /// accounts.
+    pub user_names: Vec<String>,
+    pub group_names: Vec<String>,
+    pub account_names: Vec<String>,
     /// Requests per kind, oldest first; new ones are appended, so positions are stable.
     requests: [Vec<SimRequest>; 3],
     by_id: HashMap<String, (OperationKind, u32)>,
@@ -156,7 +212,7 @@ impl Org {
             .next()
             .unwrap_or("")
             .to_string();
-        let accounts = (0..spec.accounts.max(1))
+        let accounts: Vec<String> = (0..spec.accounts.max(1))
             .map(|_| {
                 format!(
                     "{:012}",
@@ -177,8 +233,35 @@ impl Org {
                 }
             })
             .collect();
-        let users = (0..40).map(|_| uuid(&mut rng)).collect();
-        let groups = (0..12).map(|_| uuid(&mut rng)).collect();
+        let users: Vec<String> = (0..40).map(|_| uuid(&mut rng)).collect();
+        let groups: Vec<String> = (0..12).map(|_| uuid(&mut rng)).collect();
+        let shift = spec.seed as usize;
+        let user_names = (0..users.len())
+            .map(|i| {
+                // Distinct for every i below 400: the first name walks the list, and each lap
+                // shifts the last name by 7.
+                let first = FIRST_NAMES[(i + shift) % FIRST_NAMES.len()];
+                let lap = i / FIRST_NAMES.len();
+                let last = LAST_NAMES[(i + lap * 7 + shift / 3) % LAST_NAMES.len()];
+                format!("{first}.{last}")
+            })
+            .collect();
+        let group_names = (0..groups.len())
+            .map(|i| match i / GROUP_NAMES.len() {
+                0 => GROUP_NAMES[(i + shift) % GROUP_NAMES.len()].to_string(),
+                lap => format!("{}-{lap}", GROUP_NAMES[(i + shift) % GROUP_NAMES.len()]),
+            })
+            .collect();
+        let account_names = (0..accounts.len())
+            .map(|i| {
+                let team = ACCOUNT_TEAMS[(i + shift) % ACCOUNT_TEAMS.len()];
+                let stage_lap = i / ACCOUNT_TEAMS.len();
+                match ACCOUNT_STAGES.get(stage_lap) {
+                    Some(stage) => format!("{team}-{stage}"),
+                    None => format!("{team}-{stage_lap}"),
+                }
+            })
+            .collect();
         let mut org = Org {
             spec,
             instances,
@@ -186,6 +269,9 @@ impl Org {
             permission_sets,
             users,
             groups,
+            user_names,
+            group_names,
+            account_names,
             requests: Default::default(),
             by_id: HashMap::new(),
             rng,
@@ -334,6 +420,18 @@ impl Org {
         }
     }
 
+    /// A user's display name (Jane Doe), from its user name.
+    pub fn user_display_name(&self, index: usize) -> Option<String> {
+        let user_name = self.user_names.get(index)?;
+        Some(
+            user_name
+                .split('.')
+                .map(capitalized)
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    }
+
     pub fn requests(&self, kind: OperationKind) -> &[SimRequest] {
         &self.requests[kind.index()]
     }
@@ -473,6 +571,32 @@ mod tests {
         }
         let other = Org::new(OrgSpec { seed: 43, ..spec() }, start());
         assert_ne!(a.instances[0].aws_arn, other.instances[0].aws_arn);
+    }
+
+    #[test]
+    fn names_are_realistic_distinct_and_seeded() {
+        let big = Org::new(
+            OrgSpec {
+                accounts: 300,
+                ..spec()
+            },
+            start(),
+        );
+        for names in [&big.user_names, &big.group_names, &big.account_names] {
+            let distinct: std::collections::HashSet<&String> = names.iter().collect();
+            assert_eq!(distinct.len(), names.len(), "{names:?}");
+        }
+        assert_eq!(big.account_names.len(), 300);
+        assert!(big.user_names.iter().all(|n| n.contains('.')));
+        assert!(big.account_names.iter().any(|n| n.ends_with("-prod")));
+        assert_eq!(
+            big.user_display_name(0).map(|d| d.contains(' ')),
+            Some(true)
+        );
+        let other = Org::new(OrgSpec { seed: 43, ..spec() }, start());
+        let same = Org::new(spec(), start());
+        assert_eq!(same.user_names, Org::new(spec(), start()).user_names);
+        assert_ne!(same.user_names, other.user_names);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::lock;
+use crate::wire::operations;
 
 /// How many request times [`Stats::recent`] keeps.
 pub const RECENT_LIMIT: usize = 10_000;
@@ -23,12 +24,18 @@ pub struct Stats {
     pub total: u64,
     /// The same per operation; the Huawei side's names carry a `huawei:` prefix.
     pub by_operation: HashMap<String, u64>,
+    /// Requests to the Identity Center API itself (SSO Admin, and Huawei's equivalents): what
+    /// the account's shared limit of 20 per second counts. The Identity Store and Organizations
+    /// calls that resolve names have limits of their own and are not in it.
+    pub identity_center_total: u64,
     /// Requests answered with a throttling error (injected or by the rate limit).
     pub throttled: u64,
-    /// Real-time epoch milliseconds of the last requests (at most [`RECENT_LIMIT`]).
+    /// Real-time epoch milliseconds of the last Identity Center requests (at most
+    /// [`RECENT_LIMIT`]).
     pub recent: VecDeque<i64>,
     /// Describe requests per request id, on both protocols, so a test can check that a client
-    /// describes a finished request at most once.
+    /// describes a finished request at most once. Name describes (DescribeUser, DescribeGroup,
+    /// DescribeAccount) count under the user, group or account id.
     pub describes_by_request: HashMap<String, u64>,
 }
 
@@ -50,9 +57,13 @@ impl StatsRecorder {
                 .entry(id.to_string())
                 .or_default() += 1;
         }
-        stats.recent.push_back(Utc::now().timestamp_millis());
-        while stats.recent.len() > RECENT_LIMIT {
-            stats.recent.pop_front();
+        let plain = operation.trim_start_matches("huawei:");
+        if !operations::NAME_OPERATIONS.contains(&plain) {
+            stats.identity_center_total += 1;
+            stats.recent.push_back(Utc::now().timestamp_millis());
+            while stats.recent.len() > RECENT_LIMIT {
+                stats.recent.pop_front();
+            }
         }
     }
 

@@ -54,6 +54,24 @@ fn file_name(provider: &str, endpoint: Option<&str>, instance: &str) -> String {
     format!("describes-{provider}-{}.json", &digest[..16])
 }
 
+/// Writes `body` to `path` so that a crash mid-write leaves the previous file intact: a
+/// temporary file beside it, synced, then renamed over it. The file is readable by its owner
+/// only: it names the organization's requests, accounts and people.
+pub fn write_private_atomic(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("json.tmp{}", std::process::id()));
+    {
+        let mut file = create_private(&tmp)?;
+        file.write_all(body)?;
+        file.sync_all()?;
+    }
+    // The rename keeps the temporary file's mode, so the file ends up 0600 too, even when an
+    // older, wider one was there.
+    std::fs::rename(&tmp, path)
+}
+
 impl DescribeCache {
     /// Opens the cache; a missing file is an empty cache, and an unreadable or corrupt one is
     /// logged and replaced on the next flush rather than stopping the dashboard.
@@ -133,20 +151,7 @@ impl DescribeCache {
             records,
         })
         .map_err(std::io::Error::other)?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self
-            .path
-            .with_extension(format!("json.tmp{}", std::process::id()));
-        {
-            let mut file = create_private(&tmp)?;
-            file.write_all(&body)?;
-            file.sync_all()?;
-        }
-        // The rename keeps the temporary file's mode, so the cache itself ends up 0600 too,
-        // even when an older, wider file was there.
-        std::fs::rename(&tmp, &self.path)?;
+        write_private_atomic(&self.path, &body)?;
         self.dirty = false;
         Ok(())
     }

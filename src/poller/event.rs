@@ -31,6 +31,11 @@ pub enum Event {
         id: String,
         name: String,
     },
+    /// A name service refused (denied): ids stay for its kinds, and this says once which
+    /// permission would add the names.
+    NamesUnavailable {
+        hint: String,
+    },
     /// A describe was given up (not retryable, or it kept failing): its row must stop waiting.
     DescribeFailed {
         kind: OperationKind,

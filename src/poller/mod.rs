@@ -9,6 +9,7 @@
 pub mod budget;
 pub mod cache;
 pub mod event;
+pub mod names;
 pub mod plan;
 
 use std::path::PathBuf;
@@ -19,8 +20,8 @@ use chrono::{DateTime, Utc};
 pub use event::{CallOutcome, Event, SpendReport};
 pub use plan::{Call, DescribeRequest, Lane, Priority, Strategy};
 
-use crate::model::{Described, NameKind, Page};
-use crate::provider::{ErrorKind, Provider, ProviderError};
+use crate::model::{Described, Instance, NameKind, Page};
+use crate::provider::{AccountPage, ErrorKind, Provider, ProviderError};
 use budget::RateLimiter;
 use plan::{Planner, PlannerConfig};
 
@@ -60,6 +61,8 @@ pub enum Outcome {
     Page(Page),
     Described(Box<Described>),
     Name(Option<String>),
+    Accounts(AccountPage),
+    Instances(Vec<Instance>),
 }
 
 /// How often the finished-and-described records are written to the cache.
@@ -69,6 +72,7 @@ pub struct Poller {
     planner: Planner,
     limiter: RateLimiter,
     cache: Option<cache::DescribeCache>,
+    names: names::NameResolver,
     spend: SpendReport,
     last_flush: Duration,
 }
@@ -82,14 +86,26 @@ impl Poller {
         let mut planner = Planner::new(planner_config);
         let limiter = RateLimiter::new(config.budget_rps, config.seed);
         let cache = config.cache_path.clone().map(cache::DescribeCache::open);
+        let name_cache = names::NameCache::open(
+            config.cache_path.as_deref().map(names::path_beside),
+            Utc::now(),
+        );
+        let mut names = names::NameResolver::new(name_cache, config.seed);
         let mut events = Vec::new();
         if let Some(cache) = &cache {
             let cached = cache.records();
             if !cached.is_empty() {
                 planner.seed_from_cache(&cached);
+                for d in &cached {
+                    for ps in names.want(d.detail.named_ids()) {
+                        planner.request_name(Some(&ps));
+                    }
+                }
                 events.push(Event::Cached(cached));
             }
         }
+        // After the cached rows, so the names land on them too.
+        events.extend(names.cached_events());
         let spend = SpendReport {
             budget_rps: limiter.budget(),
             effective_rps: limiter.rate(),
@@ -99,16 +115,40 @@ impl Poller {
             planner,
             limiter,
             cache,
+            names,
             spend,
             last_flush: Duration::ZERO,
         };
         (poller, events)
     }
 
-    /// The calls that may start at `now`, given how many are already on the wire.
+    /// Which cloud is polled (for the permission names in hints) and the identity store behind
+    /// the instance, which user and group names come from.
+    pub fn set_name_target(
+        &mut self,
+        provider: &str,
+        instance: &str,
+        identity_store: Option<String>,
+    ) {
+        self.names.set_target(provider, instance, identity_store);
+    }
+
+    /// The calls that may start at `now`, given how many are already on the wire. Name calls
+    /// on their own services come last, on their own limiters, and do not count against the
+    /// status budget's concurrency.
     pub fn due_calls(&mut self, now: Duration, in_flight: usize) -> Vec<Call> {
         self.planner.schedule(now);
+        let in_flight = in_flight.saturating_sub(self.names.in_flight());
         let mut calls = Vec::new();
+        // Learning an explicit instance's identity store is one Identity Center call, made as
+        // soon as a principal needs a name: every user and group name waits for it.
+        if in_flight < self.limiter.max_in_flight()
+            && self.names.wants_store_lookup()
+            && self.limiter.try_acquire(now)
+            && let Some(lookup) = self.names.take_store_lookup()
+        {
+            calls.push(lookup);
+        }
         while in_flight + calls.len() < self.limiter.max_in_flight()
             && self.limiter.ready_at(now) <= now
             && self.planner.has_work()
@@ -118,13 +158,23 @@ impl Poller {
                 _ => break,
             }
         }
-        self.spend.total_calls += calls.len() as u64;
+        let name_calls = self.names.due_calls(now);
+        self.spend.total_calls += (calls.len() + name_calls.len()) as u64;
+        calls.extend(name_calls);
         calls
     }
 
     /// When there is next something to do (a lane due, or a budget slot for queued work).
     pub fn next_wake(&mut self, now: Duration, in_flight: usize) -> Option<Duration> {
+        let in_flight = in_flight.saturating_sub(self.names.in_flight());
         let mut at = self.planner.next_due();
+        if let Some(names_at) = self.names.next_wake(now) {
+            at = Some(at.map_or(names_at, |a| a.min(names_at)));
+        }
+        if self.names.wants_store_lookup() && in_flight < self.limiter.max_in_flight() {
+            let ready = self.limiter.ready_at(now);
+            at = Some(at.map_or(ready, |a| a.min(ready)));
+        }
         if self.planner.has_work() && in_flight < self.limiter.max_in_flight() {
             let ready = self.limiter.ready_at(now);
             at = Some(at.map_or(ready, |a| a.min(ready)));
@@ -172,9 +222,17 @@ impl Poller {
             operation: call.operation(),
             outcome: CallOutcome::of(result.as_ref().map(|_| ())),
         }];
-        match &result {
-            Ok(_) => self.limiter.on_success(),
-            Err(error) => self.note_failure(error, now),
+        if call.is_name_service_call() {
+            // Their own services, their own limiters: the status budget learns nothing here.
+            match &result {
+                Ok(_) => {}
+                Err(_) => self.spend.failed_calls += 1,
+            }
+        } else {
+            match &result {
+                Ok(_) => self.limiter.on_success(),
+                Err(error) => self.note_failure(error, now),
+            }
         }
         match (call, result) {
             (Call::List { kind, lane, .. }, Ok(Outcome::Page(page))) => {
@@ -194,6 +252,9 @@ impl Poller {
                 {
                     cache.insert((*described).clone());
                 }
+                for ps in self.names.want(described.detail.named_ids()) {
+                    self.planner.request_name(Some(&ps));
+                }
                 events.push(self.planner.on_described(*described));
             }
             (Call::Describe(request), Err(error)) => {
@@ -207,20 +268,43 @@ impl Poller {
                 }
             }
             (Call::PermissionSetName { permission_set }, Ok(Outcome::Name(name))) => {
-                if let Some(name) = name {
-                    events.push(Event::Name {
-                        kind: NameKind::PermissionSet,
-                        id: permission_set,
-                        name,
-                    });
+                events.extend(self.names.on_name(
+                    NameKind::PermissionSet,
+                    permission_set,
+                    name,
+                    wall,
+                ));
+            }
+            (call @ Call::PermissionSetName { .. }, Err(error)) => {
+                // Names are a nicety: the ARN stays on screen.
+                events.extend(self.names.on_error(&call, &error, now, wall));
+                if let Call::PermissionSetName { permission_set } = call {
+                    self.planner
+                        .on_name_error(permission_set, error.kind.is_retryable());
                 }
             }
-            (Call::PermissionSetName { permission_set }, Err(error)) => {
-                // Names are a nicety: the ARN stays on screen.
-                tracing::warn!(%permission_set, %error, "no permission-set name");
-                self.planner
-                    .on_name_error(permission_set, error.kind.is_retryable());
+            (
+                Call::PrincipalName {
+                    kind, principal, ..
+                },
+                Ok(Outcome::Name(name)),
+            ) => events.extend(self.names.on_name(kind, principal, name, wall)),
+            (Call::AccountName { account }, Ok(Outcome::Name(name))) => {
+                events.extend(self.names.on_name(NameKind::Account, account, name, wall));
             }
+            (Call::FindIdentityStore, Ok(Outcome::Instances(instances))) => {
+                self.names.on_instances(Ok(&instances));
+            }
+            (Call::FindIdentityStore, Err(error)) => self.names.on_instances(Err(&error)),
+            (Call::ListAccounts { .. }, Ok(Outcome::Accounts(page))) => {
+                events.extend(self.names.on_accounts(page, wall));
+            }
+            (
+                call @ (Call::PrincipalName { .. }
+                | Call::AccountName { .. }
+                | Call::ListAccounts { .. }),
+                Err(error),
+            ) => events.extend(self.names.on_error(&call, &error, now, wall)),
             // A list call never yields a describe answer and vice versa.
             (call, Ok(_)) => tracing::error!(?call, "mismatched call outcome"),
         }
@@ -271,6 +355,7 @@ impl Poller {
         if let Some(cache) = &mut self.cache {
             cache.flush_logged();
         }
+        self.names.flush();
     }
 }
 
@@ -298,5 +383,19 @@ pub async fn execute(
             .permission_set_name(instance, permission_set)
             .await
             .map(Outcome::Name),
+        Call::PrincipalName {
+            kind,
+            identity_store,
+            principal,
+        } => provider
+            .principal_name(identity_store, *kind, principal)
+            .await
+            .map(Outcome::Name),
+        Call::ListAccounts { token } => provider
+            .list_accounts_page(token.as_deref())
+            .await
+            .map(Outcome::Accounts),
+        Call::AccountName { account } => provider.account_name(account).await.map(Outcome::Name),
+        Call::FindIdentityStore => provider.list_instances().await.map(Outcome::Instances),
     }
 }

@@ -22,7 +22,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::event::Event;
-use crate::model::{Described, OperationKind, Page, Status, StatusSummary};
+use crate::model::{Described, NameKind, OperationKind, Page, Status, StatusSummary};
 use crate::provider::{ErrorKind, ProviderError};
 
 /// Call priorities, most urgent first.
@@ -113,6 +113,23 @@ pub enum Call {
     PermissionSetName {
         permission_set: String,
     },
+    /// A user's or group's name (Identity Store DescribeUser/DescribeGroup), on the Identity
+    /// Store's own limiter (see [`super::names`]).
+    PrincipalName {
+        kind: NameKind,
+        identity_store: String,
+        principal: String,
+    },
+    /// One page of the organization's accounts (Organizations ListAccounts).
+    ListAccounts {
+        token: Option<String>,
+    },
+    /// One account's name (Organizations DescribeAccount), where listing is not allowed.
+    AccountName {
+        account: String,
+    },
+    /// ListInstances, to learn the identity store of an instance given by id.
+    FindIdentityStore,
 }
 
 impl Call {
@@ -123,7 +140,19 @@ impl Call {
             Call::List { kind, .. } => kind.list_operation(),
             Call::Describe(request) => request.kind.describe_operation(),
             Call::PermissionSetName { .. } => "DescribePermissionSet",
+            Call::PrincipalName { kind, .. } => kind.operation(),
+            Call::ListAccounts { .. } => "ListAccounts",
+            Call::AccountName { .. } => "DescribeAccount",
+            Call::FindIdentityStore => "ListInstances",
         }
+    }
+
+    /// Whether this call fetches a name on a service of its own (not Identity Center).
+    pub fn is_name_service_call(&self) -> bool {
+        matches!(
+            self,
+            Call::PrincipalName { .. } | Call::ListAccounts { .. } | Call::AccountName { .. }
+        )
     }
 }
 
@@ -253,7 +282,6 @@ impl Planner {
     /// Records loaded from the disk cache: known, finished and described.
     pub fn seed_from_cache(&mut self, described: &[Described]) {
         for d in described {
-            self.request_name(d.detail.permission_set.as_deref());
             let id: Box<str> = Box::from(d.summary.request_id.as_str());
             let plan = &mut self.kinds[d.summary.kind.index()];
             plan.status.insert(id.clone(), d.summary.status.clone());
@@ -655,8 +683,8 @@ impl Planner {
         }
     }
 
-    /// Asks for a permission set's name once.
-    fn request_name(&mut self, permission_set: Option<&str>) {
+    /// Asks for a permission set's name once (the name resolver decides which are needed).
+    pub fn request_name(&mut self, permission_set: Option<&str>) {
         if let Some(ps) = permission_set
             && self.names_requested.insert(ps.to_string())
         {
@@ -682,7 +710,6 @@ impl Planner {
 
     /// A describe answered.
     pub fn on_described(&mut self, described: Described) -> Event {
-        self.request_name(described.detail.permission_set.as_deref());
         let kind = described.summary.kind;
         let key = key_of(kind, &described.summary.request_id);
         self.on_the_wire.remove(&key);
@@ -1095,6 +1122,7 @@ mod tests {
         for id in ["a", "b"] {
             let mut d = described(K, id, Status::Succeeded);
             d.detail.permission_set = Some(ps.to_string());
+            p.request_name(d.detail.permission_set.as_deref());
             p.on_described(d);
         }
         assert_eq!(

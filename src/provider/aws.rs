@@ -17,9 +17,9 @@ use aws_sdk_ssoadmin::operation::RequestId;
 use aws_sdk_ssoadmin::types::{OperationStatusFilter, StatusValues};
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::{ErrorKind, Provider, ProviderError, ProviderInfo};
+use super::{AccountPage, ErrorKind, Provider, ProviderError, ProviderInfo};
 use crate::model::{
-    Described, Instance, OperationKind, Page, RequestDetail, Status, StatusSummary,
+    Described, Instance, NameKind, OperationKind, Page, RequestDetail, Status, StatusSummary,
 };
 use crate::sanitize::{clean_opt, clean_text};
 
@@ -42,7 +42,23 @@ pub struct AwsOptions {
 
 pub struct AwsProvider {
     client: Client,
+    /// Identity Store, for user and group names: same region and endpoint as SSO Admin.
+    identity_store: aws_sdk_identitystore::Client,
+    /// Organizations, for account names: a global service with its own region.
+    organizations: aws_sdk_organizations::Client,
     info: ProviderInfo,
+}
+
+/// The region Organizations' global endpoint signs for: us-east-1 in the aws partition, and
+/// the partition's own home region elsewhere (the SDK's endpoint rules then pick the host).
+pub fn organizations_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "cn-northwest-1"
+    } else if region.starts_with("us-gov-") {
+        "us-gov-west-1"
+    } else {
+        "us-east-1"
+    }
 }
 
 impl AwsProvider {
@@ -83,8 +99,17 @@ impl AwsProvider {
                     .with_hint("pass --region, set AWS_REGION, or set region in the profile"),
             );
         };
+        // An explicit --endpoint-url (the emulator, a proxy) serves all three services; the
+        // shared config carries it to each client.
+        let organizations = aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(&config)
+                .region(Region::new(organizations_region(&region)))
+                .build(),
+        );
         Ok(AwsProvider {
             client: Client::new(&config),
+            identity_store: aws_sdk_identitystore::Client::new(&config),
+            organizations,
             info: ProviderInfo {
                 name: "aws".into(),
                 profile: options.profile.clone(),
@@ -346,6 +371,78 @@ impl Provider for AwsProvider {
             .map_err(|e| self.error(e))?;
         Ok(out.permission_set().and_then(|p| clean_opt(p.name())))
     }
+
+    async fn principal_name(
+        &self,
+        identity_store: &str,
+        kind: NameKind,
+        principal: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        match kind {
+            NameKind::User => {
+                let out = self
+                    .identity_store
+                    .describe_user()
+                    .identity_store_id(identity_store)
+                    .user_id(principal)
+                    .send()
+                    .await
+                    .map_err(|e| self.error(e))?;
+                Ok(clean_opt(out.user_name()).or_else(|| clean_opt(out.display_name())))
+            }
+            NameKind::Group => {
+                let out = self
+                    .identity_store
+                    .describe_group()
+                    .identity_store_id(identity_store)
+                    .group_id(principal)
+                    .send()
+                    .await
+                    .map_err(|e| self.error(e))?;
+                Ok(clean_opt(out.display_name()))
+            }
+            NameKind::Account | NameKind::PermissionSet => Err(ProviderError::new(
+                ErrorKind::Validation,
+                format!("{kind:?} is not an identity-store principal"),
+            )),
+        }
+    }
+
+    async fn list_accounts_page(
+        &self,
+        page_token: Option<&str>,
+    ) -> Result<AccountPage, ProviderError> {
+        let out = self
+            .organizations
+            .list_accounts()
+            .set_next_token(page_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| self.error(e))?;
+        let accounts = out
+            .accounts()
+            .iter()
+            .filter_map(|a| Some((clean_opt(a.id())?, clean_opt(a.name())?)))
+            .collect();
+        Ok(AccountPage {
+            accounts,
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        })
+    }
+
+    async fn account_name(&self, account: &str) -> Result<Option<String>, ProviderError> {
+        let out = self
+            .organizations
+            .describe_account()
+            .account_id(account)
+            .send()
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(out.account().and_then(|a| clean_opt(a.name())))
+    }
 }
 
 /// Maps an SDK error to what the poller and the operator act on.
@@ -390,10 +487,15 @@ where
                         "the credentials were not accepted: check the profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in again",
                     )
                 }
+                // Organizations' answer to a caller outside any organization: asking again
+                // cannot help.
+                "AWSOrganizationsNotInUseException" => ProviderError::new(ErrorKind::Config, text),
                 "AccessDeniedException" => ProviderError::new(ErrorKind::Auth, text).with_hint(
                     "these credentials lack sso:List*/sso:Describe* permissions on this instance (see README)",
                 ),
-                "ResourceNotFoundException" => ProviderError::new(ErrorKind::NotFound, text),
+                "ResourceNotFoundException" | "AccountNotFoundException" => {
+                    ProviderError::new(ErrorKind::NotFound, text)
+                }
                 "ValidationException" | "SerializationException" => {
                     ProviderError::new(ErrorKind::Validation, text)
                 }

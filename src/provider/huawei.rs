@@ -17,13 +17,17 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::{
-    Described, Instance, OperationKind, Page, RequestDetail, Status, StatusSummary,
+    Described, Instance, NameKind, OperationKind, Page, RequestDetail, Status, StatusSummary,
 };
 use crate::provider::huawei_credentials::{HuaweiCredentials, SETUP_HINT};
 use crate::provider::huawei_sign;
-use crate::provider::{ErrorKind, Provider, ProviderError, ProviderInfo};
+use crate::provider::{AccountPage, ErrorKind, Provider, ProviderError, ProviderInfo};
 use crate::sanitize::{clean_opt, clean_text};
-use crate::wire::huawei_api::{INSTANCES_PATH, PERMISSION_SETS_GROUP, names};
+use crate::wire::huawei_api::{
+    ACCOUNTS_PAGE_LIMIT, ACCOUNTS_PATH, DEFAULT_IDENTITY_STORE_REGION, GROUPS_GROUP,
+    IDENTITY_STORES_PATH, INSTANCES_PATH, ORGANIZATIONS_ENDPOINT, PERMISSION_SETS_GROUP,
+    USERS_GROUP, names,
+};
 use crate::wire::operations::{self, DESCRIBE_PERMISSION_SET, LIST_INSTANCES};
 
 /// The one global endpoint of the service (every region maps to it).
@@ -114,6 +118,27 @@ impl HuaweiProvider {
         self
     }
 
+    /// Where a name service is: its real host when ssowatch talks to the real cloud, and the
+    /// one `--endpoint-url` (an emulator, a proxy) for every service otherwise.
+    fn name_endpoint(&self, service: NameKind) -> Result<Url, ProviderError> {
+        let default = Url::parse(DEFAULT_ENDPOINT).ok();
+        if default.as_ref() != Some(&self.endpoint) {
+            return Ok(self.endpoint.clone());
+        }
+        let url = match service {
+            NameKind::Account => ORGANIZATIONS_ENDPOINT.to_string(),
+            _ => format!(
+                "https://identitystore.{}.myhuaweicloud.com",
+                self.region
+                    .as_deref()
+                    .unwrap_or(DEFAULT_IDENTITY_STORE_REGION)
+            ),
+        };
+        Url::parse(&url).map_err(|e| {
+            ProviderError::new(ErrorKind::Config, format!("invalid region for {url}: {e}"))
+        })
+    }
+
     /// Signs and sends one GET, returning the parsed JSON body of a 2xx answer and mapping
     /// anything else to a typed error. `segments` are raw (unencoded) path segments.
     async fn get(
@@ -122,8 +147,20 @@ impl HuaweiProvider {
         segments: &[&str],
         query: &[(&str, String)],
     ) -> Result<Value, ProviderError> {
+        self.get_at(&self.endpoint, operation, segments, query)
+            .await
+    }
+
+    /// [`Self::get`] on another service's endpoint.
+    async fn get_at(
+        &self,
+        endpoint: &Url,
+        operation: &str,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<Value, ProviderError> {
         let signed = huawei_sign::sign_get(
-            &self.endpoint,
+            endpoint,
             segments,
             query,
             &self.credentials,
@@ -543,6 +580,84 @@ impl Provider for HuaweiProvider {
             .filter(|v| v.is_object())
             .ok_or_else(|| malformed(OP, "no permission_set object"))?;
         Ok(clean_opt(str_field(ps, "name")))
+    }
+
+    async fn principal_name(
+        &self,
+        identity_store: &str,
+        kind: NameKind,
+        principal: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let (op, group, name_field) = match kind {
+            NameKind::User => (operations::DESCRIBE_USER, USERS_GROUP, "user_name"),
+            NameKind::Group => (operations::DESCRIBE_GROUP, GROUPS_GROUP, "display_name"),
+            NameKind::Account | NameKind::PermissionSet => {
+                return Err(ProviderError::new(
+                    ErrorKind::Validation,
+                    format!("{kind:?} is not an identity-store principal"),
+                ));
+            }
+        };
+        let endpoint = self.name_endpoint(kind)?;
+        let segments = [
+            IDENTITY_STORES_PATH[0],
+            IDENTITY_STORES_PATH[1],
+            identity_store,
+            group,
+            principal,
+        ];
+        let body = self.get_at(&endpoint, op, &segments, &[]).await?;
+        if !body.is_object() {
+            return Err(malformed(op, "the answer is not an object"));
+        }
+        Ok(clean_opt(str_field(&body, name_field))
+            .or_else(|| clean_opt(str_field(&body, "display_name"))))
+    }
+
+    async fn list_accounts_page(
+        &self,
+        page_token: Option<&str>,
+    ) -> Result<AccountPage, ProviderError> {
+        const OP: &str = operations::LIST_ACCOUNTS;
+        let endpoint = self.name_endpoint(NameKind::Account)?;
+        let mut query = vec![("limit", ACCOUNTS_PAGE_LIMIT.to_string())];
+        if let Some(marker) = page_token {
+            query.push(("marker", marker.to_string()));
+        }
+        let body = self.get_at(&endpoint, OP, &ACCOUNTS_PATH, &query).await?;
+        let accounts = body
+            .get("accounts")
+            .and_then(Value::as_array)
+            .ok_or_else(|| malformed(OP, "no accounts array"))?
+            .iter()
+            .filter_map(|a| {
+                Some((
+                    clean_opt(str_field(a, "id"))?,
+                    clean_opt(str_field(a, "name"))?,
+                ))
+            })
+            .collect();
+        Ok(AccountPage {
+            accounts,
+            next_token: next_marker(&body),
+        })
+    }
+
+    async fn account_name(&self, account: &str) -> Result<Option<String>, ProviderError> {
+        const OP: &str = operations::DESCRIBE_ACCOUNT;
+        let endpoint = self.name_endpoint(NameKind::Account)?;
+        let segments = [
+            ACCOUNTS_PATH[0],
+            ACCOUNTS_PATH[1],
+            ACCOUNTS_PATH[2],
+            account,
+        ];
+        let body = self.get_at(&endpoint, OP, &segments, &[]).await?;
+        let account = body
+            .get("account")
+            .filter(|v| v.is_object())
+            .ok_or_else(|| malformed(OP, "no account object"))?;
+        Ok(clean_opt(str_field(account, "name")))
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::model::{Described, Instance, OperationKind, Page, Status, StatusSummary};
+use crate::model::{Described, Instance, NameKind, OperationKind, Page, Status, StatusSummary};
 
 /// What kind of failure a provider call ended in. The poller decides what to do from this
 /// alone (retry, back off, stop and tell the operator), so every provider maps to it.
@@ -150,6 +150,49 @@ pub trait Provider: Send + Sync {
         instance: &str,
         permission_set: &str,
     ) -> Result<Option<String>, ProviderError>;
+
+    /// The name of a user (its user name) or a group (its display name) in the identity store
+    /// behind the instance: Identity Store `DescribeUser`/`DescribeGroup` on AWS, the Identity
+    /// Center identity store API on Huawei Cloud. `None` when it has none. A provider without
+    /// an identity store API answers [`ErrorKind::Config`], and ids stay on screen.
+    async fn principal_name(
+        &self,
+        identity_store: &str,
+        kind: NameKind,
+        principal: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let _ = (identity_store, kind, principal);
+        Err(names_unsupported())
+    }
+
+    /// One page of the organization's accounts, as (id, name), from Organizations
+    /// `ListAccounts`: one paged listing names every account at once.
+    async fn list_accounts_page(
+        &self,
+        page_token: Option<&str>,
+    ) -> Result<AccountPage, ProviderError> {
+        let _ = page_token;
+        Err(names_unsupported())
+    }
+
+    /// One account's name (Organizations `DescribeAccount`), for callers allowed to describe
+    /// accounts but not to list them.
+    async fn account_name(&self, account: &str) -> Result<Option<String>, ProviderError> {
+        let _ = account;
+        Err(names_unsupported())
+    }
+}
+
+/// One page of an account listing: (account id, account name) pairs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountPage {
+    pub accounts: Vec<(String, String)>,
+    pub next_token: Option<String>,
+}
+
+/// What a provider without a name API answers: a configuration matter, never retried.
+pub fn names_unsupported() -> ProviderError {
+    ProviderError::new(ErrorKind::Config, "this provider cannot resolve names")
 }
 
 /// Picks the instance to watch: the explicit one if given, else the only one ListInstances

@@ -11,6 +11,21 @@ pub const INSTANCES_PATH: [&str; 2] = ["v1", "instances"];
 /// The collection of permission sets under an instance (`.../permission-sets/{id}`).
 pub const PERMISSION_SETS_GROUP: &str = "permission-sets";
 
+/// The Identity Center identity store API (SDK `huaweicloudsdkidentitycenterstore`):
+/// `GET /v1/identity-stores/{identity_store_id}/users/{user_id}` and `.../groups/{group_id}`,
+/// on `identitystore.{region}.myhuaweicloud.com`.
+pub const IDENTITY_STORES_PATH: [&str; 2] = ["v1", "identity-stores"];
+pub const USERS_GROUP: &str = "users";
+pub const GROUPS_GROUP: &str = "groups";
+/// Huawei Organizations (SDK `huaweicloudsdkorganizations`): `GET /v1/organizations/accounts`
+/// (paged by `limit`/`marker`) and `.../accounts/{account_id}`, on one global endpoint.
+pub const ACCOUNTS_PATH: [&str; 3] = ["v1", "organizations", "accounts"];
+pub const ORGANIZATIONS_ENDPOINT: &str = "https://organizations.myhuaweicloud.com";
+/// Region of the identity store when none is configured (the SDK's first listed region).
+pub const DEFAULT_IDENTITY_STORE_REGION: &str = "cn-north-4";
+/// Largest page of accounts Organizations returns.
+pub const ACCOUNTS_PAGE_LIMIT: u32 = 100;
+
 /// The names one kind of request has on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KindNames {

@@ -7,6 +7,23 @@ use crate::model::OperationKind;
 pub const LIST_INSTANCES: &str = "ListInstances";
 pub const DESCRIBE_PERMISSION_SET: &str = "DescribePermissionSet";
 
+/// The name operations, on Identity Store (users, groups) and Organizations (accounts). Huawei's
+/// identity store and Organizations calls are counted and faulted under the same names.
+pub const DESCRIBE_USER: &str = "DescribeUser";
+pub const DESCRIBE_GROUP: &str = "DescribeGroup";
+pub const LIST_USERS: &str = "ListUsers";
+pub const LIST_GROUPS: &str = "ListGroups";
+pub const LIST_ACCOUNTS: &str = "ListAccounts";
+pub const DESCRIBE_ACCOUNT: &str = "DescribeAccount";
+pub const NAME_OPERATIONS: [&str; 6] = [
+    DESCRIBE_USER,
+    DESCRIBE_GROUP,
+    LIST_USERS,
+    LIST_GROUPS,
+    LIST_ACCOUNTS,
+    DESCRIBE_ACCOUNT,
+];
+
 /// `List*Status` of `kind`.
 pub fn list(kind: OperationKind) -> &'static str {
     match kind {
@@ -45,6 +62,7 @@ pub fn all() -> Vec<&'static str> {
         out.push(list(kind));
         out.push(describe(kind));
     }
+    out.extend(NAME_OPERATIONS);
     out
 }
 
@@ -59,6 +77,6 @@ mod tests {
             assert_eq!(parse(describe(kind)), Some((kind, false)));
         }
         assert_eq!(parse(LIST_INSTANCES), None);
-        assert_eq!(all().len(), 8);
+        assert_eq!(all().len(), 14);
     }
 }

@@ -111,6 +111,14 @@ def start_emulator(binary):
     return proc, line
 
 
+def stop_emulator(proc):
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def client_for(endpoint, sk=None):
     sk = SK if sk is None else sk
     config = HttpConfig.get_default_config()
@@ -319,11 +327,7 @@ def main():
             check(sdk_records == cli_records,
                   f"SDK and ssowatch differ: only SDK {only_sdk}, only ssowatch {only_cli}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_emulator(proc)
 
     if failures:
         print(f"{len(failures)} check(s) failed", file=sys.stderr)

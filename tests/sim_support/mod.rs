@@ -1,0 +1,72 @@
+//! Shared by the simulated-time tests (runtime_emulator, names_emulator): the in-process
+//! emulator on a manual clock, the real AWS provider pointed at it with the demo keys, and a
+//! simulated runtime on an operator-sized terminal.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use ssowatch::app::{ConnectionInfo, Msg};
+use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle};
+use ssowatch::model::Instance;
+use ssowatch::poller::PollerConfig;
+use ssowatch::provider::Provider;
+use ssowatch::provider::aws::{AwsOptions, AwsProvider};
+use ssowatch::runtime::{Pace, Runtime};
+
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+pub async fn emulator_at_start(config: EmulatorConfig) -> (EmulatorHandle, Clock) {
+    let clock = Clock::manual(start_time());
+    let handle = emulator::start_with_clock(config, clock.clone(), 0)
+        .await
+        .expect("emulator");
+    (handle, clock)
+}
+
+/// The real AWS provider against the emulator, with the demo's keys.
+pub async fn aws_provider(handle: &EmulatorHandle) -> AwsProvider {
+    AwsProvider::new(AwsOptions {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(handle.base_url.clone()),
+        static_credentials: Some((
+            emulator::DEMO_AWS_ACCESS_KEY.into(),
+            emulator::DEMO_AWS_SECRET_KEY.into(),
+        )),
+    })
+    .await
+    .expect("provider")
+}
+
+/// A simulated runtime watching `instance` through `provider`, on a 200x50 terminal.
+pub fn simulated_runtime(
+    provider: Arc<dyn Provider>,
+    instance: Instance,
+    config: PollerConfig,
+    demo: bool,
+) -> Runtime {
+    let connection = ConnectionInfo {
+        provider: provider.info(),
+        instance: Some(instance),
+        demo,
+    };
+    let mut runtime = Runtime::new(
+        provider,
+        connection,
+        config,
+        Pace::Simulated,
+        start_time(),
+        chrono::Offset::fix(&Utc),
+    );
+    runtime.handle(Msg::Resize {
+        width: 200,
+        height: 50,
+    });
+    runtime
+}
