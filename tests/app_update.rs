@@ -5,7 +5,7 @@ mod app_support;
 
 use app_support::*;
 use ratatui::crossterm::event::KeyCode;
-use ssowatch::app::{Effect, StatusFilter};
+use ssowatch::app::{Effect, StatusFilter, keymap};
 use ssowatch::model::{NameKind, OperationKind, Status};
 use ssowatch::poller::{DescribeRequest, Event, Priority};
 
@@ -357,4 +357,103 @@ fn permission_set_names_replace_arns_and_are_searchable() {
     key(&mut state, KeyCode::Char('/'));
     chars(&mut state, "billingadmin");
     assert_eq!(visible_ids(&state), vec![rid(0), rid(3)]);
+}
+
+/// A record newer than every loaded one (and than any with a smaller `i`): it sorts to the top.
+fn newest_record(i: usize) -> Event {
+    Event::Records {
+        kind: CREATION,
+        items: vec![ssowatch::model::StatusSummary {
+            created: t0() + chrono::Duration::seconds(i as i64),
+            ..summary(CREATION, i, Status::InProgress)
+        }],
+    }
+}
+
+#[test]
+fn the_readme_key_table_is_the_key_table() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .unwrap_or_else(|e| panic!("README.md: {e}"));
+    let expected = keymap::readme_table();
+    let start = readme.find(keymap::README_START);
+    let end = readme.find(keymap::README_END);
+    let (Some(start), Some(end)) = (start, end) else {
+        panic!("README.md has no key table markers; put this block in it:\n{expected}");
+    };
+    let actual = &readme[start..end + keymap::README_END.len()];
+    assert_eq!(
+        actual, expected,
+        "README key table differs from src/app/keymap.rs; replace the block with:\n{expected}"
+    );
+}
+
+#[test]
+fn every_bound_key_dispatches_to_its_own_action() {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    for binding in keymap::BINDINGS {
+        for k in binding.keys {
+            let event = KeyEvent::new(k.code, k.modifiers);
+            assert_eq!(keymap::action_for(event), Some(binding.action), "{k:?}");
+        }
+    }
+    // Terminals send upper-case letters with Shift held.
+    let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+    assert_eq!(keymap::action_for(shifted), Some(keymap::Action::Last));
+    assert_eq!(keymap::action_for(KeyEvent::from(KeyCode::Char('Z'))), None);
+}
+
+#[test]
+fn q_with_help_open_closes_the_help_and_does_not_quit() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 3);
+    key(&mut state, KeyCode::Char('?'));
+    assert!(state.help_open);
+    let effects = key(&mut state, KeyCode::Char('q'));
+    assert!(!effects.contains(&Effect::Quit), "{effects:?}");
+    assert!(!state.should_quit);
+    assert!(!state.help_open);
+    // With help closed, q quits.
+    assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
+}
+
+#[test]
+fn copy_with_no_row_shown_copies_nothing() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 5);
+    key(&mut state, KeyCode::Down);
+    key(&mut state, KeyCode::Char('/'));
+    chars(&mut state, "no-such-request");
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(state.active_table().view_len(), 0);
+    let effects = key(&mut state, KeyCode::Char('y'));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Copy(_))),
+        "copied a hidden request: {effects:?}"
+    );
+}
+
+#[test]
+fn an_open_detail_pane_never_moves_to_a_newer_request() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    assert!(state.active_table().following());
+    // The top row, opened while following: the pane pins it.
+    key(&mut state, KeyCode::Enter);
+    assert!(!state.active_table().following());
+    send(&mut state, newest_record(500));
+    assert_eq!(state.active_table().selected_id(), Some(rid(0).as_str()));
+    // `g` with the pane open goes to the top row but still does not follow.
+    key(&mut state, KeyCode::Char('g'));
+    send(&mut state, newest_record(501));
+    assert_eq!(state.active_table().selected_id(), Some(rid(500).as_str()));
+    // Closed, `t` follows the newest again, and says so.
+    key(&mut state, KeyCode::Esc);
+    key(&mut state, KeyCode::Char('t'));
+    assert!(state.active_table().following());
+    send(&mut state, newest_record(502));
+    assert_eq!(state.active_table().selected_id(), Some(rid(502).as_str()));
+    // `t` again pins the selection where it is.
+    key(&mut state, KeyCode::Char('t'));
+    send(&mut state, newest_record(503));
+    assert_eq!(state.active_table().selected_id(), Some(rid(502).as_str()));
 }

@@ -508,6 +508,21 @@ impl KindTable {
             .map(|&i| self.rows[i as usize].request_id.clone());
     }
 
+    /// Whether the selection follows the newest (top) row as data arrives.
+    pub fn following(&self) -> bool {
+        !self.pinned
+    }
+
+    /// Follow the top row (the selection jumps there) or pin the selection where it is.
+    pub(crate) fn set_following(&mut self, follow: bool) {
+        if follow {
+            self.select_pos(0);
+            self.pinned = false;
+        } else {
+            self.pinned = !self.view.is_empty();
+        }
+    }
+
     /// Moves the selection to a view position (clamped). The top row unpins the selection so
     /// it follows new rows again; any other row pins it to that request.
     pub(crate) fn select_pos(&mut self, pos: usize) {

@@ -3,6 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 
+use super::keymap::{Action, action_for};
 use super::msg::{Effect, Msg};
 use super::state::{AppState, ErrorLine, InputMode};
 use super::table::{ListTrouble, StatusFilter};
@@ -223,68 +224,105 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
         return;
     }
     if state.help_open {
-        // Any key closes help; q still quits so nobody gets stuck.
-        match key.code {
-            KeyCode::Char('q') => quit(state, effects),
-            _ => state.help_open = false,
-        }
+        // The help says any key closes it, and it means it: `q` too, so reading the help
+        // never quits by surprise.
+        state.help_open = false;
         return;
     }
+    if let Some(action) = action_for(key) {
+        perform(state, action, effects);
+    }
+}
+
+/// Carries out one action of the key table.
+fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     let page = state.table_rows().max(1) as isize;
-    match key.code {
-        KeyCode::Char('q') => quit(state, effects),
-        KeyCode::Char('?') => state.help_open = true,
-        KeyCode::Tab => switch_kind(state, 1, effects),
-        KeyCode::BackTab => switch_kind(state, -1, effects),
-        KeyCode::Char('1') => set_kind(state, OperationKind::AssignmentCreation, effects),
-        KeyCode::Char('2') => set_kind(state, OperationKind::AssignmentDeletion, effects),
-        KeyCode::Char('3') => set_kind(state, OperationKind::PermissionSetProvisioning, effects),
-        KeyCode::Char('j') | KeyCode::Down => move_by(state, 1, effects),
-        KeyCode::Char('k') | KeyCode::Up => move_by(state, -1, effects),
-        KeyCode::PageDown => move_by(state, page, effects),
-        KeyCode::PageUp => move_by(state, -page, effects),
-        KeyCode::Char('g') | KeyCode::Home => move_to(state, 0, effects),
-        KeyCode::Char('G') | KeyCode::End => move_to(state, usize::MAX, effects),
-        KeyCode::Char('f') => toggle_status(state, StatusFilter::FailedOnly, effects),
-        KeyCode::Char('i') => toggle_status(state, StatusFilter::InProgressOnly, effects),
-        KeyCode::Char('a') => set_status(state, StatusFilter::All, effects),
-        KeyCode::Char('/') => state.input_mode = InputMode::EditingFilter,
-        KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
-            state.detail_open = true;
-            let rows = state.table_rows();
-            state.tables[state.active.index()].scroll_into_view(rows);
-            // Opening a request asks again even if an earlier describe of it was given up.
-            if let Some(id) = state.active_table().selected_id() {
-                let key = (state.active, Box::from(id));
-                state.describe_errors.remove(&key);
-            }
-            describe_selected_if_needed(state, effects);
+    match action {
+        Action::Quit => quit(state, effects),
+        Action::Help => state.help_open = true,
+        Action::NextKind => switch_kind(state, 1, effects),
+        Action::PreviousKind => switch_kind(state, -1, effects),
+        Action::KindCreation => set_kind(state, OperationKind::AssignmentCreation, effects),
+        Action::KindDeletion => set_kind(state, OperationKind::AssignmentDeletion, effects),
+        Action::KindProvisioning => {
+            set_kind(state, OperationKind::PermissionSetProvisioning, effects)
         }
-        KeyCode::Esc | KeyCode::Left | KeyCode::Char('h') => {
+        Action::Down => move_by(state, 1, effects),
+        Action::Up => move_by(state, -1, effects),
+        Action::PageDown => move_by(state, page, effects),
+        Action::PageUp => move_by(state, -page, effects),
+        Action::First => move_to(state, 0, effects),
+        Action::Last => move_to(state, usize::MAX, effects),
+        Action::ToggleFollow => toggle_follow(state, effects),
+        Action::FailedOnly => toggle_status(state, StatusFilter::FailedOnly, effects),
+        Action::InProgressOnly => toggle_status(state, StatusFilter::InProgressOnly, effects),
+        Action::AllStatuses => set_status(state, StatusFilter::All, effects),
+        Action::TextFilter => state.input_mode = InputMode::EditingFilter,
+        Action::OpenDetail => open_detail(state, effects),
+        Action::Back => {
             if state.detail_open {
                 state.detail_open = false;
-            } else if key.code == KeyCode::Esc && !state.text_filter.is_empty() {
+            } else if !state.text_filter.is_empty() {
                 set_text_filter(state, String::new(), effects);
             }
         }
-        KeyCode::Char('s') => {
+        Action::CycleSort => {
             state.sort.column = state.sort.column.next();
             resort(state, effects);
         }
-        KeyCode::Char('S') => {
+        Action::ReverseSort => {
             state.sort.descending = !state.sort.descending;
             resort(state, effects);
         }
-        KeyCode::Char('r') => effects.push(Effect::RefreshNow),
-        KeyCode::Char('y') => {
-            if let Some(id) = state.active_table().selected_id() {
-                let id = id.to_string();
+        Action::Refresh => effects.push(Effect::RefreshNow),
+        Action::CopyId => {
+            // Only a row the operator can see: with `0 of N` shown there is nothing to copy.
+            if let Some(id) = state
+                .active_table()
+                .selected()
+                .map(|r| r.request_id.to_string())
+            {
                 state.flash = Some((state.now, format!("copied {id}")));
                 effects.push(Effect::Copy(id));
+            } else {
+                state.flash = Some((state.now, "nothing to copy: no row is shown".into()));
             }
         }
-        _ => {}
     }
+}
+
+/// Opens the detail pane on the selection. An open pane never moves by itself: opening it
+/// stops following the newest request.
+fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
+    state.detail_open = true;
+    let rows = state.table_rows();
+    let table = state.table_mut(state.active);
+    table.set_following(false);
+    table.scroll_into_view(rows);
+    // Opening a request asks again even if an earlier describe of it was given up.
+    if let Some(id) = state.active_table().selected_id() {
+        let key = (state.active, Box::from(id));
+        state.describe_errors.remove(&key);
+    }
+    describe_selected_if_needed(state, effects);
+}
+
+/// `t`: follow the newest request (selection on the top row, moving with new rows), or stop.
+fn toggle_follow(state: &mut AppState, effects: &mut Vec<Effect>) {
+    let rows = state.table_rows();
+    let table = state.table_mut(state.active);
+    let follow = !table.following();
+    table.set_following(follow);
+    table.scroll_into_view(rows);
+    state.flash = Some((
+        state.now,
+        if follow {
+            "following the newest request".into()
+        } else {
+            "selection pinned".into()
+        },
+    ));
+    describe_selected_if_needed(state, effects);
 }
 
 fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
@@ -361,9 +399,13 @@ fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
 }
 
 fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
-    let rows = state.table_rows();
+    let (rows, pane_open) = (state.table_rows(), state.detail_open);
     let table = state.table_mut(state.active);
     table.select_pos(pos);
+    if pane_open {
+        // The pane shows what the operator chose, even the top row: it never moves by itself.
+        table.set_following(false);
+    }
     table.scroll_into_view(rows);
     describe_selected_if_needed(state, effects);
 }
