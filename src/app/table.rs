@@ -195,6 +195,15 @@ pub fn format_local(t: DateTime<Utc>, tz: FixedOffset) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// The zone the screen's times are in: `UTC`, or an offset like `+01:00`.
+pub fn zone_label(tz: FixedOffset) -> String {
+    if tz.local_minus_utc() == 0 {
+        "UTC".into()
+    } else {
+        tz.to_string()
+    }
+}
+
 /// Counts per status, for the header and the tabs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatusCounts {

@@ -8,13 +8,14 @@ use ratatui::widgets::Paragraph;
 use super::format::age;
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::table::zone_label;
 use crate::model::OperationKind;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let lines = vec![
         connection_line(state, theme),
         freshness_line(state, theme),
-        counts_line(state, theme),
+        counts_line(state, theme, area.width),
     ];
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -50,8 +51,9 @@ fn freshness_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     match state.last_success {
         Some(at) => {
             let text = format!(
-                "{} ({} ago)",
+                "{} {} ({} ago)",
                 at.with_timezone(&state.tz).format("%H:%M:%S"),
+                zone_label(state.tz),
                 age(state.now, at)
             );
             let style = if state.is_stale() {
@@ -104,24 +106,43 @@ fn freshness_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-fn counts_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
+/// The counts per kind, in words when they fit, else in symbols (▶ in progress, ✗ failed,
+/// ✓ succeeded) so all three kinds stay on an 80-column line.
+fn counts_line<'a>(state: &'a AppState, theme: &Theme, width: u16) -> Line<'a> {
+    let full = counts_spans(state, theme, false);
+    if full.width() <= width as usize {
+        full
+    } else {
+        counts_spans(state, theme, true)
+    }
+}
+
+fn counts_spans<'a>(state: &'a AppState, theme: &Theme, compact: bool) -> Line<'a> {
+    let (in_progress, failed, ok, loading) = if compact {
+        ("▶", "✗", "✓", "+✗")
+    } else {
+        (" in progress", " failed", " ok", "+ failed (loading)")
+    };
     let mut spans = vec![Span::raw(" ")];
     for (i, kind) in OperationKind::ALL.into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled("  │  ", theme.dim()));
+            spans.push(Span::styled(
+                if compact { " │ " } else { "  │  " },
+                theme.dim(),
+            ));
         }
         let counts = state.table(kind).counts;
         spans.push(Span::raw(format!("{} ", kind.short())));
         spans.push(Span::styled(
-            format!("{} in progress", counts.in_progress),
+            format!("{}{in_progress}", counts.in_progress),
             theme.status(&crate::model::Status::InProgress),
         ));
         spans.push(Span::raw(" "));
         // Never "0 failed" before the FAILED listing has been read: that would be a lie.
         let failed = if state.table(kind).failed_known() {
-            format!("{} failed", counts.failed)
+            format!("{}{failed}", counts.failed)
         } else {
-            format!("{}+ failed (loading)", counts.failed)
+            format!("{}{loading}", counts.failed)
         };
         spans.push(Span::styled(
             failed,
@@ -129,7 +150,7 @@ fn counts_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         ));
         spans.push(Span::raw(" "));
         spans.push(Span::styled(
-            format!("{} ok", counts.succeeded),
+            format!("{}{ok}", counts.succeeded),
             theme.status(&crate::model::Status::Succeeded),
         ));
         if counts.other > 0 {

@@ -4,13 +4,18 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, TableState};
+use ratatui::widgets::{
+    Block, Borders, Cell, Paragraph, Row as TableRow, Scrollbar, ScrollbarOrientation,
+    ScrollbarState, Table, TableState,
+};
 
 use super::format::{age, shorten};
 use super::theme::Theme;
 use crate::app::AppState;
 use crate::app::InputMode;
-use crate::app::table::{KindTable, RequestRow, SortColumn, StatusFilter, format_local};
+use crate::app::table::{
+    KindTable, RequestRow, SortColumn, StatusFilter, format_local, zone_label,
+};
 use crate::model::OperationKind;
 use crate::model::short_permission_set;
 
@@ -57,14 +62,16 @@ pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
         offset = selected + 1 - visible.max(1);
     }
     let end = (offset + visible).min(table.view_len());
-    let columns = Columns::for_width(area.width.saturating_sub(2));
+    let inner_width = area.width.saturating_sub(2);
+    let columns = Columns::for_width(inner_width);
     let header = TableRow::new(
         columns
             .visible()
             .map(|column| Cell::from(header_label(column, state))),
     )
     .style(theme.title());
-    let rows: Vec<TableRow> = rows_for(table, offset, end, &columns, state, theme);
+    let reason_width = columns.reason_width(inner_width);
+    let rows: Vec<TableRow> = rows_for(table, (offset, end), &columns, reason_width, state, theme);
     let widget = Table::new(rows, columns.constraints())
         .header(header)
         .block(block)
@@ -72,7 +79,31 @@ pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
         .column_spacing(1);
     let mut table_state = TableState::default().with_selected(Some(selected - offset));
     frame.render_stateful_widget(widget, area, &mut table_state);
+    // Where the window is in the whole view, on the right border: rows above the top (newer
+    // failures after a filter toggle, say) are never out of sight without a sign.
+    if table.view_len() > visible {
+        let mut scroll = ScrollbarState::new(table.view_len().saturating_sub(visible))
+            .position(offset)
+            .viewport_content_length(visible);
+        let bar_area = Rect {
+            y: area.y + 2,
+            height: area.height.saturating_sub(3),
+            ..area
+        };
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                .begin_symbol(None)
+                .end_symbol(None)
+                .thumb_style(theme.key())
+                .track_style(theme.border()),
+            bar_area,
+            &mut scroll,
+        );
+    }
 }
+
+/// The failure reason's width before optional columns may take room from it.
+const REASON_WANTED: u16 = 40;
 
 /// The table's columns. Which ones are shown depends on the width: the request id and status
 /// always, the rest as room allows, so a narrow terminal or an open detail pane never squeezes
@@ -83,6 +114,9 @@ enum Column {
     CreatedShort,
     Status,
     RequestId,
+    /// The first 8 characters of the id and an ellipsis: on a narrow terminal the failure
+    /// reason is worth more than the rest of the id (the detail pane and `y` have it whole).
+    RequestIdShort,
     Account,
     PermissionSet,
     Principal,
@@ -97,10 +131,11 @@ impl Column {
             Column::CreatedShort => 16,
             Column::Status => 11,
             Column::RequestId => 36,
+            Column::RequestIdShort => 9,
             Column::Account => 12,
             Column::PermissionSet => 22,
             Column::Principal => 24,
-            Column::FailureReason => 40,
+            Column::FailureReason => 16,
         }
     }
 }
@@ -111,22 +146,42 @@ impl Columns {
     fn for_width(width: u16) -> Columns {
         use Column::*;
         let created = if width >= 110 { Created } else { CreatedShort };
-        let mut columns = vec![created, Status, RequestId];
+        let id = if width >= 100 {
+            RequestId
+        } else {
+            RequestIdShort
+        };
+        let mut columns = vec![created, Status, id];
         let mut used: u16 = columns.iter().map(|c| c.width() + 1).sum();
-        // Optional columns by how much they help, each only if it fits whole.
-        for column in [Account, FailureReason, PermissionSet, Principal] {
-            if used + column.width() < width {
+        // Why a request failed comes first, so it shows even at 60 columns; the other
+        // optional columns join only while the reason keeps a readable width.
+        let show_reason = used + FailureReason.width() < width;
+        let reason_room = if show_reason { REASON_WANTED + 1 } else { 0 };
+        for column in [Account, PermissionSet, Principal] {
+            if used + column.width() + 1 + reason_room <= width {
                 used += column.width() + 1;
                 columns.push(column);
             }
         }
-        // The failure reason, when shown, goes last: it takes whatever room is left.
-        columns.sort_by_key(|c| *c == FailureReason);
+        if show_reason {
+            // Last: it takes whatever room is left.
+            columns.push(FailureReason);
+        }
         Columns(columns)
     }
 
     fn visible(&self) -> impl Iterator<Item = Column> + '_ {
         self.0.iter().copied()
+    }
+
+    /// Cells left for the failure reason (it fills what the fixed columns leave).
+    fn reason_width(&self, width: u16) -> usize {
+        let fixed: u16 = self
+            .visible()
+            .filter(|c| *c != Column::FailureReason)
+            .map(|c| c.width() + 1)
+            .sum();
+        width.saturating_sub(fixed) as usize
     }
 
     fn constraints(&self) -> Vec<Constraint> {
@@ -141,40 +196,49 @@ impl Columns {
 
 fn header_label(column: Column, state: &AppState) -> String {
     let (name, sort) = match column {
-        Column::Created | Column::CreatedShort => ("Created", Some(SortColumn::Created)),
+        Column::Created | Column::CreatedShort => {
+            // Times are in the operator's zone; say which, headless output is UTC.
+            let name = format!("Created {}", zone_label(state.tz));
+            return with_sort_arrow(name, Some(SortColumn::Created), state);
+        }
         Column::Status => ("Status", Some(SortColumn::Status)),
-        Column::RequestId => ("Request ID", Some(SortColumn::RequestId)),
+        Column::RequestId | Column::RequestIdShort => ("Request ID", Some(SortColumn::RequestId)),
         Column::Account => ("Account", Some(SortColumn::Account)),
         Column::PermissionSet => ("Permission set", Some(SortColumn::PermissionSet)),
         Column::Principal => ("Principal", None),
         Column::FailureReason => ("Failure reason", None),
     };
+    with_sort_arrow(name.to_string(), sort, state)
+}
+
+fn with_sort_arrow(name: String, sort: Option<SortColumn>, state: &AppState) -> String {
     if sort == Some(state.sort.column) {
         let arrow = if state.sort.descending { "▼" } else { "▲" };
         format!("{name} {arrow}")
     } else {
-        name.to_string()
+        name
     }
 }
 
 /// Builds rows for the visible window only.
 fn rows_for<'a>(
     table: &'a KindTable,
-    offset: usize,
-    end: usize,
+    (offset, end): (usize, usize),
     columns: &Columns,
+    reason_width: usize,
     state: &AppState,
     theme: &Theme,
 ) -> Vec<TableRow<'a>> {
     (offset..end)
         .filter_map(|pos| table.view_row(pos))
-        .map(|row| table_row(row, columns, state, theme))
+        .map(|row| table_row(row, columns, reason_width, state, theme))
         .collect()
 }
 
 fn table_row<'a>(
     row: &'a RequestRow,
     columns: &Columns,
+    reason_width: usize,
     state: &AppState,
     theme: &Theme,
 ) -> TableRow<'a> {
@@ -196,11 +260,15 @@ fn table_row<'a>(
             theme.status(&row.status),
         )),
         Column::RequestId => Cell::from(&*row.request_id),
+        Column::RequestIdShort => Cell::from(shorten(&row.request_id, 9)),
         Column::Account => opt(row.account()),
         Column::PermissionSet => opt(row.permission_set().map(short_permission_set)),
         Column::Principal => row.principal().map_or_else(dash, Cell::from),
         Column::FailureReason => row.failure_reason().map_or_else(dash, |r| {
-            Cell::from(Span::styled(shorten(r, 200), theme.status(&row.status)))
+            Cell::from(Span::styled(
+                shorten(r, reason_width),
+                theme.status(&row.status),
+            ))
         }),
     });
     TableRow::new(cells.collect::<Vec<_>>())
@@ -217,6 +285,15 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         table.view_len(),
         table.len()
     )));
+    if let Some(pos) = table.selected_pos() {
+        spans.push(Span::styled(
+            format!("row {}/{} ", pos + 1, table.view_len()),
+            theme.key(),
+        ));
+    }
+    if table.following() && table.view_len() > 0 {
+        spans.push(Span::styled("⇡follow ", theme.dim()));
+    }
     if state.status_filter != StatusFilter::All {
         spans.push(Span::styled(
             format!("[status: {}] ", state.status_filter.label()),
