@@ -457,3 +457,42 @@ fn an_open_detail_pane_never_moves_to_a_newer_request() {
     send(&mut state, newest_record(503));
     assert_eq!(state.active_table().selected_id(), Some(rid(502).as_str()));
 }
+
+fn click_at(state: &mut ssowatch::app::AppState, column: u16, row: u16) -> Vec<Effect> {
+    use ratatui::crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    ssowatch::app::update(
+        state,
+        ssowatch::app::Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }),
+    )
+}
+
+#[test]
+fn a_click_selects_the_row_under_the_pointer() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 80);
+    // Header (3 rows), tabs (1), the table's top border and column header: data starts at 6.
+    click_at(&mut state, 30, 6 + 4);
+    assert_eq!(state.active_table().selected_id(), Some(rid(4).as_str()));
+    // After scrolling, a click maps through the offset.
+    key(&mut state, KeyCode::Char('G'));
+    let offset = state.active_table().offset;
+    assert!(offset > 0);
+    click_at(&mut state, 30, 6);
+    assert_eq!(
+        state.active_table().selected_id(),
+        Some(rid(offset).as_str())
+    );
+    // Borders, the header and the footer select nothing.
+    click_at(&mut state, 30, 5);
+    click_at(&mut state, 0, 8);
+    click_at(&mut state, 30, 39);
+    assert_eq!(
+        state.active_table().selected_id(),
+        Some(rid(offset).as_str())
+    );
+}

@@ -1,7 +1,10 @@
 //! `update(state, msg)`: the only place the app state changes. Plain code, no I/O: side effects
 //! come back as [`Effect`]s for the caller to carry out.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+use ratatui::layout::Rect;
 
 use super::keymap::{Action, action_for};
 use super::msg::{Effect, Msg};
@@ -23,6 +26,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::Mouse(mouse) => match mouse.kind {
             MouseEventKind::ScrollDown => move_by(state, WHEEL_STEP as isize, &mut effects),
             MouseEventKind::ScrollUp => move_by(state, -(WHEEL_STEP as isize), &mut effects),
+            MouseEventKind::Down(MouseButton::Left) => {
+                click(state, mouse.column, mouse.row, &mut effects)
+            }
             _ => {}
         },
         Msg::Resize { width, height } => {
@@ -390,6 +396,32 @@ fn resort(state: &mut AppState, effects: &mut Vec<Effect>) {
     }
     state.rebuild_all();
     describe_selected_if_needed(state, effects);
+}
+
+/// A left click on a table row selects it (with help open, it only closes the help).
+fn click(state: &mut AppState, column: u16, row: u16, effects: &mut Vec<Effect>) {
+    if state.help_open {
+        state.help_open = false;
+        return;
+    }
+    let (width, height) = state.terminal_size;
+    if super::layout::too_small(width, height) {
+        return;
+    }
+    let table = super::layout::areas(Rect::new(0, 0, width, height), state.detail_open).table;
+    // Rows start under the top border and the column header, and end above the bottom border.
+    let first_row = table.y + 2;
+    let inside = column > table.x
+        && column < table.right().saturating_sub(1)
+        && row >= first_row
+        && row < table.bottom().saturating_sub(1);
+    if !inside {
+        return;
+    }
+    let pos = state.active_table().offset + (row - first_row) as usize;
+    if pos < state.active_table().view_len() {
+        move_to(state, pos, effects);
+    }
 }
 
 fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
