@@ -5,7 +5,7 @@ mod app_support;
 
 use app_support::*;
 use ratatui::crossterm::event::KeyCode;
-use ssowatch::app::{Effect, StatusFilter, keymap};
+use ssowatch::app::{Effect, StatusFilter, Tab, keymap};
 use ssowatch::model::{NameKind, OperationKind, Status};
 use ssowatch::poller::{DescribeRequest, Event, Priority};
 
@@ -244,12 +244,20 @@ fn tabs_sort_and_navigation_keys() {
     assert_eq!(visible_ids(&state)[0], rid(99));
     assert_eq!(state.active_table().selected_id(), Some(rid(page).as_str()));
     key(&mut state, KeyCode::Tab);
-    assert_eq!(state.active, OperationKind::AssignmentDeletion);
+    assert_eq!(state.active, Tab::Kind(OperationKind::AssignmentDeletion));
     key(&mut state, KeyCode::BackTab);
     key(&mut state, KeyCode::BackTab);
-    assert_eq!(state.active, OperationKind::PermissionSetProvisioning);
+    // The all-kinds tab comes first; going back from it wraps to the last kind.
+    assert_eq!(state.active, Tab::All);
+    key(&mut state, KeyCode::BackTab);
+    assert_eq!(
+        state.active,
+        Tab::Kind(OperationKind::PermissionSetProvisioning)
+    );
     key(&mut state, KeyCode::Char('1'));
-    assert_eq!(state.active, OperationKind::AssignmentCreation);
+    assert_eq!(state.active, Tab::Kind(OperationKind::AssignmentCreation));
+    key(&mut state, KeyCode::Char('0'));
+    assert_eq!(state.active, Tab::All);
     assert!(key(&mut state, KeyCode::Char('r')).contains(&Effect::RefreshNow));
     assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
 }
@@ -495,4 +503,36 @@ fn a_click_selects_the_row_under_the_pointer() {
         state.active_table().selected_id(),
         Some(rid(offset).as_str())
     );
+}
+
+#[test]
+fn the_all_kinds_tab_holds_every_kind_and_f_there_shows_every_failed() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 10);
+    load(&mut state, OperationKind::AssignmentDeletion, 5);
+    load(&mut state, OperationKind::PermissionSetProvisioning, 5);
+    key(&mut state, KeyCode::Char('0'));
+    assert_eq!(state.active, Tab::All);
+    assert_eq!(state.active_table().len(), 20);
+    key(&mut state, KeyCode::Char('f'));
+    // status_for: every fifth is FAILED: 2 + 1 + 1.
+    assert_eq!(state.active_table().view_len(), 4);
+    let kinds: std::collections::BTreeSet<OperationKind> = (0..4)
+        .filter_map(|p| state.active_table().view_row(p))
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(kinds.len(), 3);
+    // Opening a row describes it as its own kind.
+    key(&mut state, KeyCode::Char('G'));
+    let row_kind = state.active_table().selected().map(|r| r.kind);
+    let effects = key(&mut state, KeyCode::Enter);
+    let asked: Vec<OperationKind> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Describe(r) if r.priority == Priority::Interactive => Some(r.kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(Some(asked[0]), row_kind);
 }

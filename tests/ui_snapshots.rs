@@ -279,3 +279,15 @@ fn failed_emphasis_and_selection_styles() {
             .buffer()
     );
 }
+
+#[test]
+fn all_kinds_tab() {
+    let mut state = loaded(160, 20);
+    key(&mut state, KeyCode::Char('0'));
+    key(&mut state, KeyCode::Char('f'));
+    let terminal = render(&state, 160, 20);
+    let text = screen(&terminal);
+    assert!(text.contains("All kinds 10 of 47"), "{text}");
+    assert!(text.contains("deletion"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}

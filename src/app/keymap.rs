@@ -10,6 +10,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 pub enum Action {
     NextKind,
     PreviousKind,
+    AllKinds,
     KindCreation,
     KindDeletion,
     KindProvisioning,
@@ -88,14 +89,20 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         Action::NextKind,
         &[plain(KeyCode::Tab)],
-        "next kind",
+        "next tab",
         Some("kind"),
     ),
     bind(
         Action::PreviousKind,
         &[plain(KeyCode::BackTab)],
-        "previous kind",
+        "previous tab",
         None,
+    ),
+    bind(
+        Action::AllKinds,
+        &[ch('0')],
+        "every kind in one table (f there: every FAILED)",
+        Some("all kinds"),
     ),
     bind(
         Action::KindCreation,

@@ -10,6 +10,48 @@ use crate::model::{Instance, NameKind, OperationKind};
 use crate::poller::{CallOutcome, SpendReport};
 use crate::provider::ProviderInfo;
 
+/// A tab of the table: every kind at once, or one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    All,
+    Kind(OperationKind),
+}
+
+impl Tab {
+    /// Tab order: all kinds first (key `0`), then the kinds (keys `1` to `3`).
+    pub const ORDER: [Tab; 4] = [
+        Tab::All,
+        Tab::Kind(OperationKind::AssignmentCreation),
+        Tab::Kind(OperationKind::AssignmentDeletion),
+        Tab::Kind(OperationKind::PermissionSetProvisioning),
+    ];
+
+    /// Index into [`AppState::tables`]: the kinds keep their own index, all kinds is last.
+    pub fn index(self) -> usize {
+        match self {
+            Tab::All => ALL_KINDS,
+            Tab::Kind(kind) => kind.index(),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::All => "All kinds",
+            Tab::Kind(kind) => kind.label(),
+        }
+    }
+
+    pub fn short(self) -> &'static str {
+        match self {
+            Tab::All => "all",
+            Tab::Kind(kind) => kind.short(),
+        }
+    }
+}
+
+/// Where the all-kinds table sits in [`AppState::tables`].
+const ALL_KINDS: usize = 3;
+
 /// Keyboard mode: normal navigation, or typing the `/` filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputMode {
@@ -39,8 +81,10 @@ pub struct ErrorLine {
 /// The whole app state.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub tables: [KindTable; 3],
-    pub active: OperationKind,
+    /// One table per kind, then the all-kinds table (which holds every row once more, with
+    /// its kind, so sorting, filtering and selection work the same on every tab).
+    pub tables: [KindTable; 4],
+    pub active: Tab,
     pub status_filter: StatusFilter,
     /// The `/` filter as typed.
     pub text_filter: String,
@@ -61,7 +105,7 @@ pub struct AppState {
     pub api_calls: BTreeMap<(&'static str, CallOutcome), u64>,
     /// The table window whose rows were last asked to be described, so moving within the
     /// same window asks nothing again. (kind, first row, rows shown, rows in the view).
-    pub(crate) enriched_window: Option<(OperationKind, usize, usize, usize)>,
+    pub(crate) enriched_window: Option<(Tab, usize, usize, usize)>,
     /// Friendly names by kind and id (permission sets, accounts, users, groups), for rows
     /// whose describe answer arrives after the name.
     pub names: HashMap<(NameKind, String), String>,
@@ -88,7 +132,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             tables: Default::default(),
-            active: OperationKind::AssignmentCreation,
+            active: Tab::Kind(OperationKind::AssignmentCreation),
             status_filter: StatusFilter::All,
             text_filter: String::new(),
             needle: String::new(),
@@ -124,13 +168,45 @@ impl AppState {
         &mut self.tables[kind.index()]
     }
 
+    pub fn tab_table(&self, tab: Tab) -> &KindTable {
+        &self.tables[tab.index()]
+    }
+
+    pub(crate) fn tab_table_mut(&mut self, tab: Tab) -> &mut KindTable {
+        &mut self.tables[tab.index()]
+    }
+
+    pub(crate) fn all_kinds_table_mut(&mut self) -> &mut KindTable {
+        &mut self.tables[ALL_KINDS]
+    }
+
     pub fn active_table(&self) -> &KindTable {
-        self.table(self.active)
+        self.tab_table(self.active)
     }
 
     /// Whether any kind is still in its first load.
     pub fn loading(&self) -> bool {
-        self.tables.iter().any(|t| !t.history_load.done)
+        OperationKind::ALL
+            .iter()
+            .any(|&k| !self.table(k).history_load.done)
+    }
+
+    /// Whether a tab's history is loaded (all kinds: every kind's).
+    pub fn history_loaded(&self, tab: Tab) -> bool {
+        match tab {
+            Tab::All => !self.loading(),
+            Tab::Kind(kind) => self.table(kind).history_load.done,
+        }
+    }
+
+    /// Whether a tab's FAILED count is complete (all kinds: every kind's).
+    pub fn failed_known(&self, tab: Tab) -> bool {
+        match tab {
+            Tab::All => OperationKind::ALL
+                .iter()
+                .all(|&k| self.table(k).failed_known()),
+            Tab::Kind(kind) => self.table(kind).failed_known(),
+        }
     }
 
     /// The data is stale when no poll has succeeded for three refresh intervals.
@@ -152,18 +228,24 @@ impl AppState {
     }
 
     /// Rebuilds the view of one kind (after data, filter or sort changed).
+    /// Rebuilds the view of one kind and of the all-kinds table, which holds its rows too.
     pub(crate) fn rebuild(&mut self, kind: OperationKind) {
+        self.rebuild_table(kind.index());
+        self.rebuild_table(ALL_KINDS);
+    }
+
+    fn rebuild_table(&mut self, index: usize) {
         let (sort, status) = (self.sort, self.status_filter);
         let needle = std::mem::take(&mut self.needle);
-        self.tables[kind.index()].rebuild_view(sort, status, &needle);
+        self.tables[index].rebuild_view(sort, status, &needle);
         self.needle = needle;
         let rows = self.table_rows();
-        self.tables[kind.index()].scroll_into_view(rows);
+        self.tables[index].scroll_into_view(rows);
     }
 
     pub(crate) fn rebuild_all(&mut self) {
-        for kind in OperationKind::ALL {
-            self.rebuild(kind);
+        for index in 0..self.tables.len() {
+            self.rebuild_table(index);
         }
     }
 

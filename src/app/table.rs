@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::model::{
-    Described, NameKind, RequestDetail, Status, StatusSummary, short_permission_set,
+    Described, NameKind, OperationKind, RequestDetail, Status, StatusSummary, short_permission_set,
 };
 
 /// Which statuses the table shows.
@@ -93,6 +93,7 @@ impl Default for SortSpec {
 /// tens of megabytes.
 #[derive(Debug, Clone)]
 pub struct RequestRow {
+    pub kind: OperationKind,
     pub request_id: Box<str>,
     pub status: Status,
     pub created: DateTime<Utc>,
@@ -115,6 +116,7 @@ pub struct DescribeAnswer {
 impl RequestRow {
     fn new(summary: StatusSummary, tz: FixedOffset) -> RequestRow {
         let mut row = RequestRow {
+            kind: summary.kind,
             request_id: summary.request_id.into_boxed_str(),
             status: summary.status,
             created: summary.created,
@@ -558,11 +560,11 @@ impl KindTable {
     }
 
     /// Ids of rows in the window that have no final detail yet, for background enrichment.
-    pub fn undescribed_in_window(&self, visible_rows: usize) -> Vec<String> {
+    pub fn undescribed_in_window(&self, visible_rows: usize) -> Vec<(OperationKind, String)> {
         (self.offset..(self.offset + visible_rows).min(self.view.len()))
             .filter_map(|p| self.view_row(p))
             .filter(|r| r.status.is_finished() && !r.has_final_detail())
-            .map(|r| r.request_id.to_string())
+            .map(|r| (r.kind, r.request_id.to_string()))
             .collect()
     }
 }

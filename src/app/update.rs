@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 
 use super::keymap::{Action, action_for};
 use super::msg::{Effect, Msg};
-use super::state::{AppState, ErrorLine, InputMode};
+use super::state::{AppState, ErrorLine, InputMode, Tab};
 use super::table::{ListTrouble, StatusFilter};
 use crate::model::{NameKind, OperationKind};
 use crate::poller::{DescribeRequest, Event, Lane, Priority};
@@ -60,16 +60,16 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
 /// at, without spending budget on the rest of the history. Asked once per window: the poller
 /// de-duplicates, and answers it already has cost nothing.
 fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
-    let kind = state.active;
+    let tab = state.active;
     let rows = state.table_rows();
     let table = state.active_table();
-    let window = (kind, table.offset, rows, table.view_len());
+    let window = (tab, table.offset, rows, table.view_len());
     if state.enriched_window == Some(window) {
         return;
     }
     let undescribed = table.undescribed_in_window(rows);
     state.enriched_window = Some(window);
-    for request_id in undescribed {
+    for (kind, request_id) in undescribed {
         effects.push(Effect::Describe(DescribeRequest {
             kind,
             request_id,
@@ -82,6 +82,7 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
     let (tz, sort) = (state.tz, state.sort);
     match event {
         Event::Records { kind, items } => {
+            state.all_kinds_table_mut().upsert(items.clone(), tz, sort);
             if state.table_mut(kind).upsert(items, tz, sort) {
                 state.rebuild(kind);
                 // A record that just finished and is open in the detail pane needs its final
@@ -93,6 +94,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             let mut touched = [false; 3];
             for d in described {
                 let kind = d.summary.kind;
+                state
+                    .all_kinds_table_mut()
+                    .apply_described(d.clone(), tz, sort);
                 touched[kind.index()] |= state.table_mut(kind).apply_described(d, tz, sort);
             }
             for kind in OperationKind::ALL {
@@ -118,6 +122,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             load.done = done;
         }
         Event::Name { kind, id, name } => {
+            state
+                .all_kinds_table_mut()
+                .apply_name(kind, &id, &name, tz, sort);
             for op in OperationKind::ALL {
                 if state.table_mut(op).apply_name(kind, &id, &name, tz, sort) {
                     state.rebuild(op);
@@ -141,6 +148,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             let kind = described.summary.kind;
             let key = (kind, Box::from(described.summary.request_id.as_str()));
             state.describe_errors.remove(&key);
+            state
+                .all_kinds_table_mut()
+                .apply_described((*described).clone(), tz, sort);
             if state.table_mut(kind).apply_described(*described, tz, sort) {
                 state.rebuild(kind);
             }
@@ -246,8 +256,9 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     match action {
         Action::Quit => quit(state, effects),
         Action::Help => state.help_open = true,
-        Action::NextKind => switch_kind(state, 1, effects),
-        Action::PreviousKind => switch_kind(state, -1, effects),
+        Action::NextKind => switch_tab(state, 1, effects),
+        Action::PreviousKind => switch_tab(state, -1, effects),
+        Action::AllKinds => set_tab(state, Tab::All, effects),
         Action::KindCreation => set_kind(state, OperationKind::AssignmentCreation, effects),
         Action::KindDeletion => set_kind(state, OperationKind::AssignmentDeletion, effects),
         Action::KindProvisioning => {
@@ -302,12 +313,12 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
 fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
     state.detail_open = true;
     let rows = state.table_rows();
-    let table = state.table_mut(state.active);
+    let table = state.tab_table_mut(state.active);
     table.set_following(false);
     table.scroll_into_view(rows);
     // Opening a request asks again even if an earlier describe of it was given up.
-    if let Some(id) = state.active_table().selected_id() {
-        let key = (state.active, Box::from(id));
+    if let Some(row) = state.active_table().selected() {
+        let key = (row.kind, row.request_id.clone());
         state.describe_errors.remove(&key);
     }
     describe_selected_if_needed(state, effects);
@@ -316,7 +327,7 @@ fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// `t`: follow the newest request (selection on the top row, moving with new rows), or stop.
 fn toggle_follow(state: &mut AppState, effects: &mut Vec<Effect>) {
     let rows = state.table_rows();
-    let table = state.table_mut(state.active);
+    let table = state.tab_table_mut(state.active);
     let follow = !table.following();
     table.set_following(follow);
     table.scroll_into_view(rows);
@@ -363,13 +374,21 @@ fn quit(state: &mut AppState, effects: &mut Vec<Effect>) {
     effects.push(Effect::Quit);
 }
 
-fn switch_kind(state: &mut AppState, step: isize, effects: &mut Vec<Effect>) {
-    let idx = (state.active.index() as isize + step).rem_euclid(3) as usize;
-    set_kind(state, OperationKind::ALL[idx], effects);
+fn switch_tab(state: &mut AppState, step: isize, effects: &mut Vec<Effect>) {
+    let current = Tab::ORDER
+        .iter()
+        .position(|&t| t == state.active)
+        .unwrap_or(0);
+    let next = (current as isize + step).rem_euclid(Tab::ORDER.len() as isize) as usize;
+    set_tab(state, Tab::ORDER[next], effects);
 }
 
 fn set_kind(state: &mut AppState, kind: OperationKind, effects: &mut Vec<Effect>) {
-    state.active = kind;
+    set_tab(state, Tab::Kind(kind), effects);
+}
+
+fn set_tab(state: &mut AppState, tab: Tab, effects: &mut Vec<Effect>) {
+    state.active = tab;
     describe_selected_if_needed(state, effects);
 }
 
@@ -432,7 +451,7 @@ fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
 
 fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
     let (rows, pane_open) = (state.table_rows(), state.detail_open);
-    let table = state.table_mut(state.active);
+    let table = state.tab_table_mut(state.active);
     table.select_pos(pos);
     if pane_open {
         // The pane shows what the operator chose, even the top row: it never moves by itself.
@@ -449,10 +468,10 @@ fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) 
     if !state.detail_open {
         return;
     }
-    let kind = state.active;
     let Some(row) = state.active_table().selected() else {
         return;
     };
+    let kind = row.kind;
     let fresh_enough = match &row.answer {
         Some(answer) if answer.status.is_finished() => true,
         // An in-progress answer is still good if the status has not moved since.

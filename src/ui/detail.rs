@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         ])
     };
     let mut lines = vec![
-        field("Kind", state.active.label().to_string()),
+        field("Kind", row.kind.label().to_string()),
         field("Request ID", row.request_id.to_string()),
         Line::from(vec![
             Span::styled(format!("{:<16}", "Status"), theme.dim()),
@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         ),
     )]);
 
-    let key = (state.active, row.request_id.clone());
+    let key = (row.kind, row.request_id.clone());
     let describe_error = state.describe_errors.get(&key);
     match &row.answer {
         Some(answer) => {

@@ -12,29 +12,39 @@ use ratatui::widgets::{
 use super::format::{age, shorten};
 use super::theme::Theme;
 use crate::app::AppState;
-use crate::app::InputMode;
+use crate::app::table::LoadProgress;
 use crate::app::table::{
     KindTable, RequestRow, SortColumn, StatusFilter, format_local, zone_label,
 };
-use crate::model::OperationKind;
+use crate::app::{InputMode, Tab};
 use crate::model::short_permission_set;
 
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
 
 pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let mut spans = Vec::new();
-    for (i, kind) in OperationKind::ALL.into_iter().enumerate() {
-        let table = state.table(kind);
-        let label = format!(" {} {} ({}) ", i + 1, kind.label(), table.len());
-        let style = if kind == state.active {
-            theme.active_tab()
-        } else {
-            theme.dim()
-        };
-        spans.push(Span::styled(label, style));
-        spans.push(Span::raw(" "));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let line = |short: bool| {
+        let mut spans = Vec::new();
+        for (i, tab) in Tab::ORDER.into_iter().enumerate() {
+            let name = if short { tab.short() } else { tab.label() };
+            let label = format!(" {i} {name} ({}) ", state.tab_table(tab).len());
+            let style = if tab == state.active {
+                theme.active_tab()
+            } else {
+                theme.dim()
+            };
+            spans.push(Span::styled(label, style));
+            spans.push(Span::raw(" "));
+        }
+        Line::from(spans)
+    };
+    // Short names when the full ones would cut the last tab off.
+    let full = line(false);
+    let tabs = if full.width() <= area.width as usize {
+        full
+    } else {
+        line(true)
+    };
+    frame.render_widget(Paragraph::new(tabs), area);
 }
 
 pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
@@ -63,7 +73,7 @@ pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
     }
     let end = (offset + visible).min(table.view_len());
     let inner_width = area.width.saturating_sub(2);
-    let columns = Columns::for_width(inner_width);
+    let columns = Columns::for_width(inner_width, state.active == Tab::All);
     let header = TableRow::new(
         columns
             .visible()
@@ -120,6 +130,8 @@ enum Column {
     Account,
     PermissionSet,
     Principal,
+    /// On the all-kinds tab: which kind the row is.
+    Kind,
     FailureReason,
 }
 
@@ -135,6 +147,7 @@ impl Column {
             Column::Account => 12,
             Column::PermissionSet => 22,
             Column::Principal => 24,
+            Column::Kind => 12,
             Column::FailureReason => 16,
         }
     }
@@ -143,7 +156,7 @@ impl Column {
 struct Columns(Vec<Column>);
 
 impl Columns {
-    fn for_width(width: u16) -> Columns {
+    fn for_width(width: u16, all_kinds: bool) -> Columns {
         use Column::*;
         let created = if width >= 110 { Created } else { CreatedShort };
         let id = if width >= 100 {
@@ -151,7 +164,11 @@ impl Columns {
         } else {
             RequestIdShort
         };
-        let mut columns = vec![created, Status, id];
+        let mut columns = vec![created, Status];
+        if all_kinds {
+            columns.push(Kind);
+        }
+        columns.push(id);
         let mut used: u16 = columns.iter().map(|c| c.width() + 1).sum();
         // Why a request failed comes first, so it shows even at 60 columns; the other
         // optional columns join only while the reason keeps a readable width.
@@ -206,6 +223,7 @@ fn header_label(column: Column, state: &AppState) -> String {
         Column::Account => ("Account", Some(SortColumn::Account)),
         Column::PermissionSet => ("Permission set", Some(SortColumn::PermissionSet)),
         Column::Principal => ("Principal", None),
+        Column::Kind => ("Kind", None),
         Column::FailureReason => ("Failure reason", None),
     };
     with_sort_arrow(name.to_string(), sort, state)
@@ -264,6 +282,7 @@ fn table_row<'a>(
         Column::Account => opt(row.account()),
         Column::PermissionSet => opt(row.permission_set().map(short_permission_set)),
         Column::Principal => row.principal().map_or_else(dash, Cell::from),
+        Column::Kind => Cell::from(row.kind.short()),
         Column::FailureReason => row.failure_reason().map_or_else(dash, |r| {
             Cell::from(Span::styled(
                 shorten(r, reason_width),
@@ -314,13 +333,14 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         ),
         theme.dim(),
     ));
-    if !table.history_load.done {
+    let load = tab_load(state);
+    if !load.done {
         spans.push(Span::styled(
             format!(
                 "{} loading: {} pages, {} records ",
                 SPINNER[state.spinner as usize % SPINNER.len()],
-                table.history_load.pages,
-                table.history_load.records
+                load.pages,
+                load.records
             ),
             theme.warning(),
         ));
@@ -328,14 +348,34 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
+/// The first load of the tab's kinds, summed on the all-kinds tab.
+fn tab_load(state: &AppState) -> LoadProgress {
+    match state.active {
+        Tab::Kind(kind) => state.table(kind).history_load,
+        Tab::All => {
+            let mut sum = LoadProgress {
+                done: state.history_loaded(Tab::All),
+                ..LoadProgress::default()
+            };
+            for kind in crate::model::OperationKind::ALL {
+                let load = state.table(kind).history_load;
+                sum.pages += load.pages;
+                sum.records += load.records;
+            }
+            sum
+        }
+    }
+}
+
 fn empty_message(state: &AppState) -> String {
     let table = state.active_table();
-    if !table.history_load.done && table.is_empty() {
+    let load = tab_load(state);
+    if !load.done && table.is_empty() {
         format!(
             "Loading {} requests… {} pages, {} records so far",
             state.active.short(),
-            table.history_load.pages,
-            table.history_load.records
+            load.pages,
+            load.records
         )
     } else if table.is_empty() {
         "No requests of this kind.".to_string()
