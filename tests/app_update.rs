@@ -536,3 +536,95 @@ fn the_all_kinds_tab_holds_every_kind_and_f_there_shows_every_failed() {
     assert_eq!(asked.len(), 1);
     assert_eq!(Some(asked[0]), row_kind);
 }
+
+/// Marks the FAILED requests `ids` of `kind` as described with `reason`.
+fn fail_with(
+    state: &mut ssowatch::app::AppState,
+    kind: OperationKind,
+    ids: &[usize],
+    reason: &str,
+) {
+    for &i in ids {
+        let mut d = described(
+            kind,
+            i,
+            Status::Failed,
+            Some(&reason.replace("{i}", &format!("{:012}", 100_000_000_000u64 + i as u64))),
+        );
+        d.detail.target_account = Some(format!("{:012}", 200_000_000_000u64 + i as u64));
+        send(state, Event::Described(Box::new(d)));
+    }
+}
+
+#[test]
+fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    load(&mut state, OperationKind::PermissionSetProvisioning, 20);
+    // FAILED (status_for): creation 0 5 10 15 20 25, provisioning 0 5 10 15.
+    let policy = "Received a 404 status error: Not supported policy arn:aws:iam::{i}:policy/Deploy";
+    fail_with(&mut state, CREATION, &[0, 10, 20], policy);
+    fail_with(
+        &mut state,
+        OperationKind::PermissionSetProvisioning,
+        &[5, 15],
+        policy,
+    );
+    fail_with(
+        &mut state,
+        CREATION,
+        &[5, 15],
+        "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '{i}' takes longer than usual.",
+    );
+    let effects = key(&mut state, KeyCode::Char('F'));
+    // The FAILED rows not described yet are asked for, at the failures priority.
+    let asked: Vec<String> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Describe(r) if r.priority == Priority::Failures => Some(r.request_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    let Some(view) = &state.groups else {
+        panic!("F opens the groups");
+    };
+    let counts: Vec<usize> = view.groups.iter().map(|g| g.count).collect();
+    assert_eq!(counts, vec![5, 2, 3], "{:#?}", view.groups);
+    assert_eq!(
+        view.groups[0].cause,
+        ssowatch::failures::Cause::PolicyMissing
+    );
+    assert_eq!(view.groups[0].kinds.len(), 2);
+    assert_eq!(view.groups[0].accounts.len(), 5);
+    assert_eq!(
+        view.groups[1].cause,
+        ssowatch::failures::Cause::AccountUnreachable
+    );
+    // Enter on the first group: the all-kinds table with exactly its five requests.
+    key(&mut state, KeyCode::Enter);
+    assert!(state.groups.is_none());
+    assert_eq!(state.active, Tab::All);
+    let mut shown = visible_ids(&state);
+    shown.sort();
+    let mut expected: Vec<String> = [0, 10, 20]
+        .iter()
+        .map(|&i| rid(i))
+        .chain(
+            [5, 15]
+                .iter()
+                .map(|&i| rid_of(OperationKind::PermissionSetProvisioning, i)),
+        )
+        .collect();
+    expected.sort();
+    assert_eq!(shown, expected);
+    // Esc clears the group: everything again.
+    key(&mut state, KeyCode::Esc);
+    assert_eq!(state.active_table().view_len(), 50);
+    // j in the groups moves the selection; Esc closes them.
+    key(&mut state, KeyCode::Char('F'));
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(state.groups.as_ref().map(|g| g.selected), Some(1));
+    key(&mut state, KeyCode::Esc);
+    assert!(state.groups.is_none());
+}

@@ -291,3 +291,17 @@ fn all_kinds_tab() {
     assert!(text.contains("deletion"), "{text}");
     insta::assert_snapshot!(terminal.backend());
 }
+
+#[test]
+fn failure_groups() {
+    let mut state = loaded(120, 24);
+    key(&mut state, KeyCode::Char('F'));
+    let terminal = render(&state, 120, 24);
+    let text = screen(&terminal);
+    assert!(
+        text.contains("Failure groups 10 FAILED in 3 groups"),
+        "{text}"
+    );
+    assert!(text.contains("hint:"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}

@@ -22,6 +22,7 @@ pub enum Action {
     Last,
     ToggleFollow,
     FailedOnly,
+    FailureGroups,
     InProgressOnly,
     AllStatuses,
     TextFilter,
@@ -161,6 +162,12 @@ pub const BINDINGS: &[Binding] = &[
         Some("failed"),
     ),
     bind(
+        Action::FailureGroups,
+        &[ch('F')],
+        "failure groups: FAILED of every kind by cause (Enter: its requests)",
+        Some("groups"),
+    ),
+    bind(
         Action::InProgressOnly,
         &[ch('i')],
         "IN_PROGRESS only (toggle)",
@@ -182,7 +189,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         Action::Back,
         &[plain(KeyCode::Esc), plain(KeyCode::Left), ch('h')],
-        "close the detail pane; Esc again clears the text filter",
+        "close the detail pane / groups; Esc again clears the group, then the text filter",
         None,
     ),
     bind(

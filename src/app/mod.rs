@@ -9,6 +9,6 @@ pub mod table;
 pub mod update;
 
 pub use msg::{Effect, Msg};
-pub use state::{AppState, ConnectionInfo, ErrorLine, InputMode, Tab};
+pub use state::{AppState, ConnectionInfo, ErrorLine, GroupFilter, GroupsView, InputMode, Tab};
 pub use table::{KindTable, RequestRow, SortColumn, StatusFilter};
 pub use update::update;

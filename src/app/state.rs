@@ -1,12 +1,13 @@
 //! The app state: everything the screen shows, and nothing about how it is drawn.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::table::{KindTable, SortSpec, StatusFilter};
-use crate::model::{Instance, NameKind, OperationKind};
+use crate::failures::{FailedRequest, FailureGroup};
+use crate::model::{Instance, NameKind, OperationKind, Status};
 use crate::poller::{CallOutcome, SpendReport};
 use crate::provider::ProviderInfo;
 
@@ -52,6 +53,20 @@ impl Tab {
 /// Where the all-kinds table sits in [`AppState::tables`].
 const ALL_KINDS: usize = 3;
 
+/// The failure groups view (`F`): groups of the FAILED requests of every kind.
+#[derive(Debug, Clone, Default)]
+pub struct GroupsView {
+    pub groups: Vec<FailureGroup>,
+    pub selected: usize,
+}
+
+/// The table narrowed to one failure group's requests (`Enter` on a group; `Esc` clears it).
+#[derive(Debug, Clone)]
+pub struct GroupFilter {
+    pub pattern: String,
+    pub ids: HashSet<Box<str>>,
+}
+
 /// Keyboard mode: normal navigation, or typing the `/` filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputMode {
@@ -94,6 +109,9 @@ pub struct AppState {
     pub sort: SortSpec,
     pub detail_open: bool,
     pub help_open: bool,
+    /// Open while the failure groups are shown instead of the table.
+    pub groups: Option<GroupsView>,
+    pub group_filter: Option<GroupFilter>,
     pub connection: ConnectionInfo,
     pub refresh_interval: Duration,
     pub last_success: Option<DateTime<Utc>>,
@@ -140,6 +158,8 @@ impl AppState {
             sort: SortSpec::default(),
             detail_open: false,
             help_open: false,
+            groups: None,
+            group_filter: None,
             connection,
             refresh_interval,
             last_success: None,
@@ -182,6 +202,23 @@ impl AppState {
 
     pub fn active_table(&self) -> &KindTable {
         self.tab_table(self.active)
+    }
+
+    /// The FAILED requests of every kind, as the failure grouping reads them.
+    pub fn failed_requests(&self) -> Vec<FailedRequest<'_>> {
+        OperationKind::ALL
+            .iter()
+            .flat_map(|&k| self.table(k).rows())
+            .filter(|r| r.status == Status::Failed)
+            .map(|r| FailedRequest {
+                kind: r.kind,
+                request_id: &r.request_id,
+                created: r.created,
+                reason: r.failure_reason(),
+                account: r.account(),
+                permission_set: r.permission_set(),
+            })
+            .collect()
     }
 
     /// Whether any kind is still in its first load.
@@ -237,7 +274,8 @@ impl AppState {
     fn rebuild_table(&mut self, index: usize) {
         let (sort, status) = (self.sort, self.status_filter);
         let needle = std::mem::take(&mut self.needle);
-        self.tables[index].rebuild_view(sort, status, &needle);
+        let only = self.group_filter.as_ref().map(|g| &g.ids);
+        self.tables[index].rebuild_view(sort, status, &needle, only);
         self.needle = needle;
         let rows = self.table_rows();
         self.tables[index].scroll_into_view(rows);

@@ -5,7 +5,7 @@
 //! is kept separately and only rebuilt when it can have changed, and the filtered view is one
 //! linear pass over that order. Rendering then only touches the visible window.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -292,6 +292,11 @@ impl KindTable {
         self.rows.is_empty()
     }
 
+    /// Every row, in no particular order.
+    pub fn rows(&self) -> impl Iterator<Item = &RequestRow> {
+        self.rows.iter()
+    }
+
     pub fn view_len(&self) -> usize {
         self.view.len()
     }
@@ -422,7 +427,14 @@ impl KindTable {
     }
 
     /// Re-sorts (if needed) and re-filters, then finds the selection again by id.
-    pub(crate) fn rebuild_view(&mut self, sort: SortSpec, status: StatusFilter, needle: &str) {
+    /// `only`, when given, keeps just those request ids (a failure group's requests).
+    pub(crate) fn rebuild_view(
+        &mut self,
+        sort: SortSpec,
+        status: StatusFilter,
+        needle: &str,
+        only: Option<&HashSet<Box<str>>>,
+    ) {
         if !self.sorted_valid || self.sorted.len() != self.rows.len() {
             self.sort(sort);
         }
@@ -430,7 +442,9 @@ impl KindTable {
         self.view.clear();
         self.view.extend(self.sorted.iter().copied().filter(|&i| {
             let row = &rows[i as usize];
-            status.admits(&row.status) && row.matches_text(needle)
+            status.admits(&row.status)
+                && row.matches_text(needle)
+                && only.is_none_or(|ids| ids.contains(&row.request_id))
         }));
         self.reselect();
     }

@@ -8,9 +8,10 @@ use ratatui::layout::Rect;
 
 use super::keymap::{Action, action_for};
 use super::msg::{Effect, Msg};
-use super::state::{AppState, ErrorLine, InputMode, Tab};
+use super::state::{AppState, ErrorLine, GroupFilter, GroupsView, InputMode, Tab};
 use super::table::{ListTrouble, StatusFilter};
-use crate::model::{NameKind, OperationKind};
+use crate::failures;
+use crate::model::{NameKind, OperationKind, Status};
 use crate::poller::{DescribeRequest, Event, Lane, Priority};
 use crate::provider::ErrorKind;
 
@@ -49,7 +50,12 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.flash = None;
             }
         }
-        Msg::Poll(event) => on_poll(state, event, &mut effects),
+        Msg::Poll(event) => {
+            on_poll(state, event, &mut effects);
+            if state.groups.is_some() {
+                regroup(state);
+            }
+        }
     }
     enrich_window(state, &mut effects);
     effects
@@ -252,8 +258,12 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
 
 /// Carries out one action of the key table.
 fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
+    if state.groups.is_some() && on_groups_action(state, action, effects) {
+        return;
+    }
     let page = state.table_rows().max(1) as isize;
     match action {
+        Action::FailureGroups => open_groups(state, effects),
         Action::Quit => quit(state, effects),
         Action::Help => state.help_open = true,
         Action::NextKind => switch_tab(state, 1, effects),
@@ -279,6 +289,10 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         Action::Back => {
             if state.detail_open {
                 state.detail_open = false;
+            } else if state.group_filter.is_some() {
+                state.group_filter = None;
+                state.rebuild_all();
+                describe_selected_if_needed(state, effects);
             } else if !state.text_filter.is_empty() {
                 set_text_filter(state, String::new(), effects);
             }
@@ -306,6 +320,86 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
             }
         }
     }
+}
+
+/// `F`: the FAILED requests of every kind, grouped by normalised reason. Failures whose
+/// reason has not been read yet are described (at the failures priority: the poller asks each
+/// once and within the budget), so their group fills in while the operator looks.
+fn open_groups(state: &mut AppState, effects: &mut Vec<Effect>) {
+    state.groups = Some(GroupsView::default());
+    regroup(state);
+    for kind in OperationKind::ALL {
+        for row in state.table(kind).rows() {
+            if row.status == Status::Failed && !row.has_final_detail() {
+                effects.push(Effect::Describe(DescribeRequest {
+                    kind,
+                    request_id: row.request_id.to_string(),
+                    priority: Priority::Failures,
+                }));
+            }
+        }
+    }
+}
+
+/// Recomputes the groups from the rows, keeping the selected group by its pattern.
+fn regroup(state: &mut AppState) {
+    let groups = failures::group(state.failed_requests());
+    let Some(view) = state.groups.as_mut() else {
+        return;
+    };
+    let selected = view.groups.get(view.selected).map(|g| g.pattern.clone());
+    view.selected = selected
+        .and_then(|p| groups.iter().position(|g| g.pattern == p))
+        .unwrap_or(view.selected)
+        .min(groups.len().saturating_sub(1));
+    view.groups = groups;
+}
+
+/// Keys while the groups are shown. Returns false for the actions that also work there as
+/// they do on the table (they close the groups first).
+fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
+    let Some(view) = state.groups.as_mut() else {
+        return false;
+    };
+    let last = view.groups.len().saturating_sub(1);
+    let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
+    match action {
+        Action::Down => view.selected = step(view.selected, 1),
+        Action::Up => view.selected = step(view.selected, -1),
+        Action::PageDown => view.selected = step(view.selected, 5),
+        Action::PageUp => view.selected = step(view.selected, -5),
+        Action::First => view.selected = 0,
+        Action::Last => view.selected = last,
+        Action::OpenDetail => {
+            let Some(group) = view.groups.get(view.selected) else {
+                return true;
+            };
+            state.group_filter = Some(GroupFilter {
+                pattern: group.pattern.clone(),
+                ids: group
+                    .requests
+                    .iter()
+                    .map(|(_, id)| Box::from(id.as_str()))
+                    .collect(),
+            });
+            state.groups = None;
+            // A group can span kinds: show it on the all-kinds tab.
+            state.active = Tab::All;
+            state.rebuild_all();
+            let rows = state.table_rows();
+            let table = state.tab_table_mut(Tab::All);
+            table.set_following(true);
+            table.scroll_into_view(rows);
+            describe_selected_if_needed(state, effects);
+        }
+        Action::Back | Action::FailureGroups => state.groups = None,
+        Action::Help | Action::Quit => return false,
+        _ => {
+            state.groups = None;
+            return false;
+        }
+    }
+    true
 }
 
 /// Opens the detail pane on the selection. An open pane never moves by itself: opening it

@@ -319,6 +319,12 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
             theme.warning(),
         ));
     }
+    if let Some(group) = &state.group_filter {
+        spans.push(Span::styled(
+            format!("[group: {}] ", shorten(&group.pattern, 48)),
+            theme.warning(),
+        ));
+    }
     if !state.text_filter.is_empty() || state.input_mode == InputMode::EditingFilter {
         spans.push(Span::styled(
             format!("[/{}] ", state.text_filter),
