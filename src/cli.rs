@@ -86,6 +86,9 @@ pub enum Command {
     List(ListArgs),
     /// Describe one request.
     Describe(DescribeArgs),
+    /// FAILED requests grouped by cause (the dashboard's `F` view): count, kinds, accounts,
+    /// permission sets, first and last seen, and a hint on what to do.
+    Failures(FailuresArgs),
     /// Run the local emulator of both clouds' APIs.
     Emulate(EmulateArgs),
     /// Wait until a rollout's requests have finished; exit 0 if all succeeded, 1 if any failed,
@@ -157,6 +160,16 @@ pub struct ListArgs {
     /// SUCCEEDED are accepted too.
     #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<StatusArg>,
+    /// Output format: an aligned table for people, JSON or CSV for scripts.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FailuresArgs {
+    /// Which kind of request.
+    #[arg(long, value_enum, default_value = "all")]
+    pub kind: KindArg,
     /// Output format: an aligned table for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
     pub output: OutputFormat,

@@ -71,6 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         None => dashboard::run(settings).await,
         Some(Command::List(args)) => headless::list(&settings, args).await,
         Some(Command::Describe(args)) => headless::describe(&settings, args).await,
+        Some(Command::Failures(args)) => headless::failures(&settings, args).await,
         Some(Command::Emulate(_)) => Ok(()),
         Some(Command::Wait(args)) => ssowatch::wait::run(&settings, args).await,
         Some(Command::Serve(args)) => ssowatch::serve::run(&settings, args).await,

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::cli::OutputFormat;
+use crate::failures::FailureGroup;
 use crate::model::{Described, StatusSummary};
 
 /// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
@@ -278,4 +279,113 @@ mod tests {
         assert_eq!(lines[0].find("STATUS"), lines[1].find("FAILED"));
         assert_eq!(lines[0].find("REQUEST ID"), lines[1].find("1f2e3d4c"));
     }
+}
+
+/// One failure group as JSON/CSV carry it (stable keys; lists joined by `;` in CSV).
+#[derive(Serialize)]
+struct GroupRow<'a> {
+    count: usize,
+    cause: &'static str,
+    reason: Cow<'a, str>,
+    hint: &'static str,
+    kinds: Vec<&'static str>,
+    accounts: Vec<Cow<'a, str>>,
+    permission_sets: Vec<Cow<'a, str>>,
+    first_seen: String,
+    last_seen: String,
+    example: Cow<'a, str>,
+}
+
+impl<'a> From<&'a FailureGroup> for GroupRow<'a> {
+    fn from(g: &'a FailureGroup) -> Self {
+        GroupRow {
+            count: g.count,
+            cause: g.cause.label(),
+            reason: clean(&g.pattern),
+            hint: g.hint,
+            kinds: g.kinds.iter().map(|k| k.short()).collect(),
+            accounts: g.accounts.iter().map(|a| clean(a)).collect(),
+            permission_sets: g.permission_sets.iter().map(|p| clean(p)).collect(),
+            first_seen: rfc3339(g.first_seen),
+            last_seen: rfc3339(g.last_seen),
+            example: clean(&g.example),
+        }
+    }
+}
+
+/// API text without control characters, before it reaches a terminal or a file.
+fn clean(text: &str) -> Cow<'_, str> {
+    Cow::Owned(crate::sanitize::clean_text(text))
+}
+
+/// `ssowatch failures`: the failure groups, most requests first.
+pub fn write_failure_groups(
+    out: &mut impl Write,
+    groups: &[FailureGroup],
+    format: OutputFormat,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Table => {
+            if groups.is_empty() {
+                writeln!(out, "No FAILED request.")?;
+            }
+            for g in groups {
+                let row = GroupRow::from(g);
+                writeln!(
+                    out,
+                    "{:>5}  {}  kinds {}  {} account(s)  {} permission set(s)  {} .. {}",
+                    row.count,
+                    row.cause,
+                    row.kinds.join(","),
+                    row.accounts.len(),
+                    row.permission_sets.len(),
+                    row.first_seen,
+                    row.last_seen
+                )?;
+                writeln!(out, "       {}", row.reason)?;
+                writeln!(out, "       hint: {}", row.hint)?;
+            }
+        }
+        OutputFormat::Json => {
+            let rows: Vec<GroupRow> = groups.iter().map(GroupRow::from).collect();
+            serde_json::to_writer_pretty(&mut *out, &rows).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record([
+                "count",
+                "cause",
+                "reason",
+                "hint",
+                "kinds",
+                "accounts",
+                "permission_sets",
+                "first_seen",
+                "last_seen",
+                "example",
+            ])
+            .map_err(csv_error)?;
+            for g in groups {
+                let row = GroupRow::from(g);
+                let join = |items: &[Cow<str>]| items.join(";");
+                let cells: [Cow<str>; 10] = [
+                    row.count.to_string().into(),
+                    row.cause.into(),
+                    row.reason,
+                    row.hint.into(),
+                    row.kinds.join(";").into(),
+                    join(&row.accounts).into(),
+                    join(&row.permission_sets).into(),
+                    row.first_seen.into(),
+                    row.last_seen.into(),
+                    row.example,
+                ];
+                w.write_record(cells.into_iter().map(|c| spreadsheet_safe(c).into_owned()))
+                    .map_err(csv_error)?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
 }
