@@ -18,6 +18,10 @@ use crate::model::{OperationKind, Status};
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Dashboard: count the progress header (started, in flight, succeeded, failed) from this
+    /// long ago, e.g. `30m` or `2h`, instead of from ssowatch's start (`z` resets it to now).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<humantime::Duration>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

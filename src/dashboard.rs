@@ -20,6 +20,7 @@ use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use tokio::sync::mpsc;
 
+use crate::app::progress::ViewConfig;
 use crate::app::{ConnectionInfo, Effect, Msg};
 use crate::config::Settings;
 use crate::connect::{Connection, connect};
@@ -32,7 +33,8 @@ use crate::ui::{self, Theme};
 const INPUT_CAPACITY: usize = 256;
 
 /// Runs the dashboard until the operator quits.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+/// Runs the dashboard; `since` counts the progress header from that long ago.
+pub async fn run(settings: Settings, since: Option<Duration>) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
@@ -68,9 +70,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         *Local::now().offset(),
     );
 
+    let mut runtime = runtime;
+    let now = Utc::now();
+    runtime.handle(Msg::Configure(ViewConfig {
+        stuck_after: settings.stuck_after,
+        since: since.and_then(|d| Some(now - chrono::Duration::from_std(d).ok()?)),
+    }));
+    let alerts = Alerts {
+        bell: settings.bell,
+        notify: settings.notify,
+    };
     let profile = TerminalProfile::from_env();
     let mut terminal = init_terminal(profile)?;
-    let result = event_loop(&mut terminal, runtime, profile).await;
+    let result = event_loop(&mut terminal, runtime, profile, alerts).await;
     restore_terminal(profile);
     // Keep the emulator alive until the UI is gone.
     drop(emulator);
@@ -172,7 +184,9 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut runtime: Runtime,
     profile: TerminalProfile,
+    alerts: Alerts,
 ) -> anyhow::Result<()> {
+    let mut failures_alerted = runtime.state().progress.new_failed_total;
     let theme = Theme {
         color: profile.colour,
     };
@@ -190,6 +204,11 @@ async fn event_loop(
     let mut dirty = true;
     let result = loop {
         if dirty {
+            let failed = runtime.state().progress.new_failed_total;
+            if failed > failures_alerted {
+                alerts.raise(failed - failures_alerted);
+                failures_alerted = failed;
+            }
             draw(terminal, &runtime, &theme, profile)?;
             dirty = false;
         }
@@ -311,6 +330,41 @@ async fn futures_select_all<F: std::future::Future + Unpin>(futures: impl Iterat
     .await;
 }
 
+/// What a new FAILED does besides the on-screen marker: the bell (config `bell`, on by
+/// default) and a desktop notification (config `notify`, opt-in).
+#[derive(Debug, Clone, Copy)]
+struct Alerts {
+    bell: bool,
+    notify: bool,
+}
+
+impl Alerts {
+    fn raise(self, new_failures: u64) {
+        let mut out = std::io::stdout();
+        let text = notification_text(new_failures);
+        if self.notify {
+            let _ = out.write_all(desktop_notification(&text).as_bytes());
+        }
+        if self.bell {
+            let _ = out.write_all(b"\x07");
+        }
+        let _ = out.flush();
+    }
+}
+
+fn notification_text(new_failures: u64) -> String {
+    match new_failures {
+        1 => "ssowatch: 1 request newly FAILED".to_string(),
+        n => format!("ssowatch: {n} requests newly FAILED"),
+    }
+}
+
+/// OSC 9 (iTerm2, WezTerm, Windows Terminal, kitty) and OSC 777 (urxvt, foot, VTE): terminals
+/// ignore the one they do not know. The text is ours, never API text.
+fn desktop_notification(text: &str) -> String {
+    format!("\x1b]9;{text}\x07\x1b]777;notify;ssowatch;{text}\x07")
+}
+
 /// Copies via OSC 52 (crossterm's `CopyToClipboard`), which works over SSH and in tmux (with
 /// `set-clipboard on`).
 fn copy_to_clipboard(text: &str) {
@@ -368,6 +422,16 @@ mod tests {
         assert!(on.contains("?1000h") && on.contains("?1006h"), "{on:?}");
         assert!(!on.contains("?1003h") && !on.contains("?1002h"), "{on:?}");
         assert!(ansi(DisableMouse).contains("?1000l"));
+    }
+
+    #[test]
+    fn a_desktop_notification_speaks_osc_9_and_777() {
+        let text = notification_text(3);
+        assert_eq!(text, "ssowatch: 3 requests newly FAILED");
+        let osc = desktop_notification(&text);
+        assert!(osc.starts_with("\x1b]9;ssowatch: 3 requests"));
+        assert!(osc.contains("\x1b]777;notify;ssowatch;ssowatch: 3"));
+        assert_eq!(osc.matches('\x07').count(), 2);
     }
 
     #[test]

@@ -483,21 +483,21 @@ fn click_at(state: &mut ssowatch::app::AppState, column: u16, row: u16) -> Vec<E
 fn a_click_selects_the_row_under_the_pointer() {
     let mut state = new_state(120, 40);
     load(&mut state, CREATION, 80);
-    // Header (3 rows), tabs (1), the table's top border and column header: data starts at 6.
-    click_at(&mut state, 30, 6 + 4);
+    // Header (4 rows), tabs (1), the table's top border and column header: data starts at 7.
+    click_at(&mut state, 30, 7 + 4);
     assert_eq!(state.active_table().selected_id(), Some(rid(4).as_str()));
     // After scrolling, a click maps through the offset.
     key(&mut state, KeyCode::Char('G'));
     let offset = state.active_table().offset;
     assert!(offset > 0);
-    click_at(&mut state, 30, 6);
+    click_at(&mut state, 30, 7);
     assert_eq!(
         state.active_table().selected_id(),
         Some(rid(offset).as_str())
     );
     // Borders, the header and the footer select nothing.
-    click_at(&mut state, 30, 5);
-    click_at(&mut state, 0, 8);
+    click_at(&mut state, 30, 6);
+    click_at(&mut state, 0, 9);
     click_at(&mut state, 30, 39);
     assert_eq!(
         state.active_table().selected_id(),
@@ -627,4 +627,97 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
     assert_eq!(state.groups.as_ref().map(|g| g.selected), Some(1));
     key(&mut state, KeyCode::Esc);
     assert!(state.groups.is_none());
+}
+
+fn configure(state: &mut ssowatch::app::AppState, since_minutes: Option<i64>) {
+    ssowatch::app::update(
+        state,
+        ssowatch::app::Msg::Configure(ssowatch::app::progress::ViewConfig {
+            stuck_after: std::time::Duration::from_secs(15 * 60),
+            since: since_minutes.map(|m| t0() - chrono::Duration::minutes(m)),
+        }),
+    );
+}
+
+fn records(kind: OperationKind, items: &[(usize, Status)]) -> Event {
+    Event::Records {
+        kind,
+        items: items
+            .iter()
+            .map(|(i, status)| summary(kind, *i, status.clone()))
+            .collect(),
+    }
+}
+
+#[test]
+fn progress_counts_since_a_moment_and_marks_stuck_requests() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    configure(&mut state, Some(10));
+    // Created 30 s + i minutes before t0: i = 0..=9 are within the last 10 minutes.
+    let c = &state.progress.counts;
+    assert_eq!(c.started, 10);
+    assert_eq!((c.in_flight, c.succeeded, c.failed), (4, 4, 2));
+    // In flight for more than 15 minutes: i = 16, 17, 21, 22, 26, 27.
+    assert_eq!(c.stuck, 6);
+    // `z` counts from now: nothing started since.
+    key(&mut state, KeyCode::Char('z'));
+    assert_eq!(state.progress.counts.started, 0);
+    assert!(!state.progress.since_start);
+}
+
+#[test]
+fn a_new_failure_is_counted_once_and_cleared_when_the_operator_looks() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    // Loaded history is not news.
+    assert_eq!(state.progress.new_failed_total, 0);
+    // An in-flight request fails, another finishes.
+    send(
+        &mut state,
+        records(CREATION, &[(1, Status::Failed), (2, Status::Succeeded)]),
+    );
+    assert_eq!(state.progress.new_failed_total, 1);
+    assert_eq!(state.progress.unseen_failed, 1);
+    assert_eq!(state.progress.completions.len(), 2);
+    // The same answer again is nothing new.
+    send(&mut state, records(CREATION, &[(1, Status::Failed)]));
+    assert_eq!(state.progress.new_failed_total, 1);
+    // An old FAILED request read late (created before the progress moment) is not news.
+    send(&mut state, records(CREATION, &[(900, Status::Failed)]));
+    assert_eq!(state.progress.new_failed_total, 1);
+    key(&mut state, KeyCode::Char('f'));
+    assert_eq!(state.progress.unseen_failed, 0);
+    assert_eq!(state.progress.new_failed_total, 1);
+}
+
+#[test]
+fn the_eta_follows_the_recent_completion_rate() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    // 12 in flight (i % 5 in 1, 2); 5 finish now: 1/min over the 5-minute window.
+    send(
+        &mut state,
+        records(
+            CREATION,
+            &[
+                (1, Status::Succeeded),
+                (2, Status::Succeeded),
+                (6, Status::Succeeded),
+                (7, Status::Succeeded),
+                (11, Status::Succeeded),
+            ],
+        ),
+    );
+    let p = &state.progress;
+    assert_eq!(p.recent_rate(t0()), Some(1.0));
+    assert_eq!(p.counts.in_flight, 0, "none started since ssowatch's start");
+    configure(&mut state, Some(60));
+    let p = &state.progress;
+    assert_eq!(p.counts.in_flight, 7);
+    assert_eq!(p.eta(t0()), Some(std::time::Duration::from_secs(7 * 60)));
+    assert_eq!(
+        p.per_minute(t0())[ssowatch::app::progress::SPARK_MINUTES - 1],
+        5
+    );
 }

@@ -305,3 +305,50 @@ fn failure_groups() {
     assert!(text.contains("hint:"), "{text}");
     insta::assert_snapshot!(terminal.backend());
 }
+
+#[test]
+fn progress_header_with_sparkline_and_new_failure_marker() {
+    let mut state = loaded(120, 16);
+    app::update(
+        &mut state,
+        Msg::Configure(app::progress::ViewConfig {
+            stuck_after: std::time::Duration::from_secs(15 * 60),
+            since: Some(t0() - chrono::Duration::minutes(60)),
+        }),
+    );
+    // Completions over three minutes, then one request fails.
+    for (minute, ids) in [(2i64, vec![1usize, 2]), (1, vec![6, 7, 11]), (0, vec![12])] {
+        app::update(
+            &mut state,
+            Msg::Tick(t0() - chrono::Duration::minutes(minute)),
+        );
+        let items = ids
+            .iter()
+            .map(|&i| summary(CREATION, i, Status::Succeeded))
+            .collect();
+        send(
+            &mut state,
+            Event::Records {
+                kind: CREATION,
+                items,
+            },
+        );
+    }
+    send(
+        &mut state,
+        Event::Records {
+            kind: CREATION,
+            items: vec![summary(CREATION, 16, Status::Failed)],
+        },
+    );
+    let terminal = render(&state, 120, 16);
+    let text = screen(&terminal);
+    assert!(text.contains("1 new FAILED"), "{text}");
+    assert!(text.contains("done/min"), "{text}");
+    assert!(text.contains("ETA"), "{text}");
+    assert!(text.contains('⚠'), "no stuck mark:\n{text}");
+    insta::assert_snapshot!(terminal.backend());
+    // Looking at the failures clears the marker.
+    key(&mut state, KeyCode::Char('f'));
+    assert!(!screen(&render(&state, 120, 16)).contains("new FAILED"));
+}

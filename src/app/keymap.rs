@@ -31,6 +31,7 @@ pub enum Action {
     CycleSort,
     ReverseSort,
     Refresh,
+    ResetProgress,
     CopyId,
     Help,
     Quit,
@@ -200,6 +201,12 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(Action::ReverseSort, &[ch('S')], "reverse the sort", None),
     bind(Action::Refresh, &[ch('r')], "refresh now", Some("refresh")),
+    bind(
+        Action::ResetProgress,
+        &[ch('z')],
+        "count the progress header from now (see also --since)",
+        None,
+    ),
     bind(
         Action::CopyId,
         &[ch('y')],

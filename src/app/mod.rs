@@ -4,6 +4,7 @@
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod progress;
 pub mod state;
 pub mod table;
 pub mod update;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
+use super::progress::ViewConfig;
 use crate::poller::{DescribeRequest, Event};
 
 /// Everything that can change the state.
@@ -19,6 +20,8 @@ pub enum Msg {
     /// The clock: ages, staleness and the spinner move with it.
     Tick(DateTime<Utc>),
     Poll(Event),
+    /// Settings from the config and flags, sent once by the host before anything else.
+    Configure(ViewConfig),
 }
 
 /// What an update asks the outside world to do.

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::progress::{Counts, Progress};
 use super::table::{KindTable, SortSpec, StatusFilter};
 use crate::failures::{FailedRequest, FailureGroup};
 use crate::model::{Instance, NameKind, OperationKind, Status};
@@ -139,6 +140,8 @@ pub struct AppState {
     /// Spinner frame, advanced by ticks while loading.
     pub spinner: u8,
     pub should_quit: bool,
+    /// This rollout's progress: counts since a moment, completions, new failures.
+    pub progress: Progress,
 }
 
 impl AppState {
@@ -177,6 +180,7 @@ impl AppState {
             terminal_size: (80, 24),
             spinner: 0,
             should_quit: false,
+            progress: Progress::new(now),
         }
     }
 
@@ -219,6 +223,32 @@ impl AppState {
                 permission_set: r.permission_set(),
             })
             .collect()
+    }
+
+    /// Recounts the progress since its moment (every row of every kind: cheap next to a
+    /// rebuild, and always right).
+    pub(crate) fn recount_progress(&mut self) {
+        let (since, now) = (self.progress.since, self.now);
+        let mut counts = Counts::default();
+        for row in OperationKind::ALL
+            .iter()
+            .flat_map(|&k| self.table(k).rows())
+        {
+            if self.progress.is_stuck(&row.status, row.created, now) {
+                counts.stuck += 1;
+            }
+            if row.created < since {
+                continue;
+            }
+            counts.started += 1;
+            match row.status {
+                Status::InProgress => counts.in_flight += 1,
+                Status::Succeeded => counts.succeeded += 1,
+                Status::Failed => counts.failed += 1,
+                Status::Unknown(_) => {}
+            }
+        }
+        self.progress.counts = counts;
     }
 
     /// Whether any kind is still in its first load.

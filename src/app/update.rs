@@ -42,6 +42,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
+            state.progress.prune(now);
+            // Ages move with the clock: a request can become stuck without any new data.
+            state.recount_progress();
             if state
                 .flash
                 .as_ref()
@@ -50,8 +53,24 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.flash = None;
             }
         }
+        Msg::Configure(config) => {
+            state.progress.stuck_after = config.stuck_after;
+            if let Some(since) = config.since {
+                state.progress.since = since;
+                state.progress.since_start = false;
+            }
+            state.recount_progress();
+        }
         Msg::Poll(event) => {
+            observe_transitions(state, &event);
+            let recount = matches!(
+                event,
+                Event::Records { .. } | Event::Cached(_) | Event::Described(_)
+            );
             on_poll(state, event, &mut effects);
+            if recount {
+                state.recount_progress();
+            }
             if state.groups.is_some() {
                 regroup(state);
             }
@@ -59,6 +78,45 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     }
     enrich_window(state, &mut effects);
     effects
+}
+
+/// Notes, before an event is applied, the requests it shows finishing (for the completion
+/// rate) and failing (for the bell and the "new FAILED" marker). A failure counts as new when
+/// it is seen changing to FAILED, or appears FAILED after its kind's FAILED listing was read
+/// and was created since the progress moment: old history read late is not news.
+fn observe_transitions(state: &mut AppState, event: &Event) {
+    let changes: Vec<(OperationKind, &str, &Status, chrono::DateTime<chrono::Utc>)> = match event {
+        Event::Records { kind, items } => items
+            .iter()
+            .map(|s| (*kind, s.request_id.as_str(), &s.status, s.created))
+            .collect(),
+        Event::Described(d) => vec![(
+            d.summary.kind,
+            d.summary.request_id.as_str(),
+            &d.summary.status,
+            d.summary.created,
+        )],
+        _ => return,
+    };
+    let now = state.now;
+    for (kind, id, status, created) in changes {
+        let table = state.table(kind);
+        let before = table.row_by_id(id).map(|r| r.status.clone());
+        let failed_known = table.failed_known();
+        if before.as_ref() == Some(status) {
+            continue;
+        }
+        if before == Some(Status::InProgress) && status.is_finished() {
+            state.progress.record_completion(now);
+        }
+        let news = *status == Status::Failed
+            && failed_known
+            && (before.is_some() || created >= state.progress.since);
+        if news {
+            state.progress.new_failed_total += 1;
+            state.progress.unseen_failed += 1;
+        }
+    }
 }
 
 /// Finished rows on screen without their detail get described at [`Priority::OnScreen`], so
@@ -262,8 +320,18 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         return;
     }
     let page = state.table_rows().max(1) as isize;
+    if matches!(action, Action::FailedOnly | Action::FailureGroups) {
+        // The operator is looking at the failures: they are not new any more.
+        state.progress.unseen_failed = 0;
+    }
     match action {
         Action::FailureGroups => open_groups(state, effects),
+        Action::ResetProgress => {
+            state.progress.since = state.now;
+            state.progress.since_start = false;
+            state.recount_progress();
+            state.flash = Some((state.now, "progress counts from now".into()));
+        }
         Action::Quit => quit(state, effects),
         Action::Help => state.help_open = true,
         Action::NextKind => switch_tab(state, 1, effects),

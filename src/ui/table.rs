@@ -263,16 +263,19 @@ fn table_row<'a>(
     let dash = || Cell::from(Span::styled("-", theme.dim()));
     let opt = |value: Option<&str>| value.map_or_else(dash, |v| Cell::from(v.to_string()));
     let cells = columns.visible().map(|column| match column {
-        Column::Created => Cell::from(format!(
-            "{} {:>4}",
-            format_local(row.created, state.tz),
-            age(state.now, row.created)
-        )),
-        Column::CreatedShort => Cell::from(format!(
-            "{} {:>4}",
-            row.created.with_timezone(&state.tz).format("%m-%d %H:%M"),
-            age(state.now, row.created)
-        )),
+        Column::Created => Cell::from(Line::from(vec![
+            Span::raw(format_local(row.created, state.tz)),
+            age_span(row, state, theme),
+        ])),
+        Column::CreatedShort => Cell::from(Line::from(vec![
+            Span::raw(
+                row.created
+                    .with_timezone(&state.tz)
+                    .format("%m-%d %H:%M")
+                    .to_string(),
+            ),
+            age_span(row, state, theme),
+        ])),
         Column::Status => Cell::from(Span::styled(
             row.status.as_wire().to_string(),
             theme.status(&row.status),
@@ -291,6 +294,17 @@ fn table_row<'a>(
         }),
     });
     TableRow::new(cells.collect::<Vec<_>>())
+}
+
+/// The age, with a warning mark when the request has been in flight longer than
+/// `stuck_after`.
+fn age_span<'a>(row: &RequestRow, state: &AppState, theme: &Theme) -> Span<'a> {
+    let age = age(state.now, row.created);
+    if state.progress.is_stuck(&row.status, row.created, state.now) {
+        Span::styled(format!(" ⚠{age:>3}"), theme.warning())
+    } else {
+        Span::raw(format!(" {age:>4}"))
+    }
 }
 
 fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
