@@ -539,6 +539,32 @@ mod tests {
     }
 
     #[test]
+    fn alert_stuck_and_export_keys() -> Result<(), ConfigError> {
+        let path = Path::new("/etc/ssowatch.toml");
+        let text =
+            "bell = false\nnotify = true\nstuck_after = \"30m\"\nexport_dir = \"/tmp/exports\"\n";
+        let s = merge(parse(text, path)?, None, &Overrides::default())?;
+        assert!(!s.bell && s.notify);
+        assert_eq!(s.stuck_after, Duration::from_secs(30 * 60));
+        assert_eq!(s.export_dir, Some(PathBuf::from("/tmp/exports")));
+        let defaults = merge(FileConfig::default(), None, &Overrides::default())?;
+        assert!(defaults.bell && !defaults.notify);
+        assert_eq!(defaults.stuck_after, DEFAULT_STUCK_AFTER);
+        let bad = parse("\nstuck_after = \"soon\"\n", path)?;
+        let err = merge(bad, Some(path.to_path_buf()), &Overrides::default())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(
+                "/etc/ssowatch.toml:2: key `stuck_after`: stuck_after must be a duration"
+            ),
+            "{err}"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn budgets_outside_the_sane_range_are_refused_from_flags_too() {
         for bad in [
             1e-300,
