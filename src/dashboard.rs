@@ -82,7 +82,11 @@ pub async fn run(settings: Settings, since: Option<Duration>) -> anyhow::Result<
     };
     let profile = TerminalProfile::from_env();
     let mut terminal = init_terminal(profile)?;
-    let result = event_loop(&mut terminal, runtime, profile, alerts).await;
+    let export_dir = settings
+        .export_dir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let result = event_loop(&mut terminal, runtime, profile, alerts, export_dir).await;
     restore_terminal(profile);
     // Keep the emulator alive until the UI is gone.
     drop(emulator);
@@ -185,8 +189,10 @@ async fn event_loop(
     mut runtime: Runtime,
     profile: TerminalProfile,
     alerts: Alerts,
+    export_dir: std::path::PathBuf,
 ) -> anyhow::Result<()> {
     let mut failures_alerted = runtime.state().progress.new_failed_total;
+    let mut exports_done = 0u64;
     let theme = Theme {
         color: profile.colour,
     };
@@ -248,6 +254,17 @@ async fn event_loop(
         }
         if quit {
             break Ok(());
+        }
+        // `e`/`E`: the view asked for an export; write it here, where I/O belongs.
+        if let Some(request) = runtime.state().export
+            && request.seq > exports_done
+        {
+            exports_done = request.seq;
+            let dir = export_dir.clone();
+            let result = crate::output::export_view(runtime.state(), &dir, request.format)
+                .map(|path| path.display().to_string())
+                .map_err(|e| format!("{}: {e}", dir.display()));
+            runtime.handle(Msg::Exported(result));
         }
     };
     stop_input.store(true, Ordering::Relaxed);

@@ -7,8 +7,12 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::cli::OutputFormat;
+use std::path::{Path, PathBuf};
+
+use crate::app::table::RequestRow;
+use crate::app::{AppState, ExportFormat};
 use crate::failures::FailureGroup;
-use crate::model::{Described, StatusSummary};
+use crate::model::{Described, RequestDetail, StatusSummary};
 
 /// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
 /// carriage return first) gets a leading `'`, so that opening an export of hostile API text
@@ -388,4 +392,103 @@ pub fn write_failure_groups(
         }
     }
     Ok(())
+}
+
+/// One table row as an export carries it: every column, full reasons and names.
+#[derive(Serialize)]
+struct ExportRow<'a> {
+    kind: &'static str,
+    request_id: Cow<'a, str>,
+    status: Cow<'a, str>,
+    created: String,
+    account: Option<Cow<'a, str>>,
+    account_name: Option<Cow<'a, str>>,
+    permission_set: Option<Cow<'a, str>>,
+    permission_set_name: Option<Cow<'a, str>>,
+    principal_type: Option<Cow<'a, str>>,
+    principal_id: Option<Cow<'a, str>>,
+    principal_name: Option<Cow<'a, str>>,
+    failure_reason: Option<Cow<'a, str>>,
+}
+
+impl<'a> ExportRow<'a> {
+    fn new(row: &'a RequestRow) -> ExportRow<'a> {
+        let detail = row.answer.as_ref().map(|a| &a.detail);
+        let field = |get: fn(&RequestDetail) -> &Option<String>| {
+            detail.and_then(|d| get(d).as_deref()).map(clean)
+        };
+        ExportRow {
+            kind: row.kind.short(),
+            request_id: clean(&row.request_id),
+            status: Cow::Borrowed(row.status.as_wire()),
+            created: rfc3339(row.created),
+            account: field(|d| &d.target_account),
+            account_name: field(|d| &d.account_name),
+            permission_set: field(|d| &d.permission_set),
+            permission_set_name: field(|d| &d.permission_set_name),
+            principal_type: field(|d| &d.principal_type),
+            principal_id: field(|d| &d.principal_id),
+            principal_name: field(|d| &d.principal_name),
+            failure_reason: field(|d| &d.failure_reason),
+        }
+    }
+
+    fn spreadsheet_safe(self) -> Self {
+        let safe = |field: Option<Cow<'a, str>>| field.map(spreadsheet_safe);
+        ExportRow {
+            request_id: spreadsheet_safe(self.request_id),
+            status: spreadsheet_safe(self.status),
+            account: safe(self.account),
+            account_name: safe(self.account_name),
+            permission_set: safe(self.permission_set),
+            permission_set_name: safe(self.permission_set_name),
+            principal_type: safe(self.principal_type),
+            principal_id: safe(self.principal_id),
+            principal_name: safe(self.principal_name),
+            failure_reason: safe(self.failure_reason),
+            ..self
+        }
+    }
+}
+
+/// Writes the dashboard's current view (tab, filters and sort as shown) to a new file in `dir`
+/// and returns its path: `ssowatch-<tab>-<UTC time>.csv` or `.json`. CSV is spreadsheet-safe.
+pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Result<PathBuf> {
+    let table = state.active_table();
+    let rows: Vec<&RequestRow> = (0..table.view_len())
+        .filter_map(|p| table.view_row(p))
+        .collect();
+    let stamp = state.now.format("%Y%m%dT%H%M%SZ");
+    let extension = match format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Json => "json",
+    };
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!(
+        "ssowatch-{}-{stamp}.{extension}",
+        state.active.short()
+    ));
+    // A new file only: never overwrite an earlier export.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    let mut out = io::BufWriter::new(file);
+    match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            for row in &rows {
+                w.serialize(ExportRow::new(row).spreadsheet_safe())
+                    .map_err(csv_error)?;
+            }
+            w.flush()?;
+        }
+        ExportFormat::Json => {
+            let rows: Vec<ExportRow> = rows.iter().map(|r| ExportRow::new(r)).collect();
+            serde_json::to_writer_pretty(&mut out, &rows).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(path)
 }

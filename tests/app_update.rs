@@ -721,3 +721,74 @@ fn the_eta_follows_the_recent_completion_rate() {
         5
     );
 }
+
+#[test]
+fn export_writes_the_filtered_view_with_full_reasons_spreadsheet_safe() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    let long = format!("=HYPERLINK(\"x\") {}", "very long reason ".repeat(20));
+    fail_with(&mut state, CREATION, &[0], &long);
+    key(&mut state, KeyCode::Char('f'));
+    key(&mut state, KeyCode::Char('e'));
+    let Some(request) = state.export else {
+        panic!("e asks the host for an export");
+    };
+    assert_eq!(request.format, ssowatch::app::ExportFormat::Csv);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = ssowatch::output::export_view(&state, dir.path(), request.format)
+        .unwrap_or_else(|e| panic!("export: {e}"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read: {e}"));
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("kind,request_id,status,created,account"))
+    );
+    // Only the FAILED view: 4 of 20.
+    assert_eq!(lines.clone().count(), 4, "{text}");
+    assert!(text.contains("'=HYPERLINK"), "not spreadsheet-safe: {text}");
+    assert!(
+        text.contains(&"very long reason ".repeat(20)),
+        "reason cut: {text}"
+    );
+    // The host's answer shows the path; a second export is a new file.
+    ssowatch::app::update(
+        &mut state,
+        ssowatch::app::Msg::Exported(Ok(path.display().to_string())),
+    );
+    assert!(
+        state
+            .flash
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("exported to"))
+    );
+    key(&mut state, KeyCode::Char('E'));
+    assert_eq!(state.export.map(|e| e.seq), Some(request.seq + 1));
+}
+
+#[test]
+fn y_upper_copies_the_full_failure_reason() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 5);
+    let reason = "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/{i}";
+    fail_with(&mut state, CREATION, &[0], reason);
+    let effects = key(&mut state, KeyCode::Char('Y'));
+    let copied: Vec<&String> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Copy(text) => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copied.len(), 1);
+    assert!(copied[0].starts_with(
+        "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/1000"
+    ));
+    // A row without a reason copies nothing.
+    key(&mut state, KeyCode::Down);
+    assert!(
+        !key(&mut state, KeyCode::Char('Y'))
+            .iter()
+            .any(|e| matches!(e, Effect::Copy(_)))
+    );
+}

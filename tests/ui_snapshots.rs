@@ -352,3 +352,39 @@ fn progress_header_with_sparkline_and_new_failure_marker() {
     key(&mut state, KeyCode::Char('f'));
     assert!(!screen(&render(&state, 120, 16)).contains("new FAILED"));
 }
+
+#[test]
+fn the_selected_row_wraps_its_full_reason() {
+    let mut state = loaded(100, 20);
+    key(&mut state, KeyCode::Char('f'));
+    key(&mut state, KeyCode::Char('w'));
+    let text = screen(&render(&state, 100, 20));
+    // The end of the long reason, cut without `w`, is on screen.
+    assert!(text.contains("problem continues"), "{text}");
+    key(&mut state, KeyCode::Char('w'));
+    assert!(!screen(&render(&state, 100, 20)).contains("problem continues"));
+}
+
+#[test]
+fn describing_and_error_states_in_the_detail_pane() {
+    let mut state = loaded(100, 30);
+    // Row 1 is in progress and not described: the pane says it is describing.
+    key(&mut state, KeyCode::Down);
+    key(&mut state, KeyCode::Enter);
+    let describing = render(&state, 100, 30);
+    assert!(screen(&describing).contains("Describing…"));
+    insta::assert_snapshot!("detail_describing", describing.backend());
+    let error = ProviderError::new(ErrorKind::Auth, "AccessDeniedException: not authorized")
+        .with_request_id(None);
+    send(
+        &mut state,
+        Event::DescribeFailed {
+            kind: CREATION,
+            request_id: rid(1),
+            error,
+        },
+    );
+    let failed = render(&state, 100, 30);
+    assert!(screen(&failed).contains("Describe failed"));
+    insta::assert_snapshot!("detail_describe_error", failed.backend());
+}

@@ -33,6 +33,12 @@ pub enum Action {
     Refresh,
     ResetProgress,
     CopyId,
+    CopyReason,
+    ExportCsv,
+    ExportJson,
+    WrapReason,
+    DetailScrollDown,
+    DetailScrollUp,
     Help,
     Quit,
 }
@@ -103,7 +109,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         Action::AllKinds,
         &[ch('0')],
-        "every kind in one table (f there: every FAILED)",
+        "all kinds in one table",
         Some("all kinds"),
     ),
     bind(
@@ -153,7 +159,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         Action::ToggleFollow,
         &[ch('t')],
-        "follow the newest request (toggle; ⇡ in the title while on)",
+        "follow the newest request (toggle, ⇡ mark)",
         Some("follow"),
     ),
     bind(
@@ -165,7 +171,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         Action::FailureGroups,
         &[ch('F')],
-        "failure groups: FAILED of every kind by cause (Enter: its requests)",
+        "failure groups by cause (Enter: its requests)",
         Some("groups"),
     ),
     bind(
@@ -178,19 +184,19 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         Action::TextFilter,
         &[ch('/')],
-        "text filter over every field (Enter keeps it)",
+        "text filter on every field (Enter keeps it)",
         Some("filter"),
     ),
     bind(
         Action::OpenDetail,
         &[plain(KeyCode::Enter), plain(KeyCode::Right), ch('l')],
-        "open the detail pane (describes the request)",
+        "open the detail pane",
         Some("detail"),
     ),
     bind(
         Action::Back,
         &[plain(KeyCode::Esc), plain(KeyCode::Left), ch('h')],
-        "close the detail pane / groups; Esc again clears the group, then the text filter",
+        "close pane/groups, then clear group, filter",
         None,
     ),
     bind(
@@ -204,7 +210,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         Action::ResetProgress,
         &[ch('z')],
-        "count the progress header from now (see also --since)",
+        "progress counts from now (or --since)",
         None,
     ),
     bind(
@@ -212,6 +218,42 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('y')],
         "copy the request id (OSC 52)",
         Some("copy id"),
+    ),
+    bind(
+        Action::CopyReason,
+        &[ch('Y')],
+        "copy the full failure reason (OSC 52)",
+        None,
+    ),
+    bind(
+        Action::WrapReason,
+        &[ch('w')],
+        "wrap the selected row's full reason (toggle)",
+        Some("wrap"),
+    ),
+    bind(
+        Action::DetailScrollDown,
+        &[ch('J')],
+        "scroll the detail pane down",
+        None,
+    ),
+    bind(
+        Action::DetailScrollUp,
+        &[ch('K')],
+        "scroll the detail pane up",
+        None,
+    ),
+    bind(
+        Action::ExportCsv,
+        &[ch('e')],
+        "export the view to CSV (in export_dir)",
+        Some("export"),
+    ),
+    bind(
+        Action::ExportJson,
+        &[ch('E')],
+        "export the view to JSON",
+        None,
     ),
     bind(Action::Help, &[ch('?')], "this help", Some("help")),
     bind(Action::Quit, &[ch('q'), ctrl('c')], "quit", Some("quit")),

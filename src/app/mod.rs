@@ -9,7 +9,7 @@ pub mod state;
 pub mod table;
 pub mod update;
 
-pub use msg::{Effect, Msg};
+pub use msg::{Effect, ExportFormat, ExportRequest, Msg};
 pub use state::{AppState, ConnectionInfo, ErrorLine, GroupFilter, GroupsView, InputMode, Tab};
 pub use table::{KindTable, RequestRow, SortColumn, StatusFilter};
 pub use update::update;

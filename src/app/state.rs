@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::msg::ExportRequest;
 use super::progress::{Counts, Progress};
 use super::table::{KindTable, SortSpec, StatusFilter};
 use crate::failures::{FailedRequest, FailureGroup};
@@ -142,6 +143,12 @@ pub struct AppState {
     pub should_quit: bool,
     /// This rollout's progress: counts since a moment, completions, new failures.
     pub progress: Progress,
+    /// The last export asked for (`e`/`E`); the host does it.
+    pub export: Option<ExportRequest>,
+    /// Lines the detail pane is scrolled down by.
+    pub detail_scroll: u16,
+    /// Whether the selected row shows its full failure reason, wrapped under it (`w`).
+    pub wrap_selected: bool,
 }
 
 impl AppState {
@@ -181,6 +188,9 @@ impl AppState {
             spinner: 0,
             should_quit: false,
             progress: Progress::new(now),
+            export: None,
+            detail_scroll: 0,
+            wrap_selected: false,
         }
     }
 

@@ -144,13 +144,14 @@ impl RequestRow {
             .or(d.permission_set.as_deref())
     }
 
+    /// `USER jane.doe` / `GROUP platform-admins` once the name is known, else the id.
     pub fn principal(&self) -> Option<String> {
         let d = &self.answer.as_ref()?.detail;
-        match (&d.principal_type, &d.principal_id) {
-            (Some(t), Some(id)) => Some(format!("{t} {id}")),
-            (None, Some(id)) => Some(id.clone()),
-            _ => None,
-        }
+        let who = d.principal_name.as_ref().or(d.principal_id.as_ref())?;
+        Some(match &d.principal_type {
+            Some(t) => format!("{t} {who}"),
+            None => who.clone(),
+        })
     }
 
     pub fn failure_reason(&self) -> Option<&str> {

@@ -7,7 +7,7 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Rect;
 
 use super::keymap::{Action, action_for};
-use super::msg::{Effect, Msg};
+use super::msg::{Effect, ExportFormat, ExportRequest, Msg};
 use super::state::{AppState, ErrorLine, GroupFilter, GroupsView, InputMode, Tab};
 use super::table::{ListTrouble, StatusFilter};
 use crate::failures;
@@ -52,6 +52,15 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             {
                 state.flash = None;
             }
+        }
+        Msg::Exported(result) => {
+            state.flash = Some((
+                state.now,
+                match result {
+                    Ok(path) => format!("exported to {path}"),
+                    Err(error) => format!("export failed: {error}"),
+                },
+            ));
         }
         Msg::Configure(config) => {
             state.progress.stuck_after = config.stuck_after;
@@ -326,6 +335,38 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     }
     match action {
         Action::FailureGroups => open_groups(state, effects),
+        Action::CopyReason => {
+            let reason = state
+                .active_table()
+                .selected()
+                .and_then(|r| r.failure_reason())
+                .map(str::to_string);
+            match reason {
+                Some(reason) => {
+                    state.flash = Some((state.now, "copied the failure reason".into()));
+                    effects.push(Effect::Copy(reason));
+                }
+                None => {
+                    state.flash = Some((state.now, "no failure reason to copy".into()));
+                }
+            }
+        }
+        Action::ExportCsv | Action::ExportJson => {
+            let format = if action == Action::ExportCsv {
+                ExportFormat::Csv
+            } else {
+                ExportFormat::Json
+            };
+            let seq = state.export.map_or(1, |e| e.seq + 1);
+            state.export = Some(ExportRequest { seq, format });
+        }
+        Action::WrapReason => state.wrap_selected = !state.wrap_selected,
+        Action::DetailScrollDown => {
+            state.detail_scroll = state.detail_scroll.saturating_add(3);
+        }
+        Action::DetailScrollUp => {
+            state.detail_scroll = state.detail_scroll.saturating_sub(3);
+        }
         Action::ResetProgress => {
             state.progress.since = state.now;
             state.progress.since_start = false;
@@ -474,6 +515,7 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
 /// stops following the newest request.
 fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
     state.detail_open = true;
+    state.detail_scroll = 0;
     let rows = state.table_rows();
     let table = state.tab_table_mut(state.active);
     table.set_following(false);
@@ -613,6 +655,7 @@ fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
 
 fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
     let (rows, pane_open) = (state.table_rows(), state.detail_open);
+    state.detail_scroll = 0;
     let table = state.tab_table_mut(state.active);
     table.select_pos(pos);
     if pane_open {

@@ -37,6 +37,33 @@ pub fn shorten(text: &str, max: usize) -> String {
     out
 }
 
+/// Breaks `text` into lines of at most `width` cells, at spaces when it can, inside a word
+/// when a word is longer than a line (ARNs are).
+pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = if line.is_empty() { 0 } else { 1 } + word.width();
+        if !line.is_empty() && line.width() + needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        for c in word.chars() {
+            if line.width() + c.width().unwrap_or(0) > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +80,16 @@ mod tests {
         assert_eq!(age(t0 + chrono::Duration::hours(5), t0), "5h");
         assert_eq!(age(t0 + chrono::Duration::days(3), t0), "3d");
         assert_eq!(age(t0, t0 + chrono::Duration::seconds(5)), "0s");
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_and_inside_long_words() {
+        assert_eq!(wrap_text("a bb ccc", 4), vec!["a bb", "ccc"]);
+        assert_eq!(
+            wrap_text("arn:aws:iam::1", 5),
+            vec!["arn:a", "ws:ia", "m::1"]
+        );
+        assert_eq!(wrap_text("", 5), vec![""]);
     }
 
     #[test]

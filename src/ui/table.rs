@@ -3,13 +3,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{
     Block, Borders, Cell, Paragraph, Row as TableRow, Scrollbar, ScrollbarOrientation,
     ScrollbarState, Table, TableState,
 };
 
-use super::format::{age, shorten};
+use super::format::{age, shorten, wrap_text};
 use super::theme::Theme;
 use crate::app::AppState;
 use crate::app::table::LoadProgress;
@@ -247,9 +247,13 @@ fn rows_for<'a>(
     state: &AppState,
     theme: &Theme,
 ) -> Vec<TableRow<'a>> {
+    let selected = table.selected_pos();
     (offset..end)
-        .filter_map(|pos| table.view_row(pos))
-        .map(|row| table_row(row, columns, reason_width, state, theme))
+        .filter_map(|pos| Some((pos, table.view_row(pos)?)))
+        .map(|(pos, row)| {
+            let wrap = state.wrap_selected && Some(pos) == selected;
+            table_row(row, columns, reason_width, wrap, state, theme)
+        })
         .collect()
 }
 
@@ -257,9 +261,16 @@ fn table_row<'a>(
     row: &'a RequestRow,
     columns: &Columns,
     reason_width: usize,
+    wrap: bool,
     state: &AppState,
     theme: &Theme,
 ) -> TableRow<'a> {
+    // `w`: the selected row grows to show its whole reason, wrapped in the reason column.
+    let wrapped = wrap
+        .then(|| row.failure_reason())
+        .flatten()
+        .filter(|_| columns.visible().any(|c| c == Column::FailureReason))
+        .map(|r| wrap_text(r, reason_width));
     let dash = || Cell::from(Span::styled("-", theme.dim()));
     let opt = |value: Option<&str>| value.map_or_else(dash, |v| Cell::from(v.to_string()));
     let cells = columns.visible().map(|column| match column {
@@ -286,6 +297,13 @@ fn table_row<'a>(
         Column::PermissionSet => opt(row.permission_set().map(short_permission_set)),
         Column::Principal => row.principal().map_or_else(dash, Cell::from),
         Column::Kind => Cell::from(row.kind.short()),
+        Column::FailureReason if wrapped.is_some() => Cell::from(Text::from(
+            wrapped
+                .iter()
+                .flatten()
+                .map(|l| Line::styled(l.clone(), theme.status(&row.status)))
+                .collect::<Vec<_>>(),
+        )),
         Column::FailureReason => row.failure_reason().map_or_else(dash, |r| {
             Cell::from(Span::styled(
                 shorten(r, reason_width),
@@ -293,7 +311,8 @@ fn table_row<'a>(
             ))
         }),
     });
-    TableRow::new(cells.collect::<Vec<_>>())
+    let height = wrapped.as_ref().map_or(1, |l| l.len().max(1) as u16);
+    TableRow::new(cells.collect::<Vec<_>>()).height(height)
 }
 
 /// The age, with a warning mark when the request has been in flight longer than
