@@ -39,6 +39,10 @@ fn connection_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     if let Some(region) = &info.region {
         spans.push(Span::raw("  region "));
         spans.push(Span::styled(region.clone(), theme.key()));
+    } else if let Some(endpoint) = &info.endpoint {
+        // Huawei Cloud has one global endpoint: where we talk to is the useful part.
+        spans.push(Span::raw("  endpoint "));
+        spans.push(Span::styled(endpoint.clone(), theme.key()));
     }
     if let Some(instance) = &state.connection.instance {
         spans.push(Span::raw("  instance "));
