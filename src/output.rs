@@ -433,21 +433,40 @@ impl<'a> ExportRow<'a> {
         }
     }
 
-    fn spreadsheet_safe(self) -> Self {
-        let safe = |field: Option<Cow<'a, str>>| field.map(spreadsheet_safe);
-        ExportRow {
-            request_id: spreadsheet_safe(self.request_id),
-            status: spreadsheet_safe(self.status),
-            account: safe(self.account),
-            account_name: safe(self.account_name),
-            permission_set: safe(self.permission_set),
-            permission_set_name: safe(self.permission_set_name),
-            principal_type: safe(self.principal_type),
-            principal_id: safe(self.principal_id),
-            principal_name: safe(self.principal_name),
-            failure_reason: safe(self.failure_reason),
-            ..self
-        }
+    const HEADER: [&'static str; 12] = [
+        "kind",
+        "request_id",
+        "status",
+        "created",
+        "account",
+        "account_name",
+        "permission_set",
+        "permission_set_name",
+        "principal_type",
+        "principal_id",
+        "principal_name",
+        "failure_reason",
+    ];
+
+    /// The CSV record, in [`Self::HEADER`] order, each cell spreadsheet-safe.
+    fn csv_record(self) -> impl Iterator<Item = String> + 'a {
+        let text = |v: Option<Cow<'a, str>>| v.unwrap_or_default();
+        [
+            Cow::Borrowed(self.kind),
+            self.request_id,
+            self.status,
+            Cow::Owned(self.created),
+            text(self.account),
+            text(self.account_name),
+            text(self.permission_set),
+            text(self.permission_set_name),
+            text(self.principal_type),
+            text(self.principal_id),
+            text(self.principal_name),
+            text(self.failure_reason),
+        ]
+        .into_iter()
+        .map(|cell| spreadsheet_safe(cell).into_owned())
     }
 }
 
@@ -477,8 +496,9 @@ pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Re
     match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(ExportRow::HEADER).map_err(csv_error)?;
             for row in &rows {
-                w.serialize(ExportRow::new(row).spreadsheet_safe())
+                w.write_record(ExportRow::new(row).csv_record())
                     .map_err(csv_error)?;
             }
             w.flush()?;

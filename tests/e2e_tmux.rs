@@ -217,27 +217,7 @@ fn demo_failed_only_and_detail_pane() {
     if !have_tmux() {
         return;
     }
-    let name = format!("ssowatch-e2e-{}", std::process::id());
-    let state_dir = tempfile::tempdir().expect("temp dir");
-    let command = format!(
-        "env XDG_STATE_HOME={} XDG_CACHE_HOME={} XDG_CONFIG_HOME={} {BIN} --demo; sleep 30",
-        state_dir.path().display(),
-        state_dir.path().display(),
-        state_dir.path().display()
-    );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &name,
-        "-x",
-        "160",
-        "-y",
-        "45",
-        &command,
-    ])
-    .expect("start tmux session");
-    let session = Session(name);
+    let (session, _dir) = start_demo("failed", 160, 45);
 
     // The demo loads: rows of every status appear.
     let screen = wait_for(&session.0, Duration::from_secs(60), |s| {
@@ -262,7 +242,7 @@ fn demo_failed_only_and_detail_pane() {
 
     tmux(&["send-keys", "-t", &session.0, "Enter"]).expect("send Enter");
     let screen = wait_for(&session.0, Duration::from_secs(30), |s| {
-        s.contains("Detail (Esc to close)")
+        s.contains("Detail (Esc to close")
             && s.contains("Failure reason")
             && s.contains("From Describe")
     })
