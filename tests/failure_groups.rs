@@ -142,3 +142,57 @@ fn requests_without_a_reason_yet_are_a_group_of_their_own_listed_last() {
     assert_eq!(groups[1].pattern, failures::NOT_DESCRIBED);
     assert_eq!(groups[0].cause, Cause::InternalError);
 }
+
+/// `ssowatch failures --demo --output json`: the command lists groups with counts, causes
+/// and hints, with ids and account numbers normalised out of the reason.
+#[test]
+fn the_failures_command_groups_the_demo_s_failures() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssowatch"))
+        .args([
+            "--demo",
+            "--api-budget",
+            "20",
+            "failures",
+            "--output",
+            "json",
+        ])
+        .env("XDG_CACHE_HOME", std::env::temp_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("run ssowatch: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let groups: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("json: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert!(groups.len() >= 4, "{groups:#?}");
+    let uuid = regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-").unwrap_or_else(|e| panic!("{e}"));
+    let account = regex::Regex::new(r"\b\d{12}\b").unwrap_or_else(|e| panic!("{e}"));
+    let mut total = 0;
+    for g in &groups {
+        let count = g["count"].as_u64().unwrap_or(0);
+        assert!(count > 0, "{g}");
+        total += count;
+        let reason = g["reason"].as_str().unwrap_or_default();
+        assert!(
+            !uuid.is_match(reason) && !account.is_match(reason),
+            "{reason}"
+        );
+        assert!(!g["hint"].as_str().unwrap_or_default().is_empty(), "{g}");
+        assert!(
+            g["cause"]
+                .as_str()
+                .is_some_and(|c| Cause::ALL.iter().any(|k| k.label() == c))
+        );
+        // The example keeps the real reason, which normalises to the group's.
+        let example = g["example"].as_str().unwrap_or_default();
+        assert_eq!(failures::normalise(example), reason);
+    }
+    // Every FAILED request is in exactly one group: the counts add up to far more groups.
+    assert!(
+        total as usize > groups.len() * 5,
+        "{total} failures in {} groups",
+        groups.len()
+    );
+}
