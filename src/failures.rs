@@ -195,6 +195,8 @@ pub struct FailedRequest<'a> {
     pub created: DateTime<Utc>,
     /// `None` while it has not been described yet.
     pub reason: Option<&'a str>,
+    /// The reason already normalised, when the caller keeps it (the dashboard does).
+    pub pattern: Option<&'a str>,
     pub account: Option<&'a str>,
     pub permission_set: Option<&'a str>,
 }
@@ -226,9 +228,11 @@ pub struct FailureGroup {
 pub fn group<'a>(failed: impl IntoIterator<Item = FailedRequest<'a>>) -> Vec<FailureGroup> {
     let mut groups: BTreeMap<String, FailureGroup> = BTreeMap::new();
     for f in failed {
-        let pattern = f
-            .reason
-            .map_or_else(|| NOT_DESCRIBED.to_string(), normalise);
+        let pattern = match (f.pattern, f.reason) {
+            (Some(pattern), _) => pattern.to_string(),
+            (None, Some(reason)) => normalise(reason),
+            (None, None) => NOT_DESCRIBED.to_string(),
+        };
         let g = groups.entry(pattern.clone()).or_insert_with(|| {
             let cause = f.reason.map_or(Cause::Other, Cause::of);
             FailureGroup {

@@ -178,6 +178,7 @@ pub async fn failures(settings: &Settings, args: &FailuresArgs) -> anyhow::Resul
             request_id: &d.summary.request_id,
             created: d.summary.created,
             reason: d.detail.failure_reason.as_deref(),
+            pattern: None,
             account: d.detail.target_account.as_deref(),
             permission_set: d
                 .detail

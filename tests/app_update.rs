@@ -792,3 +792,32 @@ fn y_upper_copies_the_full_failure_reason() {
             .any(|e| matches!(e, Effect::Copy(_)))
     );
 }
+
+#[test]
+fn the_screen_groups_as_the_failures_command_does() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    fail_with(
+        &mut state,
+        CREATION,
+        &[0, 10, 20],
+        "Received a 404 status error: Not supported policy arn:aws:iam::{i}:policy/Deploy",
+    );
+    fail_with(
+        &mut state,
+        CREATION,
+        &[5],
+        "An unexpected internal service exception was encountered",
+    );
+    key(&mut state, KeyCode::Char('F'));
+    let screen = state.groups.clone().map(|g| g.groups).unwrap_or_default();
+    // `ssowatch failures` groups the same requests without the rows' cached patterns.
+    let headless = ssowatch::failures::group(
+        state
+            .failed_requests()
+            .into_iter()
+            .map(|f| ssowatch::failures::FailedRequest { pattern: None, ..f }),
+    );
+    assert_eq!(screen, headless);
+    assert_eq!(screen.len(), 3);
+}

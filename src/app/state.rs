@@ -229,6 +229,7 @@ impl AppState {
                 request_id: &r.request_id,
                 created: r.created,
                 reason: r.failure_reason(),
+                pattern: r.reason_pattern(),
                 account: r.account(),
                 permission_set: r.permission_set(),
             })

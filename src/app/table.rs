@@ -100,6 +100,9 @@ pub struct RequestRow {
     pub answer: Option<Box<DescribeAnswer>>,
     /// Lower-cased text of every shown field, so the `/` filter is a substring test.
     search_text: Box<str>,
+    /// The failure reason normalised ([`crate::failures::normalise`]), computed once when the
+    /// reason arrives, so regrouping failures as data flows costs no regex work.
+    reason_pattern: Option<Box<str>>,
 }
 
 /// The describe answer kept for a row.
@@ -122,6 +125,7 @@ impl RequestRow {
             created: summary.created,
             answer: None,
             search_text: Box::from(""),
+            reason_pattern: None,
         };
         row.refresh_search_text(tz);
         row
@@ -162,7 +166,15 @@ impl RequestRow {
         needle_lower.is_empty() || self.search_text.contains(needle_lower)
     }
 
+    /// The normalised failure reason, if the row has a reason.
+    pub fn reason_pattern(&self) -> Option<&str> {
+        self.reason_pattern.as_deref()
+    }
+
     fn refresh_search_text(&mut self, tz: FixedOffset) {
+        self.reason_pattern = self
+            .failure_reason()
+            .map(|r| crate::failures::normalise(r).into_boxed_str());
         let mut text = String::with_capacity(96);
         text.push_str(&self.request_id);
         text.push(' ');
