@@ -821,3 +821,32 @@ fn the_screen_groups_as_the_failures_command_does() {
     assert_eq!(screen, headless);
     assert_eq!(screen.len(), 3);
 }
+
+#[test]
+fn the_all_kinds_table_is_filled_when_first_shown_and_kept_in_step_after() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 10);
+    key(&mut state, KeyCode::Char('0'));
+    assert_eq!(state.active_table().len(), 10);
+    send(
+        &mut state,
+        records(
+            OperationKind::AssignmentDeletion,
+            &[(3, Status::InProgress)],
+        ),
+    );
+    assert_eq!(state.active_table().len(), 11);
+    assert!(visible_ids(&state).contains(&rid_of(OperationKind::AssignmentDeletion, 3)));
+    // A describe answer reaches the all-kinds row too.
+    fail_with(
+        &mut state,
+        CREATION,
+        &[5],
+        "An unexpected internal service exception was encountered",
+    );
+    let row = state
+        .active_table()
+        .row_by_id(&rid(5))
+        .map(|r| r.failure_reason().is_some());
+    assert_eq!(row, Some(true));
+}

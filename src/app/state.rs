@@ -99,8 +99,11 @@ pub struct ErrorLine {
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// One table per kind, then the all-kinds table (which holds every row once more, with
-    /// its kind, so sorting, filtering and selection work the same on every tab).
+    /// its kind, so sorting, filtering and selection work the same on every tab). The copy
+    /// costs memory, so it is made only once the operator first shows that tab.
     pub tables: [KindTable; 4],
+    /// Whether the all-kinds table has been filled and is kept in step.
+    pub(crate) all_kinds_live: bool,
     pub active: Tab,
     pub status_filter: StatusFilter,
     /// The `/` filter as typed.
@@ -160,6 +163,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             tables: Default::default(),
+            all_kinds_live: false,
             active: Tab::Kind(OperationKind::AssignmentCreation),
             status_filter: StatusFilter::All,
             text_filter: String::new(),
@@ -210,8 +214,33 @@ impl AppState {
         &mut self.tables[tab.index()]
     }
 
-    pub(crate) fn all_kinds_table_mut(&mut self) -> &mut KindTable {
-        &mut self.tables[ALL_KINDS]
+    /// The all-kinds table, when it is live (shown at least once); updates skip it before.
+    pub(crate) fn all_kinds_table_mut(&mut self) -> Option<&mut KindTable> {
+        self.all_kinds_live.then(|| &mut self.tables[ALL_KINDS])
+    }
+
+    /// Fills the all-kinds table from the kind tables the first time it is needed.
+    pub(crate) fn ensure_all_kinds(&mut self) {
+        if self.all_kinds_live {
+            return;
+        }
+        let (kinds, all) = self.tables.split_at_mut(ALL_KINDS);
+        for table in kinds.iter() {
+            all[0].extend_from(table);
+        }
+        self.all_kinds_live = true;
+        self.rebuild_table(ALL_KINDS);
+    }
+
+    /// How many requests a tab holds (all kinds: the kinds' sum, live or not).
+    pub fn tab_len(&self, tab: Tab) -> usize {
+        match tab {
+            Tab::All => OperationKind::ALL
+                .iter()
+                .map(|&k| self.table(k).len())
+                .sum(),
+            Tab::Kind(kind) => self.table(kind).len(),
+        }
     }
 
     pub fn active_table(&self) -> &KindTable {
@@ -309,7 +338,9 @@ impl AppState {
     /// Rebuilds the view of one kind and of the all-kinds table, which holds its rows too.
     pub(crate) fn rebuild(&mut self, kind: OperationKind) {
         self.rebuild_table(kind.index());
-        self.rebuild_table(ALL_KINDS);
+        if self.all_kinds_live {
+            self.rebuild_table(ALL_KINDS);
+        }
     }
 
     fn rebuild_table(&mut self, index: usize) {
@@ -323,7 +354,8 @@ impl AppState {
     }
 
     pub(crate) fn rebuild_all(&mut self) {
-        for index in 0..self.tables.len() {
+        let tables = if self.all_kinds_live { 4 } else { 3 };
+        for index in 0..tables {
             self.rebuild_table(index);
         }
     }

@@ -373,6 +373,21 @@ impl KindTable {
         changed
     }
 
+    /// Adds copies of another table's rows that this one does not hold yet (the all-kinds
+    /// table starts from the kind tables when it is first shown).
+    pub(crate) fn extend_from(&mut self, other: &KindTable) {
+        for row in &other.rows {
+            if self.index_by_id.contains_key(&row.request_id) {
+                continue;
+            }
+            let idx = self.rows.len() as u32;
+            self.counts.add(&row.status, 1);
+            self.index_by_id.insert(row.request_id.clone(), idx);
+            self.rows.push(row.clone());
+        }
+        self.sorted_valid = false;
+    }
+
     /// Stores a describe answer. Returns whether anything changed.
     pub(crate) fn apply_described(
         &mut self,

@@ -155,7 +155,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
     let (tz, sort) = (state.tz, state.sort);
     match event {
         Event::Records { kind, items } => {
-            state.all_kinds_table_mut().upsert(items.clone(), tz, sort);
+            if let Some(all) = state.all_kinds_table_mut() {
+                all.upsert(items.clone(), tz, sort);
+            }
             if state.table_mut(kind).upsert(items, tz, sort) {
                 state.rebuild(kind);
                 // A record that just finished and is open in the detail pane needs its final
@@ -167,9 +169,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             let mut touched = [false; 3];
             for d in described {
                 let kind = d.summary.kind;
-                state
-                    .all_kinds_table_mut()
-                    .apply_described(d.clone(), tz, sort);
+                if let Some(all) = state.all_kinds_table_mut() {
+                    all.apply_described(d.clone(), tz, sort);
+                }
                 touched[kind.index()] |= state.table_mut(kind).apply_described(d, tz, sort);
             }
             for kind in OperationKind::ALL {
@@ -195,9 +197,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             load.done = done;
         }
         Event::Name { kind, id, name } => {
-            state
-                .all_kinds_table_mut()
-                .apply_name(kind, &id, &name, tz, sort);
+            if let Some(all) = state.all_kinds_table_mut() {
+                all.apply_name(kind, &id, &name, tz, sort);
+            }
             for op in OperationKind::ALL {
                 if state.table_mut(op).apply_name(kind, &id, &name, tz, sort) {
                     state.rebuild(op);
@@ -221,9 +223,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             let kind = described.summary.kind;
             let key = (kind, Box::from(described.summary.request_id.as_str()));
             state.describe_errors.remove(&key);
-            state
-                .all_kinds_table_mut()
-                .apply_described((*described).clone(), tz, sort);
+            if let Some(all) = state.all_kinds_table_mut() {
+                all.apply_described((*described).clone(), tz, sort);
+            }
             if state.table_mut(kind).apply_described(*described, tz, sort) {
                 state.rebuild(kind);
             }
@@ -493,6 +495,7 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
             });
             state.groups = None;
             // A group can span kinds: show it on the all-kinds tab.
+            state.ensure_all_kinds();
             state.active = Tab::All;
             state.rebuild_all();
             let rows = state.table_rows();
@@ -592,6 +595,9 @@ fn set_kind(state: &mut AppState, kind: OperationKind, effects: &mut Vec<Effect>
 }
 
 fn set_tab(state: &mut AppState, tab: Tab, effects: &mut Vec<Effect>) {
+    if tab == Tab::All {
+        state.ensure_all_kinds();
+    }
     state.active = tab;
     describe_selected_if_needed(state, effects);
 }

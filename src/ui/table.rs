@@ -26,7 +26,7 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme)
         let mut spans = Vec::new();
         for (i, tab) in Tab::ORDER.into_iter().enumerate() {
             let name = if short { tab.short() } else { tab.label() };
-            let label = format!(" {i} {name} ({}) ", state.tab_table(tab).len());
+            let label = format!(" {i} {name} ({}) ", state.tab_len(tab));
             let style = if tab == state.active {
                 theme.active_tab()
             } else {
