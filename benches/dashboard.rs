@@ -102,9 +102,41 @@ fn apply_poll_result(c: &mut Criterion) {
     });
 }
 
+/// `F` with 10,000 FAILED requests of 40 reasons (ids, accounts and ARNs varying): grouping
+/// runs on every poll while the view is open. Target: 5 ms median.
+fn group_failures(c: &mut Criterion) {
+    let reasons: Vec<String> = (0..10_000)
+        .map(|i| match i % 4 {
+            0 => format!("Received a 404 status error: Not supported policy arn:aws:iam::{:012}:policy/p{}", 100_000_000_000u64 + i as u64, i % 10),
+            1 => format!("AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '{:012}' takes longer than usual.", 100_000_000_000u64 + i as u64),
+            2 => format!("Received a 404 status error: the USER assignee {i:08x}-1111-4222-8333-{i:012x} was not found in directory d-{:010x}", i % 10),
+            _ => "An unexpected internal service exception was encountered".to_string(),
+        })
+        .collect();
+    let patterns: Vec<String> = reasons
+        .iter()
+        .map(|r| ssowatch::failures::normalise(r))
+        .collect();
+    let ids: Vec<String> = (0..10_000).map(request_id).collect();
+    c.bench_function("group_failures_10k_cached_patterns", |b| {
+        b.iter(|| {
+            ssowatch::failures::group((0..10_000).map(|i| ssowatch::failures::FailedRequest {
+                kind: ssowatch::model::OperationKind::AssignmentCreation,
+                request_id: &ids[i],
+                created: t0(),
+                reason: Some(&reasons[i]),
+                pattern: Some(&patterns[i]),
+                account: None,
+                permission_set: None,
+            }))
+        })
+    });
+}
+
 criterion_group!(
     benches,
     render_frame,
+    group_failures,
     refilter_and_resort,
     apply_poll_result
 );

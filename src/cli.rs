@@ -18,6 +18,10 @@ use crate::model::{OperationKind, Status};
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Dashboard: count the progress header (started, in flight, succeeded, failed) from this
+    /// long ago, e.g. `30m` or `2h`, instead of from ssowatch's start (`z` resets it to now).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<humantime::Duration>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -88,6 +92,9 @@ pub enum Command {
     List(ListArgs),
     /// Describe one request.
     Describe(DescribeArgs),
+    /// FAILED requests grouped by cause (the dashboard's `F` view): count, kinds, accounts,
+    /// permission sets, first and last seen, and a hint on what to do.
+    Failures(FailuresArgs),
     /// Run the local emulator of both clouds' APIs.
     Emulate(EmulateArgs),
     /// Wait until a rollout's requests have finished; exit 0 if all succeeded, 1 if any failed,
@@ -159,6 +166,16 @@ pub struct ListArgs {
     /// SUCCEEDED are accepted too.
     #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<StatusArg>,
+    /// Output format: an aligned table for people, JSON or CSV for scripts.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FailuresArgs {
+    /// Which kind of request.
+    #[arg(long, value_enum, default_value = "all")]
+    pub kind: KindArg,
     /// Output format: an aligned table for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
     pub output: OutputFormat,

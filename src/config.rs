@@ -43,7 +43,19 @@ pub struct Settings {
     pub huawei_secret_key: Option<String>,
     /// The config file that was read, for error messages.
     pub config_path: Option<PathBuf>,
+    /// Ring the terminal bell when a request newly fails (config `bell`, default on).
+    pub bell: bool,
+    /// Raise a desktop notification (OSC 9 and OSC 777) when a request newly fails (config
+    /// `notify`, default off: not every terminal shows them, some print them).
+    pub notify: bool,
+    /// Requests in flight longer than this get a warning mark (config `stuck_after`).
+    pub stuck_after: Duration,
+    /// Where `e` writes exports (config `export_dir`; default the current directory).
+    pub export_dir: Option<PathBuf>,
 }
+
+/// Default of `stuck_after`: Identity Center requests usually finish within minutes.
+pub const DEFAULT_STUCK_AFTER: Duration = Duration::from_secs(15 * 60);
 
 impl std::fmt::Debug for Settings {
     /// Never prints the secret key.
@@ -104,6 +116,10 @@ impl Default for Settings {
             huawei_access_key: None,
             huawei_secret_key: None,
             config_path: None,
+            bell: true,
+            notify: false,
+            stuck_after: DEFAULT_STUCK_AFTER,
+            export_dir: None,
         }
     }
 }
@@ -123,6 +139,11 @@ pub struct FileConfig {
     pub api_budget_rps: Option<Spanned<f64>>,
     pub headless_api_budget_rps: Option<Spanned<f64>>,
     pub huawei: Option<HuaweiFileConfig>,
+    pub bell: Option<bool>,
+    pub notify: Option<bool>,
+    /// A duration like `15m` or `1h 30m`.
+    pub stuck_after: Option<Spanned<String>>,
+    pub export_dir: Option<PathBuf>,
     /// The text the file was parsed from, to turn value positions into line numbers.
     #[serde(skip)]
     text: String,
@@ -319,6 +340,19 @@ fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Setti
             )?,
         ),
     };
+    let stuck_after = match &file.stuck_after {
+        None => DEFAULT_STUCK_AFTER,
+        Some(v) => humantime::parse_duration(v.get_ref())
+            .ok()
+            .filter(|d| *d >= Duration::from_secs(60))
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "{}: stuck_after must be a duration of at least a minute, like \"15m\" or \"1h\", got {:?}",
+                    origin("", false, file.line_of(v), "stuck_after"),
+                    crate::sanitize::clean_text(v.get_ref())
+                ))
+            })?,
+    };
     let file_endpoint_line = file.endpoint_url.as_ref().and_then(|v| file.line_of(v));
     let endpoint_url = o
         .endpoint_url
@@ -347,6 +381,10 @@ fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Setti
     };
     let huawei = file.huawei.unwrap_or_default();
     Ok(Settings {
+        bell: file.bell.unwrap_or(true),
+        notify: file.notify.unwrap_or(false),
+        stuck_after,
+        export_dir: file.export_dir,
         provider,
         profile: o.profile.clone().or(file.profile),
         region: o.region.clone().or(file.region),
@@ -498,6 +536,32 @@ mod tests {
             let err = file_error(text);
             assert!(err.starts_with(start), "{err}");
         }
+    }
+
+    #[test]
+    fn alert_stuck_and_export_keys() -> Result<(), ConfigError> {
+        let path = Path::new("/etc/ssowatch.toml");
+        let text =
+            "bell = false\nnotify = true\nstuck_after = \"30m\"\nexport_dir = \"/tmp/exports\"\n";
+        let s = merge(parse(text, path)?, None, &Overrides::default())?;
+        assert!(!s.bell && s.notify);
+        assert_eq!(s.stuck_after, Duration::from_secs(30 * 60));
+        assert_eq!(s.export_dir, Some(PathBuf::from("/tmp/exports")));
+        let defaults = merge(FileConfig::default(), None, &Overrides::default())?;
+        assert!(defaults.bell && !defaults.notify);
+        assert_eq!(defaults.stuck_after, DEFAULT_STUCK_AFTER);
+        let bad = parse("\nstuck_after = \"soon\"\n", path)?;
+        let err = merge(bad, Some(path.to_path_buf()), &Overrides::default())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(
+                "/etc/ssowatch.toml:2: key `stuck_after`: stuck_after must be a duration"
+            ),
+            "{err}"
+        );
+        Ok(())
     }
 
     #[test]

@@ -15,11 +15,12 @@ use anyhow::Context;
 use chrono::{Local, Utc};
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::clipboard::CopyToClipboard;
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::event::{self, Event};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use tokio::sync::mpsc;
 
+use crate::app::progress::ViewConfig;
 use crate::app::{Effect, Msg};
 use crate::config::Settings;
 use crate::connect::{connect, live_runtime};
@@ -31,7 +32,8 @@ use crate::ui::{self, Theme};
 const INPUT_CAPACITY: usize = 256;
 
 /// Runs the dashboard until the operator quits.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+/// Runs the dashboard; `since` counts the progress header from that long ago.
+pub async fn run(settings: Settings, since: Option<Duration>) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
@@ -43,43 +45,132 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let connection = connect(&settings).await?;
     let (runtime, emulator) = live_runtime(&settings, connection, *Local::now().offset());
 
-    let mut terminal = init_terminal()?;
-    let result = event_loop(&mut terminal, runtime).await;
-    restore_terminal();
+    let mut runtime = runtime;
+    let now = Utc::now();
+    runtime.handle(Msg::Configure(ViewConfig {
+        stuck_after: settings.stuck_after,
+        since: since.and_then(|d| Some(now - chrono::Duration::from_std(d).ok()?)),
+    }));
+    let alerts = Alerts {
+        bell: settings.bell,
+        notify: settings.notify,
+    };
+    let profile = TerminalProfile::from_env();
+    let mut terminal = init_terminal(profile)?;
+    let export_dir = settings
+        .export_dir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let result = event_loop(&mut terminal, runtime, profile, alerts, export_dir).await;
+    restore_terminal(profile);
     // Keep the emulator alive until the UI is gone.
     drop(emulator);
     result
 }
 
-fn init_terminal() -> anyhow::Result<DefaultTerminal> {
+/// What the terminal is asked to do. A `TERM=dumb` terminal still gets the dashboard, drawn
+/// inline in the normal screen, without mouse tracking, colours or synchronized output: only
+/// plain text with bold and reverse video for emphasis (crossterm writes every colour as a
+/// 256-colour sequence, which such a terminal cannot be assumed to understand).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TerminalProfile {
+    pub alternate_screen: bool,
+    pub mouse: bool,
+    pub colour: bool,
+    pub synchronized_output: bool,
+}
+
+impl TerminalProfile {
+    pub fn for_term(term: Option<&str>, no_color: bool) -> TerminalProfile {
+        let dumb = term.is_none_or(|t| t.is_empty() || t == "dumb");
+        TerminalProfile {
+            alternate_screen: !dumb,
+            mouse: !dumb,
+            colour: !dumb && !no_color,
+            synchronized_output: !dumb,
+        }
+    }
+
+    fn from_env() -> TerminalProfile {
+        let term = std::env::var("TERM").ok();
+        TerminalProfile::for_term(term.as_deref(), !Theme::from_env().color)
+    }
+}
+
+/// Mouse reporting for clicks and the wheel only (X11 mode 1000, SGR encoding 1006). Unlike
+/// crossterm's `EnableMouseCapture` it does not ask for every motion (1003), so the terminal's
+/// own text selection keeps working with Shift held and moving the pointer costs nothing.
+pub struct EnableClickAndWheel;
+
+impl ratatui::crossterm::Command for EnableClickAndWheel {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1000h\x1b[?1006h")
+    }
+}
+
+/// Undoes [`EnableClickAndWheel`] (and any motion mode a crashed program left on).
+pub struct DisableMouse;
+
+impl ratatui::crossterm::Command for DisableMouse {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1006l\x1b[?1003l\x1b[?1002l\x1b[?1000l")
+    }
+}
+
+fn init_terminal(profile: TerminalProfile) -> anyhow::Result<DefaultTerminal> {
     // ratatui::try_init installs a panic hook that restores the terminal. Wrap it so that only
     // a panic on this (the UI) thread restores: a panic in a background task is caught by
     // tokio and reported to the UI as a message, and restoring then would leave the UI drawing
     // on a normal screen.
-    let terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let terminal = if profile.alternate_screen {
+        ratatui::try_init()
+    } else {
+        let (_, height) =
+            ratatui::crossterm::terminal::size().context("cannot read the terminal size")?;
+        ratatui::try_init_with_options(ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Inline(height.max(1)),
+        })
+    }
+    .context("cannot set up the terminal")?;
     let ui_thread = std::thread::current().id();
     let restore_and_report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if std::thread::current().id() == ui_thread {
-            let _ = execute!(std::io::stdout(), DisableMouseCapture);
+            if profile.mouse {
+                let _ = execute!(std::io::stdout(), DisableMouse);
+            }
             restore_and_report(info);
         } else {
             tracing::error!("panic in a background thread: {info}");
         }
     }));
-    if let Err(error) = execute!(std::io::stdout(), EnableMouseCapture) {
+    if profile.mouse
+        && let Err(error) = execute!(std::io::stdout(), EnableClickAndWheel)
+    {
         tracing::warn!(%error, "mouse capture unavailable");
     }
     Ok(terminal)
 }
 
-fn restore_terminal() {
-    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+fn restore_terminal(profile: TerminalProfile) {
+    if profile.mouse {
+        let _ = execute!(std::io::stdout(), DisableMouse);
+    }
     ratatui::restore();
 }
 
-async fn event_loop(terminal: &mut DefaultTerminal, mut runtime: Runtime) -> anyhow::Result<()> {
-    let theme = Theme::from_env();
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    mut runtime: Runtime,
+    profile: TerminalProfile,
+    alerts: Alerts,
+    export_dir: std::path::PathBuf,
+) -> anyhow::Result<()> {
+    let mut failures_alerted = runtime.state().progress.new_failed_total;
+    let mut exports_done = 0u64;
+    let theme = Theme {
+        color: profile.colour,
+    };
     let stop_input = Arc::new(AtomicBool::new(false));
     let mut input = spawn_input_reader(stop_input.clone());
 
@@ -94,7 +185,12 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut runtime: Runtime) -> any
     let mut dirty = true;
     let result = loop {
         if dirty {
-            draw(terminal, &runtime, &theme)?;
+            let failed = runtime.state().progress.new_failed_total;
+            if failed > failures_alerted {
+                alerts.raise(failed - failures_alerted);
+                failures_alerted = failed;
+            }
+            draw(terminal, &runtime, &theme, profile)?;
             dirty = false;
         }
 
@@ -134,6 +230,17 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut runtime: Runtime) -> any
         if quit {
             break Ok(());
         }
+        // `e`/`E`: the view asked for an export; write it here, where I/O belongs.
+        if let Some(request) = runtime.state().export
+            && request.seq > exports_done
+        {
+            exports_done = request.seq;
+            let dir = export_dir.clone();
+            let result = crate::output::export_view(runtime.state(), &dir, request.format)
+                .map(|path| path.display().to_string())
+                .map_err(|e| format!("{}: {e}", dir.display()));
+            runtime.handle(Msg::Exported(result));
+        }
     };
     stop_input.store(true, Ordering::Relaxed);
     runtime.shutdown();
@@ -142,13 +249,22 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut runtime: Runtime) -> any
 
 /// Draws one frame inside synchronized output (where the terminal supports it), so a frame is
 /// never shown half written.
-fn draw(terminal: &mut DefaultTerminal, runtime: &Runtime, theme: &Theme) -> anyhow::Result<()> {
-    let _ = execute!(std::io::stdout(), BeginSynchronizedUpdate);
+fn draw(
+    terminal: &mut DefaultTerminal,
+    runtime: &Runtime,
+    theme: &Theme,
+    profile: TerminalProfile,
+) -> anyhow::Result<()> {
+    if profile.synchronized_output {
+        let _ = execute!(std::io::stdout(), BeginSynchronizedUpdate);
+    }
     let drawn = terminal
         .draw(|frame| ui::draw(frame, runtime.state(), theme))
         .map(|_| ())
         .context("cannot draw to the terminal");
-    let _ = execute!(std::io::stdout(), EndSynchronizedUpdate);
+    if profile.synchronized_output {
+        let _ = execute!(std::io::stdout(), EndSynchronizedUpdate);
+    }
     drawn
 }
 
@@ -206,6 +322,41 @@ async fn futures_select_all<F: std::future::Future + Unpin>(futures: impl Iterat
     .await;
 }
 
+/// What a new FAILED does besides the on-screen marker: the bell (config `bell`, on by
+/// default) and a desktop notification (config `notify`, opt-in).
+#[derive(Debug, Clone, Copy)]
+struct Alerts {
+    bell: bool,
+    notify: bool,
+}
+
+impl Alerts {
+    fn raise(self, new_failures: u64) {
+        let mut out = std::io::stdout();
+        let text = notification_text(new_failures);
+        if self.notify {
+            let _ = out.write_all(desktop_notification(&text).as_bytes());
+        }
+        if self.bell {
+            let _ = out.write_all(b"\x07");
+        }
+        let _ = out.flush();
+    }
+}
+
+fn notification_text(new_failures: u64) -> String {
+    match new_failures {
+        1 => "ssowatch: 1 request newly FAILED".to_string(),
+        n => format!("ssowatch: {n} requests newly FAILED"),
+    }
+}
+
+/// OSC 9 (iTerm2, WezTerm, Windows Terminal, kitty) and OSC 777 (urxvt, foot, VTE): terminals
+/// ignore the one they do not know. The text is ours, never API text.
+fn desktop_notification(text: &str) -> String {
+    format!("\x1b]9;{text}\x07\x1b]777;notify;ssowatch;{text}\x07")
+}
+
 /// Copies via OSC 52 (crossterm's `CopyToClipboard`), which works over SSH and in tmux (with
 /// `set-clipboard on`).
 fn copy_to_clipboard(text: &str) {
@@ -244,4 +395,45 @@ fn spawn_input_reader(stop: Arc<AtomicBool>) -> mpsc::Receiver<Msg> {
         }
     });
     rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::crossterm::Command;
+
+    fn ansi(command: impl Command) -> String {
+        let mut out = String::new();
+        command.write_ansi(&mut out).expect("writing to a String");
+        out
+    }
+
+    #[test]
+    fn mouse_reports_clicks_and_wheel_but_not_motion() {
+        let on = ansi(EnableClickAndWheel);
+        assert!(on.contains("?1000h") && on.contains("?1006h"), "{on:?}");
+        assert!(!on.contains("?1003h") && !on.contains("?1002h"), "{on:?}");
+        assert!(ansi(DisableMouse).contains("?1000l"));
+    }
+
+    #[test]
+    fn a_desktop_notification_speaks_osc_9_and_777() {
+        let text = notification_text(3);
+        assert_eq!(text, "ssowatch: 3 requests newly FAILED");
+        let osc = desktop_notification(&text);
+        assert!(osc.starts_with("\x1b]9;ssowatch: 3 requests"));
+        assert!(osc.contains("\x1b]777;notify;ssowatch;ssowatch: 3"));
+        assert_eq!(osc.matches('\x07').count(), 2);
+    }
+
+    #[test]
+    fn a_dumb_terminal_gets_no_alternate_screen_mouse_or_colour() {
+        let dumb = TerminalProfile::for_term(Some("dumb"), false);
+        assert!(!dumb.alternate_screen && !dumb.mouse && !dumb.colour);
+        assert!(!dumb.synchronized_output);
+        assert!(!TerminalProfile::for_term(None, false).mouse);
+        let xterm = TerminalProfile::for_term(Some("xterm-256color"), false);
+        assert!(xterm.alternate_screen && xterm.mouse && xterm.colour);
+        assert!(!TerminalProfile::for_term(Some("xterm-256color"), true).colour);
+    }
 }

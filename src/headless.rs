@@ -12,9 +12,12 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use async_trait::async_trait;
 
-use crate::cli::{DescribeArgs, ListArgs, UsageError};
+use std::collections::HashMap;
+
+use crate::cli::{DescribeArgs, FailuresArgs, ListArgs, StatusArg, UsageError};
 use crate::config::{ProviderKind, Settings};
 use crate::connect::connect;
+use crate::failures::FailedRequest;
 use crate::model::{
     Described, Instance, NameKind, OperationKind, Page, RequestDetail, Status, StatusSummary,
 };
@@ -238,6 +241,65 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
     let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
     let rows = fetch_list(&provider, &connection.instance.id, args).await?;
     write_stdout(|out| output::write_list(out, &rows, args.output))
+}
+
+/// `ssowatch failures`: every FAILED request of the asked kinds, described (within the
+/// headless budget), then grouped by [`crate::failures::group`], the same grouping as the
+/// dashboard's `F` view.
+pub async fn failures(settings: &Settings, args: &FailuresArgs) -> anyhow::Result<()> {
+    let connection = connect(settings).await?;
+    let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
+    let instance = &connection.instance.id;
+    let list_args = ListArgs {
+        kind: args.kind,
+        status: Some(StatusArg::Failed),
+        output: args.output,
+    };
+    let failed = fetch_list(&provider, instance, &list_args).await?;
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) && failed.len() > 20 {
+        // Reading every reason takes a while within the budget: say so rather than hang.
+        eprintln!(
+            "reading the reasons of {} FAILED requests at up to {} calls/s…",
+            failed.len(),
+            settings.headless_budget_rps
+        );
+    }
+    let mut names: HashMap<String, Option<String>> = HashMap::new();
+    let mut described = Vec::with_capacity(failed.len());
+    for summary in &failed {
+        let mut d = with_retry(|| provider.describe(instance, summary.kind, &summary.request_id))
+            .await
+            .with_context(|| format!("cannot describe FAILED request {}", summary.request_id))?;
+        if let Some(ps) = d.detail.permission_set.clone() {
+            if !names.contains_key(&ps) {
+                let name = with_retry(|| provider.permission_set_name(instance, &ps))
+                    .await
+                    .ok()
+                    .flatten();
+                names.insert(ps.clone(), name);
+            }
+            d.detail.permission_set_name = names.get(&ps).cloned().flatten();
+        }
+        // The list said FAILED; the detail carries the reason.
+        d.summary = summary.clone();
+        described.push(d);
+    }
+    let groups = crate::failures::group(described.iter().map(|d| {
+        FailedRequest {
+            kind: d.summary.kind,
+            request_id: &d.summary.request_id,
+            created: d.summary.created,
+            reason: d.detail.failure_reason.as_deref(),
+            pattern: None,
+            account: d.detail.target_account.as_deref(),
+            permission_set: d
+                .detail
+                .permission_set_name
+                .as_deref()
+                .or(d.detail.permission_set.as_deref()),
+        }
+    }));
+    write_stdout(|out| output::write_failure_groups(out, &groups, args.output))
 }
 
 /// Writes through one buffered lock of stdout. A closed pipe (`ssowatch list | head`) comes

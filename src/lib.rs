@@ -9,6 +9,7 @@ pub mod config;
 pub mod connect;
 pub mod dashboard;
 pub mod emulator;
+pub mod failures;
 pub mod headless;
 pub mod metrics;
 pub mod model;

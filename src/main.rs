@@ -93,9 +93,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let settings = config::load(cli.global.config.as_deref(), &cli.global.overrides())?;
     match &cli.command {
-        None => dashboard::run(settings).await,
+        None => dashboard::run(settings, cli.since.map(Into::into)).await,
         Some(Command::List(args)) => headless::list(&settings, args).await,
         Some(Command::Describe(args)) => headless::describe(&settings, args).await,
+        Some(Command::Failures(args)) => headless::failures(&settings, args).await,
         Some(Command::Emulate(_)) => Ok(()),
         Some(Command::Wait(args)) => ssowatch::wait::run(&settings, args).await,
         Some(Command::Serve(args)) => ssowatch::serve::run(&settings, args).await,

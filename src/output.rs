@@ -7,7 +7,12 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::cli::OutputFormat;
-use crate::model::{Described, StatusSummary};
+use std::path::{Path, PathBuf};
+
+use crate::app::table::RequestRow;
+use crate::app::{AppState, ExportFormat};
+use crate::failures::FailureGroup;
+use crate::model::{Described, RequestDetail, StatusSummary};
 
 /// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
 /// carriage return first) gets a leading `'`, so that opening an export of hostile API text
@@ -286,4 +291,232 @@ mod tests {
         assert_eq!(lines[0].find("STATUS"), lines[1].find("FAILED"));
         assert_eq!(lines[0].find("REQUEST ID"), lines[1].find("1f2e3d4c"));
     }
+}
+
+/// One failure group as JSON/CSV carry it (stable keys; lists joined by `;` in CSV).
+#[derive(Serialize)]
+struct GroupRow<'a> {
+    count: usize,
+    cause: &'static str,
+    reason: Cow<'a, str>,
+    hint: &'static str,
+    kinds: Vec<&'static str>,
+    accounts: Vec<Cow<'a, str>>,
+    permission_sets: Vec<Cow<'a, str>>,
+    first_seen: String,
+    last_seen: String,
+    example: Cow<'a, str>,
+}
+
+impl<'a> From<&'a FailureGroup> for GroupRow<'a> {
+    fn from(g: &'a FailureGroup) -> Self {
+        GroupRow {
+            count: g.count,
+            cause: g.cause.label(),
+            reason: clean(&g.pattern),
+            hint: g.hint,
+            kinds: g.kinds.iter().map(|k| k.short()).collect(),
+            accounts: g.accounts.iter().map(|a| clean(a)).collect(),
+            permission_sets: g.permission_sets.iter().map(|p| clean(p)).collect(),
+            first_seen: rfc3339(g.first_seen),
+            last_seen: rfc3339(g.last_seen),
+            example: clean(&g.example),
+        }
+    }
+}
+
+/// API text without control characters, before it reaches a terminal or a file.
+fn clean(text: &str) -> Cow<'_, str> {
+    Cow::Owned(crate::sanitize::clean_text(text))
+}
+
+/// `ssowatch failures`: the failure groups, most requests first.
+pub fn write_failure_groups(
+    out: &mut impl Write,
+    groups: &[FailureGroup],
+    format: OutputFormat,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Table => {
+            if groups.is_empty() {
+                writeln!(out, "No FAILED request.")?;
+            }
+            for g in groups {
+                let row = GroupRow::from(g);
+                writeln!(
+                    out,
+                    "{:>5}  {}  kinds {}  {} account(s)  {} permission set(s)  {} .. {}",
+                    row.count,
+                    row.cause,
+                    row.kinds.join(","),
+                    row.accounts.len(),
+                    row.permission_sets.len(),
+                    row.first_seen,
+                    row.last_seen
+                )?;
+                writeln!(out, "       {}", row.reason)?;
+                writeln!(out, "       hint: {}", row.hint)?;
+            }
+        }
+        OutputFormat::Json => {
+            let rows: Vec<GroupRow> = groups.iter().map(GroupRow::from).collect();
+            serde_json::to_writer_pretty(&mut *out, &rows).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record([
+                "count",
+                "cause",
+                "reason",
+                "hint",
+                "kinds",
+                "accounts",
+                "permission_sets",
+                "first_seen",
+                "last_seen",
+                "example",
+            ])
+            .map_err(csv_error)?;
+            for g in groups {
+                let row = GroupRow::from(g);
+                let join = |items: &[Cow<str>]| items.join(";");
+                let cells: [Cow<str>; 10] = [
+                    row.count.to_string().into(),
+                    row.cause.into(),
+                    row.reason,
+                    row.hint.into(),
+                    row.kinds.join(";").into(),
+                    join(&row.accounts).into(),
+                    join(&row.permission_sets).into(),
+                    row.first_seen.into(),
+                    row.last_seen.into(),
+                    row.example,
+                ];
+                w.write_record(cells.into_iter().map(|c| spreadsheet_safe(c).into_owned()))
+                    .map_err(csv_error)?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// One table row as an export carries it: every column, full reasons and names.
+#[derive(Serialize)]
+struct ExportRow<'a> {
+    kind: &'static str,
+    request_id: Cow<'a, str>,
+    status: Cow<'a, str>,
+    created: String,
+    account: Option<Cow<'a, str>>,
+    account_name: Option<Cow<'a, str>>,
+    permission_set: Option<Cow<'a, str>>,
+    permission_set_name: Option<Cow<'a, str>>,
+    principal_type: Option<Cow<'a, str>>,
+    principal_id: Option<Cow<'a, str>>,
+    principal_name: Option<Cow<'a, str>>,
+    failure_reason: Option<Cow<'a, str>>,
+}
+
+impl<'a> ExportRow<'a> {
+    fn new(row: &'a RequestRow) -> ExportRow<'a> {
+        let detail = row.answer.as_ref().map(|a| &a.detail);
+        let field = |get: fn(&RequestDetail) -> &Option<String>| {
+            detail.and_then(|d| get(d).as_deref()).map(clean)
+        };
+        ExportRow {
+            kind: row.kind.short(),
+            request_id: clean(&row.request_id),
+            status: Cow::Borrowed(row.status.as_wire()),
+            created: rfc3339(row.created),
+            account: field(|d| &d.target_account),
+            account_name: field(|d| &d.account_name),
+            permission_set: field(|d| &d.permission_set),
+            permission_set_name: field(|d| &d.permission_set_name),
+            principal_type: field(|d| &d.principal_type),
+            principal_id: field(|d| &d.principal_id),
+            principal_name: field(|d| &d.principal_name),
+            failure_reason: field(|d| &d.failure_reason),
+        }
+    }
+
+    const HEADER: [&'static str; 12] = [
+        "kind",
+        "request_id",
+        "status",
+        "created",
+        "account",
+        "account_name",
+        "permission_set",
+        "permission_set_name",
+        "principal_type",
+        "principal_id",
+        "principal_name",
+        "failure_reason",
+    ];
+
+    /// The CSV record, in [`Self::HEADER`] order, each cell spreadsheet-safe.
+    fn csv_record(self) -> impl Iterator<Item = String> + 'a {
+        let text = |v: Option<Cow<'a, str>>| v.unwrap_or_default();
+        [
+            Cow::Borrowed(self.kind),
+            self.request_id,
+            self.status,
+            Cow::Owned(self.created),
+            text(self.account),
+            text(self.account_name),
+            text(self.permission_set),
+            text(self.permission_set_name),
+            text(self.principal_type),
+            text(self.principal_id),
+            text(self.principal_name),
+            text(self.failure_reason),
+        ]
+        .into_iter()
+        .map(|cell| spreadsheet_safe(cell).into_owned())
+    }
+}
+
+/// Writes the dashboard's current view (tab, filters and sort as shown) to a new file in `dir`
+/// and returns its path: `ssowatch-<tab>-<UTC time>.csv` or `.json`. CSV is spreadsheet-safe.
+pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Result<PathBuf> {
+    let table = state.active_table();
+    let rows: Vec<&RequestRow> = (0..table.view_len())
+        .filter_map(|p| table.view_row(p))
+        .collect();
+    let stamp = state.now.format("%Y%m%dT%H%M%SZ");
+    let extension = match format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Json => "json",
+    };
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!(
+        "ssowatch-{}-{stamp}.{extension}",
+        state.active.short()
+    ));
+    // A new file only: never overwrite an earlier export.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    let mut out = io::BufWriter::new(file);
+    match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(ExportRow::HEADER).map_err(csv_error)?;
+            for row in &rows {
+                w.write_record(ExportRow::new(row).csv_record())
+                    .map_err(csv_error)?;
+            }
+            w.flush()?;
+        }
+        ExportFormat::Json => {
+            let rows: Vec<ExportRow> = rows.iter().map(|r| ExportRow::new(r)).collect();
+            serde_json::to_writer_pretty(&mut out, &rows).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(path)
 }

@@ -5,7 +5,7 @@ mod app_support;
 
 use app_support::*;
 use ratatui::crossterm::event::KeyCode;
-use ssowatch::app::{Effect, StatusFilter};
+use ssowatch::app::{Effect, StatusFilter, Tab, keymap};
 use ssowatch::model::{NameKind, OperationKind, Status};
 use ssowatch::poller::{DescribeRequest, Event, Priority};
 
@@ -244,12 +244,20 @@ fn tabs_sort_and_navigation_keys() {
     assert_eq!(visible_ids(&state)[0], rid(99));
     assert_eq!(state.active_table().selected_id(), Some(rid(page).as_str()));
     key(&mut state, KeyCode::Tab);
-    assert_eq!(state.active, OperationKind::AssignmentDeletion);
+    assert_eq!(state.active, Tab::Kind(OperationKind::AssignmentDeletion));
     key(&mut state, KeyCode::BackTab);
     key(&mut state, KeyCode::BackTab);
-    assert_eq!(state.active, OperationKind::PermissionSetProvisioning);
+    // The all-kinds tab comes first; going back from it wraps to the last kind.
+    assert_eq!(state.active, Tab::All);
+    key(&mut state, KeyCode::BackTab);
+    assert_eq!(
+        state.active,
+        Tab::Kind(OperationKind::PermissionSetProvisioning)
+    );
     key(&mut state, KeyCode::Char('1'));
-    assert_eq!(state.active, OperationKind::AssignmentCreation);
+    assert_eq!(state.active, Tab::Kind(OperationKind::AssignmentCreation));
+    key(&mut state, KeyCode::Char('0'));
+    assert_eq!(state.active, Tab::All);
     assert!(key(&mut state, KeyCode::Char('r')).contains(&Effect::RefreshNow));
     assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
 }
@@ -410,8 +418,501 @@ fn principal_and_account_names_replace_ids_in_the_table_and_a_names_hint_shows_o
     );
     assert!(
         state
-            .last_error
+            .notice
             .as_ref()
-            .is_some_and(|e| e.message.contains("identitystore:DescribeUser"))
+            .is_some_and(|n| n.contains("identitystore:DescribeUser"))
     );
+    // A list success (which clears errors) leaves the standing notice.
+    send(
+        &mut state,
+        Event::ListSucceeded {
+            kind: CREATION,
+            at: t0() + chrono::Duration::seconds(5),
+        },
+    );
+    assert!(state.notice.is_some());
+}
+
+/// A record newer than every loaded one (and than any with a smaller `i`): it sorts to the top.
+fn newest_record(i: usize) -> Event {
+    Event::Records {
+        kind: CREATION,
+        items: vec![ssowatch::model::StatusSummary {
+            created: t0() + chrono::Duration::seconds(i as i64),
+            ..summary(CREATION, i, Status::InProgress)
+        }],
+    }
+}
+
+#[test]
+fn the_readme_key_table_is_the_key_table() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .unwrap_or_else(|e| panic!("README.md: {e}"));
+    let expected = keymap::readme_table();
+    let start = readme.find(keymap::README_START);
+    let end = readme.find(keymap::README_END);
+    let (Some(start), Some(end)) = (start, end) else {
+        panic!("README.md has no key table markers; put this block in it:\n{expected}");
+    };
+    let actual = &readme[start..end + keymap::README_END.len()];
+    assert_eq!(
+        actual, expected,
+        "README key table differs from src/app/keymap.rs; replace the block with:\n{expected}"
+    );
+}
+
+#[test]
+fn every_bound_key_dispatches_to_its_own_action() {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    for binding in keymap::BINDINGS {
+        for k in binding.keys {
+            let event = KeyEvent::new(k.code, k.modifiers);
+            assert_eq!(keymap::action_for(event), Some(binding.action), "{k:?}");
+        }
+    }
+    // Terminals send upper-case letters with Shift held.
+    let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+    assert_eq!(keymap::action_for(shifted), Some(keymap::Action::Last));
+    assert_eq!(keymap::action_for(KeyEvent::from(KeyCode::Char('Z'))), None);
+}
+
+#[test]
+fn q_with_help_open_closes_the_help_and_does_not_quit() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 3);
+    key(&mut state, KeyCode::Char('?'));
+    assert!(state.help_open);
+    let effects = key(&mut state, KeyCode::Char('q'));
+    assert!(!effects.contains(&Effect::Quit), "{effects:?}");
+    assert!(!state.should_quit);
+    assert!(!state.help_open);
+    // With help closed, q quits.
+    assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
+}
+
+#[test]
+fn copy_with_no_row_shown_copies_nothing() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 5);
+    key(&mut state, KeyCode::Down);
+    key(&mut state, KeyCode::Char('/'));
+    chars(&mut state, "no-such-request");
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(state.active_table().view_len(), 0);
+    let effects = key(&mut state, KeyCode::Char('y'));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Copy(_))),
+        "copied a hidden request: {effects:?}"
+    );
+}
+
+#[test]
+fn an_open_detail_pane_never_moves_to_a_newer_request() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    assert!(state.active_table().following());
+    // The top row, opened while following: the pane pins it.
+    key(&mut state, KeyCode::Enter);
+    assert!(!state.active_table().following());
+    send(&mut state, newest_record(500));
+    assert_eq!(state.active_table().selected_id(), Some(rid(0).as_str()));
+    // `g` with the pane open goes to the top row but still does not follow.
+    key(&mut state, KeyCode::Char('g'));
+    send(&mut state, newest_record(501));
+    assert_eq!(state.active_table().selected_id(), Some(rid(500).as_str()));
+    // Closed, `t` follows the newest again, and says so.
+    key(&mut state, KeyCode::Esc);
+    key(&mut state, KeyCode::Char('t'));
+    assert!(state.active_table().following());
+    send(&mut state, newest_record(502));
+    assert_eq!(state.active_table().selected_id(), Some(rid(502).as_str()));
+    // `t` again pins the selection where it is.
+    key(&mut state, KeyCode::Char('t'));
+    send(&mut state, newest_record(503));
+    assert_eq!(state.active_table().selected_id(), Some(rid(502).as_str()));
+}
+
+fn click_at(state: &mut ssowatch::app::AppState, column: u16, row: u16) -> Vec<Effect> {
+    use ratatui::crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    ssowatch::app::update(
+        state,
+        ssowatch::app::Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }),
+    )
+}
+
+#[test]
+fn a_click_selects_the_row_under_the_pointer() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 80);
+    // Header (4 rows), tabs (1), the table's top border and column header: data starts at 7.
+    click_at(&mut state, 30, 7 + 4);
+    assert_eq!(state.active_table().selected_id(), Some(rid(4).as_str()));
+    // After scrolling, a click maps through the offset.
+    key(&mut state, KeyCode::Char('G'));
+    let offset = state.active_table().offset;
+    assert!(offset > 0);
+    click_at(&mut state, 30, 7);
+    assert_eq!(
+        state.active_table().selected_id(),
+        Some(rid(offset).as_str())
+    );
+    // Borders, the header and the footer select nothing.
+    click_at(&mut state, 30, 6);
+    click_at(&mut state, 0, 9);
+    click_at(&mut state, 30, 39);
+    assert_eq!(
+        state.active_table().selected_id(),
+        Some(rid(offset).as_str())
+    );
+}
+
+#[test]
+fn the_all_kinds_tab_holds_every_kind_and_f_there_shows_every_failed() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 10);
+    load(&mut state, OperationKind::AssignmentDeletion, 5);
+    load(&mut state, OperationKind::PermissionSetProvisioning, 5);
+    key(&mut state, KeyCode::Char('0'));
+    assert_eq!(state.active, Tab::All);
+    assert_eq!(state.active_table().len(), 20);
+    key(&mut state, KeyCode::Char('f'));
+    // status_for: every fifth is FAILED: 2 + 1 + 1.
+    assert_eq!(state.active_table().view_len(), 4);
+    let kinds: std::collections::BTreeSet<OperationKind> = (0..4)
+        .filter_map(|p| state.active_table().view_row(p))
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(kinds.len(), 3);
+    // Opening a row describes it as its own kind.
+    key(&mut state, KeyCode::Char('G'));
+    let row_kind = state.active_table().selected().map(|r| r.kind);
+    let effects = key(&mut state, KeyCode::Enter);
+    let asked: Vec<OperationKind> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Describe(r) if r.priority == Priority::Interactive => Some(r.kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(Some(asked[0]), row_kind);
+}
+
+/// Marks the FAILED requests `ids` of `kind` as described with `reason`.
+fn fail_with(
+    state: &mut ssowatch::app::AppState,
+    kind: OperationKind,
+    ids: &[usize],
+    reason: &str,
+) {
+    for &i in ids {
+        let mut d = described(
+            kind,
+            i,
+            Status::Failed,
+            Some(&reason.replace("{i}", &format!("{:012}", 100_000_000_000u64 + i as u64))),
+        );
+        d.detail.target_account = Some(format!("{:012}", 200_000_000_000u64 + i as u64));
+        send(state, Event::Described(Box::new(d)));
+    }
+}
+
+#[test]
+fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    load(&mut state, OperationKind::PermissionSetProvisioning, 20);
+    // FAILED (status_for): creation 0 5 10 15 20 25, provisioning 0 5 10 15.
+    let policy = "Received a 404 status error: Not supported policy arn:aws:iam::{i}:policy/Deploy";
+    fail_with(&mut state, CREATION, &[0, 10, 20], policy);
+    fail_with(
+        &mut state,
+        OperationKind::PermissionSetProvisioning,
+        &[5, 15],
+        policy,
+    );
+    fail_with(
+        &mut state,
+        CREATION,
+        &[5, 15],
+        "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '{i}' takes longer than usual.",
+    );
+    let effects = key(&mut state, KeyCode::Char('F'));
+    // The FAILED rows not described yet are asked for, at the failures priority.
+    let asked: Vec<String> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Describe(r) if r.priority == Priority::Failures => Some(r.request_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    let Some(view) = &state.groups else {
+        panic!("F opens the groups");
+    };
+    let counts: Vec<usize> = view.groups.iter().map(|g| g.count).collect();
+    assert_eq!(counts, vec![5, 2, 3], "{:#?}", view.groups);
+    assert_eq!(
+        view.groups[0].cause,
+        ssowatch::failures::Cause::PolicyMissing
+    );
+    assert_eq!(view.groups[0].kinds.len(), 2);
+    assert_eq!(view.groups[0].accounts.len(), 5);
+    assert_eq!(
+        view.groups[1].cause,
+        ssowatch::failures::Cause::AccountUnreachable
+    );
+    // Enter on the first group: the all-kinds table with exactly its five requests.
+    key(&mut state, KeyCode::Enter);
+    assert!(state.groups.is_none());
+    assert_eq!(state.active, Tab::All);
+    let mut shown = visible_ids(&state);
+    shown.sort();
+    let mut expected: Vec<String> = [0, 10, 20]
+        .iter()
+        .map(|&i| rid(i))
+        .chain(
+            [5, 15]
+                .iter()
+                .map(|&i| rid_of(OperationKind::PermissionSetProvisioning, i)),
+        )
+        .collect();
+    expected.sort();
+    assert_eq!(shown, expected);
+    // Esc clears the group: everything again.
+    key(&mut state, KeyCode::Esc);
+    assert_eq!(state.active_table().view_len(), 50);
+    // j in the groups moves the selection; Esc closes them.
+    key(&mut state, KeyCode::Char('F'));
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(state.groups.as_ref().map(|g| g.selected), Some(1));
+    key(&mut state, KeyCode::Esc);
+    assert!(state.groups.is_none());
+}
+
+fn configure(state: &mut ssowatch::app::AppState, since_minutes: Option<i64>) {
+    ssowatch::app::update(
+        state,
+        ssowatch::app::Msg::Configure(ssowatch::app::progress::ViewConfig {
+            stuck_after: std::time::Duration::from_secs(15 * 60),
+            since: since_minutes.map(|m| t0() - chrono::Duration::minutes(m)),
+        }),
+    );
+}
+
+fn records(kind: OperationKind, items: &[(usize, Status)]) -> Event {
+    Event::Records {
+        kind,
+        items: items
+            .iter()
+            .map(|(i, status)| summary(kind, *i, status.clone()))
+            .collect(),
+    }
+}
+
+#[test]
+fn progress_counts_since_a_moment_and_marks_stuck_requests() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    configure(&mut state, Some(10));
+    // Created 30 s + i minutes before t0: i = 0..=9 are within the last 10 minutes.
+    let c = &state.progress.counts;
+    assert_eq!(c.started, 10);
+    assert_eq!((c.in_flight, c.succeeded, c.failed), (4, 4, 2));
+    // In flight for more than 15 minutes: i = 16, 17, 21, 22, 26, 27.
+    assert_eq!(c.stuck, 6);
+    // `z` counts from now: nothing started since.
+    key(&mut state, KeyCode::Char('z'));
+    assert_eq!(state.progress.counts.started, 0);
+    assert!(!state.progress.since_start);
+}
+
+#[test]
+fn a_new_failure_is_counted_once_and_cleared_when_the_operator_looks() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    // Loaded history is not news.
+    assert_eq!(state.progress.new_failed_total, 0);
+    // An in-flight request fails, another finishes.
+    send(
+        &mut state,
+        records(CREATION, &[(1, Status::Failed), (2, Status::Succeeded)]),
+    );
+    assert_eq!(state.progress.new_failed_total, 1);
+    assert_eq!(state.progress.unseen_failed, 1);
+    assert_eq!(state.progress.completions.len(), 2);
+    // The same answer again is nothing new.
+    send(&mut state, records(CREATION, &[(1, Status::Failed)]));
+    assert_eq!(state.progress.new_failed_total, 1);
+    // An old FAILED request read late (created before the progress moment) is not news.
+    send(&mut state, records(CREATION, &[(900, Status::Failed)]));
+    assert_eq!(state.progress.new_failed_total, 1);
+    key(&mut state, KeyCode::Char('f'));
+    assert_eq!(state.progress.unseen_failed, 0);
+    assert_eq!(state.progress.new_failed_total, 1);
+}
+
+#[test]
+fn the_eta_follows_the_recent_completion_rate() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    // 12 in flight (i % 5 in 1, 2); 5 finish now: 1/min over the 5-minute window.
+    send(
+        &mut state,
+        records(
+            CREATION,
+            &[
+                (1, Status::Succeeded),
+                (2, Status::Succeeded),
+                (6, Status::Succeeded),
+                (7, Status::Succeeded),
+                (11, Status::Succeeded),
+            ],
+        ),
+    );
+    let p = &state.progress;
+    assert_eq!(p.recent_rate(t0()), Some(1.0));
+    assert_eq!(p.counts.in_flight, 0, "none started since ssowatch's start");
+    configure(&mut state, Some(60));
+    let p = &state.progress;
+    assert_eq!(p.counts.in_flight, 7);
+    assert_eq!(p.eta(t0()), Some(std::time::Duration::from_secs(7 * 60)));
+    assert_eq!(
+        p.per_minute(t0())[ssowatch::app::progress::SPARK_MINUTES - 1],
+        5
+    );
+}
+
+#[test]
+fn export_writes_the_filtered_view_with_full_reasons_spreadsheet_safe() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    let long = format!("=HYPERLINK(\"x\") {}", "very long reason ".repeat(20));
+    fail_with(&mut state, CREATION, &[0], &long);
+    key(&mut state, KeyCode::Char('f'));
+    key(&mut state, KeyCode::Char('e'));
+    let Some(request) = state.export else {
+        panic!("e asks the host for an export");
+    };
+    assert_eq!(request.format, ssowatch::app::ExportFormat::Csv);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = ssowatch::output::export_view(&state, dir.path(), request.format)
+        .unwrap_or_else(|e| panic!("export: {e}"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read: {e}"));
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("kind,request_id,status,created,account"))
+    );
+    // Only the FAILED view: 4 of 20.
+    assert_eq!(lines.clone().count(), 4, "{text}");
+    assert!(text.contains("'=HYPERLINK"), "not spreadsheet-safe: {text}");
+    assert!(
+        text.contains(&"very long reason ".repeat(20)),
+        "reason cut: {text}"
+    );
+    // The host's answer shows the path; a second export is a new file.
+    ssowatch::app::update(
+        &mut state,
+        ssowatch::app::Msg::Exported(Ok(path.display().to_string())),
+    );
+    assert!(
+        state
+            .flash
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("exported to"))
+    );
+    key(&mut state, KeyCode::Char('E'));
+    assert_eq!(state.export.map(|e| e.seq), Some(request.seq + 1));
+}
+
+#[test]
+fn y_upper_copies_the_full_failure_reason() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 5);
+    let reason = "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/{i}";
+    fail_with(&mut state, CREATION, &[0], reason);
+    let effects = key(&mut state, KeyCode::Char('Y'));
+    let copied: Vec<&String> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Copy(text) => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copied.len(), 1);
+    assert!(copied[0].starts_with(
+        "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/1000"
+    ));
+    // A row without a reason copies nothing.
+    key(&mut state, KeyCode::Down);
+    assert!(
+        !key(&mut state, KeyCode::Char('Y'))
+            .iter()
+            .any(|e| matches!(e, Effect::Copy(_)))
+    );
+}
+
+#[test]
+fn the_screen_groups_as_the_failures_command_does() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    fail_with(
+        &mut state,
+        CREATION,
+        &[0, 10, 20],
+        "Received a 404 status error: Not supported policy arn:aws:iam::{i}:policy/Deploy",
+    );
+    fail_with(
+        &mut state,
+        CREATION,
+        &[5],
+        "An unexpected internal service exception was encountered",
+    );
+    key(&mut state, KeyCode::Char('F'));
+    let screen = state.groups.clone().map(|g| g.groups).unwrap_or_default();
+    // `ssowatch failures` groups the same requests without the rows' cached patterns.
+    let headless = ssowatch::failures::group(
+        state
+            .failed_requests()
+            .into_iter()
+            .map(|f| ssowatch::failures::FailedRequest { pattern: None, ..f }),
+    );
+    assert_eq!(screen, headless);
+    assert_eq!(screen.len(), 3);
+}
+
+#[test]
+fn the_all_kinds_table_is_filled_when_first_shown_and_kept_in_step_after() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 10);
+    key(&mut state, KeyCode::Char('0'));
+    assert_eq!(state.active_table().len(), 10);
+    send(
+        &mut state,
+        records(
+            OperationKind::AssignmentDeletion,
+            &[(3, Status::InProgress)],
+        ),
+    );
+    assert_eq!(state.active_table().len(), 11);
+    assert!(visible_ids(&state).contains(&rid_of(OperationKind::AssignmentDeletion, 3)));
+    // A describe answer reaches the all-kinds row too.
+    fail_with(
+        &mut state,
+        CREATION,
+        &[5],
+        "An unexpected internal service exception was encountered",
+    );
+    let row = state
+        .active_table()
+        .row_by_id(&rid(5))
+        .map(|r| r.failure_reason().is_some());
+    assert_eq!(row, Some(true));
 }

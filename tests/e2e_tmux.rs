@@ -77,37 +77,147 @@ fn table_rows(screen: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn demo_failed_only_and_detail_pane() {
-    if tmux(&["-V"]).is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is required in CI (.ci/run installs it)"
-        );
-        eprintln!("skipping: tmux is not installed");
-        return;
+/// Whether tmux is there (it must be in CI).
+fn have_tmux() -> bool {
+    if tmux(&["-V"]).is_some() {
+        return true;
     }
-    let name = format!("ssowatch-e2e-{}", std::process::id());
-    let state_dir = tempfile::tempdir().expect("temp dir");
-    let command = format!(
-        "env XDG_STATE_HOME={} XDG_CACHE_HOME={} XDG_CONFIG_HOME={} {BIN} --demo; sleep 30",
-        state_dir.path().display(),
-        state_dir.path().display(),
-        state_dir.path().display()
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "tmux is required in CI (.ci/run installs it)"
     );
+    eprintln!("skipping: tmux is not installed");
+    false
+}
+
+/// Starts `ssowatch --demo` in a detached tmux session of the given size, with its state,
+/// cache and config in a temporary directory.
+fn start_demo(tag: &str, width: u16, height: u16) -> (Session, tempfile::TempDir) {
+    let name = format!("ssowatch-e2e-{tag}-{}", std::process::id());
+    let state_dir = tempfile::tempdir().expect("temp dir");
+    let dir = state_dir.path().display();
+    let command = format!(
+        "env XDG_STATE_HOME={dir} XDG_CACHE_HOME={dir} XDG_CONFIG_HOME={dir} {BIN} --demo; sleep 30"
+    );
+    let (w, h) = (width.to_string(), height.to_string());
     tmux(&[
         "new-session",
         "-d",
         "-s",
         &name,
         "-x",
-        "160",
+        &w,
         "-y",
-        "45",
+        &h,
         &command,
     ])
     .expect("start tmux session");
-    let session = Session(name);
+    (Session(name), state_dir)
+}
+
+/// One failure group as the `F` view shows it: its count and the line after (the reason).
+fn groups_on(screen: &str) -> Vec<(usize, String, String)> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let mut groups = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let text = line.trim_matches(|c: char| c == '│' || c.is_whitespace());
+        let text = text.trim_start_matches('▶').trim_start();
+        let Some((count, rest)) = text.split_once(' ') else {
+            continue;
+        };
+        let (Ok(count), true) = (count.parse::<usize>(), rest.contains(" · ")) else {
+            continue;
+        };
+        let reason = lines.get(i + 1).map_or("", |l| {
+            l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+        });
+        let hint = lines.get(i + 2).map_or("", |l| {
+            l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+        });
+        if hint.starts_with("hint: ") && !rest.starts_with("reason pending") {
+            groups.push((count, reason.to_string(), hint.to_string()));
+        }
+    }
+    groups
+}
+
+#[test]
+fn demo_all_kinds_failure_groups_and_a_group_s_requests() {
+    if !have_tmux() {
+        return;
+    }
+    let (session, _dir) = start_demo("groups", 200, 50);
+    wait_for(&session.0, Duration::from_secs(60), |s| {
+        s.contains("FAILED") && !s.contains("loading:")
+    })
+    .unwrap_or_else(|s| panic!("the demo never loaded; screen:\n{s}"));
+    for key in ["0", "f"] {
+        tmux(&["send-keys", "-t", &session.0, key]).expect("send key");
+    }
+    let screen = wait_for(&session.0, Duration::from_secs(10), |s| {
+        s.contains("All kinds") && s.contains("[status: FAILED]")
+    })
+    .unwrap_or_else(|s| panic!("0 f did not show every FAILED; screen:\n{s}"));
+    let kinds: Vec<&str> = ["creation", "deletion", "provisioning"]
+        .into_iter()
+        .filter(|k| table_rows(&screen).iter().any(|r| r.contains(k)))
+        .collect();
+    assert!(
+        kinds.len() >= 2,
+        "the all-kinds tab shows one kind:\n{screen}"
+    );
+
+    tmux(&["send-keys", "-t", &session.0, "F"]).expect("send F");
+    // Reasons are read within the budget: wait for three groups with a reason and a hint.
+    let screen = wait_for(&session.0, Duration::from_secs(90), |s| {
+        groups_on(s).len() >= 3
+    })
+    .unwrap_or_else(|s| panic!("fewer than 3 failure groups; screen:\n{s}"));
+    let groups = groups_on(&screen);
+    assert!(groups.iter().all(|(count, _, _)| *count > 0), "{groups:?}");
+
+    // The top group (the largest), then Enter: the table holds only its requests.
+    tmux(&["send-keys", "-t", &session.0, "g"]).expect("send g");
+    tmux(&["send-keys", "-t", &session.0, "Enter"]).expect("send Enter");
+    let screen = wait_for(&session.0, Duration::from_secs(10), |s| {
+        s.contains("[group: ")
+    })
+    .unwrap_or_else(|s| panic!("Enter did not narrow to a group; screen:\n{s}"));
+    let title = screen
+        .lines()
+        .find(|l| l.contains("[group: "))
+        .unwrap_or_default();
+    let pattern = title
+        .split("[group: ")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .unwrap_or_default();
+    // The fixed start of the pattern, before the first placeholder or cut.
+    let prefix: String = pattern
+        .chars()
+        .take_while(|&c| c != '<' && c != '…' && c != '\'')
+        .collect();
+    let prefix: String = prefix.chars().take(30).collect();
+    assert!(
+        prefix.len() >= 10,
+        "short group pattern {pattern:?}:\n{screen}"
+    );
+    let rows = table_rows(&screen);
+    assert!(!rows.is_empty(), "no rows for the group:\n{screen}");
+    for row in &rows {
+        assert!(
+            row.contains("FAILED") && row.contains(prefix.trim()),
+            "a row outside the group {prefix:?}: {row}\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn demo_failed_only_and_detail_pane() {
+    if !have_tmux() {
+        return;
+    }
+    let (session, _dir) = start_demo("failed", 160, 45);
 
     // The demo loads: rows of every status appear.
     let screen = wait_for(&session.0, Duration::from_secs(60), |s| {
@@ -132,7 +242,7 @@ fn demo_failed_only_and_detail_pane() {
 
     tmux(&["send-keys", "-t", &session.0, "Enter"]).expect("send Enter");
     let screen = wait_for(&session.0, Duration::from_secs(30), |s| {
-        s.contains("Detail (Esc to close)")
+        s.contains("Detail (Esc to close")
             && s.contains("Failure reason")
             && s.contains("From Describe")
     })

@@ -173,14 +173,14 @@ async fn denied_names_leave_the_ids_hint_once_and_are_not_asked_again() {
     let (rt, events) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
     let mut runtimes = vec![rt];
     run_for(&mut runtimes, &clock, 10).await;
-    let hint_line = runtimes[0]
-        .state()
-        .last_error
-        .as_ref()
-        .map(|e| e.message.clone())
-        .unwrap_or_default();
+    let hint_line = runtimes[0].state().notice.clone().unwrap_or_default();
     assert!(hint_line.contains("need"), "{hint_line}");
     run_for(&mut runtimes, &clock, 110).await;
+    // The hint stays: it is a standing condition, not an error the next success clears.
+    assert_eq!(
+        runtimes[0].state().notice.clone().unwrap_or_default(),
+        hint_line
+    );
     // Each denied operation was tried once at most, however many ids were on screen.
     let [users, groups, listings, accounts] = name_calls(&handle);
     assert!(users <= 1 && groups <= 1, "{users} {groups}");

@@ -160,3 +160,231 @@ fn tiny_terminal_asks_for_more_room() {
     );
     insta::assert_snapshot!(render(&state, 30, 8).backend());
 }
+
+fn render_with(state: &AppState, width: u16, height: u16, theme: Theme) -> Terminal<TestBackend> {
+    let mut terminal = match Terminal::new(TestBackend::new(width, height)) {
+        Ok(t) => t,
+        Err(e) => panic!("test backend: {e}"),
+    };
+    if let Err(e) = terminal.draw(|f| ui::draw(f, state, &theme)) {
+        panic!("draw: {e}");
+    }
+    terminal
+}
+
+/// The screen as plain text, one line per row, for assertions that say what must be seen.
+fn screen(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn failed_at_80x24_shows_the_reason_and_every_kind_count() {
+    let mut state = loaded(80, 24);
+    key(&mut state, KeyCode::Char('f'));
+    let terminal = render(&state, 80, 24);
+    let text = screen(&terminal);
+    assert!(text.contains("Received a 404 status"), "{text}");
+    // Cut by width with an ellipsis, never silently.
+    assert!(
+        text.contains("AWS SSO is unable to complete your"),
+        "{text}"
+    );
+    assert!(text.contains('…'), "{text}");
+    // The header keeps all three kinds, provisioning included.
+    assert!(text.contains("provisioning 0▶ 0✗ 0✓"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn sixty_by_fifteen() {
+    let mut state = loaded(60, 15);
+    key(&mut state, KeyCode::Char('f'));
+    insta::assert_snapshot!(render(&state, 60, 15).backend());
+}
+
+#[test]
+fn stacked_detail_pane() {
+    let mut state = loaded(100, 30);
+    key(&mut state, KeyCode::Char('f'));
+    key(&mut state, KeyCode::Enter);
+    insta::assert_snapshot!(render(&state, 100, 30).backend());
+}
+
+#[test]
+fn position_is_shown_after_toggling_filters() {
+    let mut state = loaded(120, 14);
+    key(&mut state, KeyCode::Char('f'));
+    key(&mut state, KeyCode::Char('a'));
+    key(&mut state, KeyCode::Char('G'));
+    let terminal = render(&state, 120, 14);
+    let text = screen(&terminal);
+    // Rows above the window are announced by the position and the scrollbar.
+    assert!(text.contains("row 40/40"), "{text}");
+    assert!(text.contains('█'), "no scrollbar thumb:\n{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn times_carry_their_zone() {
+    let mut state = loaded(120, 14);
+    state.tz = match chrono::FixedOffset::east_opt(3600) {
+        Some(tz) => tz,
+        None => panic!("offset"),
+    };
+    let text = screen(&render(&state, 120, 14));
+    assert!(text.contains("Created +01:00"), "{text}");
+    assert!(text.contains("12:59:58 +01:00"), "{text}");
+}
+
+#[test]
+fn no_color() {
+    let mut state = loaded(120, 14);
+    key(&mut state, KeyCode::Char('f'));
+    let terminal = render_with(&state, 120, 14, Theme { color: false });
+    let buffer = terminal.backend().buffer();
+    let coloured = buffer
+        .content()
+        .iter()
+        .filter(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset)
+        .count();
+    assert_eq!(coloured, 0, "NO_COLOR must not colour a single cell");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// Styles as well as symbols: FAILED stands out and the selection is marked, in colour and
+/// under NO_COLOR.
+#[test]
+fn failed_emphasis_and_selection_styles() {
+    let mut state = loaded(100, 12);
+    key(&mut state, KeyCode::Char('f'));
+    key(&mut state, KeyCode::Down);
+    insta::assert_debug_snapshot!(
+        "failed_emphasis_colour",
+        render_with(&state, 100, 12, Theme::default())
+            .backend()
+            .buffer()
+    );
+    insta::assert_debug_snapshot!(
+        "failed_emphasis_no_color",
+        render_with(&state, 100, 12, Theme { color: false })
+            .backend()
+            .buffer()
+    );
+}
+
+#[test]
+fn all_kinds_tab() {
+    let mut state = loaded(160, 20);
+    key(&mut state, KeyCode::Char('0'));
+    key(&mut state, KeyCode::Char('f'));
+    let terminal = render(&state, 160, 20);
+    let text = screen(&terminal);
+    assert!(text.contains("All kinds 10 of 47"), "{text}");
+    assert!(text.contains("deletion"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn failure_groups() {
+    let mut state = loaded(120, 24);
+    key(&mut state, KeyCode::Char('F'));
+    let terminal = render(&state, 120, 24);
+    let text = screen(&terminal);
+    assert!(
+        text.contains("Failure groups 10 FAILED in 3 groups"),
+        "{text}"
+    );
+    assert!(text.contains("hint:"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn progress_header_with_sparkline_and_new_failure_marker() {
+    let mut state = loaded(120, 16);
+    app::update(
+        &mut state,
+        Msg::Configure(app::progress::ViewConfig {
+            stuck_after: std::time::Duration::from_secs(15 * 60),
+            since: Some(t0() - chrono::Duration::minutes(60)),
+        }),
+    );
+    // Completions over three minutes, then one request fails.
+    for (minute, ids) in [(2i64, vec![1usize, 2]), (1, vec![6, 7, 11]), (0, vec![12])] {
+        app::update(
+            &mut state,
+            Msg::Tick(t0() - chrono::Duration::minutes(minute)),
+        );
+        let items = ids
+            .iter()
+            .map(|&i| summary(CREATION, i, Status::Succeeded))
+            .collect();
+        send(
+            &mut state,
+            Event::Records {
+                kind: CREATION,
+                items,
+            },
+        );
+    }
+    send(
+        &mut state,
+        Event::Records {
+            kind: CREATION,
+            items: vec![summary(CREATION, 16, Status::Failed)],
+        },
+    );
+    let terminal = render(&state, 120, 16);
+    let text = screen(&terminal);
+    assert!(text.contains("1 new FAILED"), "{text}");
+    assert!(text.contains("done/min"), "{text}");
+    assert!(text.contains("ETA"), "{text}");
+    assert!(text.contains('⚠'), "no stuck mark:\n{text}");
+    insta::assert_snapshot!(terminal.backend());
+    // Looking at the failures clears the marker.
+    key(&mut state, KeyCode::Char('f'));
+    assert!(!screen(&render(&state, 120, 16)).contains("new FAILED"));
+}
+
+#[test]
+fn the_selected_row_wraps_its_full_reason() {
+    let mut state = loaded(100, 20);
+    key(&mut state, KeyCode::Char('f'));
+    key(&mut state, KeyCode::Char('w'));
+    let text = screen(&render(&state, 100, 20));
+    // The end of the long reason, cut without `w`, is on screen.
+    assert!(text.contains("problem continues"), "{text}");
+    key(&mut state, KeyCode::Char('w'));
+    assert!(!screen(&render(&state, 100, 20)).contains("problem continues"));
+}
+
+#[test]
+fn describing_and_error_states_in_the_detail_pane() {
+    let mut state = loaded(100, 30);
+    // Row 1 is in progress and not described: the pane says it is describing.
+    key(&mut state, KeyCode::Down);
+    key(&mut state, KeyCode::Enter);
+    let describing = render(&state, 100, 30);
+    assert!(screen(&describing).contains("Describing…"));
+    insta::assert_snapshot!("detail_describing", describing.backend());
+    let error = ProviderError::new(ErrorKind::Auth, "AccessDeniedException: not authorized")
+        .with_request_id(None);
+    send(
+        &mut state,
+        Event::DescribeFailed {
+            kind: CREATION,
+            request_id: rid(1),
+            error,
+        },
+    );
+    let failed = render(&state, 100, 30);
+    assert!(screen(&failed).contains("Describe failed"));
+    insta::assert_snapshot!("detail_describe_error", failed.backend());
+}

@@ -9,7 +9,7 @@ pub const MIN_HEIGHT: u16 = 12;
 /// From this width the detail pane sits beside the table; below it, underneath.
 pub const SIDE_BY_SIDE_WIDTH: u16 = 140;
 
-const HEADER_ROWS: u16 = 3;
+const HEADER_ROWS: u16 = 4;
 
 /// The areas of one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,13 +1,15 @@
 //! The app: state, the messages that change it, and the pure update function. It knows the
 //! poller's events and the model, never the terminal or the network.
 
+pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod progress;
 pub mod state;
 pub mod table;
 pub mod update;
 
-pub use msg::{Effect, Msg};
-pub use state::{AppState, ConnectionInfo, ErrorLine, InputMode};
+pub use msg::{Effect, ExportFormat, ExportRequest, Msg};
+pub use state::{AppState, ConnectionInfo, ErrorLine, GroupFilter, GroupsView, InputMode, Tab};
 pub use table::{KindTable, RequestRow, SortColumn, StatusFilter};
 pub use update::update;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
+use super::progress::ViewConfig;
 use crate::poller::{DescribeRequest, Event};
 
 /// Everything that can change the state.
@@ -19,6 +20,26 @@ pub enum Msg {
     /// The clock: ages, staleness and the spinner move with it.
     Tick(DateTime<Utc>),
     Poll(Event),
+    /// Settings from the config and flags, sent once by the host before anything else.
+    Configure(ViewConfig),
+    /// The host carried out the export the operator asked for: the file's path, or why not.
+    Exported(Result<String, String>),
+}
+
+/// The format of an export of the current view (`e` CSV, `E` JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// An export the operator asked for and the host has not done yet. The host notices a new
+/// `seq` after each update, writes the file and answers with [`Msg::Exported`]; keeping the
+/// file I/O in the host keeps `update` pure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportRequest {
+    pub seq: u64,
+    pub format: ExportFormat,
 }
 
 /// What an update asks the outside world to do.

@@ -1,14 +1,73 @@
 //! The app state: everything the screen shows, and nothing about how it is drawn.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::msg::ExportRequest;
+use super::progress::{Counts, Progress};
 use super::table::{KindTable, SortSpec, StatusFilter};
-use crate::model::{Instance, NameKind, OperationKind};
+use crate::failures::{FailedRequest, FailureGroup};
+use crate::model::{Instance, NameKind, OperationKind, Status};
 use crate::poller::{CallOutcome, SpendReport};
 use crate::provider::ProviderInfo;
+
+/// A tab of the table: every kind at once, or one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    All,
+    Kind(OperationKind),
+}
+
+impl Tab {
+    /// Tab order: all kinds first (key `0`), then the kinds (keys `1` to `3`).
+    pub const ORDER: [Tab; 4] = [
+        Tab::All,
+        Tab::Kind(OperationKind::AssignmentCreation),
+        Tab::Kind(OperationKind::AssignmentDeletion),
+        Tab::Kind(OperationKind::PermissionSetProvisioning),
+    ];
+
+    /// Index into [`AppState::tables`]: the kinds keep their own index, all kinds is last.
+    pub fn index(self) -> usize {
+        match self {
+            Tab::All => ALL_KINDS,
+            Tab::Kind(kind) => kind.index(),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::All => "All kinds",
+            Tab::Kind(kind) => kind.label(),
+        }
+    }
+
+    pub fn short(self) -> &'static str {
+        match self {
+            Tab::All => "all",
+            Tab::Kind(kind) => kind.short(),
+        }
+    }
+}
+
+/// Where the all-kinds table sits in [`AppState::tables`].
+const ALL_KINDS: usize = 3;
+
+/// The failure groups view (`F`): groups of the FAILED requests of every kind.
+#[derive(Debug, Clone, Default)]
+pub struct GroupsView {
+    pub groups: Vec<FailureGroup>,
+    pub selected: usize,
+}
+
+/// The table narrowed to one failure group's requests (`Enter` on a group; `Esc` clears it).
+#[derive(Debug, Clone)]
+pub struct GroupFilter {
+    pub pattern: String,
+    pub ids: HashSet<Box<str>>,
+}
 
 /// Keyboard mode: normal navigation, or typing the `/` filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,8 +106,13 @@ pub struct ScreenWindow {
 /// The whole app state.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub tables: [KindTable; 3],
-    pub active: OperationKind,
+    /// One table per kind, then the all-kinds table (which holds every row once more, with
+    /// its kind, so sorting, filtering and selection work the same on every tab). The copy
+    /// costs memory, so it is made only once the operator first shows that tab.
+    pub tables: [KindTable; 4],
+    /// Whether the all-kinds table has been filled and is kept in step.
+    pub(crate) all_kinds_live: bool,
+    pub active: Tab,
     pub status_filter: StatusFilter,
     /// The `/` filter as typed.
     pub text_filter: String,
@@ -58,10 +122,15 @@ pub struct AppState {
     pub sort: SortSpec,
     pub detail_open: bool,
     pub help_open: bool,
+    /// Open while the failure groups are shown instead of the table.
+    pub groups: Option<GroupsView>,
+    pub group_filter: Option<GroupFilter>,
     pub connection: ConnectionInfo,
     pub refresh_interval: Duration,
     pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<ErrorLine>,
+    /// A standing notice for the status line, e.g. which permission would add names.
+    pub notice: Option<String>,
     /// When the service last throttled us; the header warns for a while after.
     pub last_throttled: Option<DateTime<Utc>>,
     pub spend: SpendReport,
@@ -85,6 +154,14 @@ pub struct AppState {
     /// Spinner frame, advanced by ticks while loading.
     pub spinner: u8,
     pub should_quit: bool,
+    /// This rollout's progress: counts since a moment, completions, new failures.
+    pub progress: Progress,
+    /// The last export asked for (`e`/`E`); the host does it.
+    pub export: Option<ExportRequest>,
+    /// Lines the detail pane is scrolled down by.
+    pub detail_scroll: u16,
+    /// Whether the selected row shows its full failure reason, wrapped under it (`w`).
+    pub wrap_selected: bool,
 }
 
 impl AppState {
@@ -96,7 +173,8 @@ impl AppState {
     ) -> AppState {
         AppState {
             tables: Default::default(),
-            active: OperationKind::AssignmentCreation,
+            all_kinds_live: false,
+            active: Tab::Kind(OperationKind::AssignmentCreation),
             status_filter: StatusFilter::All,
             text_filter: String::new(),
             needle: String::new(),
@@ -104,10 +182,13 @@ impl AppState {
             sort: SortSpec::default(),
             detail_open: false,
             help_open: false,
+            groups: None,
+            group_filter: None,
             connection,
             refresh_interval,
             last_success: None,
             last_error: None,
+            notice: None,
             last_throttled: None,
             spend: SpendReport::default(),
             api_calls: BTreeMap::new(),
@@ -123,6 +204,10 @@ impl AppState {
             terminal_size: (0, 0),
             spinner: 0,
             should_quit: false,
+            progress: Progress::new(now),
+            export: None,
+            detail_scroll: 0,
+            wrap_selected: false,
         }
     }
 
@@ -134,13 +219,114 @@ impl AppState {
         &mut self.tables[kind.index()]
     }
 
+    pub fn tab_table(&self, tab: Tab) -> &KindTable {
+        &self.tables[tab.index()]
+    }
+
+    pub(crate) fn tab_table_mut(&mut self, tab: Tab) -> &mut KindTable {
+        &mut self.tables[tab.index()]
+    }
+
+    /// The all-kinds table, when it is live (shown at least once); updates skip it before.
+    pub(crate) fn all_kinds_table_mut(&mut self) -> Option<&mut KindTable> {
+        self.all_kinds_live.then(|| &mut self.tables[ALL_KINDS])
+    }
+
+    /// Fills the all-kinds table from the kind tables the first time it is needed.
+    pub(crate) fn ensure_all_kinds(&mut self) {
+        if self.all_kinds_live {
+            return;
+        }
+        let (kinds, all) = self.tables.split_at_mut(ALL_KINDS);
+        for table in kinds.iter() {
+            all[0].extend_from(table);
+        }
+        self.all_kinds_live = true;
+        self.rebuild_table(ALL_KINDS);
+    }
+
+    /// How many requests a tab holds (all kinds: the kinds' sum, live or not).
+    pub fn tab_len(&self, tab: Tab) -> usize {
+        match tab {
+            Tab::All => OperationKind::ALL
+                .iter()
+                .map(|&k| self.table(k).len())
+                .sum(),
+            Tab::Kind(kind) => self.table(kind).len(),
+        }
+    }
+
     pub fn active_table(&self) -> &KindTable {
-        self.table(self.active)
+        self.tab_table(self.active)
+    }
+
+    /// The FAILED requests of every kind, as the failure grouping reads them.
+    pub fn failed_requests(&self) -> Vec<FailedRequest<'_>> {
+        OperationKind::ALL
+            .iter()
+            .flat_map(|&k| self.table(k).rows())
+            .filter(|r| r.status == Status::Failed)
+            .map(|r| FailedRequest {
+                kind: r.kind,
+                request_id: &r.request_id,
+                created: r.created,
+                reason: r.failure_reason(),
+                pattern: r.reason_pattern(),
+                account: r.account(),
+                permission_set: r.permission_set(),
+            })
+            .collect()
+    }
+
+    /// Recounts the progress since its moment (every row of every kind: cheap next to a
+    /// rebuild, and always right).
+    pub(crate) fn recount_progress(&mut self) {
+        let (since, now) = (self.progress.since, self.now);
+        let mut counts = Counts::default();
+        for row in OperationKind::ALL
+            .iter()
+            .flat_map(|&k| self.table(k).rows())
+        {
+            if self.progress.is_stuck(&row.status, row.created, now) {
+                counts.stuck += 1;
+            }
+            if row.created < since {
+                continue;
+            }
+            counts.started += 1;
+            match row.status {
+                Status::InProgress => counts.in_flight += 1,
+                Status::Succeeded => counts.succeeded += 1,
+                Status::Failed => counts.failed += 1,
+                Status::Unknown(_) => {}
+            }
+        }
+        self.progress.counts = counts;
     }
 
     /// Whether any kind is still in its first load.
     pub fn loading(&self) -> bool {
-        self.tables.iter().any(|t| !t.history_load.done)
+        OperationKind::ALL
+            .iter()
+            .any(|&k| !self.table(k).history_load.done)
+    }
+
+    /// Whether a tab's history is loaded (all kinds: every kind's).
+    pub fn history_loaded(&self, tab: Tab) -> bool {
+        match tab {
+            Tab::All => !self.loading(),
+            Tab::Kind(kind) => self.table(kind).history_load.done,
+        }
+    }
+
+    /// Whether a tab's FAILED count is complete (all kinds: every kind's).
+    pub fn failed_known(&self, tab: Tab) -> bool {
+        match tab {
+            Tab::All => OperationKind::ALL
+                .iter()
+                .all(|&k| self.table(k).failed_known()),
+            Tab::Kind(kind) => self.table(kind).failed_known(),
+        }
     }
 
     /// The data is stale when no poll has succeeded for three refresh intervals.
@@ -162,18 +348,28 @@ impl AppState {
     }
 
     /// Rebuilds the view of one kind (after data, filter or sort changed).
+    /// Rebuilds the view of one kind and of the all-kinds table, which holds its rows too.
     pub(crate) fn rebuild(&mut self, kind: OperationKind) {
+        self.rebuild_table(kind.index());
+        if self.all_kinds_live {
+            self.rebuild_table(ALL_KINDS);
+        }
+    }
+
+    fn rebuild_table(&mut self, index: usize) {
         let (sort, status) = (self.sort, self.status_filter);
         let needle = std::mem::take(&mut self.needle);
-        self.tables[kind.index()].rebuild_view(sort, status, &needle);
+        let only = self.group_filter.as_ref().map(|g| &g.ids);
+        self.tables[index].rebuild_view(sort, status, &needle, only);
         self.needle = needle;
         let rows = self.table_rows();
-        self.tables[kind.index()].scroll_into_view(rows);
+        self.tables[index].scroll_into_view(rows);
     }
 
     pub(crate) fn rebuild_all(&mut self) {
-        for kind in OperationKind::ALL {
-            self.rebuild(kind);
+        let tables = if self.all_kinds_live { 4 } else { 3 };
+        for index in 0..tables {
+            self.rebuild_table(index);
         }
     }
 

@@ -5,12 +5,12 @@
 //! is kept separately and only rebuilt when it can have changed, and the filtered view is one
 //! linear pass over that order. Rendering then only touches the visible window.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::model::{
-    Described, NameKind, RequestDetail, Status, StatusSummary, short_permission_set,
+    Described, NameKind, OperationKind, RequestDetail, Status, StatusSummary, short_permission_set,
 };
 
 /// Which statuses the table shows.
@@ -93,12 +93,16 @@ impl Default for SortSpec {
 /// tens of megabytes.
 #[derive(Debug, Clone)]
 pub struct RequestRow {
+    pub kind: OperationKind,
     pub request_id: Box<str>,
     pub status: Status,
     pub created: DateTime<Utc>,
     pub answer: Option<Box<DescribeAnswer>>,
     /// Lower-cased text of every shown field, so the `/` filter is a substring test.
     search_text: Box<str>,
+    /// The failure reason normalised ([`crate::failures::normalise`]), computed once when the
+    /// reason arrives, so regrouping failures as data flows costs no regex work.
+    reason_pattern: Option<Box<str>>,
 }
 
 /// The describe answer kept for a row.
@@ -115,11 +119,13 @@ pub struct DescribeAnswer {
 impl RequestRow {
     fn new(summary: StatusSummary, tz: FixedOffset) -> RequestRow {
         let mut row = RequestRow {
+            kind: summary.kind,
             request_id: summary.request_id.into_boxed_str(),
             status: summary.status,
             created: summary.created,
             answer: None,
             search_text: Box::from(""),
+            reason_pattern: None,
         };
         row.refresh_search_text(tz);
         row
@@ -144,15 +150,14 @@ impl RequestRow {
             .or(d.permission_set.as_deref())
     }
 
+    /// `USER jane.doe` / `GROUP platform-admins` once the name is known, else the id.
     pub fn principal(&self) -> Option<String> {
         let d = &self.answer.as_ref()?.detail;
-        // `USER jane.doe` once the name is known, `USER 4961d890-…` until then.
-        let shown = d.principal_name.as_ref().or(d.principal_id.as_ref());
-        match (&d.principal_type, shown) {
-            (Some(t), Some(who)) => Some(format!("{t} {who}")),
-            (None, Some(who)) => Some(who.clone()),
-            _ => None,
-        }
+        let who = d.principal_name.as_ref().or(d.principal_id.as_ref())?;
+        Some(match &d.principal_type {
+            Some(t) => format!("{t} {who}"),
+            None => who.clone(),
+        })
     }
 
     pub fn failure_reason(&self) -> Option<&str> {
@@ -163,7 +168,15 @@ impl RequestRow {
         needle_lower.is_empty() || self.search_text.contains(needle_lower)
     }
 
+    /// The normalised failure reason, if the row has a reason.
+    pub fn reason_pattern(&self) -> Option<&str> {
+        self.reason_pattern.as_deref()
+    }
+
     fn refresh_search_text(&mut self, tz: FixedOffset) {
+        self.reason_pattern = self
+            .failure_reason()
+            .map(|r| crate::failures::normalise(r).into_boxed_str());
         let mut text = String::with_capacity(96);
         text.push_str(&self.request_id);
         text.push(' ');
@@ -197,6 +210,15 @@ impl RequestRow {
 /// Local wall-clock time as the table shows it.
 pub fn format_local(t: DateTime<Utc>, tz: FixedOffset) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The zone the screen's times are in: `UTC`, or an offset like `+01:00`.
+pub fn zone_label(tz: FixedOffset) -> String {
+    if tz.local_minus_utc() == 0 {
+        "UTC".into()
+    } else {
+        tz.to_string()
+    }
 }
 
 /// Counts per status, for the header and the tabs.
@@ -285,6 +307,11 @@ impl KindTable {
         self.rows.is_empty()
     }
 
+    /// Every row, in no particular order.
+    pub fn rows(&self) -> impl Iterator<Item = &RequestRow> {
+        self.rows.iter()
+    }
+
     pub fn view_len(&self) -> usize {
         self.view.len()
     }
@@ -346,6 +373,21 @@ impl KindTable {
             }
         }
         changed
+    }
+
+    /// Adds copies of another table's rows that this one does not hold yet (the all-kinds
+    /// table starts from the kind tables when it is first shown).
+    pub(crate) fn extend_from(&mut self, other: &KindTable) {
+        for row in &other.rows {
+            if self.index_by_id.contains_key(&row.request_id) {
+                continue;
+            }
+            let idx = self.rows.len() as u32;
+            self.counts.add(&row.status, 1);
+            self.index_by_id.insert(row.request_id.clone(), idx);
+            self.rows.push(row.clone());
+        }
+        self.sorted_valid = false;
     }
 
     /// Stores a describe answer. Returns whether anything changed.
@@ -415,7 +457,14 @@ impl KindTable {
     }
 
     /// Re-sorts (if needed) and re-filters, then finds the selection again by id.
-    pub(crate) fn rebuild_view(&mut self, sort: SortSpec, status: StatusFilter, needle: &str) {
+    /// `only`, when given, keeps just those request ids (a failure group's requests).
+    pub(crate) fn rebuild_view(
+        &mut self,
+        sort: SortSpec,
+        status: StatusFilter,
+        needle: &str,
+        only: Option<&HashSet<Box<str>>>,
+    ) {
         if !self.sorted_valid || self.sorted.len() != self.rows.len() {
             self.sort(sort);
         }
@@ -423,7 +472,9 @@ impl KindTable {
         self.view.clear();
         self.view.extend(self.sorted.iter().copied().filter(|&i| {
             let row = &rows[i as usize];
-            status.admits(&row.status) && row.matches_text(needle)
+            status.admits(&row.status)
+                && row.matches_text(needle)
+                && only.is_none_or(|ids| ids.contains(&row.request_id))
         }));
         self.reselect();
     }
@@ -512,6 +563,21 @@ impl KindTable {
             .map(|&i| self.rows[i as usize].request_id.clone());
     }
 
+    /// Whether the selection follows the newest (top) row as data arrives.
+    pub fn following(&self) -> bool {
+        !self.pinned
+    }
+
+    /// Follow the top row (the selection jumps there) or pin the selection where it is.
+    pub(crate) fn set_following(&mut self, follow: bool) {
+        if follow {
+            self.select_pos(0);
+            self.pinned = false;
+        } else {
+            self.pinned = !self.view.is_empty();
+        }
+    }
+
     /// Moves the selection to a view position (clamped). The top row unpins the selection so
     /// it follows new rows again; any other row pins it to that request.
     pub(crate) fn select_pos(&mut self, pos: usize) {
@@ -538,11 +604,11 @@ impl KindTable {
     }
 
     /// Ids of rows in the window that have no final detail yet, for background enrichment.
-    pub fn undescribed_in_window(&self, visible_rows: usize) -> Vec<String> {
+    pub fn undescribed_in_window(&self, visible_rows: usize) -> Vec<(OperationKind, String)> {
         (self.offset..(self.offset + visible_rows).min(self.view.len()))
             .filter_map(|p| self.view_row(p))
             .filter(|r| r.status.is_finished() && !r.has_final_detail())
-            .map(|r| r.request_id.to_string())
+            .map(|r| (r.kind, r.request_id.to_string()))
             .collect()
     }
 }

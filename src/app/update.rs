@@ -3,13 +3,17 @@
 
 use std::hash::{Hash, Hasher};
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+use ratatui::layout::Rect;
 
-use super::msg::{Effect, Msg};
-
-use super::state::{AppState, ErrorLine, InputMode, ScreenWindow};
+use super::keymap::{Action, action_for};
+use super::msg::{Effect, ExportFormat, ExportRequest, Msg};
+use super::state::{AppState, ErrorLine, GroupFilter, GroupsView, InputMode, ScreenWindow, Tab};
 use super::table::{ListTrouble, StatusFilter};
-use crate::model::{NameKind, OperationKind};
+use crate::failures;
+use crate::model::{NameKind, OperationKind, Status};
 use crate::poller::{DescribeRequest, Event, Lane, Priority};
 use crate::provider::ErrorKind;
 
@@ -25,6 +29,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::Mouse(mouse) => match mouse.kind {
             MouseEventKind::ScrollDown => move_by(state, WHEEL_STEP as isize, &mut effects),
             MouseEventKind::ScrollUp => move_by(state, -(WHEEL_STEP as isize), &mut effects),
+            MouseEventKind::Down(MouseButton::Left) => {
+                click(state, mouse.column, mouse.row, &mut effects)
+            }
             _ => {}
         },
         Msg::Resize { width, height } => {
@@ -37,6 +44,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
+            state.progress.prune(now);
+            // Ages move with the clock: a request can become stuck without any new data.
+            state.recount_progress();
             if state
                 .flash
                 .as_ref()
@@ -45,7 +55,37 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.flash = None;
             }
         }
-        Msg::Poll(event) => on_poll(state, event, &mut effects),
+        Msg::Exported(result) => {
+            state.flash = Some((
+                state.now,
+                match result {
+                    Ok(path) => format!("exported to {path}"),
+                    Err(error) => format!("export failed: {error}"),
+                },
+            ));
+        }
+        Msg::Configure(config) => {
+            state.progress.stuck_after = config.stuck_after;
+            if let Some(since) = config.since {
+                state.progress.since = since;
+                state.progress.since_start = false;
+            }
+            state.recount_progress();
+        }
+        Msg::Poll(event) => {
+            observe_transitions(state, &event);
+            let recount = matches!(
+                event,
+                Event::Records { .. } | Event::Cached(_) | Event::Described(_)
+            );
+            on_poll(state, event, &mut effects);
+            if recount {
+                state.recount_progress();
+            }
+            if state.groups.is_some() {
+                regroup(state);
+            }
+        }
     }
     enrich_window(state, &mut effects);
     effects
@@ -53,6 +93,45 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
 
 /// How long the rows on screen must hold still before their describes are asked.
 const ENRICH_AFTER: chrono::Duration = chrono::Duration::seconds(2);
+
+/// Notes, before an event is applied, the requests it shows finishing (for the completion
+/// rate) and failing (for the bell and the "new FAILED" marker). A failure counts as new when
+/// it is seen changing to FAILED, or appears FAILED after its kind's FAILED listing was read
+/// and was created since the progress moment: old history read late is not news.
+fn observe_transitions(state: &mut AppState, event: &Event) {
+    let changes: Vec<(OperationKind, &str, &Status, chrono::DateTime<chrono::Utc>)> = match event {
+        Event::Records { kind, items } => items
+            .iter()
+            .map(|s| (*kind, s.request_id.as_str(), &s.status, s.created))
+            .collect(),
+        Event::Described(d) => vec![(
+            d.summary.kind,
+            d.summary.request_id.as_str(),
+            &d.summary.status,
+            d.summary.created,
+        )],
+        _ => return,
+    };
+    let now = state.now;
+    for (kind, id, status, created) in changes {
+        let table = state.table(kind);
+        let before = table.row_by_id(id).map(|r| r.status.clone());
+        let failed_known = table.failed_known();
+        if before.as_ref() == Some(status) {
+            continue;
+        }
+        if before == Some(Status::InProgress) && status.is_finished() {
+            state.progress.record_completion(now);
+        }
+        let news = *status == Status::Failed
+            && failed_known
+            && (before.is_some() || created >= state.progress.since);
+        if news {
+            state.progress.new_failed_total += 1;
+            state.progress.unseen_failed += 1;
+        }
+    }
+}
 
 /// Finished rows on screen without their detail get described at [`Priority::OnScreen`], so
 /// the account, permission set and principal columns fill in for what the operator is looking
@@ -67,11 +146,11 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
     if state.terminal_size == (0, 0) {
         return;
     }
-    let kind = state.active;
+    let tab = state.active;
     let rows = state.table_rows();
     let table = state.active_table();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    kind.hash(&mut hasher);
+    tab.hash(&mut hasher);
     let end = (table.offset + rows).min(table.view_len());
     for pos in table.offset..end {
         if let Some(row) = table.view_row(pos) {
@@ -106,7 +185,7 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
     effects.push(Effect::DescribeOnScreen(
         undescribed
             .into_iter()
-            .map(|request_id| DescribeRequest {
+            .map(|(kind, request_id)| DescribeRequest {
                 kind,
                 request_id,
                 priority: Priority::OnScreen,
@@ -119,6 +198,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
     let (tz, sort) = (state.tz, state.sort);
     match event {
         Event::Records { kind, items } => {
+            if let Some(all) = state.all_kinds_table_mut() {
+                all.upsert(items.clone(), tz, sort);
+            }
             if state.table_mut(kind).upsert(items, tz, sort) {
                 state.rebuild(kind);
                 // A record that just finished and is open in the detail pane needs its final
@@ -130,6 +212,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             let mut touched = [false; 3];
             for d in described {
                 let kind = d.summary.kind;
+                if let Some(all) = state.all_kinds_table_mut() {
+                    all.apply_described(d.clone(), tz, sort);
+                }
                 touched[kind.index()] |= state.table_mut(kind).apply_described(d, tz, sort);
             }
             for kind in OperationKind::ALL {
@@ -155,6 +240,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             load.done = done;
         }
         Event::Name { kind, id, name } => {
+            if let Some(all) = state.all_kinds_table_mut() {
+                all.apply_name(kind, &id, &name, tz, sort);
+            }
             for op in OperationKind::ALL {
                 if state.table_mut(op).apply_name(kind, &id, &name, tz, sort) {
                     state.rebuild(op);
@@ -178,6 +266,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             let kind = described.summary.kind;
             let key = (kind, Box::from(described.summary.request_id.as_str()));
             state.describe_errors.remove(&key);
+            if let Some(all) = state.all_kinds_table_mut() {
+                all.apply_described((*described).clone(), tz, sort);
+            }
             if state.table_mut(kind).apply_described(*described, tz, sort) {
                 state.rebuild(kind);
             }
@@ -229,11 +320,13 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
                 kind: Some(kind),
             });
         }
+        // A standing condition, not an error that the next success clears: it stays on the
+        // status line (under any error) for the rest of the run. Several hints add up.
         Event::NamesUnavailable { hint } => {
-            state.last_error = Some(ErrorLine {
-                at: state.now,
-                message: hint,
-                kind: None,
+            state.notice = Some(match state.notice.take() {
+                Some(earlier) if !earlier.contains(&hint) => format!("{earlier}; {hint}"),
+                Some(earlier) => earlier,
+                None => hint,
             });
         }
         Event::CallFailed { at, error } => {
@@ -274,68 +367,238 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
         return;
     }
     if state.help_open {
-        // Any key closes help; q still quits so nobody gets stuck.
-        match key.code {
-            KeyCode::Char('q') => quit(state, effects),
-            _ => state.help_open = false,
-        }
+        // The help says any key closes it, and it means it: `q` too, so reading the help
+        // never quits by surprise.
+        state.help_open = false;
+        return;
+    }
+    if let Some(action) = action_for(key) {
+        perform(state, action, effects);
+    }
+}
+
+/// Carries out one action of the key table.
+fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
+    if state.groups.is_some() && on_groups_action(state, action, effects) {
         return;
     }
     let page = state.table_rows().max(1) as isize;
-    match key.code {
-        KeyCode::Char('q') => quit(state, effects),
-        KeyCode::Char('?') => state.help_open = true,
-        KeyCode::Tab => switch_kind(state, 1, effects),
-        KeyCode::BackTab => switch_kind(state, -1, effects),
-        KeyCode::Char('1') => set_kind(state, OperationKind::AssignmentCreation, effects),
-        KeyCode::Char('2') => set_kind(state, OperationKind::AssignmentDeletion, effects),
-        KeyCode::Char('3') => set_kind(state, OperationKind::PermissionSetProvisioning, effects),
-        KeyCode::Char('j') | KeyCode::Down => move_by(state, 1, effects),
-        KeyCode::Char('k') | KeyCode::Up => move_by(state, -1, effects),
-        KeyCode::PageDown => move_by(state, page, effects),
-        KeyCode::PageUp => move_by(state, -page, effects),
-        KeyCode::Char('g') | KeyCode::Home => move_to(state, 0, effects),
-        KeyCode::Char('G') | KeyCode::End => move_to(state, usize::MAX, effects),
-        KeyCode::Char('f') => toggle_status(state, StatusFilter::FailedOnly, effects),
-        KeyCode::Char('i') => toggle_status(state, StatusFilter::InProgressOnly, effects),
-        KeyCode::Char('a') => set_status(state, StatusFilter::All, effects),
-        KeyCode::Char('/') => state.input_mode = InputMode::EditingFilter,
-        KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
-            state.detail_open = true;
-            let rows = state.table_rows();
-            state.tables[state.active.index()].scroll_into_view(rows);
-            // Opening a request asks again even if an earlier describe of it was given up.
-            if let Some(id) = state.active_table().selected_id() {
-                let key = (state.active, Box::from(id));
-                state.describe_errors.remove(&key);
+    if matches!(action, Action::FailedOnly | Action::FailureGroups) {
+        // The operator is looking at the failures: they are not new any more.
+        state.progress.unseen_failed = 0;
+    }
+    match action {
+        Action::FailureGroups => open_groups(state, effects),
+        Action::CopyReason => {
+            let reason = state
+                .active_table()
+                .selected()
+                .and_then(|r| r.failure_reason())
+                .map(str::to_string);
+            match reason {
+                Some(reason) => {
+                    state.flash = Some((state.now, "copied the failure reason".into()));
+                    effects.push(Effect::Copy(reason));
+                }
+                None => {
+                    state.flash = Some((state.now, "no failure reason to copy".into()));
+                }
             }
-            describe_selected_if_needed(state, effects);
         }
-        KeyCode::Esc | KeyCode::Left | KeyCode::Char('h') => {
+        Action::ExportCsv | Action::ExportJson => {
+            let format = if action == Action::ExportCsv {
+                ExportFormat::Csv
+            } else {
+                ExportFormat::Json
+            };
+            let seq = state.export.map_or(1, |e| e.seq + 1);
+            state.export = Some(ExportRequest { seq, format });
+        }
+        Action::WrapReason => state.wrap_selected = !state.wrap_selected,
+        Action::DetailScrollDown => {
+            state.detail_scroll = state.detail_scroll.saturating_add(3);
+        }
+        Action::DetailScrollUp => {
+            state.detail_scroll = state.detail_scroll.saturating_sub(3);
+        }
+        Action::ResetProgress => {
+            state.progress.since = state.now;
+            state.progress.since_start = false;
+            state.recount_progress();
+            state.flash = Some((state.now, "progress counts from now".into()));
+        }
+        Action::Quit => quit(state, effects),
+        Action::Help => state.help_open = true,
+        Action::NextKind => switch_tab(state, 1, effects),
+        Action::PreviousKind => switch_tab(state, -1, effects),
+        Action::AllKinds => set_tab(state, Tab::All, effects),
+        Action::KindCreation => set_kind(state, OperationKind::AssignmentCreation, effects),
+        Action::KindDeletion => set_kind(state, OperationKind::AssignmentDeletion, effects),
+        Action::KindProvisioning => {
+            set_kind(state, OperationKind::PermissionSetProvisioning, effects)
+        }
+        Action::Down => move_by(state, 1, effects),
+        Action::Up => move_by(state, -1, effects),
+        Action::PageDown => move_by(state, page, effects),
+        Action::PageUp => move_by(state, -page, effects),
+        Action::First => move_to(state, 0, effects),
+        Action::Last => move_to(state, usize::MAX, effects),
+        Action::ToggleFollow => toggle_follow(state, effects),
+        Action::FailedOnly => toggle_status(state, StatusFilter::FailedOnly, effects),
+        Action::InProgressOnly => toggle_status(state, StatusFilter::InProgressOnly, effects),
+        Action::AllStatuses => set_status(state, StatusFilter::All, effects),
+        Action::TextFilter => state.input_mode = InputMode::EditingFilter,
+        Action::OpenDetail => open_detail(state, effects),
+        Action::Back => {
             if state.detail_open {
                 state.detail_open = false;
-            } else if key.code == KeyCode::Esc && !state.text_filter.is_empty() {
+            } else if state.group_filter.is_some() {
+                state.group_filter = None;
+                state.rebuild_all();
+                describe_selected_if_needed(state, effects);
+            } else if !state.text_filter.is_empty() {
                 set_text_filter(state, String::new(), effects);
             }
         }
-        KeyCode::Char('s') => {
+        Action::CycleSort => {
             state.sort.column = state.sort.column.next();
             resort(state, effects);
         }
-        KeyCode::Char('S') => {
+        Action::ReverseSort => {
             state.sort.descending = !state.sort.descending;
             resort(state, effects);
         }
-        KeyCode::Char('r') => effects.push(Effect::RefreshNow),
-        KeyCode::Char('y') => {
-            if let Some(id) = state.active_table().selected_id() {
-                let id = id.to_string();
+        Action::Refresh => effects.push(Effect::RefreshNow),
+        Action::CopyId => {
+            // Only a row the operator can see: with `0 of N` shown there is nothing to copy.
+            if let Some(id) = state
+                .active_table()
+                .selected()
+                .map(|r| r.request_id.to_string())
+            {
                 state.flash = Some((state.now, format!("copied {id}")));
                 effects.push(Effect::Copy(id));
+            } else {
+                state.flash = Some((state.now, "nothing to copy: no row is shown".into()));
             }
         }
-        _ => {}
     }
+}
+
+/// `F`: the FAILED requests of every kind, grouped by normalised reason. Failures whose
+/// reason has not been read yet are described (at the failures priority: the poller asks each
+/// once and within the budget), so their group fills in while the operator looks.
+fn open_groups(state: &mut AppState, effects: &mut Vec<Effect>) {
+    state.groups = Some(GroupsView::default());
+    regroup(state);
+    for kind in OperationKind::ALL {
+        for row in state.table(kind).rows() {
+            if row.status == Status::Failed && !row.has_final_detail() {
+                effects.push(Effect::Describe(DescribeRequest {
+                    kind,
+                    request_id: row.request_id.to_string(),
+                    priority: Priority::Failures,
+                }));
+            }
+        }
+    }
+}
+
+/// Recomputes the groups from the rows, keeping the selected group by its pattern.
+fn regroup(state: &mut AppState) {
+    let groups = failures::group(state.failed_requests());
+    let Some(view) = state.groups.as_mut() else {
+        return;
+    };
+    let selected = view.groups.get(view.selected).map(|g| g.pattern.clone());
+    view.selected = selected
+        .and_then(|p| groups.iter().position(|g| g.pattern == p))
+        .unwrap_or(view.selected)
+        .min(groups.len().saturating_sub(1));
+    view.groups = groups;
+}
+
+/// Keys while the groups are shown. Returns false for the actions that also work there as
+/// they do on the table (they close the groups first).
+fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
+    let Some(view) = state.groups.as_mut() else {
+        return false;
+    };
+    let last = view.groups.len().saturating_sub(1);
+    let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
+    match action {
+        Action::Down => view.selected = step(view.selected, 1),
+        Action::Up => view.selected = step(view.selected, -1),
+        Action::PageDown => view.selected = step(view.selected, 5),
+        Action::PageUp => view.selected = step(view.selected, -5),
+        Action::First => view.selected = 0,
+        Action::Last => view.selected = last,
+        Action::OpenDetail => {
+            let Some(group) = view.groups.get(view.selected) else {
+                return true;
+            };
+            state.group_filter = Some(GroupFilter {
+                pattern: group.pattern.clone(),
+                ids: group
+                    .requests
+                    .iter()
+                    .map(|(_, id)| Box::from(id.as_str()))
+                    .collect(),
+            });
+            state.groups = None;
+            // A group can span kinds: show it on the all-kinds tab.
+            state.ensure_all_kinds();
+            state.active = Tab::All;
+            state.rebuild_all();
+            let rows = state.table_rows();
+            let table = state.tab_table_mut(Tab::All);
+            table.set_following(true);
+            table.scroll_into_view(rows);
+            describe_selected_if_needed(state, effects);
+        }
+        Action::Back | Action::FailureGroups => state.groups = None,
+        Action::Help | Action::Quit => return false,
+        _ => {
+            state.groups = None;
+            return false;
+        }
+    }
+    true
+}
+
+/// Opens the detail pane on the selection. An open pane never moves by itself: opening it
+/// stops following the newest request.
+fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
+    state.detail_open = true;
+    state.detail_scroll = 0;
+    let rows = state.table_rows();
+    let table = state.tab_table_mut(state.active);
+    table.set_following(false);
+    table.scroll_into_view(rows);
+    // Opening a request asks again even if an earlier describe of it was given up.
+    if let Some(row) = state.active_table().selected() {
+        let key = (row.kind, row.request_id.clone());
+        state.describe_errors.remove(&key);
+    }
+    describe_selected_if_needed(state, effects);
+}
+
+/// `t`: follow the newest request (selection on the top row, moving with new rows), or stop.
+fn toggle_follow(state: &mut AppState, effects: &mut Vec<Effect>) {
+    let rows = state.table_rows();
+    let table = state.tab_table_mut(state.active);
+    let follow = !table.following();
+    table.set_following(follow);
+    table.scroll_into_view(rows);
+    state.flash = Some((
+        state.now,
+        if follow {
+            "following the newest request".into()
+        } else {
+            "selection pinned".into()
+        },
+    ));
+    describe_selected_if_needed(state, effects);
 }
 
 fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
@@ -370,13 +633,24 @@ fn quit(state: &mut AppState, effects: &mut Vec<Effect>) {
     effects.push(Effect::Quit);
 }
 
-fn switch_kind(state: &mut AppState, step: isize, effects: &mut Vec<Effect>) {
-    let idx = (state.active.index() as isize + step).rem_euclid(3) as usize;
-    set_kind(state, OperationKind::ALL[idx], effects);
+fn switch_tab(state: &mut AppState, step: isize, effects: &mut Vec<Effect>) {
+    let current = Tab::ORDER
+        .iter()
+        .position(|&t| t == state.active)
+        .unwrap_or(0);
+    let next = (current as isize + step).rem_euclid(Tab::ORDER.len() as isize) as usize;
+    set_tab(state, Tab::ORDER[next], effects);
 }
 
 fn set_kind(state: &mut AppState, kind: OperationKind, effects: &mut Vec<Effect>) {
-    state.active = kind;
+    set_tab(state, Tab::Kind(kind), effects);
+}
+
+fn set_tab(state: &mut AppState, tab: Tab, effects: &mut Vec<Effect>) {
+    if tab == Tab::All {
+        state.ensure_all_kinds();
+    }
+    state.active = tab;
     describe_selected_if_needed(state, effects);
 }
 
@@ -405,6 +679,32 @@ fn resort(state: &mut AppState, effects: &mut Vec<Effect>) {
     describe_selected_if_needed(state, effects);
 }
 
+/// A left click on a table row selects it (with help open, it only closes the help).
+fn click(state: &mut AppState, column: u16, row: u16, effects: &mut Vec<Effect>) {
+    if state.help_open {
+        state.help_open = false;
+        return;
+    }
+    let (width, height) = state.terminal_size;
+    if super::layout::too_small(width, height) {
+        return;
+    }
+    let table = super::layout::areas(Rect::new(0, 0, width, height), state.detail_open).table;
+    // Rows start under the top border and the column header, and end above the bottom border.
+    let first_row = table.y + 2;
+    let inside = column > table.x
+        && column < table.right().saturating_sub(1)
+        && row >= first_row
+        && row < table.bottom().saturating_sub(1);
+    if !inside {
+        return;
+    }
+    let pos = state.active_table().offset + (row - first_row) as usize;
+    if pos < state.active_table().view_len() {
+        move_to(state, pos, effects);
+    }
+}
+
 fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
     let current = state.active_table().selected_pos().unwrap_or(0);
     let target = current.saturating_add_signed(delta);
@@ -412,9 +712,14 @@ fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
 }
 
 fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
-    let rows = state.table_rows();
-    let table = state.table_mut(state.active);
+    let (rows, pane_open) = (state.table_rows(), state.detail_open);
+    state.detail_scroll = 0;
+    let table = state.tab_table_mut(state.active);
     table.select_pos(pos);
+    if pane_open {
+        // The pane shows what the operator chose, even the top row: it never moves by itself.
+        table.set_following(false);
+    }
     table.scroll_into_view(rows);
     describe_selected_if_needed(state, effects);
 }
@@ -426,10 +731,10 @@ fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) 
     if !state.detail_open {
         return;
     }
-    let kind = state.active;
     let Some(row) = state.active_table().selected() else {
         return;
     };
+    let kind = row.kind;
     let fresh_enough = match &row.answer {
         Some(answer) if answer.status.is_finished() => true,
         // An in-progress answer is still good if the status has not moved since.

@@ -1,80 +1,39 @@
-//! Failure reasons, normalised into a closed set of causes for label values.
+//! Failure reasons as a closed set of label values. The classifier itself is
+//! [`crate::failures::Cause::of`], shared with the dashboard's failure groups and
+//! `ssowatch failures`; metrics only keeps the label set bounded.
+
+use crate::failures::Cause;
 
 /// The failure classes [`failure_class`] sorts reasons into: a closed set, so the failures
 /// counter has at most `3 kinds x classes` series.
-pub const FAILURE_CLASSES: [&str; 10] = [
-    "policy_missing",
-    "management_account",
-    "account_unreachable",
-    "role_quota",
-    "access_denied",
-    "conflicting_operation",
-    "principal_missing",
-    "assignment_missing",
-    "internal_error",
-    "other",
-];
-
-/// Sorts a free-text failure reason into a small closed set of causes, so failures can be
-/// counted by cause without putting ids, ARNs or account numbers into label values.
-///
-/// The patterns follow the reasons Identity Center is known to return (see
-/// `shared/reference/api-facts.md`); anything unrecognised is `other`.
-pub fn failure_class(reason: &str) -> &'static str {
-    let r = reason.to_ascii_lowercase();
-    let has = |needles: &[&str]| needles.iter().any(|n| r.contains(n));
-    if has(&[
-        "not supported policy",
-        "policy arn",
-        "managed policy",
-        "policy does not exist",
-        "policy not found",
-        "nosuchentity",
-    ]) {
-        "policy_missing"
-    } else if has(&["management account", "master account"]) {
-        "management_account"
-    } else if has(&[
-        "suspended",
-        "unreachable",
-        "obtaining permissions to manage your aws account",
-        "account is closed",
-        "not a member of the organization",
-    ]) {
-        "account_unreachable"
-    } else if has(&[
-        "quota",
-        "limitexceeded",
-        "limit exceeded",
-        "cannot exceed quota",
-        "roles per account",
-    ]) {
-        "role_quota"
-    } else if has(&[
-        "access denied",
-        "accessdenied",
-        "not authorized",
-        "iam:updatesamlprovider",
-        "awsreservedsso_",
-    ]) {
-        "access_denied"
-    } else if has(&["conflicting operation", "conflictexception", "conflict"]) {
-        "conflicting_operation"
-    } else if has(&["assignee", "principal"]) && has(&["not found", "does not exist"]) {
-        "principal_missing"
-    } else if has(&["entitlementitem doesn't exist", "entitlement"]) {
-        "assignment_missing"
-    } else if has(&[
-        "internal service exception",
-        "internal error",
-        "internalserver",
-        "unable to complete your request",
-        "try again",
-    ]) {
-        "internal_error"
-    } else {
-        "other"
+pub const FAILURE_CLASSES: [&str; 10] = {
+    let mut labels = [""; 10];
+    let mut i = 0;
+    while i < Cause::ALL.len() {
+        labels[i] = cause_label(Cause::ALL[i]);
+        i += 1;
     }
+    labels
+};
+
+pub(crate) const fn cause_label(cause: Cause) -> &'static str {
+    match cause {
+        Cause::PolicyMissing => "policy_missing",
+        Cause::ManagementAccount => "management_account",
+        Cause::AccountUnreachable => "account_unreachable",
+        Cause::RoleQuota => "role_quota",
+        Cause::AccessDenied => "access_denied",
+        Cause::ConflictingOperation => "conflicting_operation",
+        Cause::PrincipalMissing => "principal_missing",
+        Cause::AssignmentMissing => "assignment_missing",
+        Cause::InternalError => "internal_error",
+        Cause::Other => "other",
+    }
+}
+
+/// Sorts a free-text failure reason into a label value, without ids, ARNs or account numbers.
+pub fn failure_class(reason: &str) -> &'static str {
+    Cause::of(reason).label()
 }
 
 #[cfg(test)]
@@ -82,53 +41,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn known_reasons_fall_into_their_class() {
-        let cases = [
-            (
-                "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/ReadOnlyAccess",
-                "policy_missing",
-            ),
-            (
-                "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '908000000001' takes longer than usual.",
-                "account_unreachable",
-            ),
-            (
-                "The account 123456789012 is suspended",
-                "account_unreachable",
-            ),
-            (
-                "An unexpected internal service exception was encountered",
-                "internal_error",
-            ),
-            (
-                "Received a 404 status error: the GROUP assignee 9067-abc was not found in directory d-1234",
-                "principal_missing",
-            ),
-            (
-                "Received a 404 status error: EntitlementItem doesn't exist with the given entitlement key EntitlementKey{}",
-                "assignment_missing",
-            ),
-            (
-                "ConflictException: There is a conflicting operation in process.",
-                "conflicting_operation",
-            ),
-            (
-                "User: arn:aws:sts::1:assumed-role/x is not authorized to perform: iam:UpdateSAMLProvider",
-                "access_denied",
-            ),
-            (
-                "Cannot exceed quota for RolesPerAccount: 1000",
-                "role_quota",
-            ),
-            (
-                "A delegated administrator cannot manage the management account",
-                "management_account",
-            ),
-            ("something nobody has seen", "other"),
-        ];
-        for (reason, class) in cases {
-            assert_eq!(failure_class(reason), class, "{reason}");
-            assert!(FAILURE_CLASSES.contains(&class));
+    fn labels_are_the_causes() {
+        for cause in Cause::ALL {
+            assert_eq!(cause_label(cause), cause.label());
+            assert!(FAILURE_CLASSES.contains(&cause.label()));
         }
+        assert_eq!(
+            failure_class("Cannot exceed quota for RolesPerAccount: 1000"),
+            "role_quota"
+        );
+        assert_eq!(failure_class("something nobody has seen"), "other");
     }
 }

@@ -26,6 +26,7 @@ mod failure_class;
 
 pub use calls::OPERATIONS;
 use calls::operation_label;
+pub(crate) use failure_class::cause_label;
 pub use failure_class::{FAILURE_CLASSES, failure_class};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -52,9 +52,9 @@ pub const MAX_ATTEMPTS: u32 = 4;
 /// After access was denied, the lane waits this long before it asks again: retrying a denied
 /// call at the refresh rate helps nobody.
 const DENIED_RETRY: Duration = Duration::from_secs(300);
-/// Tracking calls in a row after which less urgent work gets the next slot (a quarter of the
-/// rate, when tracking alone could use all of it).
-const TRACKING_STREAK: u32 = 3;
+/// Tracking (or failures) calls in a row after which less urgent work gets the next slot: a
+/// quarter of the rate, when that priority alone could use all of it.
+const STREAK: u32 = 3;
 /// No listing goes past this many pages (ten million records at the largest page size).
 const MAX_PAGES: u32 = 100_000;
 
@@ -250,8 +250,9 @@ pub struct Planner {
     name_failures: HashMap<String, u32>,
     /// Whether the last call taken from the OnScreen/History pair was an OnScreen one.
     last_was_on_screen: bool,
-    /// Tracking calls taken in a row while less urgent work waited.
-    tracking_streak: u32,
+    /// The priority of the last calls taken in a row while less urgent work waited, and how
+    /// many (up to [`STREAK`]).
+    streak: (usize, u32),
 }
 
 impl Planner {
@@ -267,7 +268,7 @@ impl Planner {
             names_requested: HashSet::new(),
             name_failures: HashMap::new(),
             last_was_on_screen: false,
-            tracking_streak: 0,
+            streak: (0, 0),
         };
         if config.strategy == Strategy::Naive {
             // The naive dashboard has neither a fast nor a failed lane.
@@ -397,19 +398,20 @@ impl Planner {
     }
 
     /// The most urgent call, if any. Priorities are strict but for two shares: the operator's
-    /// own describes always go first, and after [`TRACKING_STREAK`] tracking calls in a row
-    /// the next one goes to less urgent work if any waits, so that at a rate cut low by
-    /// throttling the fast lane cannot starve the FAILED listing and the history forever.
+    /// own describes always go first, and after [`STREAK`] tracking or failures calls in a row
+    /// the next one goes to less urgent work if any waits. So at a rate cut low by throttling
+    /// the fast lane cannot starve the history forever, and the rows on screen get details
+    /// while the newest failures are being described.
     pub fn next_call(&mut self) -> Option<Call> {
         let (on_screen, history) = (Priority::OnScreen as usize, Priority::History as usize);
-        let tracking = Priority::Tracking as usize;
+        let (tracking, failures) = (Priority::Tracking as usize, Priority::Failures as usize);
         let mut order: [usize; PRIORITIES] = std::array::from_fn(|p| p);
         if self.last_was_on_screen && self.has_work_at(history) {
             order.swap(on_screen, history);
         }
-        let less_urgent_waits = (tracking + 1..PRIORITIES).any(|p| self.has_work_at(p));
+        let top = (tracking..PRIORITIES).find(|&p| self.has_work_at(p));
         // The FAILED listing at start is not tracking work: it goes before everything else.
-        let failed_listing_next = self.has_work_at(tracking)
+        let failed_listing_next = top == Some(tracking)
             && matches!(
                 self.queues[tracking].front(),
                 Some(Call::List {
@@ -417,12 +419,17 @@ impl Planner {
                     ..
                 })
             );
-        if self.tracking_streak >= TRACKING_STREAK
-            && less_urgent_waits
+        let less_urgent_waits =
+            |planner: &mut Planner, p: usize| (p + 1..PRIORITIES).any(|q| planner.has_work_at(q));
+        if let Some(top) = top
+            && top <= failures
+            && self.streak == (top, STREAK)
             && !failed_listing_next
             && !self.has_work_at(Priority::Interactive as usize)
+            && less_urgent_waits(self, top)
+            && let Some(at) = order.iter().position(|&p| p == top)
         {
-            order[tracking..].rotate_left(1);
+            order[at..].rotate_left(1);
         }
         for priority in order {
             while let Some(call) = self.queues[priority].pop_front() {
@@ -445,10 +452,16 @@ impl Planner {
                         ..
                     }
                 );
-                if priority == tracking && less_urgent_waits && !failed_listing {
-                    self.tracking_streak += 1;
-                } else if priority > tracking {
-                    self.tracking_streak = 0;
+                let shared = (tracking..=failures).contains(&priority) && !failed_listing;
+                if shared && less_urgent_waits(self, priority) {
+                    let run = if self.streak.0 == priority {
+                        self.streak.1
+                    } else {
+                        0
+                    };
+                    self.streak = (priority, (run + 1).min(STREAK));
+                } else if !failed_listing {
+                    self.streak = (priority, 0);
                 }
                 return Some(call);
             }
@@ -688,8 +701,9 @@ impl Planner {
         if let Some(ps) = permission_set
             && self.names_requested.insert(ps.to_string())
         {
-            // A few dozen per instance, each once: cheap, and they make every row readable.
-            self.queues[Priority::Failures as usize].push_back(Call::PermissionSetName {
+            // A few dozen per instance, each once: cheap, and they make every row readable,
+            // so they go ahead of the failures' describes.
+            self.queues[Priority::Failures as usize].push_front(Call::PermissionSetName {
                 permission_set: ps.to_string(),
             });
         }

@@ -15,7 +15,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
-        .title(Line::styled(" Detail (Esc to close) ", theme.title()));
+        .title(Line::styled(
+            " Detail (Esc to close, J/K scroll) ",
+            theme.title(),
+        ));
     let Some(row) = state.active_table().selected() else {
         frame.render_widget(
             Paragraph::new(Line::styled("Nothing selected.", theme.dim())).block(block),
@@ -31,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         ])
     };
     let mut lines = vec![
-        field("Kind", state.active.label().to_string()),
+        field("Kind", row.kind.label().to_string()),
         field("Request ID", row.request_id.to_string()),
         Line::from(vec![
             Span::styled(format!("{:<16}", "Status"), theme.dim()),
@@ -55,13 +58,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         ),
     )]);
 
-    let key = (state.active, row.request_id.clone());
+    let key = (row.kind, row.request_id.clone());
     let describe_error = state.describe_errors.get(&key);
     match &row.answer {
         Some(answer) => {
             let d = &answer.detail;
             let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
-            lines.push(field("Target account", or_dash(&d.target_account)));
+            // Names when the poller has them, ids always: the id is what the CLI takes.
+            let account = match (&d.target_account, &d.account_name) {
+                (Some(id), Some(name)) => format!("{name} ({id})"),
+                (id, _) => or_dash(id),
+            };
+            lines.push(field("Target account", account));
             if d.target_type.is_some() {
                 lines.push(field("Target type", or_dash(&d.target_type)));
             }
@@ -70,7 +78,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                 lines.push(field("  name", or_dash(&d.permission_set_name)));
             }
             if d.principal_type.is_some() || d.principal_id.is_some() {
-                lines.push(field("Principal type", or_dash(&d.principal_type)));
+                let principal = match (&d.principal_type, &d.principal_name) {
+                    (Some(kind), Some(name)) => format!("{kind} {name}"),
+                    (kind, _) => or_dash(kind),
+                };
+                lines.push(field("Principal", principal));
                 lines.push(field("Principal id", or_dash(&d.principal_id)));
             }
             if d.failure_reason.is_none() {
@@ -107,10 +119,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         ));
     }
 
+    // J/K scroll a long reason; never past the last line.
+    let scroll = state
+        .detail_scroll
+        .min(lines.len().saturating_sub(1) as u16);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         area,
     );
 }

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::format::age;
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::keymap;
 use crate::app::state::InputMode;
 
 pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
@@ -27,31 +28,34 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: 
         ])
     } else if let Some((_, message)) = &state.flash {
         Line::styled(format!(" {message}"), theme.key())
+    } else if let Some(notice) = &state.notice {
+        Line::from(vec![
+            Span::styled(" note ", theme.warning()),
+            Span::raw(notice.clone()),
+        ])
     } else {
         Line::raw("")
     };
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// The key bar: the footer entries of the key table that fit the width, `? help` and `q quit`
+/// always among them so a narrow terminal still says where the rest is.
 pub fn draw_footer(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let keys = [
-        ("Tab", "kind"),
-        ("j/k", "move"),
-        ("f", "failed"),
-        ("i", "in progress"),
-        ("a", "all"),
-        ("/", "filter"),
-        ("Enter", "detail"),
-        ("s", "sort"),
-        ("r", "refresh"),
-        ("y", "copy id"),
-        ("?", "help"),
-        ("q", "quit"),
-    ];
+    let keys: Vec<(String, &str)> = keymap::footer_entries().collect();
+    let cost = |(key, what): &(String, &str)| key.chars().count() + what.chars().count() + 3;
+    let always = keys.len().saturating_sub(2);
+    let mut budget = (area.width as usize).saturating_sub(keys[always..].iter().map(cost).sum());
     let mut spans = Vec::with_capacity(keys.len() * 2);
-    for (key, what) in keys {
-        spans.push(Span::styled(format!(" {key}"), theme.key()));
-        spans.push(Span::styled(format!(" {what} "), theme.dim()));
+    for (i, entry) in keys.iter().enumerate() {
+        if i < always {
+            if cost(entry) > budget {
+                continue;
+            }
+            budget -= cost(entry);
+        }
+        spans.push(Span::styled(format!(" {}", entry.0), theme.key()));
+        spans.push(Span::styled(format!(" {} ", entry.1), theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

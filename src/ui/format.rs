@@ -1,6 +1,7 @@
 //! Small text helpers shared by the widgets.
 
 use chrono::{DateTime, Utc};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// "12s", "5m", "3h", "2d": short enough for a table column, precise enough to notice a
 /// request that has been in progress for too long.
@@ -14,20 +15,53 @@ pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     }
 }
 
-/// Cuts `text` to `max` characters, ending with an ellipsis when cut.
+/// Cuts `text` to `max` terminal cells (wide characters count two), ending with an ellipsis
+/// when cut, so a cut reason always says it was cut.
 pub fn shorten(text: &str, max: usize) -> String {
-    if max == 0 {
-        return String::new();
+    if text.width() <= max {
+        return text.to_string();
     }
-    let mut chars = text.chars();
-    let head: String = chars.by_ref().take(max).collect();
-    if chars.next().is_some() {
-        let mut cut: String = head.chars().take(max - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        head
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        out.push(c);
     }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// Breaks `text` into lines of at most `width` cells, at spaces when it can, inside a word
+/// when a word is longer than a line (ARNs are).
+pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = if line.is_empty() { 0 } else { 1 } + word.width();
+        if !line.is_empty() && line.width() + needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        for c in word.chars() {
+            if line.width() + c.width().unwrap_or(0) > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -49,10 +83,22 @@ mod tests {
     }
 
     #[test]
+    fn wrapping_breaks_at_spaces_and_inside_long_words() {
+        assert_eq!(wrap_text("a bb ccc", 4), vec!["a bb", "ccc"]);
+        assert_eq!(
+            wrap_text("arn:aws:iam::1", 5),
+            vec!["arn:a", "ws:ia", "m::1"]
+        );
+        assert_eq!(wrap_text("", 5), vec![""]);
+    }
+
+    #[test]
     fn shorten_adds_an_ellipsis_only_when_cutting() {
         assert_eq!(shorten("abcdef", 6), "abcdef");
         assert_eq!(shorten("abcdefg", 6), "abcde…");
-        assert_eq!(shorten("名前名前", 3), "名前…");
+        // By display width: each of these takes two cells.
+        assert_eq!(shorten("名前名前", 5), "名前…");
+        assert_eq!(shorten("名前名前", 4), "名…");
         assert_eq!(shorten("x", 0), "");
     }
 }

@@ -1,4 +1,4 @@
-//! The `?` overlay: every key, in one place.
+//! The `?` overlay: every key of the key table (`app::keymap`), in one place.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -6,56 +6,48 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::theme::Theme;
-
-/// Every key the dashboard understands. The footer and README list the same keys.
-pub const KEYS: &[(&str, &str)] = &[
-    ("Tab / Shift-Tab", "next / previous kind"),
-    ("1 2 3", "creation / deletion / provisioning"),
-    ("j k ↓ ↑", "move down / up"),
-    ("PgDn PgUp", "page down / up"),
-    ("g G Home End", "first / last row"),
-    ("mouse wheel", "scroll"),
-    ("f", "FAILED only (toggle)"),
-    ("i", "IN_PROGRESS only (toggle)"),
-    ("a", "all statuses"),
-    ("/", "text filter over every field (Enter keeps it)"),
-    ("Esc", "close detail / help, clear the text filter"),
-    ("Enter → l", "open the detail pane (describes the request)"),
-    ("← h", "close the detail pane"),
-    ("s / S", "cycle sort column / reverse sort"),
-    ("r", "refresh now"),
-    ("y", "copy the request id (OSC 52)"),
-    ("?", "this help"),
-    ("q Ctrl-C", "quit"),
-];
+use crate::app::keymap::{self, BINDINGS, MOUSE_HELP};
 
 pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let height = (KEYS.len() as u16 + 4).min(area.height);
-    let width = 64.min(area.width);
+    let entries: Vec<(String, &str)> = BINDINGS
+        .iter()
+        .map(|b| (keymap::keys_label(b), b.help))
+        .chain(std::iter::once((MOUSE_HELP.0.to_string(), MOUSE_HELP.1)))
+        .collect();
+    // One column when it fits the height, two side by side when it does not, so every key
+    // stays readable on a 24-row terminal.
+    let columns: u16 = if entries.len() as u16 + 2 <= area.height {
+        1
+    } else {
+        2
+    };
+    let per_column = entries.len().div_ceil(columns as usize);
+    let height = (per_column as u16 + 2).min(area.height);
+    let width = (78 * columns).min(area.width);
     let [vertical] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);
     let [popup] = Layout::horizontal([Constraint::Length(width)])
         .flex(Flex::Center)
         .areas(vertical);
-    let mut lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(key, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {key:<16}"), theme.key()),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(" any key closes this help", theme.dim()));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::styled(" Keys ", theme.title()))
+        .title_bottom(Line::styled(" any key closes this help ", theme.dim()));
+    let inner = block.inner(popup);
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(Line::styled(" Keys ", theme.title())),
-        ),
-        popup,
-    );
+    frame.render_widget(block, popup);
+    let column_areas = Layout::horizontal(vec![Constraint::Fill(1); columns as usize]).split(inner);
+    for (chunk, column_area) in entries.chunks(per_column.max(1)).zip(column_areas.iter()) {
+        let lines: Vec<Line> = chunk
+            .iter()
+            .map(|(key, what)| {
+                Line::from(vec![
+                    Span::styled(format!(" {key:<13}"), theme.key()),
+                    Span::raw(*what),
+                ])
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), *column_area);
+    }
 }

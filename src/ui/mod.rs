@@ -3,6 +3,7 @@
 pub mod detail;
 pub mod footer;
 pub mod format;
+pub mod groups;
 pub mod header;
 pub mod help;
 pub mod table;
@@ -37,9 +38,14 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
     let areas = layout::areas(area, state.detail_open);
     header::draw(frame, areas.header, state, theme);
     table::draw_tabs(frame, areas.tabs, state, theme);
-    table::draw_table(frame, areas.table, state, theme);
-    if let Some(detail_area) = areas.detail {
-        detail::draw(frame, detail_area, state, theme);
+    if state.groups.is_some() {
+        // The groups take the whole body: table and detail pane alike.
+        groups::draw(frame, layout::areas(area, false).table, state, theme);
+    } else {
+        table::draw_table(frame, areas.table, state, theme);
+        if let Some(detail_area) = areas.detail {
+            detail::draw(frame, detail_area, state, theme);
+        }
     }
     footer::draw_status_line(frame, areas.status_line, state, theme);
     footer::draw_footer(frame, areas.footer, theme);

@@ -3,33 +3,48 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, TableState};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{
+    Block, Borders, Cell, Paragraph, Row as TableRow, Scrollbar, ScrollbarOrientation,
+    ScrollbarState, Table, TableState,
+};
 
-use super::format::{age, shorten};
+use super::format::{age, shorten, wrap_text};
 use super::theme::Theme;
 use crate::app::AppState;
-use crate::app::InputMode;
-use crate::app::table::{KindTable, RequestRow, SortColumn, StatusFilter, format_local};
-use crate::model::OperationKind;
+use crate::app::table::LoadProgress;
+use crate::app::table::{
+    KindTable, RequestRow, SortColumn, StatusFilter, format_local, zone_label,
+};
+use crate::app::{InputMode, Tab};
 use crate::model::short_permission_set;
 
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
 
 pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let mut spans = Vec::new();
-    for (i, kind) in OperationKind::ALL.into_iter().enumerate() {
-        let table = state.table(kind);
-        let label = format!(" {} {} ({}) ", i + 1, kind.label(), table.len());
-        let style = if kind == state.active {
-            theme.active_tab()
-        } else {
-            theme.dim()
-        };
-        spans.push(Span::styled(label, style));
-        spans.push(Span::raw(" "));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let line = |short: bool| {
+        let mut spans = Vec::new();
+        for (i, tab) in Tab::ORDER.into_iter().enumerate() {
+            let name = if short { tab.short() } else { tab.label() };
+            let label = format!(" {i} {name} ({}) ", state.tab_len(tab));
+            let style = if tab == state.active {
+                theme.active_tab()
+            } else {
+                theme.dim()
+            };
+            spans.push(Span::styled(label, style));
+            spans.push(Span::raw(" "));
+        }
+        Line::from(spans)
+    };
+    // Short names when the full ones would cut the last tab off.
+    let full = line(false);
+    let tabs = if full.width() <= area.width as usize {
+        full
+    } else {
+        line(true)
+    };
+    frame.render_widget(Paragraph::new(tabs), area);
 }
 
 pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
@@ -57,14 +72,16 @@ pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
         offset = selected + 1 - visible.max(1);
     }
     let end = (offset + visible).min(table.view_len());
-    let columns = Columns::for_width(area.width.saturating_sub(2));
+    let inner_width = area.width.saturating_sub(2);
+    let columns = Columns::for_width(inner_width, state.active == Tab::All);
     let header = TableRow::new(
         columns
             .visible()
             .map(|column| Cell::from(header_label(column, state))),
     )
     .style(theme.title());
-    let rows: Vec<TableRow> = rows_for(table, offset, end, &columns, state, theme);
+    let reason_width = columns.reason_width(inner_width);
+    let rows: Vec<TableRow> = rows_for(table, (offset, end), &columns, reason_width, state, theme);
     let widget = Table::new(rows, columns.constraints())
         .header(header)
         .block(block)
@@ -72,7 +89,31 @@ pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
         .column_spacing(1);
     let mut table_state = TableState::default().with_selected(Some(selected - offset));
     frame.render_stateful_widget(widget, area, &mut table_state);
+    // Where the window is in the whole view, on the right border: rows above the top (newer
+    // failures after a filter toggle, say) are never out of sight without a sign.
+    if table.view_len() > visible {
+        let mut scroll = ScrollbarState::new(table.view_len().saturating_sub(visible))
+            .position(offset)
+            .viewport_content_length(visible);
+        let bar_area = Rect {
+            y: area.y + 2,
+            height: area.height.saturating_sub(3),
+            ..area
+        };
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                .begin_symbol(None)
+                .end_symbol(None)
+                .thumb_style(theme.key())
+                .track_style(theme.border()),
+            bar_area,
+            &mut scroll,
+        );
+    }
 }
+
+/// The failure reason's width before optional columns may take room from it.
+const REASON_WANTED: u16 = 40;
 
 /// The table's columns. Which ones are shown depends on the width: the request id and status
 /// always, the rest as room allows, so a narrow terminal or an open detail pane never squeezes
@@ -83,9 +124,14 @@ enum Column {
     CreatedShort,
     Status,
     RequestId,
+    /// The first 8 characters of the id and an ellipsis: on a narrow terminal the failure
+    /// reason is worth more than the rest of the id (the detail pane and `y` have it whole).
+    RequestIdShort,
     Account,
     PermissionSet,
     Principal,
+    /// On the all-kinds tab: which kind the row is.
+    Kind,
     FailureReason,
 }
 
@@ -97,10 +143,12 @@ impl Column {
             Column::CreatedShort => 16,
             Column::Status => 11,
             Column::RequestId => 36,
+            Column::RequestIdShort => 9,
             Column::Account => 12,
             Column::PermissionSet => 22,
             Column::Principal => 24,
-            Column::FailureReason => 40,
+            Column::Kind => 12,
+            Column::FailureReason => 16,
         }
     }
 }
@@ -108,25 +156,49 @@ impl Column {
 struct Columns(Vec<Column>);
 
 impl Columns {
-    fn for_width(width: u16) -> Columns {
+    fn for_width(width: u16, all_kinds: bool) -> Columns {
         use Column::*;
         let created = if width >= 110 { Created } else { CreatedShort };
-        let mut columns = vec![created, Status, RequestId];
+        let id = if width >= 100 {
+            RequestId
+        } else {
+            RequestIdShort
+        };
+        let mut columns = vec![created, Status];
+        if all_kinds {
+            columns.push(Kind);
+        }
+        columns.push(id);
         let mut used: u16 = columns.iter().map(|c| c.width() + 1).sum();
-        // Optional columns by how much they help, each only if it fits whole.
-        for column in [Account, FailureReason, PermissionSet, Principal] {
-            if used + column.width() < width {
+        // Why a request failed comes first, so it shows even at 60 columns; the other
+        // optional columns join only while the reason keeps a readable width.
+        let show_reason = used + FailureReason.width() < width;
+        let reason_room = if show_reason { REASON_WANTED + 1 } else { 0 };
+        for column in [Account, PermissionSet, Principal] {
+            if used + column.width() + 1 + reason_room <= width {
                 used += column.width() + 1;
                 columns.push(column);
             }
         }
-        // The failure reason, when shown, goes last: it takes whatever room is left.
-        columns.sort_by_key(|c| *c == FailureReason);
+        if show_reason {
+            // Last: it takes whatever room is left.
+            columns.push(FailureReason);
+        }
         Columns(columns)
     }
 
     fn visible(&self) -> impl Iterator<Item = Column> + '_ {
         self.0.iter().copied()
+    }
+
+    /// Cells left for the failure reason (it fills what the fixed columns leave).
+    fn reason_width(&self, width: u16) -> usize {
+        let fixed: u16 = self
+            .visible()
+            .filter(|c| *c != Column::FailureReason)
+            .map(|c| c.width() + 1)
+            .sum();
+        width.saturating_sub(fixed) as usize
     }
 
     fn constraints(&self) -> Vec<Constraint> {
@@ -141,69 +213,117 @@ impl Columns {
 
 fn header_label(column: Column, state: &AppState) -> String {
     let (name, sort) = match column {
-        Column::Created | Column::CreatedShort => ("Created", Some(SortColumn::Created)),
+        Column::Created | Column::CreatedShort => {
+            // Times are in the operator's zone; say which, headless output is UTC.
+            let name = format!("Created {}", zone_label(state.tz));
+            return with_sort_arrow(name, Some(SortColumn::Created), state);
+        }
         Column::Status => ("Status", Some(SortColumn::Status)),
-        Column::RequestId => ("Request ID", Some(SortColumn::RequestId)),
+        Column::RequestId | Column::RequestIdShort => ("Request ID", Some(SortColumn::RequestId)),
         Column::Account => ("Account", Some(SortColumn::Account)),
         Column::PermissionSet => ("Permission set", Some(SortColumn::PermissionSet)),
         Column::Principal => ("Principal", None),
+        Column::Kind => ("Kind", None),
         Column::FailureReason => ("Failure reason", None),
     };
+    with_sort_arrow(name.to_string(), sort, state)
+}
+
+fn with_sort_arrow(name: String, sort: Option<SortColumn>, state: &AppState) -> String {
     if sort == Some(state.sort.column) {
         let arrow = if state.sort.descending { "▼" } else { "▲" };
         format!("{name} {arrow}")
     } else {
-        name.to_string()
+        name
     }
 }
 
 /// Builds rows for the visible window only.
 fn rows_for<'a>(
     table: &'a KindTable,
-    offset: usize,
-    end: usize,
+    (offset, end): (usize, usize),
     columns: &Columns,
+    reason_width: usize,
     state: &AppState,
     theme: &Theme,
 ) -> Vec<TableRow<'a>> {
+    let selected = table.selected_pos();
     (offset..end)
-        .filter_map(|pos| table.view_row(pos))
-        .map(|row| table_row(row, columns, state, theme))
+        .filter_map(|pos| Some((pos, table.view_row(pos)?)))
+        .map(|(pos, row)| {
+            let wrap = state.wrap_selected && Some(pos) == selected;
+            table_row(row, columns, reason_width, wrap, state, theme)
+        })
         .collect()
 }
 
 fn table_row<'a>(
     row: &'a RequestRow,
     columns: &Columns,
+    reason_width: usize,
+    wrap: bool,
     state: &AppState,
     theme: &Theme,
 ) -> TableRow<'a> {
+    // `w`: the selected row grows to show its whole reason, wrapped in the reason column.
+    let wrapped = wrap
+        .then(|| row.failure_reason())
+        .flatten()
+        .filter(|_| columns.visible().any(|c| c == Column::FailureReason))
+        .map(|r| wrap_text(r, reason_width));
     let dash = || Cell::from(Span::styled("-", theme.dim()));
     let opt = |value: Option<&str>| value.map_or_else(dash, |v| Cell::from(v.to_string()));
     let cells = columns.visible().map(|column| match column {
-        Column::Created => Cell::from(format!(
-            "{} {:>4}",
-            format_local(row.created, state.tz),
-            age(state.now, row.created)
-        )),
-        Column::CreatedShort => Cell::from(format!(
-            "{} {:>4}",
-            row.created.with_timezone(&state.tz).format("%m-%d %H:%M"),
-            age(state.now, row.created)
-        )),
+        Column::Created => Cell::from(Line::from(vec![
+            Span::raw(format_local(row.created, state.tz)),
+            age_span(row, state, theme),
+        ])),
+        Column::CreatedShort => Cell::from(Line::from(vec![
+            Span::raw(
+                row.created
+                    .with_timezone(&state.tz)
+                    .format("%m-%d %H:%M")
+                    .to_string(),
+            ),
+            age_span(row, state, theme),
+        ])),
         Column::Status => Cell::from(Span::styled(
             row.status.as_wire().to_string(),
             theme.status(&row.status),
         )),
         Column::RequestId => Cell::from(&*row.request_id),
+        Column::RequestIdShort => Cell::from(shorten(&row.request_id, 9)),
         Column::Account => opt(row.account()),
         Column::PermissionSet => opt(row.permission_set().map(short_permission_set)),
         Column::Principal => row.principal().map_or_else(dash, Cell::from),
+        Column::Kind => Cell::from(row.kind.short()),
+        Column::FailureReason if wrapped.is_some() => Cell::from(Text::from(
+            wrapped
+                .iter()
+                .flatten()
+                .map(|l| Line::styled(l.clone(), theme.status(&row.status)))
+                .collect::<Vec<_>>(),
+        )),
         Column::FailureReason => row.failure_reason().map_or_else(dash, |r| {
-            Cell::from(Span::styled(shorten(r, 200), theme.status(&row.status)))
+            Cell::from(Span::styled(
+                shorten(r, reason_width),
+                theme.status(&row.status),
+            ))
         }),
     });
-    TableRow::new(cells.collect::<Vec<_>>())
+    let height = wrapped.as_ref().map_or(1, |l| l.len().max(1) as u16);
+    TableRow::new(cells.collect::<Vec<_>>()).height(height)
+}
+
+/// The age, with a warning mark when the request has been in flight longer than
+/// `stuck_after`.
+fn age_span<'a>(row: &RequestRow, state: &AppState, theme: &Theme) -> Span<'a> {
+    let age = age(state.now, row.created);
+    if state.progress.is_stuck(&row.status, row.created, state.now) {
+        Span::styled(format!(" ⚠{age:>3}"), theme.warning())
+    } else {
+        Span::raw(format!(" {age:>4}"))
+    }
 }
 
 fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
@@ -217,9 +337,24 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         table.view_len(),
         table.len()
     )));
+    if let Some(pos) = table.selected_pos() {
+        spans.push(Span::styled(
+            format!("row {}/{} ", pos + 1, table.view_len()),
+            theme.key(),
+        ));
+    }
+    if table.following() && table.view_len() > 0 {
+        spans.push(Span::styled("⇡follow ", theme.dim()));
+    }
     if state.status_filter != StatusFilter::All {
         spans.push(Span::styled(
             format!("[status: {}] ", state.status_filter.label()),
+            theme.warning(),
+        ));
+    }
+    if let Some(group) = &state.group_filter {
+        spans.push(Span::styled(
+            format!("[group: {}] ", shorten(&group.pattern, 48)),
             theme.warning(),
         ));
     }
@@ -237,13 +372,14 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         ),
         theme.dim(),
     ));
-    if !table.history_load.done {
+    let load = tab_load(state);
+    if !load.done {
         spans.push(Span::styled(
             format!(
                 "{} loading: {} pages, {} records ",
                 SPINNER[state.spinner as usize % SPINNER.len()],
-                table.history_load.pages,
-                table.history_load.records
+                load.pages,
+                load.records
             ),
             theme.warning(),
         ));
@@ -251,14 +387,34 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
+/// The first load of the tab's kinds, summed on the all-kinds tab.
+fn tab_load(state: &AppState) -> LoadProgress {
+    match state.active {
+        Tab::Kind(kind) => state.table(kind).history_load,
+        Tab::All => {
+            let mut sum = LoadProgress {
+                done: state.history_loaded(Tab::All),
+                ..LoadProgress::default()
+            };
+            for kind in crate::model::OperationKind::ALL {
+                let load = state.table(kind).history_load;
+                sum.pages += load.pages;
+                sum.records += load.records;
+            }
+            sum
+        }
+    }
+}
+
 fn empty_message(state: &AppState) -> String {
     let table = state.active_table();
-    if !table.history_load.done && table.is_empty() {
+    let load = tab_load(state);
+    if !load.done && table.is_empty() {
         format!(
             "Loading {} requests… {} pages, {} records so far",
             state.active.short(),
-            table.history_load.pages,
-            table.history_load.records
+            load.pages,
+            load.records
         )
     } else if table.is_empty() {
         "No requests of this kind.".to_string()

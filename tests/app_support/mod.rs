@@ -18,15 +18,26 @@ pub fn t0() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// A deterministic request id for index `i`.
+/// A deterministic request id for index `i` (of assignment creation).
 pub fn rid(i: usize) -> String {
-    format!("{:08x}-1111-4222-8333-{:012x}", i, i * 7919)
+    rid_of(OperationKind::AssignmentCreation, i)
+}
+
+/// A deterministic request id for index `i` of a kind: ids are unique across kinds, as
+/// Identity Center's UUIDs are.
+pub fn rid_of(kind: OperationKind, i: usize) -> String {
+    format!(
+        "{:08x}-{}111-4222-8333-{:012x}",
+        i,
+        kind.index() + 1,
+        i * 7919
+    )
 }
 
 pub fn summary(kind: OperationKind, i: usize, status: Status) -> StatusSummary {
     StatusSummary {
         kind,
-        request_id: rid(i),
+        request_id: rid_of(kind, i),
         status,
         created: t0() - chrono::Duration::seconds(60 * i as i64 + 30),
     }

@@ -1,0 +1,274 @@
+//! Why requests fail, at a glance: failure reasons normalised (ids, account numbers, ARNs,
+//! names and UUIDs taken out) and grouped, so 300 failures read as the handful of causes they
+//! are, each with a one-line hint on what to do.
+//!
+//! This is the ONE classifier of reasons: the dashboard's failure groups, `ssowatch failures`
+//! and the Prometheus failure classes (`metrics`, which keeps its bounded label set) all use
+//! [`Cause::of`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use serde::Serialize;
+
+use crate::model::OperationKind;
+
+/// The known causes of a failed request, plus `Other`. A closed set: it is also the metrics
+/// label set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    PolicyMissing,
+    ManagementAccount,
+    AccountUnreachable,
+    RoleQuota,
+    AccessDenied,
+    ConflictingOperation,
+    PrincipalMissing,
+    AssignmentMissing,
+    InternalError,
+    Other,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 10] = [
+        Cause::PolicyMissing,
+        Cause::ManagementAccount,
+        Cause::AccountUnreachable,
+        Cause::RoleQuota,
+        Cause::AccessDenied,
+        Cause::ConflictingOperation,
+        Cause::PrincipalMissing,
+        Cause::AssignmentMissing,
+        Cause::InternalError,
+        Cause::Other,
+    ];
+
+    /// The snake_case name: metrics label value and JSON field.
+    pub fn label(self) -> &'static str {
+        crate::metrics::cause_label(self)
+    }
+
+    /// What to do about it, in one line.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Cause::PolicyMissing => {
+                "create the managed/customer-managed policy in the target account (same name and path), or remove it from the permission set; then reprovision"
+            }
+            Cause::ManagementAccount => {
+                "a delegated administrator cannot manage the management account: run this from the management account"
+            }
+            Cause::AccountUnreachable => {
+                "the account is suspended, closed or not reachable yet: check it in Organizations, then retry"
+            }
+            Cause::RoleQuota => {
+                "the account hit the IAM roles quota: delete unused roles or ask for a higher quota, then retry"
+            }
+            Cause::AccessDenied => {
+                "an SCP or IAM policy blocks Identity Center (iam:UpdateSAMLProvider, AWSReservedSSO_* roles): allow it in the target account"
+            }
+            Cause::ConflictingOperation => {
+                "another operation on the same permission set or account was running: wait for it, then retry"
+            }
+            Cause::PrincipalMissing => {
+                "the user or group is gone from the identity store: fix the assignment's principal or recreate it"
+            }
+            Cause::AssignmentMissing => {
+                "the assignment no longer exists: nothing to delete; drop it from the pipeline's state"
+            }
+            Cause::InternalError => {
+                "a service-side error: worth retrying; contact support if it persists"
+            }
+            Cause::Other => {
+                "unrecognised reason: read it in full (Enter on the group, then the detail pane)"
+            }
+        }
+    }
+
+    /// Sorts a free-text failure reason into a cause. The patterns follow the reasons Identity
+    /// Center (AWS and Huawei Cloud) is known to return; see `tests/data/failure_reasons.txt`.
+    pub fn of(reason: &str) -> Cause {
+        let r = reason.to_ascii_lowercase();
+        let has = |needles: &[&str]| needles.iter().any(|n| r.contains(n));
+        if has(&[
+            "not supported policy",
+            "policy arn",
+            "managed policy",
+            "policy does not exist",
+            "policy not found",
+            "nosuchentity",
+            "policy with name",
+        ]) {
+            Cause::PolicyMissing
+        } else if has(&["management account", "master account"]) {
+            Cause::ManagementAccount
+        } else if has(&[
+            "suspended",
+            "unreachable",
+            "obtaining permissions to manage your",
+            "account is closed",
+            "not a member of the organization",
+        ]) {
+            Cause::AccountUnreachable
+        } else if has(&[
+            "quota",
+            "limitexceeded",
+            "limit exceeded",
+            "roles per account",
+        ]) {
+            Cause::RoleQuota
+        } else if has(&[
+            "access denied",
+            "accessdenied",
+            "not authorized",
+            "iam:updatesamlprovider",
+            "awsreservedsso_",
+        ]) {
+            Cause::AccessDenied
+        } else if has(&["conflicting operation", "conflictexception", "conflict"]) {
+            Cause::ConflictingOperation
+        } else if has(&["assignee", "principal"]) && has(&["not found", "does not exist"]) {
+            Cause::PrincipalMissing
+        } else if has(&["entitlementitem doesn't exist", "entitlement"]) {
+            Cause::AssignmentMissing
+        } else if has(&[
+            "internal service exception",
+            "internal error",
+            "internalserver",
+            "unable to complete your request",
+            "try again",
+        ]) {
+            Cause::InternalError
+        } else {
+            Cause::Other
+        }
+    }
+}
+
+static ARN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(arn|urn):[^\s'\x22,;)]+").expect("valid regex"));
+static UUID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+        .expect("valid regex")
+});
+static BRACED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{[^{}]*(\{[^{}]*\}[^{}]*)*\}").expect("valid regex"));
+static QUOTED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"'[^']*'|\x22[^\x22]*\x22").expect("valid regex"));
+static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d{12}\b").expect("valid regex"));
+/// Tokens that hold a digit and are at least 4 long (ids like `ps-0123abcd`, `d-9067a1b2c3`,
+/// `ssoins-…`, `9067-abc`), and the word after `assignee`/`name`/`named`, which is a
+/// principal's id or name.
+static ID_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[\w.-]*\d[\w.-]*\b|\b(?i:(?:assignee|name|named)) [\w.@-]+")
+        .expect("valid regex")
+});
+
+/// A failure reason with the parts that differ between requests taken out: what is left is
+/// the same text for every request that failed for the same reason.
+pub fn normalise(reason: &str) -> String {
+    let r = ARN.replace_all(reason, "<arn>");
+    let r = UUID.replace_all(&r, "<id>");
+    let r = BRACED.replace_all(&r, "{…}");
+    let r = QUOTED.replace_all(&r, "'…'");
+    let r = ACCOUNT.replace_all(&r, "<account>");
+    let r = ID_TOKEN.replace_all(&r, |caps: &regex::Captures| {
+        let m = &caps[0];
+        match m.split_once(' ') {
+            // "assignee 3f2a" keeps its word: it says what kind of thing went missing.
+            Some((word, _)) => format!("{word} <id>"),
+            // A 404 or a 1000 is part of the sentence, not an id.
+            None if m.chars().all(|c| c.is_ascii_digit()) && m.len() <= 4 => m.to_string(),
+            None => "<id>".to_string(),
+        }
+    });
+    r.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// One FAILED request, as much as is known of it.
+#[derive(Debug, Clone, Copy)]
+pub struct FailedRequest<'a> {
+    pub kind: OperationKind,
+    pub request_id: &'a str,
+    pub created: DateTime<Utc>,
+    /// `None` while it has not been described yet.
+    pub reason: Option<&'a str>,
+    /// The reason already normalised, when the caller keeps it (the dashboard does).
+    pub pattern: Option<&'a str>,
+    pub account: Option<&'a str>,
+    pub permission_set: Option<&'a str>,
+}
+
+/// The pattern of requests whose reason is not known yet.
+pub const NOT_DESCRIBED: &str = "(reason not read yet)";
+
+/// Failures that share a normalised reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureGroup {
+    /// The normalised reason (or [`NOT_DESCRIBED`]).
+    pub pattern: String,
+    pub cause: Cause,
+    pub hint: &'static str,
+    pub count: usize,
+    pub kinds: BTreeSet<OperationKind>,
+    pub accounts: BTreeSet<String>,
+    pub permission_sets: BTreeSet<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// One real reason of the group, for reading in full.
+    pub example: String,
+    /// Every request of the group, so the table can be filtered to them.
+    #[serde(skip)]
+    pub requests: BTreeSet<(OperationKind, String)>,
+}
+
+/// Groups failed requests by normalised reason: most requests first, then the most recent.
+pub fn group<'a>(failed: impl IntoIterator<Item = FailedRequest<'a>>) -> Vec<FailureGroup> {
+    let mut groups: BTreeMap<String, FailureGroup> = BTreeMap::new();
+    for f in failed {
+        let pattern = match (f.pattern, f.reason) {
+            (Some(pattern), _) => pattern.to_string(),
+            (None, Some(reason)) => normalise(reason),
+            (None, None) => NOT_DESCRIBED.to_string(),
+        };
+        let g = groups.entry(pattern.clone()).or_insert_with(|| {
+            let cause = f.reason.map_or(Cause::Other, Cause::of);
+            FailureGroup {
+                pattern,
+                cause,
+                hint: if f.reason.is_some() {
+                    cause.hint()
+                } else {
+                    "open the FAILED requests (or wait): their reasons are read as they come on screen"
+                },
+                count: 0,
+                kinds: BTreeSet::new(),
+                accounts: BTreeSet::new(),
+                permission_sets: BTreeSet::new(),
+                first_seen: f.created,
+                last_seen: f.created,
+                example: f.reason.unwrap_or_default().to_string(),
+                requests: BTreeSet::new(),
+            }
+        });
+        g.count += 1;
+        g.kinds.insert(f.kind);
+        g.accounts.extend(f.account.map(str::to_string));
+        g.permission_sets
+            .extend(f.permission_set.map(str::to_string));
+        g.first_seen = g.first_seen.min(f.created);
+        g.last_seen = g.last_seen.max(f.created);
+        g.requests.insert((f.kind, f.request_id.to_string()));
+    }
+    let mut out: Vec<FailureGroup> = groups.into_values().collect();
+    out.sort_by(|a, b| {
+        (a.pattern == NOT_DESCRIBED)
+            .cmp(&(b.pattern == NOT_DESCRIBED))
+            .then(b.count.cmp(&a.count))
+            .then(b.last_seen.cmp(&a.last_seen))
+            .then_with(|| a.pattern.cmp(&b.pattern))
+    });
+    out
+}

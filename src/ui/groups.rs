@@ -1,0 +1,111 @@
+//! The failure groups (`F`): every FAILED request of every kind, grouped by normalised reason,
+//! each group with its count, what it touches, when it was seen and what to do about it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
+
+use super::format::shorten;
+use super::theme::Theme;
+use crate::app::AppState;
+use crate::app::table::format_local;
+use crate::failures::{FailureGroup, NOT_DESCRIBED};
+use crate::model::Status;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let Some(view) = &state.groups else {
+        return;
+    };
+    let failed: usize = view.groups.iter().map(|g| g.count).sum();
+    let mut title = vec![
+        Span::styled(" Failure groups ", theme.title()),
+        Span::raw(format!(
+            "{failed} FAILED in {} group{} ",
+            view.groups.len(),
+            if view.groups.len() == 1 { "" } else { "s" }
+        )),
+    ];
+    if !state.failed_known(crate::app::Tab::All) {
+        title.push(Span::styled("(FAILED still loading) ", theme.warning()));
+    }
+    title.push(Span::styled(
+        "Enter: its requests · Esc: back ",
+        theme.dim(),
+    ));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Line::from(title));
+    if view.groups.is_empty() {
+        let message = if state.failed_known(crate::app::Tab::All) {
+            "No FAILED request in any kind."
+        } else {
+            "No FAILED request seen yet; the FAILED listing is still loading."
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(message, theme.dim())).block(block),
+            area,
+        );
+        return;
+    }
+    let width = area.width.saturating_sub(4) as usize;
+    let items: Vec<ListItem> = view
+        .groups
+        .iter()
+        .map(|g| ListItem::new(group_lines(g, width, state, theme)))
+        .collect();
+    let list = List::new(items)
+        .block(block)
+        .highlight_style(theme.selected_row())
+        .highlight_symbol("▶ ");
+    let mut list_state = ListState::default().with_selected(Some(view.selected));
+    frame.render_stateful_widget(list, area, &mut list_state);
+}
+
+/// Three lines per group: count and cause with what it touches; the normalised reason; the
+/// hint.
+fn group_lines<'a>(
+    g: &FailureGroup,
+    width: usize,
+    state: &AppState,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let kinds: Vec<&str> = g.kinds.iter().map(|k| k.short()).collect();
+    let time = |t| format_local(t, state.tz);
+    let summary = format!(
+        " {} · {} · {} account{} · {} permission set{} · {} … {}",
+        if g.pattern == NOT_DESCRIBED {
+            "reason pending"
+        } else {
+            g.cause.label()
+        },
+        kinds.join(", "),
+        g.accounts.len(),
+        if g.accounts.len() == 1 { "" } else { "s" },
+        g.permission_sets.len(),
+        if g.permission_sets.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        time(g.first_seen),
+        time(g.last_seen),
+    );
+    let count = format!("{:>5}", g.count);
+    let rest = width.saturating_sub(count.len());
+    vec![
+        Line::from(vec![
+            Span::styled(count, theme.status(&Status::Failed)),
+            Span::styled(shorten(&summary, rest), theme.key()),
+        ]),
+        Line::raw(format!(
+            "       {}",
+            shorten(&g.pattern, width.saturating_sub(7))
+        )),
+        Line::styled(
+            format!("       hint: {}", shorten(g.hint, width.saturating_sub(13))),
+            theme.dim(),
+        ),
+    ]
+}
