@@ -388,3 +388,19 @@ fn describing_and_error_states_in_the_detail_pane() {
     assert!(screen(&failed).contains("Describe failed"));
     insta::assert_snapshot!("detail_describe_error", failed.backend());
 }
+
+#[test]
+fn a_provider_without_region_shows_its_endpoint() {
+    let mut state = loaded(120, 14);
+    state.connection.provider = ssowatch::provider::ProviderInfo {
+        name: "huawei".into(),
+        profile: None,
+        region: None,
+        endpoint: Some("https://identitycenter.myhuaweicloud.com".into()),
+    };
+    let text = screen(&render(&state, 120, 14));
+    assert!(
+        text.contains("provider huawei  endpoint https://identitycenter.myhuaweicloud.com"),
+        "{text}"
+    );
+}
