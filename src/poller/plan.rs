@@ -52,9 +52,10 @@ pub const MAX_ATTEMPTS: u32 = 4;
 /// After access was denied, the lane waits this long before it asks again: retrying a denied
 /// call at the refresh rate helps nobody.
 const DENIED_RETRY: Duration = Duration::from_secs(300);
-/// Tracking (or failures) calls in a row after which less urgent work gets the next slot: a
-/// quarter of the rate, when that priority alone could use all of it.
+/// Failures calls in a row after which the rows on screen and the history get the next slot.
 const STREAK: u32 = 3;
+/// How long tracking may hold every slot while other work waits.
+const AGING: Duration = Duration::from_secs(10);
 /// No listing goes past this many pages (ten million records at the largest page size).
 const MAX_PAGES: u32 = 100_000;
 
@@ -253,6 +254,10 @@ pub struct Planner {
     /// The priority of the last calls taken in a row while less urgent work waited, and how
     /// many (up to [`STREAK`]).
     streak: (usize, u32),
+    /// The time of the last [`Planner::schedule`], and when work below tracking last got a
+    /// call (or had none waiting).
+    clock: Duration,
+    last_below_tracking: Duration,
 }
 
 impl Planner {
@@ -269,6 +274,8 @@ impl Planner {
             name_failures: HashMap::new(),
             last_was_on_screen: false,
             streak: (0, 0),
+            clock: Duration::ZERO,
+            last_below_tracking: Duration::ZERO,
         };
         if config.strategy == Strategy::Naive {
             // The naive dashboard has neither a fast nor a failed lane.
@@ -312,6 +319,7 @@ impl Planner {
 
     /// Starts the lanes that are due.
     pub fn schedule(&mut self, now: Duration) {
+        self.clock = self.clock.max(now);
         // Lane by lane: every kind's in-progress list before any kind's FAILED list.
         for lane in Lane::ALL {
             for kind in OperationKind::ALL {
@@ -398,10 +406,12 @@ impl Planner {
     }
 
     /// The most urgent call, if any. Priorities are strict but for two shares: the operator's
-    /// own describes always go first, and after [`STREAK`] tracking or failures calls in a row
-    /// the next one goes to less urgent work if any waits. So at a rate cut low by throttling
-    /// the fast lane cannot starve the history forever, and the rows on screen get details
-    /// while the newest failures are being described.
+    /// own describes always go first, and less urgent work is never starved: after [`STREAK`]
+    /// failures calls in a row the rows on screen and the history get the next slot (so names
+    /// and details appear while the newest failures are described), and when tracking has
+    /// held every slot for [`AGING`] while other work waited, that work gets one (so at a rate
+    /// cut low by throttling the fast lane cannot starve the history forever, while in steady
+    /// state tracking keeps its latency).
     pub fn next_call(&mut self) -> Option<Call> {
         let (on_screen, history) = (Priority::OnScreen as usize, Priority::History as usize);
         let (tracking, failures) = (Priority::Tracking as usize, Priority::Failures as usize);
@@ -421,10 +431,15 @@ impl Planner {
             );
         let less_urgent_waits =
             |planner: &mut Planner, p: usize| (p + 1..PRIORITIES).any(|q| planner.has_work_at(q));
+        let starved = match top {
+            Some(p) if p == failures => self.streak == (failures, STREAK),
+            Some(p) if p == tracking => {
+                !failed_listing_next && self.clock.saturating_sub(self.last_below_tracking) >= AGING
+            }
+            _ => false,
+        };
         if let Some(top) = top
-            && top <= failures
-            && self.streak == (top, STREAK)
-            && !failed_listing_next
+            && starved
             && !self.has_work_at(Priority::Interactive as usize)
             && less_urgent_waits(self, top)
             && let Some(at) = order.iter().position(|&p| p == top)
@@ -452,8 +467,7 @@ impl Planner {
                         ..
                     }
                 );
-                let shared = (tracking..=failures).contains(&priority) && !failed_listing;
-                if shared && less_urgent_waits(self, priority) {
+                if priority == failures && less_urgent_waits(self, priority) {
                     let run = if self.streak.0 == priority {
                         self.streak.1
                     } else {
@@ -462,6 +476,9 @@ impl Planner {
                     self.streak = (priority, (run + 1).min(STREAK));
                 } else if !failed_listing {
                     self.streak = (priority, 0);
+                }
+                if priority > tracking || !less_urgent_waits(self, tracking) {
+                    self.last_below_tracking = self.clock;
                 }
                 return Some(call);
             }
@@ -1198,32 +1215,63 @@ mod tests {
     }
 
     #[test]
-    fn tracking_leaves_a_quarter_of_the_slots_to_less_urgent_work() {
+    fn tracking_lets_waiting_work_through_when_it_held_every_slot_for_a_while() {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         p.schedule(Duration::ZERO);
         // The first round: in-progress and FAILED lists, which go first whatever waits.
         let first_round = lanes_of(&(0..6).filter_map(|_| p.next_call()).collect::<Vec<_>>());
         assert_eq!(first_round, [[Lane::Fast; 3], [Lane::Failed; 3]].concat());
-        for i in 0..12 {
+        let tracking_only = |p: &mut Planner, from: u32| {
+            for i in from..from + 5 {
+                p.request_describe(DescribeRequest {
+                    kind: K,
+                    request_id: format!("finished-{i}"),
+                    priority: Priority::Tracking,
+                });
+            }
+            (0..5)
+                .filter_map(|_| p.next_call())
+                .all(|c| matches!(c, Call::Describe(r) if r.priority == Priority::Tracking))
+        };
+        // Within the aging time tracking keeps every slot, though the history waits.
+        p.schedule(Duration::from_secs(9));
+        assert!(tracking_only(&mut p, 0));
+        // Past it, the history gets one.
+        p.schedule(Duration::from_secs(11));
+        p.request_describe(DescribeRequest {
+            kind: K,
+            request_id: "finished-x".into(),
+            priority: Priority::Tracking,
+        });
+        assert!(matches!(
+            p.next_call(),
+            Some(Call::List {
+                lane: Lane::Full,
+                ..
+            })
+        ));
+        assert!(matches!(p.next_call(), Some(Call::Describe(_))));
+    }
+
+    #[test]
+    fn failures_let_the_screen_through_every_fourth_call() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        for _ in 0..6 {
+            p.next_call();
+        }
+        for i in 0..8 {
             p.request_describe(DescribeRequest {
                 kind: K,
-                request_id: format!("finished-{i}"),
-                priority: Priority::Tracking,
+                request_id: format!("newest-failed-{i}"),
+                priority: Priority::Failures,
             });
         }
-        // 12 tracking describes wait, and the history lanes below.
-        let first: Vec<bool> = (0..8)
+        let failures: Vec<bool> = (0..8)
             .filter_map(|_| p.next_call())
-            .map(|c| match c {
-                Call::List {
-                    lane: Lane::Fast, ..
-                } => true,
-                Call::Describe(r) => r.priority == Priority::Tracking,
-                _ => false,
-            })
+            .map(|c| matches!(c, Call::Describe(r) if r.priority == Priority::Failures))
             .collect();
-        // Three fast lists went before: the history's turn comes at once, then every fourth.
-        assert_eq!(first, [false, true, true, true, false, true, true, true]);
+        assert_eq!(failures, [true, true, true, false, true, true, true, false]);
     }
 
     #[test]
