@@ -19,7 +19,9 @@ use crate::app::{self, AppState, ConnectionInfo, Effect, Msg};
 use crate::poller::{self, Call, DescribeRequest, Event, Outcome, Poller, PollerConfig};
 use crate::provider::{Provider, ProviderError};
 
-type CallResult = (Call, Result<Outcome, ProviderError>);
+/// A call's answer, with when its slot was granted and when it really started (a task that
+/// the scheduler runs late sends its request late).
+type CallResult = (Call, Result<Outcome, ProviderError>, Duration, Duration);
 
 /// Where the runtime's time comes from.
 #[derive(Debug, Clone, Copy)]
@@ -186,12 +188,17 @@ impl Runtime {
             return;
         }
         let now = self.now();
+        let live_start = match &self.clock {
+            Clock::Live { start, .. } => Some(*start),
+            Clock::Simulated { .. } => None,
+        };
         for call in self.poller.due_calls(now, self.in_flight.len()) {
             let provider = self.provider.clone();
             let instance = self.instance.clone();
             self.in_flight.spawn(async move {
+                let started = live_start.map_or(now, |start| start.elapsed());
                 let result = poller::execute(provider.as_ref(), &instance, &call).await;
-                (call, result)
+                (call, result, now, started)
             });
         }
     }
@@ -199,7 +206,8 @@ impl Runtime {
     fn on_joined(&mut self, joined: Result<CallResult, tokio::task::JoinError>) {
         let now = self.now();
         match joined {
-            Ok((call, result)) => {
+            Ok((call, result, granted, started)) => {
+                self.poller.call_started_late(granted, started);
                 let events = self.poller.on_result(call, result, now, self.wall(now));
                 self.apply(events);
             }

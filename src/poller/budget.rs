@@ -128,6 +128,20 @@ impl RateLimiter {
         self.trim(now);
     }
 
+    /// The call granted the slot at `granted` only started at `started` (its task ran late, on
+    /// a busy machine): the next call is spaced from the real start, and the window counts it
+    /// there, so the service never sees two calls closer than the spacing.
+    pub fn started_late(&mut self, granted: Duration, started: Duration) {
+        if started <= granted {
+            return;
+        }
+        self.next_free = self.next_free.max(started + self.spacing());
+        if self.recent.back() == Some(&granted) {
+            self.recent.pop_back();
+            self.recent.push_back(started);
+        }
+    }
+
     /// The service failed or the network did: wait `base * 2^n` with ±50% jitter, capped, so
     /// that many clients backing off at once do not come back in lockstep.
     pub fn on_pushback(&mut self, now: Duration) -> Duration {
@@ -238,6 +252,28 @@ mod tests {
         assert!(last >= secs(30.0) && last <= MAX_BACKOFF, "{last:?}");
         limiter.on_success();
         assert!(limiter.try_acquire(secs(0.0)));
+    }
+
+    #[test]
+    fn a_call_that_started_late_pushes_the_next_one_back() {
+        let mut limiter = RateLimiter::new(1.0, 1);
+        assert!(limiter.try_acquire(secs(0.0)));
+        limiter.started_late(secs(0.0), secs(0.3));
+        assert!(!limiter.try_acquire(secs(1.0)));
+        assert_eq!(limiter.ready_at(secs(1.0)), secs(1.3));
+        // And the window counts it where it happened.
+        let mut starts = vec![0.3];
+        let mut t = 1.3;
+        while t < 20.0 {
+            if limiter.try_acquire(secs(t)) {
+                starts.push(t);
+            }
+            t += 0.01;
+        }
+        for (i, &s) in starts.iter().enumerate() {
+            let in_window = starts[i..].iter().take_while(|&&u| u < s + 10.0).count();
+            assert!(in_window <= 10, "{in_window} from {s}");
+        }
     }
 
     #[test]

@@ -187,6 +187,12 @@ impl Poller {
         self.planner.request_describe(request)
     }
 
+    /// A call granted its slot at `granted` really started at `started`: the budget is kept
+    /// from when the service saw it.
+    pub fn call_started_late(&mut self, granted: Duration, started: Duration) {
+        self.limiter.started_late(granted, started);
+    }
+
     /// Counts a call made outside the poller at `now` against the budget.
     pub fn count_external_call(&mut self, now: Duration) {
         self.limiter.record_start(now);
