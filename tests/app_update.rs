@@ -5,7 +5,7 @@ mod app_support;
 
 use app_support::*;
 use ratatui::crossterm::event::KeyCode;
-use ssowatch::app::{Effect, StatusFilter, Tab, keymap};
+use ssowatch::app::{Effect, Msg, StatusFilter, Tab, keymap};
 use ssowatch::model::{NameKind, OperationKind, Status};
 use ssowatch::poller::{DescribeRequest, Event, Priority};
 
@@ -915,4 +915,98 @@ fn the_all_kinds_table_is_filled_when_first_shown_and_kept_in_step_after() {
         .row_by_id(&rid(5))
         .map(|r| r.failure_reason().is_some());
     assert_eq!(row, Some(true));
+}
+
+/// Issue 13 #8: the header counts the pause down on its own clock, from the time the poller
+/// said the pause ends, instead of showing a number frozen when the poller last reported.
+#[test]
+fn the_backoff_in_the_header_counts_down_and_ends() {
+    let mut state = new_state(160, 30);
+    load(&mut state, CREATION, 5);
+    ssowatch::app::update(&mut state, Msg::Tick(t0()));
+    send(
+        &mut state,
+        Event::Spend(ssowatch::poller::SpendReport {
+            budget_rps: 0.9,
+            effective_rps: 0.45,
+            backoff_until: Some(t0() + chrono::Duration::seconds(8)),
+            ..Default::default()
+        }),
+    );
+    let header = |state: &ssowatch::app::AppState| {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30))
+            .expect("test backend");
+        let theme = ssowatch::ui::Theme::default();
+        terminal
+            .draw(|frame| ssowatch::ui::draw(frame, state, &theme))
+            .expect("draw");
+        let buffer = terminal.backend().buffer().clone();
+        (0..4)
+            .map(|y| {
+                (0..160)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        header(&state).contains("backing off 8s"),
+        "{}",
+        header(&state)
+    );
+    ssowatch::app::update(&mut state, Msg::Tick(t0() + chrono::Duration::seconds(5)));
+    assert!(
+        header(&state).contains("backing off 3s"),
+        "{}",
+        header(&state)
+    );
+    ssowatch::app::update(&mut state, Msg::Tick(t0() + chrono::Duration::seconds(9)));
+    assert!(
+        !header(&state).contains("backing off"),
+        "{}",
+        header(&state)
+    );
+    // The rate the adaptive limiter allows now is shown next to the budget.
+    assert!(header(&state).contains("(now 0.45)"), "{}", header(&state));
+}
+
+/// Issue 13 #11: at 160 columns a long credentials error still shows what to do: the hint
+/// comes first on the status line, the detail after it.
+#[test]
+fn the_credentials_hint_survives_a_narrow_status_line() {
+    let mut state = new_state(160, 30);
+    load(&mut state, CREATION, 5);
+    let error = ssowatch::provider::ProviderError::new(
+        ssowatch::provider::ErrorKind::Auth,
+        "ExpiredTokenException: The security token included in the request is expired; the SSO session of the profile ended and its cached credentials can no longer sign requests",
+    )
+    .with_hint("run: aws sso login --profile prod-admin");
+    send(
+        &mut state,
+        Event::ListFailed {
+            kind: CREATION,
+            error,
+            gave_up: true,
+        },
+    );
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).expect("test backend");
+    let theme = ssowatch::ui::Theme::default();
+    terminal
+        .draw(|frame| ssowatch::ui::draw(frame, &state, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let screen: String = (0..30)
+        .map(|y| {
+            (0..160)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    assert!(
+        screen.contains("run: aws sso login --profile prod-admin"),
+        "{screen}"
+    );
 }

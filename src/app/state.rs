@@ -93,6 +93,8 @@ pub struct ErrorLine {
     /// The kind whose list call failed, if it was one: that kind's next success clears it,
     /// another kind's does not.
     pub kind: Option<OperationKind>,
+    /// What the operator can do about it, shown first so a narrow terminal keeps it.
+    pub hint: Option<String>,
 }
 
 /// The rows on screen, as enrichment sees them.

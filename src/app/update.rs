@@ -316,8 +316,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             });
             state.last_error = Some(ErrorLine {
                 at,
-                message: format!("{}: {message}", kind.label()),
+                message: format!("{}: {}", kind.label(), error.what()),
                 kind: Some(kind),
+                hint: error.hint.clone(),
             });
         }
         // A standing condition, not an error that the next success clears: it stays on the
@@ -335,8 +336,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             }
             state.last_error = Some(ErrorLine {
                 at,
-                message: error.to_string(),
+                message: error.what(),
                 kind: None,
+                hint: error.hint.clone(),
             });
         }
         Event::CallCompleted { operation, outcome } => {
@@ -346,8 +348,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
         Event::PollerStopped { reason } => {
             state.last_error = Some(ErrorLine {
                 at: state.now,
-                message: format!("polling stopped: {reason}; press q to quit"),
+                message: format!("polling stopped: {reason}"),
                 kind: None,
+                hint: Some("press q to quit".into()),
             });
             state.poller_stopped = Some(reason);
         }

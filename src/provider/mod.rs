@@ -94,12 +94,19 @@ impl ProviderError {
     }
 }
 
+impl ProviderError {
+    /// What went wrong, without the hint: for a screen that shows the hint on its own.
+    pub fn what(&self) -> String {
+        match &self.request_id {
+            Some(id) => format!("{}: {} (request id {id})", self.kind.label(), self.message),
+            None => format!("{}: {}", self.kind.label(), self.message),
+        }
+    }
+}
+
 impl fmt::Display for ProviderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind.label(), self.message)?;
-        if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
-        }
+        f.write_str(&self.what())?;
         if let Some(hint) = &self.hint {
             write!(f, "; {hint}")?;
         }

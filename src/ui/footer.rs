@@ -20,12 +20,18 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: 
             Span::styled("  Enter keeps it, Esc clears it", theme.dim()),
         ])
     } else if let Some(error) = &state.last_error {
-        Line::from(vec![
+        // What to do comes first: a narrow terminal cuts the end of the line, and the hint
+        // (`run: aws sso login --profile prod`) is what the operator needs.
+        let mut spans = vec![
             Span::styled(" error ", theme.error()),
             Span::styled(format!("{} ago: ", age(state.now, error.at)), theme.dim()),
-            Span::raw(error.message.clone()),
-            Span::styled("  (showing last good data)", theme.dim()),
-        ])
+        ];
+        if let Some(hint) = &error.hint {
+            spans.push(Span::styled(format!("{hint} — "), theme.key()));
+        }
+        spans.push(Span::raw(error.message.clone()));
+        spans.push(Span::styled("  (showing last good data)", theme.dim()));
+        Line::from(spans)
     } else if let Some((_, message)) = &state.flash {
         Line::styled(format!(" {message}"), theme.key())
     } else if let Some(notice) = &state.notice {
