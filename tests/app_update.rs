@@ -1010,3 +1010,45 @@ fn the_credentials_hint_survives_a_narrow_status_line() {
         "{screen}"
     );
 }
+
+/// Issue 9: names are cut by display width with an ellipsis, never silently, and get more room
+/// on a wide terminal.
+#[test]
+fn long_names_are_cut_with_an_ellipsis_and_widen_with_the_terminal() {
+    let render = |width: u16| {
+        let mut state = new_state(width, 30);
+        load(&mut state, CREATION, 3);
+        send(
+            &mut state,
+            Event::Described(Box::new(described(CREATION, 0, Status::Failed, Some("x")))),
+        );
+        send(
+            &mut state,
+            Event::Name {
+                kind: NameKind::Account,
+                id: "123456789012".into(),
+                name: "payments-production-eu-west".into(),
+            },
+        );
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, 30))
+            .expect("test backend");
+        let theme = ssowatch::ui::Theme::default();
+        terminal
+            .draw(|frame| ssowatch::ui::draw(frame, &state, &theme))
+            .expect("draw");
+        let buffer = terminal.backend().buffer().clone();
+        (0..30)
+            .map(|y| {
+                (0..width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect::<String>()
+    };
+    let narrow = render(150);
+    assert!(narrow.contains("payments-pr…"), "{narrow}");
+    assert!(!narrow.contains("payments-pro"), "{narrow}");
+    let wide = render(200);
+    assert!(wide.contains("payments-production-e…"), "{wide}");
+}

@@ -136,7 +136,20 @@ enum Column {
 }
 
 impl Column {
-    /// Width in cells (the failure reason's is its minimum; it fills the rest).
+    /// Width in cells on a table `total` cells wide (the failure reason's is its minimum; it
+    /// fills the rest). Names get more room on a wide terminal: `payments-prod-eu-west` and
+    /// `GROUP platform-administrators` should not be cut at 200 columns.
+    fn width_at(self, total: u16) -> u16 {
+        let wide = total >= 190;
+        match self {
+            Column::Account if wide => 22,
+            Column::PermissionSet if wide => 26,
+            Column::Principal if wide => 32,
+            other => other.width(),
+        }
+    }
+
+    /// Width in cells on a narrow table.
     fn width(self) -> u16 {
         match self {
             Column::Created => 26,
@@ -153,7 +166,8 @@ impl Column {
     }
 }
 
-struct Columns(Vec<Column>);
+/// The columns shown, and the table's width (which sets the width of the name columns).
+struct Columns(Vec<Column>, u16);
 
 impl Columns {
     fn for_width(width: u16, all_kinds: bool) -> Columns {
@@ -169,14 +183,14 @@ impl Columns {
             columns.push(Kind);
         }
         columns.push(id);
-        let mut used: u16 = columns.iter().map(|c| c.width() + 1).sum();
+        let mut used: u16 = columns.iter().map(|c| c.width_at(width) + 1).sum();
         // Why a request failed comes first, so it shows even at 60 columns; the other
         // optional columns join only while the reason keeps a readable width.
         let show_reason = used + FailureReason.width() < width;
         let reason_room = if show_reason { REASON_WANTED + 1 } else { 0 };
         for column in [Account, PermissionSet, Principal] {
-            if used + column.width() + 1 + reason_room <= width {
-                used += column.width() + 1;
+            if used + column.width_at(width) + 1 + reason_room <= width {
+                used += column.width_at(width) + 1;
                 columns.push(column);
             }
         }
@@ -184,7 +198,12 @@ impl Columns {
             // Last: it takes whatever room is left.
             columns.push(FailureReason);
         }
-        Columns(columns)
+        Columns(columns, width)
+    }
+
+    /// The width of one shown column.
+    fn width_of(&self, column: Column) -> usize {
+        column.width_at(self.1) as usize
     }
 
     fn visible(&self) -> impl Iterator<Item = Column> + '_ {
@@ -196,7 +215,7 @@ impl Columns {
         let fixed: u16 = self
             .visible()
             .filter(|c| *c != Column::FailureReason)
-            .map(|c| c.width() + 1)
+            .map(|c| c.width_at(self.1) + 1)
             .sum();
         width.saturating_sub(fixed) as usize
     }
@@ -205,7 +224,7 @@ impl Columns {
         self.visible()
             .map(|c| match c {
                 Column::FailureReason => Constraint::Fill(1),
-                fixed => Constraint::Length(fixed.width()),
+                fixed => Constraint::Length(fixed.width_at(self.1)),
             })
             .collect()
     }
@@ -272,7 +291,10 @@ fn table_row<'a>(
         .filter(|_| columns.visible().any(|c| c == Column::FailureReason))
         .map(|r| wrap_text(r, reason_width));
     let dash = || Cell::from(Span::styled("-", theme.dim()));
-    let opt = |value: Option<&str>| value.map_or_else(dash, |v| Cell::from(v.to_string()));
+    // Cut by display width with an ellipsis, never silently at the column's edge.
+    let fit = |column: Column, value: Option<&str>| {
+        value.map_or_else(dash, |v| Cell::from(shorten(v, columns.width_of(column))))
+    };
     let cells = columns.visible().map(|column| match column {
         Column::Created => Cell::from(Line::from(vec![
             Span::raw(format_local(row.created, state.tz)),
@@ -293,9 +315,12 @@ fn table_row<'a>(
         )),
         Column::RequestId => Cell::from(&*row.request_id),
         Column::RequestIdShort => Cell::from(shorten(&row.request_id, 9)),
-        Column::Account => opt(row.account()),
-        Column::PermissionSet => opt(row.permission_set().map(short_permission_set)),
-        Column::Principal => row.principal().map_or_else(dash, Cell::from),
+        Column::Account => fit(Column::Account, row.account()),
+        Column::PermissionSet => fit(
+            Column::PermissionSet,
+            row.permission_set().map(short_permission_set),
+        ),
+        Column::Principal => fit(Column::Principal, row.principal().as_deref()),
         Column::Kind => Cell::from(row.kind.short()),
         Column::FailureReason if wrapped.is_some() => Cell::from(Text::from(
             wrapped
