@@ -57,6 +57,18 @@ pub fn live_runtime(
     (runtime, emulator)
 }
 
+/// The demo's organization. Huawei's is another seed: its ids and history are its own, not the
+/// AWS demo's.
+fn demo_config(provider: ProviderKind) -> EmulatorConfig {
+    match provider {
+        ProviderKind::Aws => EmulatorConfig::demo(),
+        ProviderKind::Huawei => EmulatorConfig {
+            seed: EmulatorConfig::demo().seed + 1,
+            ..EmulatorConfig::demo()
+        },
+    }
+}
+
 pub struct Connection {
     pub provider: Arc<dyn Provider>,
     pub instance: Instance,
@@ -73,7 +85,7 @@ pub struct Connection {
 pub async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
     let emulator = if settings.demo {
         Some(
-            emulator::start(EmulatorConfig::demo(), 0)
+            emulator::start(demo_config(settings.provider), 0)
                 .await
                 .context("cannot start the demo emulator")?,
         )

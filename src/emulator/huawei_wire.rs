@@ -694,20 +694,32 @@ fn bad_request(msg: String) -> ServeError {
     (400, "IIC.400", msg)
 }
 
+/// The simulated organization's reasons are quoted from AWS threads; Huawei Cloud's service
+/// words its own, so its wire does not name AWS.
+fn huawei_reason(reason: &Option<String>) -> Option<String> {
+    reason.as_ref().map(|r| {
+        r.replace("AWS SSO", "IAM Identity Center")
+            .replace("your AWS account", "your account")
+            .replace("contact AWS Support", "contact Huawei Cloud support")
+            .replace("arn:aws:iam::aws:policy/", "system policy ")
+    })
+}
+
 fn describe_body(kind: OperationKind, s: &StatusSummary, d: &RequestDetail) -> Value {
+    let reason = huawei_reason(&d.failure_reason);
     let body = match kind {
         OperationKind::PermissionSetProvisioning => json!({
             "account_id": d.target_account,
             // A string here, as the official SDKs type it (see the module doc).
             "created_date": epoch_ms(s.created).to_string(),
-            "failure_reason": d.failure_reason,
+            "failure_reason": reason,
             "permission_set_id": d.permission_set,
             "request_id": s.request_id,
             "status": s.status.as_wire(),
         }),
         _ => json!({
             "created_date": epoch_ms(s.created),
-            "failure_reason": d.failure_reason,
+            "failure_reason": reason,
             "permission_set_id": d.permission_set,
             "principal_id": d.principal_id,
             "principal_type": d.principal_type,
@@ -725,6 +737,19 @@ fn describe_body(kind: OperationKind, s: &StatusSummary, d: &RequestDetail) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huawei_reasons_do_not_name_aws() {
+        let reason = Some(
+            "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '123' takes longer than usual. If this problem continues, contact AWS Support.".to_string(),
+        );
+        let huawei = huawei_reason(&reason).unwrap_or_default();
+        assert!(!huawei.contains("AWS"), "{huawei}");
+        assert!(
+            huawei.starts_with("IAM Identity Center is unable"),
+            "{huawei}"
+        );
+    }
 
     #[test]
     fn routes_cover_every_documented_path() {

@@ -551,7 +551,11 @@ impl Provider for HuaweiProvider {
         Ok(Described {
             summary,
             detail,
-            source_call: describe_op.to_string(),
+            // The call as Huawei Cloud names it: its REST path, not the AWS operation.
+            source_call: format!(
+                "GET /{}/{}/{{instance}}/{}/{}/{{request_id}}",
+                INSTANCES_PATH[0], INSTANCES_PATH[1], w.group, w.describe_segment
+            ),
             described_at: Utc::now(),
         })
     }
