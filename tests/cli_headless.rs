@@ -11,7 +11,7 @@ mod headless_support;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use headless_support::*;
 
@@ -278,9 +278,9 @@ fn an_unreachable_endpoint_is_one_line_and_never_shows_the_secret() {
     c.env("AWS_ACCESS_KEY_ID", "AKIAHEADLESSTEST0001")
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .env("SSOWATCH_TEST_RETRY_BASE_MS", "5");
-    let started = Instant::now();
+    // `finish` fails the test if the run does not end within its bound: nothing is retried
+    // forever.
     let r = finish(c);
-    let took = started.elapsed();
     assert_one_line_error(&r, "unreachable endpoint");
     assert!(
         r.stderr.contains("reach") || r.stderr.contains("refused"),
@@ -297,7 +297,6 @@ fn an_unreachable_endpoint_is_one_line_and_never_shows_the_secret() {
             path.display()
         );
     }
-    assert!(took < TIMEOUT, "took {took:?}");
 }
 
 #[test]

@@ -43,8 +43,8 @@ fn wait_for(
             if capture(session) == screen {
                 return Ok(screen);
             }
-            continue;
         }
+        // Checked on every round, so a screen that never holds still cannot loop past it.
         if start.elapsed() > limit {
             return Err(screen);
         }
