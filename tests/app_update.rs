@@ -1052,3 +1052,51 @@ fn long_names_are_cut_with_an_ellipsis_and_widen_with_the_terminal() {
     let wide = render(200);
     assert!(wide.contains("payments-production-e…"), "{wide}");
 }
+
+/// Issue 13 #11: a kind whose list is denied keeps its error line and its denied state while
+/// another kind succeeds; only its own success clears them.
+#[test]
+fn one_kinds_error_survives_another_kinds_success() {
+    let mut state = new_state(160, 30);
+    load(&mut state, CREATION, 5);
+    let denied = ssowatch::provider::ProviderError::new(
+        ssowatch::provider::ErrorKind::Auth,
+        "AccessDeniedException: not authorized to perform sso:ListAccountAssignmentDeletionStatus",
+    );
+    let deletion = OperationKind::AssignmentDeletion;
+    send(
+        &mut state,
+        Event::ListFailed {
+            kind: deletion,
+            error: denied,
+            gave_up: true,
+        },
+    );
+    send(
+        &mut state,
+        Event::ListSucceeded {
+            kind: CREATION,
+            at: t0() + chrono::Duration::seconds(1),
+        },
+    );
+    assert!(
+        state.last_error.is_some(),
+        "another kind's success cleared it"
+    );
+    assert!(
+        state
+            .table(deletion)
+            .trouble
+            .as_ref()
+            .is_some_and(|t| t.denied)
+    );
+    send(
+        &mut state,
+        Event::ListSucceeded {
+            kind: deletion,
+            at: t0() + chrono::Duration::seconds(2),
+        },
+    );
+    assert!(state.last_error.is_none());
+    assert!(state.table(deletion).trouble.is_none());
+}
