@@ -500,3 +500,26 @@ fn status_filters_accept_the_screen_spelling() {
         );
     }
 }
+
+/// Issue 10: the Huawei demo is an organization of its own, not the AWS demo's ids.
+#[test]
+fn the_huawei_demo_has_ids_of_its_own() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let ids = |provider: &str| -> std::collections::HashSet<String> {
+        let r = run(
+            &["list", "--demo", "--provider", provider, "--output", "json"],
+            home.path(),
+        );
+        assert!(r.status.success(), "{}", r.stderr);
+        let value: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+        value
+            .as_array()
+            .expect("an array")
+            .iter()
+            .filter_map(|row| row["request_id"].as_str().map(str::to_string))
+            .collect()
+    };
+    let (aws, huawei) = (ids("aws"), ids("huawei"));
+    assert!(!aws.is_empty() && !huawei.is_empty());
+    assert!(aws.is_disjoint(&huawei), "the two demos share request ids");
+}

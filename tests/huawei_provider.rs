@@ -75,6 +75,14 @@ async fn lists_every_kind_over_pages_and_describes() {
             .await
             .expect("describe");
         assert_eq!(d.summary, *failed);
+        // The source line names the Huawei call, not an AWS operation.
+        assert!(
+            d.source_call.starts_with("GET /v1/instances/"),
+            "{}",
+            d.source_call
+        );
+        let reason = d.detail.failure_reason.clone().unwrap_or_default();
+        assert!(!reason.contains("AWS"), "{reason}");
         assert!(d.detail.failure_reason.is_some());
         assert!(d.detail.permission_set.is_some());
         let name = p
