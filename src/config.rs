@@ -54,8 +54,8 @@ pub struct Settings {
     pub export_dir: Option<PathBuf>,
 }
 
-/// Default of `stuck_after`: Identity Center requests usually finish within minutes.
-pub const DEFAULT_STUCK_AFTER: Duration = Duration::from_secs(15 * 60);
+/// Default of `stuck_after` (defined by the app, which marks stuck requests).
+pub const DEFAULT_STUCK_AFTER: Duration = crate::app::progress::DEFAULT_STUCK_AFTER;
 
 impl std::fmt::Debug for Settings {
     /// Never prints the secret key.

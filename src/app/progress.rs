@@ -49,12 +49,16 @@ pub struct Progress {
     pub unseen_failed: usize,
 }
 
+/// A request in flight longer than this is marked stuck, unless configured otherwise:
+/// Identity Center requests usually finish within minutes.
+pub const DEFAULT_STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 impl Progress {
     pub fn new(started: DateTime<Utc>) -> Progress {
         Progress {
             since: started,
             since_start: true,
-            stuck_after: crate::config::DEFAULT_STUCK_AFTER,
+            stuck_after: DEFAULT_STUCK_AFTER,
             counts: Counts::default(),
             completions: VecDeque::new(),
             new_failed_total: 0,
