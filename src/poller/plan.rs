@@ -634,12 +634,14 @@ impl Planner {
             Lane::Fast => {
                 plan.due[lane.index()] = (run.started + config.refresh).max(now);
                 // In progress before, absent from the in-progress list now: finished.
-                let vanished: Vec<Box<str>> = plan
+                let mut vanished: Vec<Box<str>> = plan
                     .in_progress
                     .iter()
                     .filter(|id| !run.seen.contains(*id))
                     .cloned()
                     .collect();
+                // A set's order changes from run to run; the calls' order must not.
+                vanished.sort_unstable();
                 for id in vanished {
                     self.track_finished(kind, &id);
                 }
