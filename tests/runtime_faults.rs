@@ -21,14 +21,15 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
-use ssowatch::app::{AppState, ConnectionInfo, Msg};
+mod sim_support;
+use sim_support::{aws_provider, emulator_at_start, simulated_runtime, start_time};
+
+use chrono::{DateTime, Utc};
+use ssowatch::app::AppState;
 use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle, Fault, FaultRule, Faults};
 use ssowatch::model::{Instance, OperationKind, Status};
 use ssowatch::poller::PollerConfig;
-use ssowatch::provider::Provider;
-use ssowatch::provider::aws::{AwsOptions, AwsProvider};
-use ssowatch::runtime::{self, Pace, Runtime};
+use ssowatch::runtime::{self, Runtime};
 use ssowatch::wire::operations;
 
 const REFRESH: Duration = Duration::from_secs(10);
@@ -40,12 +41,6 @@ const END: Duration = Duration::from_secs(300);
 /// The end of a credentials row: a denied or rejected list waits five minutes before it asks
 /// again (retrying at the refresh rate helps nobody), so recovery takes up to that long.
 const AUTH_END: Duration = Duration::from_secs(180 + 300 + 30);
-
-fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
 
 fn wall(at: Duration) -> DateTime<Utc> {
     start_time() + chrono::Duration::from_std(at).unwrap_or_default()
@@ -64,44 +59,19 @@ fn rollout() -> EmulatorConfig {
 }
 
 async fn start(config: EmulatorConfig) -> (EmulatorHandle, Clock, Runtime) {
-    let clock = Clock::manual(start_time());
-    let handle = emulator::start_with_clock(config, clock.clone(), 0)
-        .await
-        .expect("emulator");
-    let provider = Arc::new(
-        AwsProvider::new(AwsOptions {
-            profile: None,
-            region: Some("us-east-1".into()),
-            endpoint_url: Some(handle.base_url.clone()),
-            static_credentials: Some((
-                emulator::DEMO_AWS_ACCESS_KEY.into(),
-                emulator::DEMO_AWS_SECRET_KEY.into(),
-            )),
-        })
-        .await
-        .expect("provider"),
-    );
-    let connection = ConnectionInfo {
-        provider: provider.info(),
-        instance: Some(Instance {
-            id: handle.instance_arn(),
-            identity_store_id: None,
-            name: None,
-        }),
-        demo: false,
+    let (handle, clock) = emulator_at_start(config).await;
+    let provider = Arc::new(aws_provider(&handle).await);
+    let instance = Instance {
+        id: handle.instance_arn(),
+        identity_store_id: None,
+        name: None,
     };
-    let mut runtime = Runtime::new(
+    let runtime = simulated_runtime(
         provider,
-        connection,
+        instance,
         PollerConfig::new(REFRESH, BUDGET_RPS),
-        Pace::Simulated,
-        start_time(),
-        chrono::Offset::fix(&Utc),
+        false,
     );
-    runtime.handle(Msg::Resize {
-        width: 200,
-        height: 50,
-    });
     (handle, clock, runtime)
 }
 

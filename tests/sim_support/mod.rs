@@ -1,4 +1,4 @@
-//! Shared by the simulated-time tests (runtime_emulator, names_emulator): the in-process
+//! Shared by the simulated-time tests (runtime_emulator, runtime_faults, names_emulator): the in-process
 //! emulator on a manual clock, the real AWS provider pointed at it with the demo keys, and a
 //! simulated runtime on an operator-sized terminal.
 
