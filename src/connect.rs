@@ -17,7 +17,7 @@ use crate::provider::aws::{AwsOptions, AwsProvider};
 use crate::provider::huawei::{DEFAULT_ENDPOINT, HuaweiProvider};
 use crate::provider::huawei_credentials::{self, ConfigValues, HuaweiCredentials};
 use crate::provider::{Provider, ProviderInfo, resolve_instance};
-use crate::runtime::{Pace, Runtime};
+use crate::runtime::{Observer, Pace, Runtime};
 
 /// Starts the shared runtime for a live host (the dashboard, `serve`): the budget and refresh
 /// of the settings, a random jitter seed, and the describe cache unless this is the demo. The
@@ -26,6 +26,7 @@ pub fn live_runtime(
     settings: &Settings,
     connection: Connection,
     tz: chrono::FixedOffset,
+    observer: Option<Observer>,
 ) -> (Runtime, Option<EmulatorHandle>) {
     let Connection {
         provider,
@@ -39,7 +40,7 @@ pub fn live_runtime(
     if !settings.demo {
         config.cache_path = cache::default_path(&info.name, info.endpoint.as_deref(), &instance.id);
     }
-    let mut runtime = Runtime::new(
+    let mut runtime = Runtime::observed(
         provider,
         ConnectionInfo {
             provider: info,
@@ -50,6 +51,7 @@ pub fn live_runtime(
         Pace::Live,
         chrono::Utc::now(),
         tz,
+        observer,
     );
     if discovered {
         runtime.count_call_made_before_start();

@@ -43,7 +43,7 @@ pub async fn run(settings: Settings, since: Option<Duration>) -> anyhow::Result<
     // Connect before touching the terminal: a bad profile or no instance is a one-line error
     // on a normal screen.
     let connection = connect(&settings).await?;
-    let (runtime, emulator) = live_runtime(&settings, connection, *Local::now().offset());
+    let (runtime, emulator) = live_runtime(&settings, connection, *Local::now().offset(), None);
 
     let mut runtime = runtime;
     let now = Utc::now();

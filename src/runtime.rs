@@ -50,8 +50,6 @@ pub type Observer = Box<dyn FnMut(&Event) + Send>;
 pub struct Runtime {
     state: AppState,
     observer: Option<Observer>,
-    /// The events of the start (the disk cache), kept until an observer has seen them.
-    start_events: Vec<Event>,
     poller: Poller,
     provider: Arc<dyn Provider>,
     instance: String,
@@ -70,6 +68,20 @@ impl Runtime {
         pace: Pace,
         wall_start: DateTime<Utc>,
         tz: FixedOffset,
+    ) -> Runtime {
+        Runtime::observed(provider, connection, config, pace, wall_start, tz, None)
+    }
+
+    /// Like [`Runtime::new`], with an observer that sees every poller event before the app
+    /// applies it, the events of the start (the disk cache) included.
+    pub fn observed(
+        provider: Arc<dyn Provider>,
+        connection: ConnectionInfo,
+        config: PollerConfig,
+        pace: Pace,
+        wall_start: DateTime<Utc>,
+        tz: FixedOffset,
+        observer: Option<Observer>,
     ) -> Runtime {
         let instance = connection
             .instance
@@ -99,8 +111,7 @@ impl Runtime {
         };
         let mut runtime = Runtime {
             state,
-            observer: None,
-            start_events: Vec::new(),
+            observer,
             poller,
             provider,
             instance,
@@ -108,19 +119,8 @@ impl Runtime {
             clock,
             stopped: false,
         };
-        runtime.apply(events.clone());
-        runtime.start_events = events;
+        runtime.apply(events);
         runtime
-    }
-
-    /// Shows every poller event to `observer` before the app applies it, the events of the
-    /// start included.
-    pub fn with_observer(mut self, mut observer: Observer) -> Runtime {
-        for event in std::mem::take(&mut self.start_events) {
-            observer(&event);
-        }
-        self.observer = Some(observer);
-        self
     }
 
     /// Counts a call the host made just before the runtime started (instance discovery), so
@@ -230,7 +230,6 @@ impl Runtime {
     /// Live pace: starts what is due, then waits for one answer or for the next thing due.
     /// Cancel-safe, so a host can `select!` on it beside its own input.
     pub async fn step(&mut self) {
-        self.start_events = Vec::new();
         self.start_due_calls();
         let now = self.now();
         let wake = if self.stopped {

@@ -96,8 +96,8 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
         settings,
         connection,
         FixedOffset::east_opt(0).expect("UTC offset"),
+        Some(observer),
     );
-    let runtime = runtime.with_observer(observer);
     let started = runtime.state().now;
     let shared = Arc::new(Shared {
         metrics,

@@ -18,7 +18,7 @@ use ssowatch::provider::huawei_credentials::HuaweiCredentials;
 use ssowatch::runtime::{self, Runtime};
 
 mod sim_support;
-use sim_support::{aws_provider, emulator_at_start, simulated_runtime};
+use sim_support::{aws_provider, emulator_at_start, observed_runtime};
 
 async fn aws(handle: &EmulatorHandle) -> Box<dyn Provider> {
     Box::new(aws_provider(handle).await)
@@ -56,9 +56,15 @@ fn runtime_for(
 ) -> (Runtime, Events) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
-    let runtime = simulated_runtime(provider, instance, config, true).with_observer(Box::new(
-        move |e: &Event| seen.lock().expect("lock").push(e.clone()),
-    ));
+    let runtime = observed_runtime(
+        provider,
+        instance,
+        config,
+        true,
+        Some(Box::new(move |e: &Event| {
+            seen.lock().expect("lock").push(e.clone())
+        })),
+    );
     (runtime, events)
 }
 

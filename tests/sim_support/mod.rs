@@ -13,7 +13,7 @@ use ssowatch::model::Instance;
 use ssowatch::poller::PollerConfig;
 use ssowatch::provider::Provider;
 use ssowatch::provider::aws::{AwsOptions, AwsProvider};
-use ssowatch::runtime::{Pace, Runtime};
+use ssowatch::runtime::{Observer, Pace, Runtime};
 
 pub fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
@@ -51,18 +51,30 @@ pub fn simulated_runtime(
     config: PollerConfig,
     demo: bool,
 ) -> Runtime {
+    observed_runtime(provider, instance, config, demo, None)
+}
+
+/// [`simulated_runtime`] with an observer of every poller event.
+pub fn observed_runtime(
+    provider: Arc<dyn Provider>,
+    instance: Instance,
+    config: PollerConfig,
+    demo: bool,
+    observer: Option<Observer>,
+) -> Runtime {
     let connection = ConnectionInfo {
         provider: provider.info(),
         instance: Some(instance),
         demo,
     };
-    let mut runtime = Runtime::new(
+    let mut runtime = Runtime::observed(
         provider,
         connection,
         config,
         Pace::Simulated,
         start_time(),
         chrono::Offset::fix(&Utc),
+        observer,
     );
     runtime.handle(Msg::Resize {
         width: 200,
