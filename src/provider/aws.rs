@@ -308,11 +308,10 @@ impl Provider for AwsProvider {
                     target_account: clean_opt(status.target_id()),
                     target_type: clean_opt(status.target_type().map(|t| t.as_str())),
                     permission_set: clean_opt(status.permission_set_arn()),
-                    permission_set_name: None,
-                    principal_name: None,
-                    account_name: None,
                     principal_type: clean_opt(status.principal_type().map(|t| t.as_str())),
                     principal_id: clean_opt(status.principal_id()),
+                    // Names come later, from the name resolver.
+                    ..RequestDetail::default()
                 };
                 (summary, detail, source)
             }
@@ -337,13 +336,9 @@ impl Provider for AwsProvider {
                 let detail = RequestDetail {
                     failure_reason: clean_opt(status.failure_reason()),
                     target_account: clean_opt(status.account_id()),
-                    target_type: None,
                     permission_set: clean_opt(status.permission_set_arn()),
-                    permission_set_name: None,
-                    principal_name: None,
-                    account_name: None,
-                    principal_type: None,
-                    principal_id: None,
+                    // Provisioning has no principal; names come later, from the name resolver.
+                    ..RequestDetail::default()
                 };
                 (summary, detail, "DescribePermissionSetProvisioningStatus")
             }

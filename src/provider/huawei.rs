@@ -528,24 +528,19 @@ impl Provider for HuaweiProvider {
             OperationKind::PermissionSetProvisioning => RequestDetail {
                 failure_reason: clean_opt(str_field(obj, "failure_reason")),
                 target_account: clean_opt(str_field(obj, "account_id")),
-                target_type: None,
                 permission_set: clean_opt(str_field(obj, "permission_set_id")),
-                permission_set_name: None,
-                principal_name: None,
-                account_name: None,
-                principal_type: None,
-                principal_id: None,
+                // Provisioning has no principal; names come later, from the name resolver.
+                ..RequestDetail::default()
             },
             _ => RequestDetail {
                 failure_reason: clean_opt(str_field(obj, "failure_reason")),
                 target_account: clean_opt(str_field(obj, "target_id")),
                 target_type: clean_opt(str_field(obj, "target_type")),
                 permission_set: clean_opt(str_field(obj, "permission_set_id")),
-                permission_set_name: None,
-                principal_name: None,
-                account_name: None,
                 principal_type: clean_opt(str_field(obj, "principal_type")),
                 principal_id: clean_opt(str_field(obj, "principal_id")),
+                // Names come later, from the name resolver.
+                ..RequestDetail::default()
             },
         };
         Ok(Described {
