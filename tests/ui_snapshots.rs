@@ -404,3 +404,46 @@ fn a_provider_without_region_shows_its_endpoint() {
         "{text}"
     );
 }
+
+/// Every visible character is drawn in a colour other than its background, on every screen
+/// whose rows can be selected: the selection's background is the dim grey that secondary
+/// text (a group's hint, a table's "-") is written in, and such text vanished under it.
+#[test]
+fn no_text_in_its_own_background_colour() {
+    let screens: [(&str, &[KeyCode]); 4] = [
+        ("table", &[]),
+        (
+            "table, selection on a row with empty cells",
+            &[KeyCode::Down],
+        ),
+        ("detail pane", &[KeyCode::Enter]),
+        (
+            "failure groups, second selected",
+            &[KeyCode::Char('F'), KeyCode::Down],
+        ),
+    ];
+    for (name, keys) in screens {
+        let mut state = loaded(120, 24);
+        for k in keys {
+            key(&mut state, *k);
+        }
+        let terminal = render(&state, 120, 24);
+        let buffer = terminal.backend().buffer();
+        let area = buffer.area;
+        let mut invisible = Vec::new();
+        for y in area.top()..area.bottom() {
+            for x in area.left()..area.right() {
+                let cell = &buffer[(x, y)];
+                let visible = !cell.symbol().trim().is_empty();
+                if visible && cell.fg == cell.bg && cell.bg != ratatui::style::Color::Reset {
+                    invisible.push(format!("({x},{y}) {:?}", cell.symbol()));
+                }
+            }
+        }
+        assert!(
+            invisible.is_empty(),
+            "{name}: text in its own background colour at {invisible:?}\n{}",
+            screen(&terminal)
+        );
+    }
+}

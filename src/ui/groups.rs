@@ -53,7 +53,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let items: Vec<ListItem> = view
         .groups
         .iter()
-        .map(|g| ListItem::new(group_lines(g, width, state, theme)))
+        .enumerate()
+        .map(|(i, g)| ListItem::new(group_lines(g, width, i == view.selected, state, theme)))
         .collect();
     let list = List::new(items)
         .block(block)
@@ -68,6 +69,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
 fn group_lines<'a>(
     g: &FailureGroup,
     width: usize,
+    selected: bool,
     state: &AppState,
     theme: &Theme,
 ) -> Vec<Line<'a>> {
@@ -105,7 +107,7 @@ fn group_lines<'a>(
         )),
         Line::styled(
             format!("       hint: {}", shorten(g.hint, width.saturating_sub(13))),
-            theme.dim(),
+            theme.secondary(selected),
         ),
     ]
 }

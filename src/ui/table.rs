@@ -270,8 +270,9 @@ fn rows_for<'a>(
     (offset..end)
         .filter_map(|pos| Some((pos, table.view_row(pos)?)))
         .map(|(pos, row)| {
-            let wrap = state.wrap_selected && Some(pos) == selected;
-            table_row(row, columns, reason_width, wrap, state, theme)
+            let is_selected = Some(pos) == selected;
+            let wrap = state.wrap_selected && is_selected;
+            table_row(row, columns, reason_width, wrap, is_selected, state, theme)
         })
         .collect()
 }
@@ -281,6 +282,7 @@ fn table_row<'a>(
     columns: &Columns,
     reason_width: usize,
     wrap: bool,
+    selected: bool,
     state: &AppState,
     theme: &Theme,
 ) -> TableRow<'a> {
@@ -290,7 +292,7 @@ fn table_row<'a>(
         .flatten()
         .filter(|_| columns.visible().any(|c| c == Column::FailureReason))
         .map(|r| wrap_text(r, reason_width));
-    let dash = || Cell::from(Span::styled("-", theme.dim()));
+    let dash = || Cell::from(Span::styled("-", theme.secondary(selected)));
     // Cut by display width with an ellipsis, never silently at the column's edge.
     let fit = |column: Column, value: Option<&str>| {
         value.map_or_else(dash, |v| Cell::from(shorten(v, columns.width_of(column))))

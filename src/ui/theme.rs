@@ -52,6 +52,17 @@ impl Theme {
         }
     }
 
+    /// Secondary text (a group's hint, an empty cell's "-") on a row that may be selected: the
+    /// selection's background is the dim colour, so there the text turns light grey, or it
+    /// would vanish.
+    pub fn secondary(&self, selected: bool) -> Style {
+        if selected && self.color {
+            Style::new().fg(Color::Gray)
+        } else {
+            self.dim()
+        }
+    }
+
     pub fn key(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
