@@ -51,11 +51,12 @@ impl Cause {
         crate::metrics::cause_label(self)
     }
 
-    /// What to do about it, in one line.
+    /// What to do about it, in one line. Written for both clouds: where the fix names an
+    /// AWS-only thing (policy paths, the AWSReservedSSO_* roles), the hint says so.
     pub fn hint(self) -> &'static str {
         match self {
             Cause::PolicyMissing => {
-                "create the managed/customer-managed policy in the target account (same name and path), or remove it from the permission set; then reprovision"
+                "create the policy the permission set attaches in the target account (same name; on AWS same path too), or remove it from the permission set; then reprovision"
             }
             Cause::ManagementAccount => {
                 "a delegated administrator cannot manage the management account: run this from the management account"
@@ -64,10 +65,10 @@ impl Cause {
                 "the account is suspended, closed or not reachable yet: check it in Organizations, then retry"
             }
             Cause::RoleQuota => {
-                "the account hit the IAM roles quota: delete unused roles or ask for a higher quota, then retry"
+                "the account hit an IAM quota (roles on AWS, agencies on Huawei Cloud): delete unused ones or ask for a higher quota, then retry"
             }
             Cause::AccessDenied => {
-                "an SCP or IAM policy blocks Identity Center (iam:UpdateSAMLProvider, AWSReservedSSO_* roles): allow it in the target account"
+                "an SCP or IAM policy in the target account blocks Identity Center (on AWS: iam:UpdateSAMLProvider, AWSReservedSSO_* roles): allow it there"
             }
             Cause::ConflictingOperation => {
                 "another operation on the same permission set or account was running: wait for it, then retry"
