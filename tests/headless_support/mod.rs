@@ -1,5 +1,5 @@
-//! Shared by the tests that run the real `ssowatch` binary: a child with its own HOME, XDG
-//! dirs and empty AWS config (nothing of the machine's configuration is read), bounded waits
+//! Shared by the tests that run the real `ssowatch` binary (`ops_support` builds on it): a
+//! child with its own HOME, XDG dirs and empty AWS config (nothing of the machine's configuration is read), bounded waits
 //! (a hung child is killed and the test fails), and the check that an error is one clear line.
 
 #![allow(dead_code)]
@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_ssowatch");
 pub const SECRET: &str = "SUPERSECRETVALUE123";
 pub const UNKNOWN_ID: &str = "7d9c0a4e-5b1f-4c2a-9e3d-0123456789ab";
-/// A headless command retries throttled and transient failures (about 16 s of backoff against
-/// a dead endpoint), so allow well beyond that.
-pub const TIMEOUT: Duration = Duration::from_secs(120);
+/// A child that runs longer than this is killed and the test fails. A headless command retries
+/// throttled and transient failures (about 16 s of backoff against a dead endpoint) and a
+/// `wait` may follow a rollout for a minute or two, so allow well beyond that.
+pub const TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Kills and reaps a child when dropped, whatever happened to the test.
 pub struct KillOnDrop(pub Child);
@@ -62,11 +63,24 @@ pub fn command(args: &[&str], home: &Path) -> Command {
 }
 
 /// Runs to completion within [`TIMEOUT`], reading both pipes concurrently.
-pub fn finish(mut c: Command) -> Run {
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+pub fn finish(c: Command) -> Run {
+    finish_with_stdin(c, None)
+}
+
+/// Like [`finish`], writing `input` to the child's stdin first.
+pub fn finish_with_stdin(mut c: Command, input: Option<&str>) -> Run {
+    c.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = KillOnDrop(c.spawn().expect("spawn"));
+    if let (Some(input), Some(mut stdin)) = (input, child.0.stdin.take()) {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
     let mut out_pipe = child.0.stdout.take().expect("stdout");
     let mut err_pipe = child.0.stderr.take().expect("stderr");
     let out_reader = std::thread::spawn(move || {

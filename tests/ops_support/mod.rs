@@ -4,97 +4,28 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_ssowatch");
-/// A child that runs longer than this is killed and the test fails.
-pub const TIMEOUT: Duration = Duration::from_secs(180);
+#[path = "../headless_support/mod.rs"]
+mod child;
+
+// Each suite uses its own part of these.
+#[allow(unused_imports)]
+pub use child::{KillOnDrop, Run, finish, finish_with_stdin};
+
 pub const AWS_KEY: &str = "AKIAOPSTESTKEY000000";
 pub const AWS_SECRET: &str = "OpsTestSecretValueNeverPrinted0000000000";
 
-/// Kills and reaps a child when dropped, whatever happened to the test.
-pub struct KillOnDrop(pub Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-pub struct Run {
-    pub status: ExitStatus,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// The binary with HOME, XDG dirs and AWS config in `home`, and the test's AWS keys.
+/// The binary with HOME, XDG dirs and AWS config in `home` (see `headless_support`), and the
+/// test's AWS keys and region.
 pub fn command(args: &[&str], home: &Path) -> Command {
-    let aws_config = home.join("aws-config");
-    let aws_credentials = home.join("aws-credentials");
-    std::fs::write(&aws_config, "").expect("write empty aws config");
-    std::fs::write(&aws_credentials, "").expect("write empty aws credentials");
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("xdg-config"))
-        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
-        .env("XDG_STATE_HOME", home.join("xdg-state"))
-        .env("XDG_DATA_HOME", home.join("xdg-data"))
-        .env("AWS_CONFIG_FILE", &aws_config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &aws_credentials)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
+    let mut c = child::command(args, home);
+    c.env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", AWS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_DEFAULT_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET);
     c
-}
-
-/// Runs to completion within [`TIMEOUT`], reading both pipes concurrently.
-pub fn finish(c: Command) -> Run {
-    finish_with_stdin(c, None)
-}
-
-/// Like [`finish`], writing `input` to the child's stdin first.
-pub fn finish_with_stdin(mut c: Command, input: Option<&str>) -> Run {
-    if input.is_some() {
-        c.stdin(Stdio::piped());
-    }
-    let mut child = KillOnDrop(c.spawn().expect("spawn ssowatch"));
-    if let (Some(input), Some(mut stdin)) = (input, child.0.stdin.take()) {
-        use std::io::Write;
-        stdin.write_all(input.as_bytes()).expect("write stdin");
-    }
-    let mut out_pipe = child.0.stdout.take().expect("stdout");
-    let mut err_pipe = child.0.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let status = wait_with_timeout(&mut child.0, TIMEOUT)
-        .unwrap_or_else(|| panic!("ssowatch did not finish within {TIMEOUT:?}"));
-    let stdout = String::from_utf8_lossy(&out_reader.join().expect("stdout reader")).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
-    Run {
-        status,
-        stdout,
-        stderr,
-    }
 }
 
 /// The exit code is `code`; else the assertion shows both outputs.
@@ -110,17 +41,6 @@ pub fn assert_exit(r: &Run, code: i32) {
 
 pub fn run(args: &[&str], home: &Path) -> Run {
     finish(command(args, home))
-}
-
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let polls = limit.as_millis() / 50;
-    for _ in 0..polls {
-        if let Some(status) = child.try_wait().expect("poll child") {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
 }
 
 /// Reads the first stdout line of a child that prints its URL first (emulate, serve).
