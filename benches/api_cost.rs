@@ -27,73 +27,39 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
-use ssowatch::app::ConnectionInfo;
-use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle};
+use chrono::{DateTime, Utc};
+use ssowatch::emulator::{EmulatorConfig, EmulatorHandle};
 use ssowatch::model::{Instance, OperationKind, Status};
 use ssowatch::poller::{DEFAULT_BUDGET_RPS, PollerConfig, Strategy};
 use ssowatch::provider::Provider;
-use ssowatch::provider::aws::{AwsOptions, AwsProvider};
-use ssowatch::runtime::{self, Pace, Runtime};
+use ssowatch::runtime::{self, Runtime};
+
+#[path = "../tests/sim_support/mod.rs"]
+mod sim_support;
+use sim_support::{emulator_at_start, start_time};
 
 const REFRESH: Duration = Duration::from_secs(10);
 
-fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-async fn emulator(config: EmulatorConfig) -> anyhow::Result<(EmulatorHandle, Clock)> {
-    let clock = Clock::manual(start_time());
-    let handle = emulator::start_with_clock(config, clock.clone(), 0).await?;
-    Ok((handle, clock))
-}
-
+/// A simulated runtime on a 200x50 terminal, the real AWS provider with the demo's keys
+/// against the emulator: the same set-up as the simulated-time tests (`tests/sim_support`).
 async fn runtime_for(
     handle: &EmulatorHandle,
     strategy: Strategy,
     budget: f64,
     seed: u64,
 ) -> anyhow::Result<Runtime> {
-    let provider: Arc<dyn Provider> = Arc::new(
-        AwsProvider::new(AwsOptions {
-            profile: None,
-            region: Some("us-east-1".into()),
-            endpoint_url: Some(handle.base_url.clone()),
-            static_credentials: Some((
-                emulator::DEMO_AWS_ACCESS_KEY.into(),
-                emulator::DEMO_AWS_SECRET_KEY.into(),
-            )),
-        })
-        .await?,
-    );
+    let provider: Arc<dyn Provider> = Arc::new(sim_support::aws_provider(handle).await);
     let mut config = PollerConfig::new(REFRESH, budget);
     config.strategy = strategy;
     config.seed = seed;
-    let connection = ConnectionInfo {
-        provider: provider.info(),
-        instance: Some(Instance {
-            id: handle.instance_arn(),
-            identity_store_id: None,
-            name: None,
-        }),
-        demo: false,
+    let instance = Instance {
+        id: handle.instance_arn(),
+        identity_store_id: None,
+        name: None,
     };
-    let mut runtime = Runtime::new(
-        provider,
-        connection,
-        config,
-        Pace::Simulated,
-        start_time(),
-        chrono::Offset::fix(&Utc),
-    );
-    // An operator's terminal: 200x50.
-    runtime.handle(ssowatch::app::Msg::Resize {
-        width: 200,
-        height: 50,
-    });
-    Ok(runtime)
+    Ok(sim_support::simulated_runtime(
+        provider, instance, config, false,
+    ))
 }
 
 /// FAILED records in the emulator at simulated time `at`.
@@ -138,7 +104,7 @@ async fn rollout(
     budget: f64,
     length: Duration,
 ) -> anyhow::Result<RolloutOutcome> {
-    let (handle, clock) = emulator(EmulatorConfig {
+    let (handle, clock) = emulator_at_start(EmulatorConfig {
         seed: 2026,
         history: 10_000,
         // About 50 in flight: mean request duration is ~200 s in the emulator's mix.
@@ -146,7 +112,7 @@ async fn rollout(
         failure_ratio: 0.1,
         ..EmulatorConfig::default()
     })
-    .await?;
+    .await;
     let history_failed = failed_in_world(&handle, start_time());
     let mut runtimes = vec![runtime_for(&handle, strategy, budget, 1).await?];
     let before = handle.stats().identity_center_total;
@@ -216,14 +182,14 @@ async fn rollout(
 
 /// Scenario 2: seconds until every FAILED record that existed at start is on screen.
 async fn time_to_all_failed(budget: f64) -> anyhow::Result<Option<Duration>> {
-    let (handle, clock) = emulator(EmulatorConfig {
+    let (handle, clock) = emulator_at_start(EmulatorConfig {
         seed: 5,
         history: 10_000,
         rate: 0.5,
         failure_ratio: 0.1,
         ..EmulatorConfig::default()
     })
-    .await?;
+    .await;
     let history_failed = failed_in_world(&handle, start_time());
     let mut runtimes = vec![runtime_for(&handle, Strategy::Budgeted, budget, 2).await?];
     let mut reached = None;
@@ -250,14 +216,14 @@ struct FleetOutcome {
 
 /// Scenario 3: ten dashboards started together against one emulator.
 async fn fleet(dashboards: usize) -> anyhow::Result<FleetOutcome> {
-    let (handle, clock) = emulator(EmulatorConfig {
+    let (handle, clock) = emulator_at_start(EmulatorConfig {
         seed: 5,
         history: 2_000,
         rate: 0.5,
         failure_ratio: 0.1,
         ..EmulatorConfig::default()
     })
-    .await?;
+    .await;
     let mut runtimes = Vec::new();
     for i in 0..dashboards {
         runtimes
@@ -281,14 +247,14 @@ async fn fleet(dashboards: usize) -> anyhow::Result<FleetOutcome> {
         .all(|r| failed_on_screen(r) + 10 >= failed_now && failed_on_screen(r) > 0);
 
     // One dashboard alone, from second 90 to 150.
-    let (handle, clock) = emulator(EmulatorConfig {
+    let (handle, clock) = emulator_at_start(EmulatorConfig {
         seed: 5,
         history: 2_000,
         rate: 0.5,
         failure_ratio: 0.1,
         ..EmulatorConfig::default()
     })
-    .await?;
+    .await;
     let mut one = vec![runtime_for(&handle, Strategy::Budgeted, DEFAULT_BUDGET_RPS, 9).await?];
     let mut at_90 = None;
     runtime::simulate(

@@ -1,5 +1,5 @@
-//! Shared by the simulated-time tests (runtime_emulator, runtime_faults, names_emulator): the in-process
-//! emulator on a manual clock, the real AWS provider pointed at it with the demo keys, and a
+//! Shared by the simulated-time tests (runtime_emulator, runtime_faults, names_emulator) and the
+//! `api_cost` benchmark (by `#[path]`): the in-process emulator on a manual clock, the real AWS provider pointed at it with the demo keys, and a
 //! simulated runtime on an operator-sized terminal.
 
 #![allow(dead_code)]
