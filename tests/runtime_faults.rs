@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod sim_support;
-use sim_support::{aws_provider, emulator_at_start, simulated_runtime, start_time};
+use sim_support::{
+    aws_provider, busiest_ten_seconds, emulator_at_start, simulated_runtime, start_time,
+};
 
 use chrono::{DateTime, Utc};
 use ssowatch::app::AppState;
@@ -396,17 +398,11 @@ fn check_recovered(name: &str, state: &AppState, loaded: &[BTreeSet<String>; 3],
 /// At most `10 × budget` calls in any 10 s window, from the first call to the last.
 fn check_budget(name: &str, starts: &[(Duration, u64)]) {
     let limit = (10.0 * BUDGET_RPS) as u64;
-    for (i, &(start, _)) in starts.iter().enumerate() {
-        let in_window: u64 = starts[i..]
-            .iter()
-            .take_while(|(t, _)| *t < start + Duration::from_secs(10))
-            .map(|(_, n)| n)
-            .sum();
-        assert!(
-            in_window <= limit,
-            "{name}: {in_window} calls in the 10 s from {start:?} (budget {limit})"
-        );
-    }
+    let (busiest, at) = busiest_ten_seconds(starts);
+    assert!(
+        busiest <= limit,
+        "{name}: {busiest} calls in the 10 s from {at:?} (budget {limit})"
+    );
     let calls: u64 = starts.iter().map(|(_, n)| n).sum();
     assert!(calls >= 100, "{name}: too few calls to judge: {calls}");
 }

@@ -1,6 +1,7 @@
 //! Shared by the simulated-time tests (runtime_emulator, runtime_faults, names_emulator) and the
-//! `api_cost` benchmark (by `#[path]`): the in-process emulator on a manual clock, the real AWS provider pointed at it with the demo keys, and a
-//! simulated runtime on an operator-sized terminal.
+//! `api_cost` benchmark (by `#[path]`): the in-process emulator on a manual clock, the real AWS
+//! provider pointed at it with the demo keys, and a simulated runtime on an operator-sized
+//! terminal.
 
 #![allow(dead_code)]
 
@@ -81,4 +82,21 @@ pub fn observed_runtime(
         height: 50,
     });
     runtime
+}
+
+/// The busiest 10 s window of a run: from `starts` (simulated time, calls started then), the
+/// most calls that started within 10 s of one another, and when that window began.
+pub fn busiest_ten_seconds(starts: &[(std::time::Duration, u64)]) -> (u64, std::time::Duration) {
+    let mut busiest = (0, std::time::Duration::ZERO);
+    for (i, &(start, _)) in starts.iter().enumerate() {
+        let in_window: u64 = starts[i..]
+            .iter()
+            .take_while(|(t, _)| *t < start + std::time::Duration::from_secs(10))
+            .map(|(_, n)| n)
+            .sum();
+        if in_window > busiest.0 {
+            busiest = (in_window, start);
+        }
+    }
+    busiest
 }
