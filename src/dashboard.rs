@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{Local, Utc};
+use chrono::Local;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::clipboard::CopyToClipboard;
 use ratatui::crossterm::event::{self, Event};
@@ -46,10 +46,11 @@ pub async fn run(settings: Settings, since: Option<Duration>) -> anyhow::Result<
     let (runtime, emulator) = live_runtime(&settings, connection, *Local::now().offset(), None);
 
     let mut runtime = runtime;
-    let now = Utc::now();
+    let now = runtime.wall_now();
     runtime.handle(Msg::Configure(ViewConfig {
         stuck_after: settings.stuck_after,
-        since: since.and_then(|d| Some(now - chrono::Duration::from_std(d).ok()?)),
+        // Checked: a window reaching before the calendar's start means "everything".
+        since: since.and_then(|d| now.checked_sub_signed(chrono::Duration::from_std(d).ok()?)),
     }));
     let alerts = Alerts {
         bell: settings.bell,
@@ -202,7 +203,7 @@ async fn event_loop(
             },
             () = runtime.step() => dirty = true,
             _ = tokio::time::sleep_until(next_tick) => {
-                batch.push(Msg::Tick(Utc::now()));
+                batch.push(Msg::Tick(runtime.wall_now()));
                 let period = if runtime.state().loading() { Duration::from_millis(250) } else { Duration::from_secs(1) };
                 next_tick = tokio::time::Instant::now() + period;
             }

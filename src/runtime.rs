@@ -89,7 +89,7 @@ impl Runtime {
             .map(|i| i.id.clone())
             .unwrap_or_default();
         let refresh = config.refresh;
-        let (mut poller, events) = Poller::new(&config);
+        let (mut poller, events) = Poller::new(&config, wall_start);
         poller.set_name_target(
             &provider.info().name,
             &instance,
@@ -144,6 +144,12 @@ impl Runtime {
             Clock::Live { start, .. } => start.elapsed(),
             Clock::Simulated { now, .. } => *now,
         }
+    }
+
+    /// The runtime's wall-clock time now: the hosts tick the app with it, so one clock rules
+    /// every age, TTL and "stuck" judgement, live or simulated.
+    pub fn wall_now(&self) -> DateTime<Utc> {
+        self.wall(self.now())
     }
 
     fn wall(&self, now: Duration) -> DateTime<Utc> {

@@ -159,7 +159,8 @@ async fn drive(
         tokio::select! {
             () = runtime.step() => {}
             _ = tick.tick() => {
-                runtime.handle(Msg::Tick(Utc::now()));
+                let wall = runtime.wall_now();
+                runtime.handle(Msg::Tick(wall));
             }
             _ = tokio::signal::ctrl_c() => break,
             _ = recv_signal(&mut sigterm) => break,

@@ -18,7 +18,7 @@ use ssowatch::provider::huawei_credentials::HuaweiCredentials;
 use ssowatch::runtime::{self, Runtime};
 
 mod sim_support;
-use sim_support::{aws_provider, emulator_at_start, observed_runtime};
+use sim_support::{aws_provider, emulator_at, emulator_at_start, observed_runtime_at};
 
 async fn aws(handle: &EmulatorHandle) -> Box<dyn Provider> {
     Box::new(aws_provider(handle).await)
@@ -34,7 +34,20 @@ fn huawei(handle: &EmulatorHandle) -> Box<dyn Provider> {
 /// A runtime on the real AWS provider, the instance discovered as the dashboard does it (so it
 /// knows the identity store), and the events it reported.
 async fn runtime(handle: &EmulatorHandle, config: PollerConfig) -> (Runtime, Events) {
-    runtime_on(aws(handle).await, config).await
+    runtime_at(handle, config, sim_support::start_time()).await
+}
+
+/// [`runtime`] with its clock starting at `start`.
+async fn runtime_at(
+    handle: &EmulatorHandle,
+    config: PollerConfig,
+    start: chrono::DateTime<chrono::Utc>,
+) -> (Runtime, Events) {
+    let provider: Arc<dyn Provider> = Arc::from(aws(handle).await);
+    let instance = ssowatch::provider::resolve_instance(provider.as_ref(), None)
+        .await
+        .expect("instance");
+    runtime_for_at(provider, instance, config, start)
 }
 
 type Events = Arc<Mutex<Vec<Event>>>;
@@ -54,9 +67,18 @@ fn runtime_for(
     instance: ssowatch::model::Instance,
     config: PollerConfig,
 ) -> (Runtime, Events) {
+    runtime_for_at(provider, instance, config, sim_support::start_time())
+}
+
+fn runtime_for_at(
+    provider: Arc<dyn Provider>,
+    instance: ssowatch::model::Instance,
+    config: PollerConfig,
+    start: chrono::DateTime<chrono::Utc>,
+) -> (Runtime, Events) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
-    let runtime = observed_runtime(
+    let runtime = observed_runtime_at(
         provider,
         instance,
         config,
@@ -64,6 +86,7 @@ fn runtime_for(
         Some(Box::new(move |e: &Event| {
             seen.lock().expect("lock").push(e.clone())
         })),
+        start,
     );
     (runtime, events)
 }
@@ -241,18 +264,52 @@ fn cached_names(path: &std::path::Path) -> HashSet<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_asks_for_no_name_it_already_has() {
-    let (handle, clock) = emulator_at_start(EmulatorConfig {
-        rate: 0.0,
-        ..EmulatorConfig::demo()
-    })
+    restart_asks_for_nothing_it_already_has(sim_support::start_time()).await;
+}
+
+/// The time-dependent paths (the name cache's TTL, the describe cache, ages and staleness) run
+/// with the runtime's clock years away from the machine's, both ways: the product takes its
+/// time from the runtime's clock only, so the suite passes on any date.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_dependent_paths_hold_with_the_clock_years_ahead_or_behind() {
+    for start in ["2046-06-01T08:00:00Z", "1999-12-31T23:00:00Z"] {
+        let start = start.parse().expect("a date");
+        restart_asks_for_nothing_it_already_has(start).await;
+    }
+}
+
+/// Runs a runtime for 90 s with the caches on, restarts it, and checks that the cached names
+/// and reasons are on screen at once and that none of them is asked for again.
+async fn restart_asks_for_nothing_it_already_has(start: chrono::DateTime<chrono::Utc>) {
+    let (handle, clock) = emulator_at(
+        EmulatorConfig {
+            rate: 0.0,
+            ..EmulatorConfig::demo()
+        },
+        start,
+    )
     .await;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = PollerConfig::new(Duration::from_secs(10), 4.0);
     config.cache_path = Some(dir.path().join("describes-aws-test.json"));
 
-    let (rt, _) = runtime(&handle, config.clone()).await;
+    let (rt, _) = runtime_at(&handle, config.clone(), start).await;
     let mut runtimes = vec![rt];
     run_for(&mut runtimes, &clock, 90).await;
+    assert!(
+        !runtimes[0].state().is_stale(),
+        "{start}: stale on a healthy emulator"
+    );
+    let wall = runtimes[0].state().now;
+    assert_eq!(wall, start + chrono::Duration::seconds(90), "{start}");
+    let described_before: HashSet<String> = runtimes[0]
+        .state()
+        .active_table()
+        .rows()
+        .filter(|r| r.answer.is_some() && r.status.is_finished())
+        .map(|r| r.request_id.to_string())
+        .collect();
+    assert!(!described_before.is_empty(), "{start}: nothing described");
     drop(runtimes);
     let cached = cached_names(&dir.path().join("names-aws-test.json"));
     let principals: Vec<&String> = cached
@@ -260,18 +317,18 @@ async fn a_restart_asks_for_no_name_it_already_has() {
         .filter(|(kind, _)| kind == "user" || kind == "group")
         .map(|(_, id)| id)
         .collect();
-    assert!(principals.len() >= 10, "{cached:?}");
+    assert!(principals.len() >= 10, "{start}: {cached:?}");
     let cached_sets = cached.iter().filter(|(k, _)| k == "permission-set").count();
 
     let before = handle.stats();
-    let (rt, _) = runtime(&handle, config).await;
+    let (rt, _) = runtime_at(&handle, config, start + chrono::Duration::seconds(90)).await;
     // Cached names are on screen before any call.
     let on_screen = described_on_screen(rt.state());
     assert!(
         on_screen
             .iter()
             .any(|d| d.principal_name.is_some() && d.account_name.is_some()),
-        "{on_screen:?}"
+        "{start}: {on_screen:?}"
     );
     let mut runtimes = vec![rt];
     run_for(&mut runtimes, &clock, 90).await;
@@ -279,22 +336,23 @@ async fn a_restart_asks_for_no_name_it_already_has() {
     let asked = |stats: &ssowatch::emulator::stats::Stats, id: &str| {
         stats.describes_by_request.get(id).copied().unwrap_or(0)
     };
-    for (_, id) in &cached {
+    // No finished request described before the restart is described again.
+    for id in &described_before {
         assert_eq!(
             asked(&after, id),
             asked(&before, id),
-            "{id} asked again after a restart"
+            "{start}: {id} described again after a restart"
         );
     }
     let delta = |op: &str| {
         after.by_operation.get(op).copied().unwrap_or(0)
             - before.by_operation.get(op).copied().unwrap_or(0)
     };
-    assert_eq!(delta("ListAccounts"), 0);
+    assert_eq!(delta("ListAccounts"), 0, "{start}");
     let sets = handle.core().org().permission_sets.len();
     assert!(
         delta("DescribePermissionSet") as usize <= sets - cached_sets,
-        "{} permission-set names asked with {cached_sets} of {sets} cached",
+        "{start}: {} permission-set names asked with {cached_sets} of {sets} cached",
         delta("DescribePermissionSet")
     );
 }

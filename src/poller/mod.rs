@@ -78,8 +78,10 @@ pub struct Poller {
 }
 
 impl Poller {
-    /// A poller, and the events of its start (the records it found in the cache).
-    pub fn new(config: &PollerConfig) -> (Poller, Vec<Event>) {
+    /// A poller, and the events of its start (the records it found in the cache). `wall_start`
+    /// is the runtime's wall-clock time at the start: the name cache's age is judged on the
+    /// runtime's clock, never the machine's, so a simulated run behaves the same on any date.
+    pub fn new(config: &PollerConfig, wall_start: DateTime<Utc>) -> (Poller, Vec<Event>) {
         let mut planner_config = PlannerConfig::new(config.refresh);
         planner_config.full_relist_every = config.full_relist_every;
         planner_config.strategy = config.strategy;
@@ -88,7 +90,7 @@ impl Poller {
         let cache = config.cache_path.clone().map(cache::DescribeCache::open);
         let name_cache = names::NameCache::open(
             config.cache_path.as_deref().map(names::path_beside),
-            Utc::now(),
+            wall_start,
         );
         let mut names = names::NameResolver::new(name_cache, config.seed);
         let mut events = Vec::new();
@@ -251,8 +253,10 @@ impl Poller {
                 events.push(self.planner.on_list_error(kind, lane, token, error, now));
             }
             (Call::Describe(request), Ok(Outcome::Described(mut described))) => {
-                // The answer is for what we asked, whatever the wire said.
+                // The answer is for what we asked, whatever the wire said, and it was read at
+                // the runtime's time (the provider stamps the machine's clock).
                 described.summary.kind = request.kind;
+                described.described_at = wall;
                 if let Some(cache) = &mut self.cache
                     && described.summary.status.is_finished()
                 {

@@ -23,7 +23,13 @@ pub fn start_time() -> DateTime<Utc> {
 }
 
 pub async fn emulator_at_start(config: EmulatorConfig) -> (EmulatorHandle, Clock) {
-    let clock = Clock::manual(start_time());
+    emulator_at(config, start_time()).await
+}
+
+/// The emulator on a manual clock that starts at `start` (any date: the product must take its
+/// time from the runtime's clock, never the machine's).
+pub async fn emulator_at(config: EmulatorConfig, start: DateTime<Utc>) -> (EmulatorHandle, Clock) {
+    let clock = Clock::manual(start);
     let handle = emulator::start_with_clock(config, clock.clone(), 0)
         .await
         .expect("emulator");
@@ -63,6 +69,18 @@ pub fn observed_runtime(
     demo: bool,
     observer: Option<Observer>,
 ) -> Runtime {
+    observed_runtime_at(provider, instance, config, demo, observer, start_time())
+}
+
+/// [`observed_runtime`] whose clock starts at `start`.
+pub fn observed_runtime_at(
+    provider: Arc<dyn Provider>,
+    instance: Instance,
+    config: PollerConfig,
+    demo: bool,
+    observer: Option<Observer>,
+    start: DateTime<Utc>,
+) -> Runtime {
     let connection = ConnectionInfo {
         provider: provider.info(),
         instance: Some(instance),
@@ -73,7 +91,7 @@ pub fn observed_runtime(
         connection,
         config,
         Pace::Simulated,
-        start_time(),
+        start,
         chrono::Offset::fix(&Utc),
         observer,
     );
