@@ -224,7 +224,10 @@ async fn event_loop(
                 match effect {
                     Effect::Copy(text) => copy_to_clipboard(&text),
                     Effect::Quit => quit = true,
-                    Effect::Describe(_) | Effect::DescribeOnScreen(_) | Effect::RefreshNow => {}
+                    Effect::Describe(_)
+                    | Effect::DescribeOnScreen(_)
+                    | Effect::ReadReasons(_)
+                    | Effect::RefreshNow => {}
                 }
             }
         }

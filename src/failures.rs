@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde::Serialize;
 
+use crate::estimate::{CauseTally, Estimate, KindTally, estimate};
 use crate::model::OperationKind;
 
 /// The known causes of a failed request, plus `Other`. A closed set: it is also the metrics
@@ -205,14 +206,21 @@ pub struct FailedRequest<'a> {
 /// The pattern of requests whose reason is not known yet.
 pub const NOT_DESCRIBED: &str = "(reason not read yet)";
 
-/// Failures that share a normalised reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Failures of one cause (or, for reasons no known cause matches, of one normalised reason).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailureGroup {
-    /// The normalised reason (or [`NOT_DESCRIBED`]).
+    /// What the group is: the cause's label (`policy_missing`), the normalised reason for
+    /// `other` reasons, or [`NOT_DESCRIBED`].
+    pub key: String,
+    /// The normalised reason of the group's first request (or [`NOT_DESCRIBED`]).
     pub pattern: String,
     pub cause: Cause,
     pub hint: &'static str,
+    /// Requests of the group whose reason was read.
     pub count: usize,
+    /// How many of all FAILED are of this cause: exact once every reason is read, an
+    /// estimate from the random sample before (see [`crate::estimate`]).
+    pub estimate: Estimate,
     pub kinds: BTreeSet<OperationKind>,
     pub accounts: BTreeSet<String>,
     pub permission_sets: BTreeSet<String>,
@@ -225,36 +233,86 @@ pub struct FailureGroup {
     pub requests: BTreeSet<(OperationKind, String)>,
 }
 
-/// Groups failed requests by normalised reason: most requests first, then the most recent.
+impl FailureGroup {
+    /// Whether this is the group of requests whose reason is not read yet.
+    pub fn is_pending(&self) -> bool {
+        self.key == NOT_DESCRIBED
+    }
+}
+
+/// What a group is keyed by: one group per known cause on both clouds, whatever the ids,
+/// names, principal types or policy names in the text; reasons no cause matches are grouped
+/// by their normalised text, so an unknown failure still reads as the handful it is.
+fn group_key(cause: Cause, pattern: &str) -> String {
+    match cause {
+        Cause::Other => pattern.to_string(),
+        known => known.label().to_string(),
+    }
+}
+
+/// Groups failed requests by cause: most requests first, then the most recent.
 pub fn group<'a>(failed: impl IntoIterator<Item = FailedRequest<'a>>) -> Vec<FailureGroup> {
-    let mut groups: BTreeMap<String, FailureGroup> = BTreeMap::new();
+    group_sampled(failed, |_, _| false)
+}
+
+/// [`group`], with an estimate of each cause's share of all FAILED from the reasons read in
+/// the random sample (`in_sample` says which requests were picked for it) while some reasons
+/// are still unread.
+pub fn group_sampled<'a>(
+    failed: impl IntoIterator<Item = FailedRequest<'a>>,
+    in_sample: impl Fn(OperationKind, &str) -> bool,
+) -> Vec<FailureGroup> {
+    let mut groups: BTreeMap<String, (FailureGroup, [CauseTally; 3])> = BTreeMap::new();
+    let mut kinds = [KindTally::default(); 3];
+    let mut total = 0usize;
     for f in failed {
+        total += 1;
         let pattern = match (f.pattern, f.reason) {
             (Some(pattern), _) => pattern.to_string(),
             (None, Some(reason)) => normalise(reason),
             (None, None) => NOT_DESCRIBED.to_string(),
         };
-        let g = groups.entry(pattern.clone()).or_insert_with(|| {
-            let cause = f.reason.map_or(Cause::Other, Cause::of);
-            FailureGroup {
-                pattern,
-                cause,
-                hint: if f.reason.is_some() {
-                    cause.hint()
-                } else {
-                    "open the FAILED requests (or wait): their reasons are read as they come on screen"
+        let cause = f.reason.map_or(Cause::Other, Cause::of);
+        let key = if f.reason.is_some() {
+            group_key(cause, &pattern)
+        } else {
+            NOT_DESCRIBED.to_string()
+        };
+        let (g, tallies) = groups.entry(key.clone()).or_insert_with(|| {
+            (
+                FailureGroup {
+                    key,
+                    pattern,
+                    cause,
+                    hint: if f.reason.is_some() {
+                        cause.hint()
+                    } else {
+                        "their reasons are being read while this view is open: a random sample first, so the shares above are estimates until all are read"
+                    },
+                    count: 0,
+                    estimate: estimate(&[], &[], 0),
+                    kinds: BTreeSet::new(),
+                    accounts: BTreeSet::new(),
+                    permission_sets: BTreeSet::new(),
+                    first_seen: f.created,
+                    last_seen: f.created,
+                    example: f.reason.unwrap_or_default().to_string(),
+                    requests: BTreeSet::new(),
                 },
-                count: 0,
-                kinds: BTreeSet::new(),
-                accounts: BTreeSet::new(),
-                permission_sets: BTreeSet::new(),
-                first_seen: f.created,
-                last_seen: f.created,
-                example: f.reason.unwrap_or_default().to_string(),
-                requests: BTreeSet::new(),
-            }
+                [CauseTally::default(); 3],
+            )
         });
         g.count += 1;
+        let k = f.kind.index();
+        if f.reason.is_some() {
+            tallies[k].read += 1;
+            if in_sample(f.kind, f.request_id) {
+                tallies[k].sampled += 1;
+                kinds[k].sample += 1;
+            }
+        } else {
+            kinds[k].unread += 1;
+        }
         g.kinds.insert(f.kind);
         g.accounts.extend(f.account.map(str::to_string));
         g.permission_sets
@@ -263,13 +321,29 @@ pub fn group<'a>(failed: impl IntoIterator<Item = FailedRequest<'a>>) -> Vec<Fai
         g.last_seen = g.last_seen.max(f.created);
         g.requests.insert((f.kind, f.request_id.to_string()));
     }
-    let mut out: Vec<FailureGroup> = groups.into_values().collect();
+    let mut out: Vec<FailureGroup> = groups
+        .into_values()
+        .map(|(mut g, tallies)| {
+            g.estimate = if g.is_pending() {
+                // The unread are counted exactly: they are what is left to read.
+                let all_read = [CauseTally {
+                    read: g.count,
+                    sampled: 0,
+                }];
+                estimate(&all_read, &[KindTally::default()], total)
+            } else {
+                estimate(&tallies, &kinds, total)
+            };
+            g
+        })
+        .collect();
     out.sort_by(|a, b| {
-        (a.pattern == NOT_DESCRIBED)
-            .cmp(&(b.pattern == NOT_DESCRIBED))
+        a.is_pending()
+            .cmp(&b.is_pending())
+            .then(b.estimate.count.total_cmp(&a.estimate.count))
             .then(b.count.cmp(&a.count))
             .then(b.last_seen.cmp(&a.last_seen))
-            .then_with(|| a.pattern.cmp(&b.pattern))
+            .then_with(|| a.key.cmp(&b.key))
     });
     out
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod connect;
 pub mod dashboard;
 pub mod emulator;
+pub mod estimate;
 pub mod failures;
 pub mod headless;
 pub mod metrics;

@@ -168,6 +168,7 @@ impl Runtime {
                     self.poller.request_describe(request);
                 }
                 Effect::DescribeOnScreen(requests) => self.poller.describe_on_screen(requests),
+                Effect::ReadReasons(requests) => self.poller.read_reasons(requests),
                 Effect::RefreshNow => {
                     let now = self.now();
                     self.poller.refresh_now(now);

@@ -643,12 +643,14 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
         "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '{i}' takes longer than usual.",
     );
     let effects = key(&mut state, KeyCode::Char('F'));
-    // The FAILED rows not described yet are asked for, at the failures priority.
-    let asked: Vec<String> = effects
+    // The FAILED rows not described yet are handed to the poller as the view's reading plan,
+    // at the failures priority.
+    let asked: Vec<String> = reasons_planned(&effects)
+        .expect("F plans the reasons to read")
         .iter()
-        .filter_map(|e| match e {
-            Effect::Describe(r) if r.priority == Priority::Failures => Some(r.request_id.clone()),
-            _ => None,
+        .map(|r| {
+            assert_eq!(r.priority, Priority::Failures);
+            r.request_id.clone()
         })
         .collect();
     assert_eq!(asked.len(), 3, "{asked:?}");
@@ -693,6 +695,45 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
     assert_eq!(state.groups.as_ref().map(|g| g.selected), Some(1));
     key(&mut state, KeyCode::Esc);
     assert!(state.groups.is_none());
+}
+
+/// The reading plan an update handed the poller, if any.
+fn reasons_planned(effects: &[Effect]) -> Option<Vec<ssowatch::poller::DescribeRequest>> {
+    effects.iter().find_map(|e| match e {
+        Effect::ReadReasons(Some(plan)) => Some(plan.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn failures_that_arrive_while_the_groups_are_open_join_the_reading_plan_and_esc_ends_it() {
+    let mut state = new_state(120, 40);
+    // F pressed before anything is listed: an empty plan, but the view reads reasons.
+    let effects = key(&mut state, KeyCode::Char('F'));
+    assert_eq!(reasons_planned(&effects), Some(Vec::new()));
+    // The FAILED listing arrives while the view is open: every FAILED is in the new plan.
+    let effects = send(
+        &mut state,
+        records(CREATION, &[(1, Status::Failed), (2, Status::Failed)]),
+    );
+    let plan = reasons_planned(&effects).expect("a new FAILED makes a new plan");
+    let mut ids: Vec<String> = plan.iter().map(|r| r.request_id.clone()).collect();
+    ids.sort();
+    assert_eq!(ids, vec![rid(1), rid(2)]);
+    // Ticks change nothing: no new plan.
+    let effects = ssowatch::app::update(&mut state, ssowatch::app::Msg::Tick(t0()));
+    assert_eq!(reasons_planned(&effects), None);
+    // Closing the view ends the reading: the poller hears `None`.
+    let effects = key(&mut state, KeyCode::Esc);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::ReadReasons(None))),
+        "{effects:?}"
+    );
+    // With the view closed, new FAILED plan nothing.
+    let effects = send(&mut state, records(CREATION, &[(3, Status::Failed)]));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::ReadReasons(_))));
 }
 
 fn configure(state: &mut ssowatch::app::AppState, since_minutes: Option<i64>) {

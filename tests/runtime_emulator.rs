@@ -310,3 +310,48 @@ async fn an_unattended_dashboard_describes_what_finished_and_what_is_on_screen_o
         "{described} requests described in 150 s; at most {bound} expected ({finished_meanwhile} finished, {newest_failed} newest FAILED, {rows_on_screen} rows on screen)"
     );
 }
+
+/// `F` pressed at the very start of the demo: the view reads every pending reason at the
+/// demo's budget (before, it read those known when it opened and then stopped, with budget
+/// left over), and its sample covers every kind early.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_failure_groups_opened_at_start_drain_every_pending_reason() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    let (handle, clock) = emulator_at_start(EmulatorConfig::demo()).await;
+    let (mut rt, _) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
+    rt.handle(ssowatch::app::Msg::Key(KeyEvent::from(KeyCode::Char('F'))));
+    let mut runtimes = vec![rt];
+    let mut drained_at = None;
+    let mut most_unread = 0;
+    runtime::simulate(
+        &mut runtimes,
+        Duration::from_secs(240),
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |now, runtimes| {
+            let Some(view) = &runtimes[0].state().groups else {
+                return;
+            };
+            most_unread = most_unread.max(view.unread);
+            if drained_at.is_none()
+                && runtimes[0].first_load_done()
+                && view.failed > 0
+                && view.unread == 0
+            {
+                drained_at = Some(now);
+            }
+        },
+    )
+    .await;
+    assert!(most_unread > 100, "too few reasons to judge: {most_unread}");
+    let drained_at = drained_at.expect("every pending reason read while the view was open");
+    // 4 req/s, ~150 reasons plus the listing: well within two minutes.
+    assert!(drained_at < Duration::from_secs(120), "{drained_at:?}");
+    let view = runtimes[0].state().groups.clone().expect("still open");
+    // Exact once read: no group is an estimate any more.
+    assert!(
+        view.groups.iter().all(|g| !g.estimate.estimated),
+        "{:#?}",
+        view.groups
+    );
+}

@@ -5,6 +5,7 @@ pub mod keymap;
 pub mod layout;
 pub mod msg;
 pub mod progress;
+pub mod reasons;
 pub mod state;
 pub mod table;
 pub mod update;

@@ -50,6 +50,10 @@ pub enum Effect {
     /// The finished rows on screen without their detail: describe these, and forget the
     /// earlier screen's that have not started yet (nobody sees those rows any more).
     DescribeOnScreen(Vec<DescribeRequest>),
+    /// The failure reasons the `F` view wants read, most informative first (a random sample,
+    /// then one per burst, then the rest); it replaces the previous list. `None`: the view
+    /// closed, reasons are read at their usual priority again.
+    ReadReasons(Option<Vec<DescribeRequest>>),
     RefreshNow,
     /// Put this text on the clipboard.
     Copy(String),

@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use super::msg::ExportRequest;
 use super::progress::{Counts, Progress};
+use super::reasons::ReasonReading;
 use super::table::{KindTable, SortSpec, StatusFilter};
 use crate::failures::{FailedRequest, FailureGroup};
 use crate::model::{Instance, NameKind, OperationKind, Status};
@@ -60,6 +61,11 @@ const ALL_KINDS: usize = 3;
 pub struct GroupsView {
     pub groups: Vec<FailureGroup>,
     pub selected: usize,
+    /// FAILED requests of every kind, those whose reason is not read yet, and the reasons read
+    /// in the random sample that the estimates stand on.
+    pub failed: usize,
+    pub unread: usize,
+    pub sampled: usize,
 }
 
 /// The table narrowed to one failure group's requests (`Enter` on a group; `Esc` clears it).
@@ -164,6 +170,8 @@ pub struct AppState {
     pub detail_scroll: u16,
     /// Whether the selected row shows its full failure reason, wrapped under it (`w`).
     pub wrap_selected: bool,
+    /// The `F` view's reading of failure reasons: the random sample and its plan.
+    pub reasons: ReasonReading,
 }
 
 impl AppState {
@@ -210,6 +218,7 @@ impl AppState {
             export: None,
             detail_scroll: 0,
             wrap_selected: false,
+            reasons: ReasonReading::default(),
         }
     }
 
@@ -263,6 +272,15 @@ impl AppState {
     }
 
     /// The FAILED requests of every kind, as the failure grouping reads them.
+    /// FAILED requests of every kind, as far as they are known.
+    pub fn failed_count(&self) -> usize {
+        OperationKind::ALL
+            .iter()
+            .flat_map(|&k| self.table(k).rows())
+            .filter(|r| r.status == Status::Failed)
+            .count()
+    }
+
     pub fn failed_requests(&self) -> Vec<FailedRequest<'_>> {
         OperationKind::ALL
             .iter()

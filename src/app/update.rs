@@ -10,6 +10,7 @@ use ratatui::layout::Rect;
 
 use super::keymap::{Action, action_for};
 use super::msg::{Effect, ExportFormat, ExportRequest, Msg};
+use super::reasons;
 use super::state::{AppState, ErrorLine, GroupFilter, GroupsView, InputMode, ScreenWindow, Tab};
 use super::table::{ListTrouble, StatusFilter};
 use crate::failures;
@@ -24,6 +25,7 @@ const WHEEL_STEP: usize = 3;
 /// is the caller's call: every message that reaches here can change what is shown.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut effects = Vec::new();
+    let groups_were_open = state.groups.is_some();
     match msg {
         Msg::Key(key) => on_key(state, key, &mut effects),
         Msg::Mouse(mouse) => match mouse.kind {
@@ -88,7 +90,26 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
     }
     enrich_window(state, &mut effects);
+    read_reasons(state, groups_were_open, &mut effects);
     effects
+}
+
+/// While the `F` view is open its reasons are read, whatever else happens: FAILED rows that
+/// arrive while it is open (during the first load too, on any tab) join the plan, and closing
+/// it hands reasons back to their usual priority.
+fn read_reasons(state: &mut AppState, were_open: bool, effects: &mut Vec<Effect>) {
+    match (were_open, state.groups.is_some()) {
+        (_, true) => {
+            if let Some(plan) = reasons::plan(state, !were_open) {
+                effects.push(Effect::ReadReasons(Some(plan)));
+            }
+        }
+        (true, false) => {
+            reasons::stop(state);
+            effects.push(Effect::ReadReasons(None));
+        }
+        (false, false) => {}
+    }
 }
 
 /// How long the rows on screen must hold still before their describes are asked.
@@ -391,7 +412,7 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         state.progress.unseen_failed = 0;
     }
     match action {
-        Action::FailureGroups => open_groups(state, effects),
+        Action::FailureGroups => open_groups(state),
         Action::CopyReason => {
             let reason = state
                 .active_table()
@@ -488,34 +509,39 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     }
 }
 
-/// `F`: the FAILED requests of every kind, grouped by normalised reason. Failures whose
-/// reason has not been read yet are described (at the failures priority: the poller asks each
-/// once and within the budget), so their group fills in while the operator looks.
-fn open_groups(state: &mut AppState, effects: &mut Vec<Effect>) {
+/// `F`: the FAILED requests of every kind, grouped by cause. Their reasons are read while the
+/// view is open (`read_reasons`), most informative first, so the groups' estimates fill in and
+/// narrow while the operator looks.
+fn open_groups(state: &mut AppState) {
     state.groups = Some(GroupsView::default());
     regroup(state);
-    for kind in OperationKind::ALL {
-        for row in state.table(kind).rows() {
-            if row.status == Status::Failed && !row.has_final_detail() {
-                effects.push(Effect::Describe(DescribeRequest {
-                    kind,
-                    request_id: row.request_id.to_string(),
-                    priority: Priority::Failures,
-                }));
-            }
-        }
-    }
 }
 
 /// Recomputes the groups from the rows, keeping the selected group by its pattern.
 fn regroup(state: &mut AppState) {
-    let groups = failures::group(state.failed_requests());
+    let reading = &state.reasons;
+    let groups = failures::group_sampled(state.failed_requests(), |kind, id| {
+        reading.in_sample(kind, id)
+    });
+    let sampled_read = groups
+        .iter()
+        .filter(|g| !g.is_pending())
+        .flat_map(|g| &g.requests)
+        .filter(|(kind, id)| reading.in_sample(*kind, id))
+        .count();
     let Some(view) = state.groups.as_mut() else {
         return;
     };
-    let selected = view.groups.get(view.selected).map(|g| g.pattern.clone());
+    view.failed = groups.iter().map(|g| g.count).sum();
+    view.unread = groups
+        .iter()
+        .filter(|g| g.is_pending())
+        .map(|g| g.count)
+        .sum();
+    view.sampled = sampled_read;
+    let selected = view.groups.get(view.selected).map(|g| g.key.clone());
     view.selected = selected
-        .and_then(|p| groups.iter().position(|g| g.pattern == p))
+        .and_then(|key| groups.iter().position(|g| g.key == key))
         .unwrap_or(view.selected)
         .min(groups.len().saturating_sub(1));
     view.groups = groups;

@@ -207,6 +207,12 @@ impl Poller {
         self.planner.replace_on_screen(requests);
     }
 
+    /// The failure reasons the `F` view wants read, most informative first; `None` when it
+    /// closes.
+    pub fn read_reasons(&mut self, requests: Option<Vec<DescribeRequest>>) {
+        self.planner.replace_reasons(requests);
+    }
+
     /// Starts every fast lane now (the `r` key).
     pub fn refresh_now(&mut self, now: Duration) {
         self.planner.refresh_now(now);

@@ -258,6 +258,14 @@ pub struct Planner {
     /// call (or had none waiting).
     clock: Duration,
     last_below_tracking: Duration,
+    /// The failure reasons the `F` view wants read, in its order (see `crate::estimate`).
+    reason_plan: HashSet<DescribeKey>,
+    /// Whether the `F` view is open: reasons come before history paging, alternate with the
+    /// pages of the FAILED listing instead of waiting for all of them, and the FAILED listing
+    /// goes kind by kind in turn, so every kind's failures are in the sample early.
+    reasons_first: bool,
+    /// Whether the last call taken was a page of the FAILED listing.
+    last_was_failed_page: bool,
 }
 
 impl Planner {
@@ -276,6 +284,9 @@ impl Planner {
             streak: (0, 0),
             clock: Duration::ZERO,
             last_below_tracking: Duration::ZERO,
+            reason_plan: HashSet::new(),
+            reasons_first: false,
+            last_was_failed_page: false,
         };
         if config.strategy == Strategy::Naive {
             // The naive dashboard has neither a fast nor a failed lane.
@@ -431,8 +442,20 @@ impl Planner {
             );
         let less_urgent_waits =
             |planner: &mut Planner, p: usize| (p + 1..PRIORITIES).any(|q| planner.has_work_at(q));
+        let reasons_first = self.reasons_first;
+        // While the operator reads failure reasons, a page of the FAILED listing and a reason
+        // take turns: the sample starts with the first page, not after the thirtieth.
+        if reasons_first
+            && failed_listing_next
+            && self.last_was_failed_page
+            && !self.has_work_at(Priority::Interactive as usize)
+            && self.has_work_at(failures)
+        {
+            order.swap(tracking, failures);
+        }
         let starved = match top {
-            Some(p) if p == failures => self.streak == (failures, STREAK),
+            // Reasons wanted on screen are not starved by rows nobody sees behind the view.
+            Some(p) if p == failures => !reasons_first && self.streak == (failures, STREAK),
             Some(p) if p == tracking => {
                 !failed_listing_next && self.clock.saturating_sub(self.last_below_tracking) >= AGING
             }
@@ -467,6 +490,7 @@ impl Planner {
                         ..
                     }
                 );
+                self.last_was_failed_page = failed_listing;
                 if priority == failures && less_urgent_waits(self, priority) {
                     let run = if self.streak.0 == priority {
                         self.streak.1
@@ -518,6 +542,32 @@ impl Planner {
             .retain(|key, priority| *priority != Priority::OnScreen || wanted.contains(key));
         for request in requests {
             self.request_describe(request);
+        }
+    }
+
+    /// The failure reasons to read, in order (most informative first), replacing the previous
+    /// plan: queued reasons of the old plan that the new one leaves out are dropped, and the
+    /// plan's order is kept. `None`: the view closed, "reasons first" ends.
+    pub fn replace_reasons(&mut self, requests: Option<Vec<DescribeRequest>>) {
+        self.reasons_first = requests.is_some();
+        let requests = requests.unwrap_or_default();
+        let failures = Priority::Failures as usize;
+        for key in std::mem::take(&mut self.reason_plan) {
+            if self.queued.get(&key) == Some(&Priority::Failures) {
+                self.queued.remove(&key);
+            }
+        }
+        // Entries of the old plan are stale now (not queued); drop them so the new order holds.
+        let queued = &self.queued;
+        self.queues[failures].retain(|call| match call {
+            Call::Describe(r) => queued.get(&key_of(r.kind, &r.request_id)) == Some(&r.priority),
+            _ => true,
+        });
+        for request in requests {
+            let key = key_of(request.kind, &request.request_id);
+            if self.request_describe(request) || self.queued.contains_key(&key) {
+                self.reason_plan.insert(key);
+            }
         }
     }
 
@@ -613,11 +663,16 @@ impl Planner {
             None => self.finish_lane(kind, lane, now),
             Some(token) => {
                 let priority = self.lane_priority(kind, lane);
-                self.queues[priority as usize].push_front(Call::List {
+                let call = Call::List {
                     kind,
                     lane,
                     token: Some(token),
-                });
+                };
+                if lane == Lane::Failed && self.reasons_first {
+                    self.queues[priority as usize].push_back(call);
+                } else {
+                    self.queues[priority as usize].push_front(call);
+                }
             }
         }
         events
@@ -721,10 +776,16 @@ impl Planner {
             && self.names_requested.insert(ps.to_string())
         {
             // A few dozen per instance, each once: cheap, and they make every row readable,
-            // so they go ahead of the failures' describes.
-            self.queues[Priority::Failures as usize].push_front(Call::PermissionSetName {
+            // so they go ahead of the failures' describes; but while the operator reads the
+            // causes of the failures, the reasons come first and the names after.
+            let call = Call::PermissionSetName {
                 permission_set: ps.to_string(),
-            });
+            };
+            if !self.reasons_first {
+                self.queues[Priority::Failures as usize].push_front(call);
+            } else {
+                self.queues[Priority::OnScreen as usize].push_back(call);
+            }
         }
     }
 
@@ -747,6 +808,7 @@ impl Planner {
         let key = key_of(kind, &described.summary.request_id);
         self.on_the_wire.remove(&key);
         self.describe_failures.remove(&key);
+        self.reason_plan.remove(&key);
         let plan = &mut self.kinds[kind.index()];
         if described.summary.status.is_finished() {
             plan.in_progress.remove(&key.1);
@@ -775,6 +837,7 @@ impl Planner {
             return None;
         }
         self.describe_failures.remove(&key);
+        self.reason_plan.remove(&key);
         // A request that cannot be described (gone, or not ours) is not tracked further.
         self.kinds[request.kind.index()].in_progress.remove(&key.1);
         Some(Event::DescribeFailed {

@@ -64,6 +64,19 @@ pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// A count with thousands separators (`2,989`): counts of failures are read at a glance.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +113,13 @@ mod tests {
         assert_eq!(shorten("名前名前", 5), "名前…");
         assert_eq!(shorten("名前名前", 4), "名…");
         assert_eq!(shorten("x", 0), "");
+    }
+
+    #[test]
+    fn thousands_groups_digits_by_three() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(2_989), "2,989");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
     }
 }

@@ -6,26 +6,36 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 
-use super::format::shorten;
+use super::format::{shorten, thousands};
 use super::theme::Theme;
 use crate::app::AppState;
 use crate::app::table::format_local;
-use crate::failures::{FailureGroup, NOT_DESCRIBED};
+use crate::failures::FailureGroup;
 use crate::model::Status;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let Some(view) = &state.groups else {
         return;
     };
-    let failed: usize = view.groups.iter().map(|g| g.count).sum();
+    let read = view.failed - view.unread;
     let mut title = vec![
         Span::styled(" Failure groups ", theme.title()),
         Span::raw(format!(
-            "{failed} FAILED in {} group{} ",
-            view.groups.len(),
-            if view.groups.len() == 1 { "" } else { "s" }
+            "{} FAILED · {} of {} read ",
+            thousands(view.failed as u64),
+            thousands(read as u64),
+            thousands(view.failed as u64),
         )),
     ];
+    if view.unread > 0 && view.sampled > 0 {
+        title.push(Span::styled(
+            format!(
+                "· ≈ estimated from a random sample of {} (95% intervals) ",
+                thousands(view.sampled as u64)
+            ),
+            theme.warning(),
+        ));
+    }
     if !state.failed_known(crate::app::Tab::All) {
         title.push(Span::styled("(FAILED still loading) ", theme.warning()));
     }
@@ -64,8 +74,34 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     frame.render_stateful_widget(list, area, &mut list_state);
 }
 
-/// Three lines per group: count and cause with what it touches; the normalised reason; the
-/// hint.
+/// A group's count as a person and a script read it: `≈ 2,100` while it is an estimate from
+/// the sample, `2,100` once exact, `≥ 3` while no sample stands behind it yet.
+pub fn count_label(g: &FailureGroup, sampled: usize) -> String {
+    let e = &g.estimate;
+    if !e.estimated {
+        thousands(g.count as u64)
+    } else if sampled == 0 {
+        format!("≥ {}", thousands(g.count as u64))
+    } else {
+        format!("≈ {}", thousands(e.count.round() as u64))
+    }
+}
+
+/// The share of all FAILED: `(70% ± 9%)` while estimated, `(70%)` once exact.
+fn share_label(g: &FailureGroup, sampled: usize) -> String {
+    let e = &g.estimate;
+    let share = (e.share * 100.0).round() as u32;
+    if e.estimated && sampled > 0 {
+        format!("({share}% ± {}%)", e.plus_minus_percent())
+    } else if e.estimated {
+        String::new()
+    } else {
+        format!("({share}%)")
+    }
+}
+
+/// Three lines per group: count and cause with its share and what it touches; the normalised
+/// reason; the hint.
 fn group_lines<'a>(
     g: &FailureGroup,
     width: usize,
@@ -75,12 +111,17 @@ fn group_lines<'a>(
 ) -> Vec<Line<'a>> {
     let kinds: Vec<&str> = g.kinds.iter().map(|k| k.short()).collect();
     let time = |t| format_local(t, state.tz);
+    let sampled = state.groups.as_ref().map_or(0, |v| v.sampled);
     let summary = format!(
-        " {} · {} · {} account{} · {} permission set{} · {} … {}",
-        if g.pattern == NOT_DESCRIBED {
-            "reason pending"
+        " {}{} · {} · {} account{} · {} permission set{} · {} … {}",
+        if g.is_pending() {
+            "reason_pending"
         } else {
             g.cause.label()
+        },
+        match share_label(g, sampled) {
+            share if share.is_empty() => share,
+            share => format!(" {share}"),
         },
         kinds.join(", "),
         g.accounts.len(),
@@ -94,7 +135,7 @@ fn group_lines<'a>(
         time(g.first_seen),
         time(g.last_seen),
     );
-    let count = format!("{:>5}", g.count);
+    let count = format!("{:>8}", count_label(g, sampled));
     let rest = width.saturating_sub(count.len());
     vec![
         Line::from(vec![
