@@ -17,11 +17,11 @@
 //! once as a test, in the debug build, and checks every target below: the naive dashboard's
 //! 55,000 calls assert nothing and take minutes unoptimised, so the test run leaves them out.
 //!
-//! Targets (README, issue "never throttle the rollout"): one dashboard at most 1 req/s; ten at
-//! most 10 req/s together; every FAILED within 40 s at the default budget and 20 s at 2 req/s;
-//! every new FAILED within two and a half refresh intervals once the start-up's FAILED listing
-//! is done, in a rollout whose tracking alone takes most of the budget (during the start-up a
-//! new failure waits for that listing, and then at most two intervals more).
+//! Targets (docs/performance.md, issue "never throttle the rollout"): one dashboard at most
+//! 1 req/s; ten at most 10 req/s together; every FAILED within 40 s at the default budget and
+//! 20 s at 2 req/s; every new FAILED within two and a half refresh intervals once the start-up's
+//! FAILED listing is done, in a rollout whose tracking alone takes most of the budget (during
+//! the start-up a new failure waits for that listing, and then at most two intervals more).
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! Dashboard speed with 100,000 records: one full frame, a re-filter and re-sort after a
-//! keystroke, and applying a poll result. Targets (README): 2 ms, 10 ms and 5 ms median.
+//! keystroke, and applying a poll result. Targets (docs/performance.md): 2 ms, 10 ms and 5 ms
+//! median.
 
 #[path = "support/mod.rs"]
 mod support;

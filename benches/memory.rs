@@ -1,5 +1,5 @@
 //! Resident memory of the whole process with 100,000 records loaded in the app state.
-//! Target (README): at most 60 MB. Prints the figure; fails if over.
+//! Target (docs/performance.md): at most 60 MB. Prints the figure; fails if over.
 
 #[path = "support/mod.rs"]
 mod support;

@@ -1141,3 +1141,248 @@ fn one_kinds_error_survives_another_kinds_success() {
     assert!(state.last_error.is_none());
     assert!(state.table(deletion).trouble.is_none());
 }
+
+/// The README is a newcomer's page (issue 22): what ssowatch is, how to run it, the keys, the
+/// set-up, the commands and the configuration. The rest lives in `docs/`.
+const README_MAX_LINES: usize = 300;
+
+#[test]
+fn the_readme_is_short_and_every_relative_link_in_the_docs_resolves() {
+    // GitHub's anchors, as the fragments below are checked against them.
+    assert_eq!(
+        heading_slugs(
+            "# Try it\n## `list` and `describe`\n```sh\n# not a heading\n```\n\
+             ### One poller: `ssowatch serve` ##\n## Try it\n## Try it\n# C#\n## snake_case \u{e9}t\u{e9}"
+        ),
+        [
+            "try-it",
+            "list-and-describe",
+            "one-poller-ssowatch-serve",
+            "try-it-1",
+            "try-it-2",
+            "c",
+            "snake_case-\u{e9}t\u{e9}"
+        ]
+    );
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md"))
+        .unwrap_or_else(|e| panic!("README.md: {e}"));
+    let lines = readme.lines().count();
+    assert!(
+        lines <= README_MAX_LINES,
+        "README.md has {lines} lines, at most {README_MAX_LINES}: move the detail into docs/ and link it"
+    );
+
+    let mut files = vec![root.join("README.md")];
+    let mut docs: Vec<_> = std::fs::read_dir(root.join("docs"))
+        .expect("docs/")
+        .map(|entry| entry.expect("docs/ entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+        let shown = file
+            .strip_prefix(root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        for (line, target) in markdown_link_targets(&text) {
+            if let Some(problem) = broken_link(root, file, &target) {
+                broken.push(format!("{shown}:{line}: ({target}) {problem}"));
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 20,
+        "only {checked} links found: is the link scanner broken?"
+    );
+    assert!(
+        broken.is_empty(),
+        "broken relative links:\n{}",
+        broken.join("\n")
+    );
+}
+
+/// Every inline link and image target (`[text](target)`, `![alt](target)`) and reference
+/// definition (`[id]: target`) outside fenced code blocks and code spans, with its line number.
+fn markdown_link_targets(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut fenced = false;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let line = without_code_spans(line);
+        if let Some(rest) = line.trim_start().strip_prefix('[')
+            && let Some((_, def)) = rest.split_once("]:")
+            && let Some(target) = def.split_whitespace().next()
+        {
+            out.push((i + 1, target.trim_matches(['<', '>']).to_string()));
+            continue;
+        }
+        let mut rest = line.as_str();
+        while let Some(at) = rest.find("](") {
+            let after = &rest[at + 2..];
+            // The target ends at the `)` that closes the link (targets may hold balanced parens).
+            let mut depth = 0usize;
+            let end = after
+                .char_indices()
+                .find(|&(_, c)| match c {
+                    '(' => {
+                        depth += 1;
+                        false
+                    }
+                    ')' if depth == 0 => true,
+                    ')' => {
+                        depth -= 1;
+                        false
+                    }
+                    _ => false,
+                })
+                .map_or(after.len(), |(j, _)| j);
+            let inside = after[..end].trim();
+            // `(target "title")`, `(<target>)`
+            let target = inside.split_whitespace().next().unwrap_or("");
+            out.push((i + 1, target.trim_matches(['<', '>']).to_string()));
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+/// The line with every code span (`` `...` ``, any number of backticks) taken out.
+fn without_code_spans(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let ticks = rest[start..].chars().take_while(|&c| c == '`').count();
+        let fence = "`".repeat(ticks);
+        let after = &rest[start + ticks..];
+        match after.find(&fence) {
+            Some(close) => rest = &after[close + ticks..],
+            None => {
+                // An unclosed run is literal text.
+                out.push_str(&rest[start..start + ticks]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Why a link target from `file` does not resolve, or `None` when it does (or is absolute).
+fn broken_link(root: &std::path::Path, file: &std::path::Path, target: &str) -> Option<String> {
+    if target.is_empty() {
+        return Some("empty link target".into());
+    }
+    if target.contains("://") || target.starts_with("mailto:") {
+        return None; // absolute links are not checked
+    }
+    let (path, fragment) = match target.split_once('#') {
+        Some((path, fragment)) => (path, Some(fragment)),
+        None => (target, None),
+    };
+    let path = path.split('?').next().unwrap_or(path).replace("%20", " ");
+    let resolved = if path.is_empty() {
+        file.to_path_buf()
+    } else if let Some(from_root) = path.strip_prefix('/') {
+        root.join(from_root)
+    } else {
+        file.parent().expect("a file has a folder").join(&path)
+    };
+    if !resolved.exists() {
+        return Some(format!("no such file: {}", resolved.display()));
+    }
+    let fragment = fragment?;
+    if resolved.extension().is_none_or(|ext| ext != "md") {
+        return None; // line anchors into code are GitHub's business
+    }
+    let text = std::fs::read_to_string(&resolved).ok()?;
+    let slugs = heading_slugs(&text);
+    if slugs.iter().any(|slug| slug == fragment) {
+        None
+    } else {
+        Some(format!(
+            "no heading #{fragment} in {}; its headings: {}",
+            resolved.display(),
+            slugs.join(", ")
+        ))
+    }
+}
+
+/// The anchors GitHub gives a Markdown file's ATX headings: the heading's text (link targets
+/// and code marks dropped), lowercased, every character other than a letter, digit, space,
+/// `-` or `_` dropped, spaces turned into `-`; a repeated slug gets `-1`, `-2`, ...
+fn heading_slugs(text: &str) -> Vec<String> {
+    let mut slugs: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced || line.starts_with("    ") {
+            continue;
+        }
+        let hashes = trimmed.chars().take_while(|&c| c == '#').count();
+        if !(1..=6).contains(&hashes) {
+            continue;
+        }
+        let rest = &trimmed[hashes..];
+        if !(rest.is_empty() || rest.starts_with(' ')) {
+            continue;
+        }
+        let mut title = rest.trim();
+        // A closing run of `#` counts only after a space (`# C#` keeps its `#`).
+        let unclosed = title.trim_end_matches('#');
+        if unclosed.is_empty() || unclosed.ends_with(' ') {
+            title = unclosed.trim_end();
+        }
+        // `[text](target)` reads as `text`.
+        let mut shown = String::new();
+        let mut rest = title;
+        while let Some(at) = rest.find("](") {
+            shown.push_str(&rest[..at]);
+            rest = &rest[at + 2..];
+            rest = rest.find(')').map_or("", |close| &rest[close + 1..]);
+        }
+        shown.push_str(rest);
+        let base: String = shown
+            .to_lowercase()
+            .chars()
+            .filter(|&c| c.is_alphanumeric() || c == ' ' || c == '-' || c == '_')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        // github-slugger: the first `x` stays `x`, the next ones become `x-1`, `x-2`, ...
+        let mut slug = base.clone();
+        if seen.contains_key(&slug) {
+            loop {
+                let n = seen.entry(base.clone()).or_insert(0);
+                *n += 1;
+                slug = format!("{base}-{n}");
+                if !seen.contains_key(&slug) {
+                    break;
+                }
+            }
+        }
+        seen.insert(slug.clone(), 0);
+        slugs.push(slug);
+    }
+    slugs
+}
