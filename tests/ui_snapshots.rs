@@ -299,9 +299,13 @@ fn failure_groups() {
     let terminal = render(&state, 120, 24);
     let text = screen(&terminal);
     assert!(
-        text.contains("Failure groups 10 FAILED in 3 groups"),
+        text.contains("Failure groups 10 FAILED · 3 of 10 read"),
         "{text}"
     );
+    // No sample read yet: what was read is a floor, not an estimate; each row starts with its
+    // count, then the cause key.
+    assert!(text.contains("≥ 2 principal_missing"), "{text}");
+    assert!(text.contains("7 reason_pending (70%)"), "{text}");
     assert!(text.contains("hint:"), "{text}");
     insta::assert_snapshot!(terminal.backend());
 }
