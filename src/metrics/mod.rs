@@ -18,16 +18,14 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use crate::app::AppState;
+use crate::failures::{CAUSE_LABELS, cause_label};
 use crate::model::{Described, OperationKind, Status, StatusSummary};
 use crate::poller::{CallOutcome, Event, SpendReport};
 
 mod calls;
-mod failure_class;
 
 pub use calls::OPERATIONS;
 use calls::operation_label;
-pub(crate) use failure_class::cause_label;
-pub use failure_class::{FAILURE_CLASSES, failure_class};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -193,7 +191,7 @@ impl Metrics {
                 .loaded
                 .get_or_create(&KindLabels { kind: kind.short() });
             let _ = self.stuck.get_or_create(&KindLabels { kind: kind.short() });
-            for class in FAILURE_CLASSES {
+            for class in CAUSE_LABELS {
                 let labels = FailureLabels {
                     kind: kind.short(),
                     class,
@@ -284,7 +282,7 @@ impl Metrics {
         {
             let labels = FailureLabels {
                 kind: summary.kind.short(),
-                class: failure_class(reason),
+                class: cause_label(reason),
             };
             self.failed_requests.get_or_create(&labels).inc();
             if tracking.watched.remove(&key) || summary.created >= self.started {
