@@ -1,12 +1,23 @@
 //! The command line. Every command takes the global flags, `--demo` included.
+//!
+//! Every clap type of the crate is here, and only here: the commands take plain option
+//! structs of their own (`headless::ListOptions`, `wait::WaitOptions`, `serve::ServeOptions`,
+//! `output::OutputFormat`, ...), which `main` fills with the conversions below. So the
+//! commands never import the command line, and a new flag changes this file and `main` only.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{Overrides, ProviderKind};
 use crate::emulator::{self, EmulatorConfig, FaultRule, Faults};
-use crate::model::{OperationKind, Status};
+use crate::headless::{DescribeOptions, FailuresOptions, ListOptions};
+use crate::model::{KindSelection, Status};
+use crate::output::OutputFormat;
+use crate::serve::{DEFAULT_LISTEN, ServeOptions};
+use crate::wait::{WaitOptions, WaitOutput};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,7 +44,7 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
     /// Which cloud.
     #[arg(long, global = true, value_enum)]
-    pub provider: Option<ProviderKind>,
+    pub provider: Option<ProviderArg>,
     /// AWS profile (SSO profiles work).
     #[arg(long, global = true)]
     pub profile: Option<String>,
@@ -73,7 +84,7 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     pub fn overrides(&self) -> Overrides {
         Overrides {
-            provider: self.provider,
+            provider: self.provider.map(ProviderArg::kind),
             profile: self.profile.clone(),
             region: self.region.clone(),
             instance_arn: self.instance_arn.clone(),
@@ -99,16 +110,26 @@ pub enum Command {
     Emulate(EmulateArgs),
     /// Wait until a rollout's requests have finished; exit 0 if all succeeded, 1 if any failed,
     /// 2 on timeout, 3 when they cannot be read (for pipelines).
-    Wait(crate::wait::WaitArgs),
+    Wait(WaitArgs),
     /// Poll once for a whole team and export Prometheus metrics on /metrics, with /healthz.
-    Serve(crate::serve::ServeArgs),
+    Serve(ServeArgs),
 }
 
-/// A command line that is wrong in a way clap cannot see (a request id that is not an id):
-/// reported like clap's own errors, with exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+/// `--provider`: [`ProviderKind`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    Aws,
+    Huawei,
+}
+
+impl ProviderArg {
+    pub fn kind(self) -> ProviderKind {
+        match self {
+            ProviderArg::Aws => ProviderKind::Aws,
+            ProviderArg::Huawei => ProviderKind::Huawei,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KindArg {
@@ -119,12 +140,12 @@ pub enum KindArg {
 }
 
 impl KindArg {
-    pub fn kinds(self) -> Vec<OperationKind> {
+    pub fn selection(self) -> KindSelection {
         match self {
-            KindArg::Creation => vec![OperationKind::AssignmentCreation],
-            KindArg::Deletion => vec![OperationKind::AssignmentDeletion],
-            KindArg::Provisioning => vec![OperationKind::PermissionSetProvisioning],
-            KindArg::All => OperationKind::ALL.to_vec(),
+            KindArg::Creation => KindSelection::Creation,
+            KindArg::Deletion => KindSelection::Deletion,
+            KindArg::Provisioning => KindSelection::Provisioning,
+            KindArg::All => KindSelection::All,
         }
     }
 }
@@ -149,12 +170,22 @@ impl StatusArg {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum OutputFormat {
-    #[default]
+/// `--output` of list, describe and failures: [`OutputFormat`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
     Table,
     Json,
     Csv,
+}
+
+impl OutputArg {
+    pub fn format(self) -> OutputFormat {
+        match self {
+            OutputArg::Table => OutputFormat::Table,
+            OutputArg::Json => OutputFormat::Json,
+            OutputArg::Csv => OutputFormat::Csv,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -168,7 +199,7 @@ pub struct ListArgs {
     pub status: Option<StatusArg>,
     /// Output format: an aligned table for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
-    pub output: OutputFormat,
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -178,7 +209,7 @@ pub struct FailuresArgs {
     pub kind: KindArg,
     /// Output format: an aligned table for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
-    pub output: OutputFormat,
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -191,7 +222,122 @@ pub struct DescribeArgs {
     pub kind: Option<KindArg>,
     /// Output format: a field list for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
-    pub output: OutputFormat,
+    pub output: OutputArg,
+}
+
+impl ListArgs {
+    pub fn options(&self) -> ListOptions {
+        ListOptions {
+            kind: self.kind.selection(),
+            status: self.status.map(StatusArg::status),
+            output: self.output.format(),
+        }
+    }
+}
+
+impl FailuresArgs {
+    pub fn options(&self) -> FailuresOptions {
+        FailuresOptions {
+            kind: self.kind.selection(),
+            output: self.output.format(),
+        }
+    }
+}
+
+impl DescribeArgs {
+    pub fn options(&self) -> DescribeOptions {
+        DescribeOptions {
+            request_id: self.request_id.clone(),
+            kind: self.kind.map(KindArg::selection),
+            output: self.output.format(),
+        }
+    }
+}
+
+/// `ssowatch wait` options.
+#[derive(Debug, Clone, Args)]
+#[command(
+    group(
+        ArgGroup::new("request_set")
+            .required(true)
+            .multiple(true)
+            .args(["since", "request_id", "request_ids_from"])
+    ),
+    after_help = "Exit codes: 0 all succeeded; 1 one or more failed (each printed with its reason); \
+2 the timeout passed (what is still in flight is printed); 3 the request set could not be read \
+or the service refused the calls (credentials, permissions).\n\
+Polls every --refresh seconds (default 10) within --api-budget."
+)]
+pub struct WaitArgs {
+    /// Wait for every request of the chosen kinds created at or after TIME: a duration back
+    /// from now (15m, 2h, 1h30m) or an RFC 3339 time (2026-05-01T12:00:00Z). The set is every
+    /// such request that a full listing shows when wait starts, plus every one created since
+    /// that a later poll sees IN_PROGRESS or the closing full listing shows. Requests that
+    /// keep arriving keep wait waiting.
+    #[arg(long, value_name = "DURATION|TIME", conflicts_with_all = ["request_id", "request_ids_from"])]
+    pub since: Option<String>,
+    /// A request id to wait for (repeatable).
+    #[arg(long = "request-id", value_name = "ID")]
+    pub request_id: Vec<String>,
+    /// Read request ids from FILE, or stdin with '-': one id per line ('#' starts a comment),
+    /// or the JSON that `aws sso-admin create-account-assignment`,
+    /// `delete-account-assignment` or `provision-permission-set` prints (several documents
+    /// one after another are fine).
+    #[arg(long, value_name = "FILE")]
+    pub request_ids_from: Option<PathBuf>,
+    /// Which kinds of request to list and look ids up in.
+    #[arg(long, value_enum, default_value = "all")]
+    pub kind: KindArg,
+    /// Give up after this long (exit 2). Examples: 30m, 1h, 90s.
+    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Report format on stdout: text for people, json for machines.
+    #[arg(long, short, value_enum, default_value = "text")]
+    pub output: WaitOutputArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WaitOutputArg {
+    Text,
+    Json,
+}
+
+impl WaitArgs {
+    pub fn options(&self) -> WaitOptions {
+        WaitOptions {
+            since: self.since.clone(),
+            request_id: self.request_id.clone(),
+            request_ids_from: self.request_ids_from.clone(),
+            kind: self.kind.selection(),
+            timeout: self.timeout,
+            output: match self.output {
+                WaitOutputArg::Text => WaitOutput::Text,
+                WaitOutputArg::Json => WaitOutput::Json,
+            },
+        }
+    }
+}
+
+/// `ssowatch serve` options.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to serve /metrics and /healthz on. Loopback by default; use 0.0.0.0:9464 to
+    /// let a Prometheus on another host scrape it.
+    #[arg(long, default_value = DEFAULT_LISTEN, value_name = "ADDR:PORT")]
+    pub listen: SocketAddr,
+    /// A request IN_PROGRESS for longer than this counts as stuck
+    /// (ssowatch_requests_stuck). Examples: 15m, 1h, 90s.
+    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub stuck_after: Duration,
+}
+
+impl ServeArgs {
+    pub fn options(&self) -> ServeOptions {
+        ServeOptions {
+            listen: self.listen,
+            stuck_after: self.stuck_after,
+        }
+    }
 }
 
 /// `ssowatch emulate` options. The emulator itself knows nothing of the command line: these

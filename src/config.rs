@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 /// Which cloud to talk to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     #[default]

@@ -3,8 +3,9 @@
 //! are, each with a one-line hint on what to do.
 //!
 //! This is the ONE classifier of reasons: the dashboard's failure groups, `ssowatch failures`
-//! and the Prometheus failure classes (`metrics`, which keeps its bounded label set) all use
-//! [`Cause::of`].
+//! and the Prometheus failure classes all use [`Cause::of`]. The label of each cause, and so
+//! the bounded `class` label set of the metrics ([`CAUSE_LABELS`]), lives here with it:
+//! `metrics` imports it, and nothing here imports `metrics`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -33,6 +34,24 @@ pub enum Cause {
     Other,
 }
 
+/// Every cause's label, in [`Cause::ALL`] order: the closed set of values of the metrics'
+/// `class` label, so the failures counter has at most `3 kinds x causes` series.
+pub const CAUSE_LABELS: [&str; Cause::ALL.len()] = {
+    let mut labels = [""; Cause::ALL.len()];
+    let mut i = 0;
+    while i < Cause::ALL.len() {
+        labels[i] = Cause::ALL[i].label();
+        i += 1;
+    }
+    labels
+};
+
+/// Sorts a free-text failure reason into its cause's label: a bounded value without ids,
+/// ARNs or account numbers, safe as a metrics label.
+pub fn cause_label(reason: &str) -> &'static str {
+    Cause::of(reason).label()
+}
+
 impl Cause {
     pub const ALL: [Cause; 10] = [
         Cause::PolicyMissing,
@@ -47,9 +66,21 @@ impl Cause {
         Cause::Other,
     ];
 
-    /// The snake_case name: metrics label value and JSON field.
-    pub fn label(self) -> &'static str {
-        crate::metrics::cause_label(self)
+    /// The snake_case name: metrics label value and JSON field. A `const fn` so that
+    /// [`CAUSE_LABELS`] is built from it at compile time and cannot drift from it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Cause::PolicyMissing => "policy_missing",
+            Cause::ManagementAccount => "management_account",
+            Cause::AccountUnreachable => "account_unreachable",
+            Cause::RoleQuota => "role_quota",
+            Cause::AccessDenied => "access_denied",
+            Cause::ConflictingOperation => "conflicting_operation",
+            Cause::PrincipalMissing => "principal_missing",
+            Cause::AssignmentMissing => "assignment_missing",
+            Cause::InternalError => "internal_error",
+            Cause::Other => "other",
+        }
     }
 
     /// What to do about it, in one line. Written for both clouds: where the fix names an
@@ -346,4 +377,24 @@ pub fn group_sampled<'a>(
             .then_with(|| a.key.cmp(&b.key))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_label_set_is_the_causes() {
+        assert_eq!(CAUSE_LABELS.len(), Cause::ALL.len());
+        for (cause, label) in Cause::ALL.into_iter().zip(CAUSE_LABELS) {
+            assert_eq!(cause.label(), label);
+        }
+        let distinct: BTreeSet<&str> = CAUSE_LABELS.into_iter().collect();
+        assert_eq!(distinct.len(), CAUSE_LABELS.len(), "labels are distinct");
+        assert_eq!(
+            cause_label("Cannot exceed quota for RolesPerAccount: 1000"),
+            "role_quota"
+        );
+        assert_eq!(cause_label("something nobody has seen"), "other");
+    }
 }

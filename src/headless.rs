@@ -14,14 +14,14 @@ use async_trait::async_trait;
 
 use std::collections::HashMap;
 
-use crate::cli::{DescribeArgs, FailuresArgs, ListArgs, StatusArg, UsageError};
 use crate::config::{ProviderKind, Settings};
 use crate::connect::connect;
 use crate::failures::FailedRequest;
 use crate::model::{
-    Described, Instance, NameKind, OperationKind, Page, RequestDetail, Status, StatusSummary,
+    Described, Instance, KindSelection, NameKind, OperationKind, Page, RequestDetail, Status,
+    StatusSummary, UsageError,
 };
-use crate::output;
+use crate::output::{self, OutputFormat};
 use crate::poller::budget::RateLimiter;
 use crate::poller::names::NameService;
 use crate::provider::{
@@ -216,16 +216,40 @@ async fn account_from_listing(
     Ok(None)
 }
 
+/// `ssowatch list` options, filled by `main` from the command line.
+#[derive(Debug, Clone)]
+pub struct ListOptions {
+    pub kind: KindSelection,
+    /// Only requests with this status (filtered by the service).
+    pub status: Option<Status>,
+    pub output: OutputFormat,
+}
+
+/// `ssowatch failures` options.
+#[derive(Debug, Clone)]
+pub struct FailuresOptions {
+    pub kind: KindSelection,
+    pub output: OutputFormat,
+}
+
+/// `ssowatch describe` options.
+#[derive(Debug, Clone)]
+pub struct DescribeOptions {
+    pub request_id: String,
+    /// Which kind of request; without it each kind is tried.
+    pub kind: Option<KindSelection>,
+    pub output: OutputFormat,
+}
+
 /// Every page of the asked kinds, merged, newest first.
 pub async fn fetch_list(
     provider: &dyn Provider,
     instance: &str,
-    args: &ListArgs,
+    args: &ListOptions,
 ) -> Result<Vec<StatusSummary>, ProviderError> {
-    let status = args.status.map(|s| s.status());
     let mut rows = Vec::new();
     for kind in args.kind.kinds() {
-        rows.extend(list_all(provider, instance, kind, status.as_ref(), |_| {}).await?);
+        rows.extend(list_all(provider, instance, kind, args.status.as_ref(), |_| {}).await?);
     }
     // The service promises no order: sort client side.
     rows.sort_by(|a, b| {
@@ -236,7 +260,7 @@ pub async fn fetch_list(
     Ok(rows)
 }
 
-pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
+pub async fn list(settings: &Settings, args: &ListOptions) -> anyhow::Result<()> {
     let connection = connect(settings).await?;
     let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
     let rows = fetch_list(&provider, &connection.instance.id, args).await?;
@@ -246,13 +270,13 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
 /// `ssowatch failures`: every FAILED request of the asked kinds, described (within the
 /// headless budget), then grouped by [`crate::failures::group`], the same grouping as the
 /// dashboard's `F` view.
-pub async fn failures(settings: &Settings, args: &FailuresArgs) -> anyhow::Result<()> {
+pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Result<()> {
     let connection = connect(settings).await?;
     let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
     let instance = &connection.instance.id;
-    let list_args = ListArgs {
+    let list_args = ListOptions {
         kind: args.kind,
-        status: Some(StatusArg::Failed),
+        status: Some(Status::Failed),
         output: args.output,
     };
     let failed = fetch_list(&provider, instance, &list_args).await?;
@@ -342,7 +366,7 @@ pub fn validate_request_id(provider: ProviderKind, id: &str) -> Result<(), Usage
     Ok(())
 }
 
-pub async fn describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Result<()> {
+pub async fn describe(settings: &Settings, args: &DescribeOptions) -> anyhow::Result<()> {
     validate_request_id(settings.provider, &args.request_id)?;
     let connection = connect(settings).await?;
     let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
@@ -372,7 +396,7 @@ pub async fn describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Resul
         Some(kind) => bail!(
             "request {} was not found as a {} request (check the id, or try another --kind)",
             args.request_id,
-            format!("{kind:?}").to_lowercase()
+            kind.name()
         ),
         None => bail!(
             "request {} was not found as any kind of request (check the id and the instance)",

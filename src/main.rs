@@ -52,7 +52,7 @@ fn main() -> ExitCode {
 fn exit_code(e: &anyhow::Error, command: Option<&str>) -> ExitCode {
     use ssowatch::provider::{ErrorKind, ProviderError};
     if e.chain()
-        .any(|c| c.is::<ssowatch::cli::UsageError>() || c.is::<ssowatch::config::ConfigError>())
+        .any(|c| c.is::<ssowatch::model::UsageError>() || c.is::<ssowatch::config::ConfigError>())
     {
         return setup_exit_code(command);
     }
@@ -94,12 +94,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = config::load(cli.global.config.as_deref(), &cli.global.overrides())?;
     match &cli.command {
         None => dashboard::run(settings, cli.since.map(Into::into)).await,
-        Some(Command::List(args)) => headless::list(&settings, args).await,
-        Some(Command::Describe(args)) => headless::describe(&settings, args).await,
-        Some(Command::Failures(args)) => headless::failures(&settings, args).await,
+        Some(Command::List(args)) => headless::list(&settings, &args.options()).await,
+        Some(Command::Describe(args)) => headless::describe(&settings, &args.options()).await,
+        Some(Command::Failures(args)) => headless::failures(&settings, &args.options()).await,
         Some(Command::Emulate(_)) => Ok(()),
-        Some(Command::Wait(args)) => ssowatch::wait::run(&settings, args).await,
-        Some(Command::Serve(args)) => ssowatch::serve::run(&settings, args).await,
+        Some(Command::Wait(args)) => ssowatch::wait::run(&settings, &args.options()).await,
+        Some(Command::Serve(args)) => ssowatch::serve::run(&settings, &args.options()).await,
     }
 }
 

@@ -81,6 +81,45 @@ pub fn short_permission_set(permission_set: &str) -> &str {
     permission_set.rsplit('/').next().unwrap_or(permission_set)
 }
 
+/// Which kinds a command reads: one of them, or all three. The commands take this rather than
+/// a list so that a message can name what the user asked for ("not found as a creation
+/// request").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KindSelection {
+    Creation,
+    Deletion,
+    Provisioning,
+    All,
+}
+
+impl KindSelection {
+    pub fn kinds(self) -> Vec<OperationKind> {
+        match self {
+            KindSelection::Creation => vec![OperationKind::AssignmentCreation],
+            KindSelection::Deletion => vec![OperationKind::AssignmentDeletion],
+            KindSelection::Provisioning => vec![OperationKind::PermissionSetProvisioning],
+            KindSelection::All => OperationKind::ALL.to_vec(),
+        }
+    }
+
+    /// The word the command line uses for it (`--kind creation`).
+    pub fn name(self) -> &'static str {
+        match self {
+            KindSelection::Creation => "creation",
+            KindSelection::Deletion => "deletion",
+            KindSelection::Provisioning => "provisioning",
+            KindSelection::All => "all",
+        }
+    }
+}
+
+/// A command line that is wrong in a way the parser cannot see (a request id that is not an
+/// id): `main` reports it like a parse error, with the command line's exit code. It lives
+/// here, not in `cli`, so that the commands that find such errors need not import `cli`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
 impl fmt::Display for OperationKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.short())

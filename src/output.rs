@@ -4,15 +4,25 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use serde::Serialize;
-
-use crate::cli::OutputFormat;
 use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use crate::app::table::RequestRow;
 use crate::app::{AppState, ExportFormat};
 use crate::failures::FailureGroup;
 use crate::model::{Described, RequestDetail, StatusSummary};
+
+/// How a headless command writes what it found. Defined here, where it is used; `cli` maps its
+/// `--output` flag onto it, so this module never imports the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// An aligned table (a field list for one request): for people.
+    #[default]
+    Table,
+    Json,
+    Csv,
+}
 
 /// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
 /// carriage return first) gets a leading `'`, so that opening an export of hostile API text

@@ -17,7 +17,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, FixedOffset, Utc};
-use clap::Args;
 
 use crate::app::Msg;
 use crate::config::Settings;
@@ -32,16 +31,12 @@ use crate::runtime::Runtime;
 /// metrics name accounts and instances.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
 
-/// `ssowatch serve` options.
-#[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address to serve /metrics and /healthz on. Loopback by default; use 0.0.0.0:9464 to
-    /// let a Prometheus on another host scrape it.
-    #[arg(long, default_value = DEFAULT_LISTEN, value_name = "ADDR:PORT")]
+/// `ssowatch serve` options, filled by `main` from the command line.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to serve /metrics and /healthz on.
     pub listen: SocketAddr,
-    /// A request IN_PROGRESS for longer than this counts as stuck
-    /// (ssowatch_requests_stuck). Examples: 15m, 1h, 90s.
-    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    /// A request IN_PROGRESS for longer than this counts as stuck (ssowatch_requests_stuck).
     pub stuck_after: Duration,
 }
 
@@ -63,7 +58,7 @@ struct Health {
     poller_stopped: Option<String>,
 }
 
-pub async fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, args: &ServeOptions) -> anyhow::Result<()> {
     // Bind first: a port in use is the most likely mistake, and it should not wait for a
     // connection to the cloud to be reported.
     let listener = tokio::net::TcpListener::bind(args.listen)

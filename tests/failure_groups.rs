@@ -32,7 +32,7 @@ fn real_reasons_fall_into_their_cause_and_every_cause_has_a_hint() {
     }
     for cause in Cause::ALL {
         assert!(!cause.hint().is_empty());
-        assert!(ssowatch::metrics::FAILURE_CLASSES.contains(&cause.label()));
+        assert!(ssowatch::failures::CAUSE_LABELS.contains(&cause.label()));
     }
 }
 

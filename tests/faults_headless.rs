@@ -591,10 +591,10 @@ async fn headless_calls_are_spaced_by_the_budget() {
         started: std::sync::Mutex::new(Vec::new()),
     });
     let budgeted = ssowatch::headless::Budgeted::new(inner.clone(), 2.0);
-    let args = ssowatch::cli::ListArgs {
-        kind: ssowatch::cli::KindArg::All,
+    let args = ssowatch::headless::ListOptions {
+        kind: ssowatch::model::KindSelection::All,
         status: None,
-        output: ssowatch::cli::OutputFormat::Json,
+        output: ssowatch::output::OutputFormat::Json,
     };
     let rows = ssowatch::headless::fetch_list(&budgeted, "ins", &args)
         .await

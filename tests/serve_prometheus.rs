@@ -1,8 +1,9 @@
 //! `ssowatch serve` as a team runs it: a real Prometheus scrapes it on loopback and a PromQL
 //! query returns the FAILED counts `ssowatch list` sees; `promtool` accepts the exposition, the
 //! alert rules and every query of the Grafana dashboard; the series count stays flat however
-//! many requests finish; it keeps to its budget by the emulator's own counter; and it survives
-//! the emulator going away and coming back.
+//! many requests finish; two scrapes list the series in the same (sorted) order; the names
+//! keep to Prometheus' base units; it keeps to its budget by the emulator's own counter; and it
+//! survives the emulator going away and coming back.
 //!
 //! Prometheus and promtool come from Debian's `prometheus` package, which `.ci/run` installs.
 //! Run locally without them, those tests print a notice and pass; under CI they must be there.
@@ -19,7 +20,7 @@ use ops_support::*;
 use ssowatch::app::{self, AppState, ConnectionInfo, Msg};
 use ssowatch::metrics::Metrics;
 use ssowatch::model::{Described, OperationKind, RequestDetail, Status, StatusSummary};
-use ssowatch::poller::Event;
+use ssowatch::poller::{CallOutcome, Event};
 
 const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
 
@@ -280,6 +281,111 @@ fn requests_in_flight_past_the_threshold_are_stuck_until_they_finish() {
     assert_eq!(stuck(&metrics), 0.0);
 }
 
+/// The series of an exposition without their values, in the order listed.
+fn series_keys(exposition: &str) -> Vec<&str> {
+    series(exposition)
+        .into_iter()
+        .map(|l| l.rsplit_once(' ').map_or(l, |(key, _)| key))
+        .collect()
+}
+
+/// An exporter that has seen calls of every outcome and failures of every class.
+fn busy_metrics() -> Metrics {
+    let metrics = Metrics::new("aws", "i", Duration::from_secs(900));
+    for (n, operation) in ssowatch::metrics::OPERATIONS.iter().enumerate() {
+        for outcome in [
+            CallOutcome::Ok,
+            CallOutcome::Throttled,
+            CallOutcome::Denied,
+            CallOutcome::Error,
+        ] {
+            for _ in 0..=n {
+                metrics.observe_call(operation, outcome);
+            }
+        }
+    }
+    let reasons = [
+        "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/P",
+        "Cannot exceed quota for RolesPerAccount: 1000",
+        "something never seen before",
+    ];
+    for (n, reason) in reasons.iter().enumerate() {
+        for kind in OperationKind::ALL {
+            metrics.observe_event(&Event::Described(Box::new(failed(kind, n, reason))));
+        }
+    }
+    metrics
+}
+
+#[test]
+fn two_scrapes_list_the_same_series_in_the_same_order() {
+    // Two exporters fed alike: each family keeps its series in a hash map with a random order
+    // of its own, so only a sorted exposition lists them alike.
+    let (one, other) = (busy_metrics(), busy_metrics());
+    let first = one.encode();
+    assert_eq!(series_keys(&first), series_keys(&other.encode()));
+    // Families by name, series by name and labels.
+    let families: Vec<&str> = first
+        .lines()
+        .filter_map(|l| l.strip_prefix("# HELP "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert!(families.len() >= 8, "{first}");
+    assert!(families.is_sorted(), "{families:?}");
+    for family in first.split("# HELP ").skip(1) {
+        let samples = family.split_once('\n').map_or("", |(_, rest)| rest);
+        assert!(series_keys(samples).is_sorted(), "{family}");
+    }
+    // A scrape after new series appeared lists the earlier ones in the same order.
+    one.observe_call("a call of another service", CallOutcome::Error);
+    let second = one.encode();
+    let earlier: HashSet<&str> = series_keys(&first).into_iter().collect();
+    let kept: Vec<&str> = series_keys(&second)
+        .into_iter()
+        .filter(|k| earlier.contains(k))
+        .collect();
+    assert_eq!(kept, series_keys(&first));
+    assert_eq!(series_keys(&second).len(), series_keys(&first).len() + 1);
+    // The classic text format keeps the order.
+    let (_, classic) = one.encode_for("text/plain");
+    assert_eq!(series_keys(&classic), series_keys(&second));
+}
+
+#[test]
+fn metric_names_use_base_units_and_say_each_thing_once() {
+    let metrics = Metrics::new("aws", "i", Duration::from_secs(900));
+    let exposition = metrics.encode();
+    let names: Vec<&str> = exposition
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    for name in &names {
+        assert!(
+            !name.ends_with("_rps") && !name.contains("millis") && !name.contains("throttles"),
+            "{name} is not named in base units, or duplicates the calls counter"
+        );
+    }
+    // Times are in seconds, and say so to OpenMetrics too.
+    for name in [
+        "ssowatch_last_success_age_seconds",
+        "ssowatch_last_success_timestamp_seconds",
+    ] {
+        assert!(
+            exposition.contains(&format!("# UNIT {name} seconds\n")),
+            "{exposition}"
+        );
+    }
+    // Throttling is the calls counter's `throttled` outcome, there from the start at zero
+    // for every operation, so the first throttle is an increase.
+    for operation in ssowatch::metrics::OPERATIONS {
+        let line = format!(
+            "ssowatch_api_calls_total{{operation=\"{operation}\",outcome=\"throttled\"}} 0\n"
+        );
+        assert!(exposition.contains(&line), "{line}{exposition}");
+    }
+}
+
 /// Sum of the samples of one metric in an exposition.
 fn counter_sum(exposition: &str, name: &str) -> f64 {
     series(exposition)
@@ -315,6 +421,20 @@ fn promtool_accepts_the_exposition_the_rules_and_the_dashboard_queries() {
     assert!(
         ok && out.trim().is_empty(),
         "promtool check metrics: {out}\n{exposition}"
+    );
+    // A second scrape of the live exporter lists the series of the first in the same order.
+    let (_, again) = http_get(&format!("{url}/metrics"), None).expect("metrics");
+    let again_keys: HashSet<&str> = series_keys(&again).into_iter().collect();
+    let first_keys: HashSet<&str> = series_keys(&exposition).into_iter().collect();
+    assert_eq!(
+        series_keys(&again)
+            .into_iter()
+            .filter(|k| first_keys.contains(k))
+            .collect::<Vec<_>>(),
+        series_keys(&exposition)
+            .into_iter()
+            .filter(|k| again_keys.contains(k))
+            .collect::<Vec<_>>(),
     );
     // Prometheus itself asks for OpenMetrics and gets it.
     let (_, openmetrics) = http_get(

@@ -4,6 +4,21 @@
 //! statuses, failure classes, operation names, outcomes) or is fixed for the process (provider,
 //! instance). Request ids, principal ids and free-text reasons never become label values, so a
 //! rollout of any size exports the same number of series.
+//!
+//! Names follow Prometheus' naming practice (<https://prometheus.io/docs/practices/naming/>):
+//! a counter ends in `_total`, a time is in seconds and says so (`_seconds`, with an OpenMetrics
+//! `UNIT`), and what Prometheus can compute is not exported twice. So there is no rate gauge of
+//! the calls made (`rate(ssowatch_api_calls_total{operation!="other"}[1m])` is the Identity
+//! Center spend, over any window the reader picks; `other` is the name lookups on services of
+//! their own) and no separate throttle counter (`ssowatch_api_calls_total{outcome="throttled"}`).
+//! The two gauges in requests per second are set points, not measurements: the configured
+//! budget and the rate the adaptive limiter allows now. No counter exists to derive them from,
+//! and Prometheus has no base unit for a frequency (its base units are seconds, bytes, ratios,
+//! ...), so their unit is spelled out in full, `_requests_per_second`, rather than as `_rps`.
+//!
+//! The exposition is sorted, families by name and series by their labels, so two scrapes list
+//! the same series in the same order: `prometheus-client` keeps a family's series in a hash
+//! map, whose order changes as series are added and from one process to the next.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -15,19 +30,17 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Registry, Unit};
 
 use crate::app::AppState;
+use crate::failures::{CAUSE_LABELS, cause_label};
 use crate::model::{Described, OperationKind, Status, StatusSummary};
 use crate::poller::{CallOutcome, Event, SpendReport};
 
 mod calls;
-mod failure_class;
 
 pub use calls::OPERATIONS;
 use calls::operation_label;
-pub(crate) use failure_class::cause_label;
-pub use failure_class::{FAILURE_CLASSES, failure_class};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -72,10 +85,8 @@ pub struct Metrics {
     /// process, are history: they are in `failed_requests`, not in the counter of new ones.
     started: DateTime<Utc>,
     api_calls: Family<CallLabels, Counter>,
-    throttles: Counter,
     limiter_rate: FloatGauge,
     budget: FloatGauge,
-    spend: FloatGauge,
     last_success_age: FloatGauge,
     last_success_time: FloatGauge,
     tracking: Mutex<Tracking>,
@@ -126,34 +137,24 @@ impl Metrics {
             "ssowatch_api_calls",
             "Identity Center API calls made by this process, by operation and outcome (ok, throttled, denied, error)",
         );
-        let throttles: Counter = registered(
-            &mut registry,
-            "ssowatch_api_throttles",
-            "Calls the service refused for rate (ThrottlingException)",
-        );
         let limiter_rate: FloatGauge = registered(
             &mut registry,
-            "ssowatch_limiter_rate_rps",
-            "The rate the limiter currently allows, in requests per second",
+            "ssowatch_limiter_requests_per_second",
+            "The rate the adaptive limiter allows now, in requests per second: the budget, or less after throttling",
         );
         let budget: FloatGauge = registered(
             &mut registry,
-            "ssowatch_api_budget_rps",
+            "ssowatch_api_budget_requests_per_second",
             "The configured API budget, in requests per second",
         );
-        let spend: FloatGauge = registered(
+        let last_success_age: FloatGauge = registered_in_seconds(
             &mut registry,
-            "ssowatch_api_spend_rps",
-            "Requests per second this process spent over the last minute",
-        );
-        let last_success_age: FloatGauge = registered(
-            &mut registry,
-            "ssowatch_last_success_age_seconds",
+            "ssowatch_last_success_age",
             "Seconds since the last successful poll (since start while there has been none)",
         );
-        let last_success_time: FloatGauge = registered(
+        let last_success_time: FloatGauge = registered_in_seconds(
             &mut registry,
-            "ssowatch_last_success_timestamp_seconds",
+            "ssowatch_last_success_timestamp",
             "Unix time of the last successful poll (0 before the first)",
         );
         let metrics = Metrics {
@@ -168,10 +169,8 @@ impl Metrics {
             failed_requests,
             started: Utc::now(),
             api_calls,
-            throttles,
             limiter_rate,
             budget,
-            spend,
             last_success_age,
             last_success_time,
             tracking: Mutex::new(Tracking::default()),
@@ -193,7 +192,7 @@ impl Metrics {
                 .loaded
                 .get_or_create(&KindLabels { kind: kind.short() });
             let _ = self.stuck.get_or_create(&KindLabels { kind: kind.short() });
-            for class in FAILURE_CLASSES {
+            for class in CAUSE_LABELS {
                 let labels = FailureLabels {
                     kind: kind.short(),
                     class,
@@ -202,11 +201,16 @@ impl Metrics {
                 let _ = self.failed_requests.get_or_create(&labels);
             }
         }
+        // Throttled too: an alert on `rate(...{outcome="throttled"}[5m])` then sees the
+        // first throttle as an increase, as it did the dedicated throttle counter this
+        // replaces.
         for operation in OPERATIONS {
-            let _ = self.api_calls.get_or_create(&CallLabels {
-                operation,
-                outcome: CallOutcome::Ok.label(),
-            });
+            for outcome in [CallOutcome::Ok, CallOutcome::Throttled] {
+                let _ = self.api_calls.get_or_create(&CallLabels {
+                    operation,
+                    outcome: outcome.label(),
+                });
+            }
         }
     }
 
@@ -227,9 +231,6 @@ impl Metrics {
                 outcome: outcome.label(),
             })
             .inc();
-        if outcome == CallOutcome::Throttled {
-            self.throttles.inc();
-        }
     }
 
     /// The limiter's current (possibly adaptive) rate.
@@ -237,10 +238,10 @@ impl Metrics {
         self.limiter_rate.set(rps);
     }
 
-    /// What the poller reports about its spend.
+    /// What the poller reports about its spend: the budget. What it spent is in the calls
+    /// counter, for Prometheus to rate.
     pub fn observe_spend(&self, spend: &SpendReport) {
         self.budget.set(spend.budget_rps);
-        self.spend.set(spend.rps);
     }
 
     /// Looks at one poller event before the app applies it: calls are counted by operation
@@ -284,7 +285,7 @@ impl Metrics {
         {
             let labels = FailureLabels {
                 kind: summary.kind.short(),
-                class: failure_class(reason),
+                class: cause_label(reason),
             };
             self.failed_requests.get_or_create(&labels).inc();
             if tracking.watched.remove(&key) || summary.created >= self.started {
@@ -358,13 +359,13 @@ impl Metrics {
         }
     }
 
-    /// The OpenMetrics text exposition.
+    /// The OpenMetrics text exposition, families sorted by name and series by labels.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         // Writing to a String cannot fail.
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("encoding to a String");
-        out
+        sorted_exposition(&out)
     }
 }
 
@@ -417,6 +418,70 @@ impl Tracking {
     }
 }
 
+/// One metric family of an exposition: its descriptor lines (HELP, TYPE, UNIT) and its samples.
+struct FamilyText<'a> {
+    name: &'a str,
+    descriptor: Vec<&'a str>,
+    samples: Vec<&'a str>,
+}
+
+/// The exposition with its families in name order and each family's samples in the order of
+/// their names and labels (the text before the value), ending in `# EOF` as it began. Every
+/// family of `prometheus-client`'s text starts with its `# HELP` line.
+fn sorted_exposition(text: &str) -> String {
+    let mut families: Vec<FamilyText<'_>> = Vec::new();
+    for line in text.lines() {
+        if line == "# EOF" || line.is_empty() {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            families.push(FamilyText {
+                name: rest.split(' ').next().unwrap_or(rest),
+                descriptor: vec![line],
+                samples: Vec::new(),
+            });
+            continue;
+        }
+        let Some(family) = families.last_mut() else {
+            // Nothing before the first family in this crate's output; kept all the same.
+            families.push(FamilyText {
+                name: "",
+                descriptor: Vec::new(),
+                samples: vec![line],
+            });
+            continue;
+        };
+        if line.starts_with('#') {
+            family.descriptor.push(line);
+        } else {
+            family.samples.push(line);
+        }
+    }
+    families.sort_by(|a, b| a.name.cmp(b.name));
+    let mut out = String::with_capacity(text.len());
+    for family in &mut families {
+        family.samples.sort_by_key(|sample| series_key(sample));
+        for line in family.descriptor.iter().chain(&family.samples) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if text.lines().any(|l| l == "# EOF") {
+        out.push_str("# EOF\n");
+    }
+    out
+}
+
+/// A sample line without its value: the name and labels that identify the series. The value
+/// after them is a number, so the last `}` ends the key (the first space, without labels).
+fn series_key(sample: &str) -> &str {
+    let end = sample.rfind('}').map_or_else(
+        || sample.find(' ').unwrap_or(sample.len()),
+        |brace| brace + 1,
+    );
+    &sample[..end]
+}
+
 /// A new metric, registered: the registry keeps one handle, the caller the other.
 fn registered<M>(registry: &mut Registry, name: &str, help: &str) -> M
 where
@@ -424,6 +489,17 @@ where
 {
     let metric = M::default();
     registry.register(name, help, metric.clone());
+    metric
+}
+
+/// A new metric in seconds: registered with the OpenMetrics unit, which also appends
+/// `_seconds` to `name`.
+fn registered_in_seconds<M>(registry: &mut Registry, name: &str, help: &str) -> M
+where
+    M: prometheus_client::registry::Metric + Clone + Default,
+{
+    let metric = M::default();
+    registry.register_with_unit(name, help, Unit::Seconds, metric.clone());
     metric
 }
 

@@ -17,64 +17,41 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use clap::{ArgGroup, Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::cli::KindArg;
 use crate::config::Settings;
 use crate::connect::connect;
-use crate::model::{OperationKind, RequestDetail, Status, StatusSummary};
+use crate::model::{KindSelection, OperationKind, RequestDetail, Status, StatusSummary};
 use crate::poller::budget::RateLimiter;
 use crate::provider::{ErrorKind, Provider, ProviderError};
 use crate::sanitize::clean_text;
 
-/// `ssowatch wait` options.
-#[derive(Debug, Clone, Args)]
-#[command(
-    group(
-        ArgGroup::new("request_set")
-            .required(true)
-            .multiple(true)
-            .args(["since", "request_id", "request_ids_from"])
-    ),
-    after_help = "Exit codes: 0 all succeeded; 1 one or more failed (each printed with its reason); \
-2 the timeout passed (what is still in flight is printed); 3 the request set could not be read \
-or the service refused the calls (credentials, permissions).\n\
-Polls every --refresh seconds (default 10) within --api-budget."
-)]
-pub struct WaitArgs {
-    /// Wait for every request of the chosen kinds created at or after TIME: a duration back
-    /// from now (15m, 2h, 1h30m) or an RFC 3339 time (2026-05-01T12:00:00Z). The set is every
-    /// such request that a full listing shows when wait starts, plus every one created since
-    /// that a later poll sees IN_PROGRESS or the closing full listing shows. Requests that
-    /// keep arriving keep wait waiting.
-    #[arg(long, value_name = "DURATION|TIME", conflicts_with_all = ["request_id", "request_ids_from"])]
+/// `ssowatch wait` options, filled by `main` from the command line. The set is named by
+/// `since`, by ids, or by both ids sources (the command line guarantees at least one).
+#[derive(Debug, Clone)]
+pub struct WaitOptions {
+    /// Every request of the chosen kinds created at or after this: a duration back from now
+    /// or an RFC 3339 time, read by [`parse_since`].
     pub since: Option<String>,
-    /// A request id to wait for (repeatable).
-    #[arg(long = "request-id", value_name = "ID")]
+    /// Request ids to wait for.
     pub request_id: Vec<String>,
-    /// Read request ids from FILE, or stdin with '-': one id per line ('#' starts a comment),
-    /// or the JSON that `aws sso-admin create-account-assignment`,
-    /// `delete-account-assignment` or `provision-permission-set` prints (several documents
-    /// one after another are fine).
-    #[arg(long, value_name = "FILE")]
+    /// Read request ids from this file, or stdin with `-`.
     pub request_ids_from: Option<PathBuf>,
     /// Which kinds of request to list and look ids up in.
-    #[arg(long, value_enum, default_value = "all")]
-    pub kind: KindArg,
-    /// Give up after this long (exit 2). Examples: 30m, 1h, 90s.
-    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub kind: KindSelection,
+    /// Give up after this long (exit 2).
     pub timeout: Duration,
-    /// Report format on stdout: text for people, json for machines.
-    #[arg(long, short, value_enum, default_value = "text")]
     pub output: WaitOutput,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The report's format on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitOutput {
+    /// For people.
     Text,
+    /// For machines.
     Json,
 }
 
@@ -475,7 +452,7 @@ impl Waiter {
 }
 
 /// Runs `ssowatch wait` and exits with its code: 0, 1, 2 or 3.
-pub async fn run(settings: &Settings, args: &WaitArgs) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, args: &WaitOptions) -> anyhow::Result<()> {
     let code = wait(settings, args).await;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
@@ -486,7 +463,7 @@ pub async fn run(settings: &Settings, args: &WaitArgs) -> anyhow::Result<()> {
 }
 
 /// Does the waiting and the reporting; returns the exit code.
-pub async fn wait(settings: &Settings, args: &WaitArgs) -> i32 {
+pub async fn wait(settings: &Settings, args: &WaitOptions) -> i32 {
     let set = match read_request_set(args) {
         Ok(set) => set,
         Err(message) => return setup_error(args, &message),
@@ -612,7 +589,7 @@ async fn connect_retrying(settings: &Settings) -> anyhow::Result<crate::connect:
 }
 
 /// The set could not be read or the service not reached: one line, exit 3.
-fn setup_error(args: &WaitArgs, message: &str) -> i32 {
+fn setup_error(args: &WaitOptions, message: &str) -> i32 {
     let message = clean_text(message).replace('\n', " ");
     eprintln!("ssowatch: error: {message}");
     if args.output == WaitOutput::Json {

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use chrono::{DateTime, Utc};
 
-use super::WaitArgs;
+use super::WaitOptions;
 use crate::model::OperationKind;
 use crate::sanitize::clean_text;
 
@@ -132,7 +132,7 @@ pub(super) enum RequestSet {
     Since(DateTime<Utc>),
 }
 
-pub(super) fn read_request_set(args: &WaitArgs) -> Result<RequestSet, String> {
+pub(super) fn read_request_set(args: &WaitOptions) -> Result<RequestSet, String> {
     if let Some(since) = &args.since {
         return parse_since(since, Utc::now()).map(RequestSet::Since);
     }
