@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     &["wire"],
     &["provider", "emulator"],
-    &["poller"],
+    &["poller", "estimate"],
     &["failures"],
     &["app"],
     &["ui", "runtime", "config"],
