@@ -764,7 +764,9 @@ fn progress_counts_since_a_moment_and_marks_stuck_requests() {
     // Created 30 s + i minutes before t0: i = 0..=9 are within the last 10 minutes.
     let c = &state.progress.counts;
     assert_eq!(c.started, 10);
-    assert_eq!((c.in_flight, c.succeeded, c.failed), (4, 4, 2));
+    assert_eq!((c.succeeded, c.failed), (4, 2));
+    // In flight is what is IN_PROGRESS now (i % 5 in 1, 2), whenever it started.
+    assert_eq!(c.in_flight, 12);
     // In flight for more than 15 minutes: i = 16, 17, 21, 22, 26, 27.
     assert_eq!(c.stuck, 6);
     // `z` counts from now: nothing started since.
@@ -799,6 +801,26 @@ fn a_new_failure_is_counted_once_and_cleared_when_the_operator_looks() {
 }
 
 #[test]
+fn new_failed_and_the_failed_count_since_the_moment_agree() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    assert_eq!(state.progress.counts.failed, 0);
+    // Two requests that started before ssowatch did fail while it watches: both are new, and
+    // both count as failed since the start.
+    send(
+        &mut state,
+        records(CREATION, &[(1, Status::Failed), (2, Status::Failed)]),
+    );
+    assert_eq!(state.progress.unseen_failed, 2);
+    assert_eq!(state.progress.counts.failed, 2);
+    // `z` counts from now: neither is new nor failed since then.
+    key(&mut state, KeyCode::Char('z'));
+    assert_eq!(state.progress.unseen_failed, 0);
+    assert_eq!(state.progress.counts.failed, 0);
+    assert_eq!(state.progress.counts.in_flight, 10);
+}
+
+#[test]
 fn the_eta_follows_the_recent_completion_rate() {
     let mut state = new_state(120, 40);
     load(&mut state, CREATION, 30);
@@ -818,11 +840,11 @@ fn the_eta_follows_the_recent_completion_rate() {
     );
     let p = &state.progress;
     assert_eq!(p.recent_rate(t0()), Some(1.0));
-    assert_eq!(p.counts.in_flight, 0, "none started since ssowatch's start");
+    assert_eq!(p.counts.in_flight, 7, "what runs now, whenever it started");
+    assert_eq!(p.eta(t0()), Some(std::time::Duration::from_secs(7 * 60)));
     configure(&mut state, Some(60));
     let p = &state.progress;
     assert_eq!(p.counts.in_flight, 7);
-    assert_eq!(p.eta(t0()), Some(std::time::Duration::from_secs(7 * 60)));
     assert_eq!(
         p.per_minute(t0())[ssowatch::app::progress::SPARK_MINUTES - 1],
         5

@@ -45,6 +45,9 @@ pub struct Progress {
     /// Requests seen failing while ssowatch watched, ever: the host rings the bell when this
     /// grows.
     pub new_failed_total: u64,
+    /// Requests seen turning FAILED since the moment, whenever they were created: they count
+    /// as failed since the moment, so "N new FAILED" is never more than the failed count.
+    pub failed_since: std::collections::HashSet<(crate::model::OperationKind, Box<str>)>,
     /// New failures the operator has not looked at yet (cleared by `f`, `F`).
     pub unseen_failed: usize,
 }
@@ -62,6 +65,7 @@ impl Progress {
             counts: Counts::default(),
             completions: VecDeque::new(),
             new_failed_total: 0,
+            failed_since: std::collections::HashSet::new(),
             unseen_failed: 0,
         }
     }

@@ -310,15 +310,27 @@ impl AppState {
             if self.progress.is_stuck(&row.status, row.created, now) {
                 counts.stuck += 1;
             }
+            // In flight is what is IN_PROGRESS now, whenever it started.
+            if row.status == Status::InProgress {
+                counts.in_flight += 1;
+            }
             if row.created < since {
+                // Started before the moment, failed since: a failure of this rollout too.
+                if row.status == Status::Failed
+                    && self
+                        .progress
+                        .failed_since
+                        .contains(&(row.kind, row.request_id.clone()))
+                {
+                    counts.failed += 1;
+                }
                 continue;
             }
             counts.started += 1;
             match row.status {
-                Status::InProgress => counts.in_flight += 1,
                 Status::Succeeded => counts.succeeded += 1,
                 Status::Failed => counts.failed += 1,
-                Status::Unknown(_) => {}
+                Status::InProgress | Status::Unknown(_) => {}
             }
         }
         self.progress.counts = counts;

@@ -150,6 +150,7 @@ fn observe_transitions(state: &mut AppState, event: &Event) {
         if news {
             state.progress.new_failed_total += 1;
             state.progress.unseen_failed += 1;
+            state.progress.failed_since.insert((kind, Box::from(id)));
         }
     }
 }
@@ -448,6 +449,9 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         Action::ResetProgress => {
             state.progress.since = state.now;
             state.progress.since_start = false;
+            // From now on: earlier failures are neither "new" nor counted since the moment.
+            state.progress.failed_since.clear();
+            state.progress.unseen_failed = 0;
             state.recount_progress();
             state.flash = Some((state.now, "progress counts from now".into()));
         }

@@ -141,8 +141,7 @@ fn progress_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
             format!("since {}", local.format("%m-%d %H:%M"))
         }
     };
-    spans.push(Span::styled(since, theme.title()));
-    spans.push(Span::raw(format!(" · {} started · ", c.started)));
+    // What is running now first: it is not a count since the moment.
     spans.push(Span::styled(
         format!("{} in flight", c.in_flight),
         theme.status(&Status::InProgress),
@@ -154,6 +153,8 @@ fn progress_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         ));
     }
     spans.push(Span::raw(" · "));
+    spans.push(Span::styled(since, theme.title()));
+    spans.push(Span::raw(format!(": {} started · ", c.started)));
     spans.push(Span::styled(
         format!("{} ok", c.succeeded),
         theme.status(&Status::Succeeded),
