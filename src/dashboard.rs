@@ -227,6 +227,7 @@ async fn event_loop(
                     Effect::Describe(_)
                     | Effect::DescribeOnScreen(_)
                     | Effect::ReadReasons(_)
+                    | Effect::SetBudget(_)
                     | Effect::RefreshNow => {}
                 }
             }

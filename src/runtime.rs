@@ -169,6 +169,7 @@ impl Runtime {
                 }
                 Effect::DescribeOnScreen(requests) => self.poller.describe_on_screen(requests),
                 Effect::ReadReasons(requests) => self.poller.read_reasons(requests),
+                Effect::SetBudget(budget) => self.poller.set_budget(budget),
                 Effect::RefreshNow => {
                     let now = self.now();
                     self.poller.refresh_now(now);

@@ -1408,3 +1408,83 @@ fn heading_slugs(text: &str) -> Vec<String> {
     }
     slugs
 }
+
+#[test]
+fn r_in_the_groups_states_the_cost_then_reads_every_reason_at_the_rate_picked() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    key(&mut state, KeyCode::Char('F'));
+    // R offers; nothing is spent until a rate is picked.
+    let effects = key(&mut state, KeyCode::Char('R'));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::SetBudget(_))));
+    let view = state.groups.clone().expect("open");
+    assert!(view.offer_open);
+    // While the offer is shown, other keys act on nothing behind it: `j` declines.
+    key(&mut state, KeyCode::Char('j'));
+    let view = state.groups.clone().expect("open");
+    assert!(!view.offer_open && view.selected == 0 && view.reading_all.is_none());
+    // `2`: 5 req/s.
+    key(&mut state, KeyCode::Char('R'));
+    let effects = key(&mut state, KeyCode::Char('2'));
+    assert!(
+        effects.contains(&Effect::SetBudget(Some(5.0))),
+        "{effects:?}"
+    );
+    assert_eq!(state.groups.as_ref().and_then(|g| g.reading_all), Some(5.0));
+    // Esc: back to the default budget, the view stays open.
+    let effects = key(&mut state, KeyCode::Esc);
+    assert!(effects.contains(&Effect::SetBudget(None)), "{effects:?}");
+    assert!(state.groups.is_some());
+    // Reading all again, then closing the view: the default budget again too.
+    key(&mut state, KeyCode::Char('R'));
+    key(&mut state, KeyCode::Char('4'));
+    let effects = key(&mut state, KeyCode::Esc);
+    assert!(effects.contains(&Effect::SetBudget(None)), "{effects:?}");
+    let effects = key(&mut state, KeyCode::Char('R'));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::SetBudget(_))));
+}
+
+#[test]
+fn reading_every_reason_ends_by_itself_when_the_last_is_read() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 10);
+    key(&mut state, KeyCode::Char('F'));
+    key(&mut state, KeyCode::Char('R'));
+    key(&mut state, KeyCode::Char('3'));
+    assert_eq!(
+        state.groups.as_ref().and_then(|g| g.reading_all),
+        Some(10.0)
+    );
+    // FAILED (status_for): 0 and 5. Their reasons arrive.
+    let mut last = Vec::new();
+    for i in [0, 5] {
+        let d = described(
+            CREATION,
+            i,
+            Status::Failed,
+            Some("An unexpected internal service exception was encountered"),
+        );
+        last = send(&mut state, Event::Described(Box::new(d)));
+    }
+    assert!(last.contains(&Effect::SetBudget(None)), "{last:?}");
+    let view = state.groups.clone().expect("open");
+    assert_eq!((view.unread, view.reading_all), (0, None));
+}
+
+#[test]
+fn the_offer_states_the_cost_at_the_budget_and_at_each_rate() {
+    let lines = ssowatch::ui::groups::offer_lines(2_969, 0.9);
+    let text = lines.join("\n");
+    assert!(text.starts_with("2,969 describes"), "{text}");
+    assert!(
+        text.contains("at the budget now, 0.9 req/s: 55 min"),
+        "{text}"
+    );
+    assert!(text.contains("1  at 2 req/s: 25 min"), "{text}");
+    assert!(
+        text.contains(
+            "4  at 20 req/s: 2 min 28 s (the account's whole limit, shared with the pipelines)"
+        ),
+        "{text}"
+    );
+}

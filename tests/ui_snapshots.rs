@@ -293,6 +293,19 @@ fn all_kinds_tab() {
 }
 
 #[test]
+fn failure_groups_offer_to_read_every_reason_at_80x24() {
+    let mut state = loaded(80, 24);
+    key(&mut state, KeyCode::Char('F'));
+    key(&mut state, KeyCode::Char('R'));
+    let terminal = render(&state, 80, 24);
+    let text = screen(&terminal);
+    assert!(text.contains("Read every reason now?"), "{text}");
+    assert!(text.contains("7 describes"), "{text}");
+    assert!(text.contains("4  at 20 req/s"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
 fn failure_groups() {
     let mut state = loaded(120, 24);
     key(&mut state, KeyCode::Char('F'));

@@ -23,6 +23,7 @@ pub enum Action {
     ToggleFollow,
     FailedOnly,
     FailureGroups,
+    ReadAllReasons,
     InProgressOnly,
     AllStatuses,
     TextFilter,
@@ -173,6 +174,12 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('F')],
         "failure groups by cause (Enter: its requests)",
         Some("groups"),
+    ),
+    bind(
+        Action::ReadAllReasons,
+        &[ch('R')],
+        "in the failure groups: read every reason now, at a rate you pick (the cost is shown first)",
+        None,
     ),
     bind(
         Action::InProgressOnly,

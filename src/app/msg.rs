@@ -43,7 +43,7 @@ pub struct ExportRequest {
 }
 
 /// What an update asks the outside world to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Describe a request: the operator opened it.
     Describe(DescribeRequest),
@@ -54,6 +54,8 @@ pub enum Effect {
     /// then one per burst, then the rest); it replaces the previous list. `None`: the view
     /// closed, reasons are read at their usual priority again.
     ReadReasons(Option<Vec<DescribeRequest>>),
+    /// Spend this many requests per second from now on (`None`: the configured budget again).
+    SetBudget(Option<f64>),
     RefreshNow,
     /// Put this text on the clipboard.
     Copy(String),

@@ -25,6 +25,9 @@ pub struct ReasonReading {
     /// FAILED requests and unread ones when the plan was last made: a new FAILED, or enough
     /// answers, makes a new plan.
     planned_at: Option<(usize, usize)>,
+    /// Whether the view was reading every reason at a chosen rate after the last update: if
+    /// the view has closed since, the budget goes back to the configured one.
+    pub(crate) reading_all: bool,
 }
 
 impl ReasonReading {

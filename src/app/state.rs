@@ -66,7 +66,17 @@ pub struct GroupsView {
     pub failed: usize,
     pub unread: usize,
     pub sampled: usize,
+    /// The offer to read every reason now (`R`): its cost at each rate, until the operator
+    /// picks one (`1` to `4`) or declines (`Esc`).
+    pub offer_open: bool,
+    /// Reading every reason at this rate (requests per second) until all are read, `Esc` or
+    /// the view closes; then the configured budget again.
+    pub reading_all: Option<f64>,
 }
+
+/// The rates `R` offers (keys `1` to `4`): 20 is the account's whole limit, shared with the
+/// pipelines being watched.
+pub const READ_ALL_RATES: [f64; 4] = [2.0, 5.0, 10.0, 20.0];
 
 /// The table narrowed to one failure group's requests (`Enter` on a group; `Esc` clears it).
 #[derive(Debug, Clone)]

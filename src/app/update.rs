@@ -11,7 +11,9 @@ use ratatui::layout::Rect;
 use super::keymap::{Action, action_for};
 use super::msg::{Effect, ExportFormat, ExportRequest, Msg};
 use super::reasons;
-use super::state::{AppState, ErrorLine, GroupFilter, GroupsView, InputMode, ScreenWindow, Tab};
+use super::state::{
+    AppState, ErrorLine, GroupFilter, GroupsView, InputMode, READ_ALL_RATES, ScreenWindow, Tab,
+};
 use super::table::{ListTrouble, StatusFilter};
 use crate::failures;
 use crate::model::{NameKind, OperationKind, Status};
@@ -98,6 +100,25 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
 /// arrive while it is open (during the first load too, on any tab) join the plan, and closing
 /// it hands reasons back to their usual priority.
 fn read_reasons(state: &mut AppState, were_open: bool, effects: &mut Vec<Effect>) {
+    // Reading every reason fast ends when they are all read, or with the view.
+    if let Some(view) = state.groups.as_mut()
+        && view.reading_all.is_some()
+        && view.unread == 0
+    {
+        view.reading_all = None;
+        effects.push(Effect::SetBudget(None));
+        state.flash = Some((
+            state.now,
+            "every reason read: back to the default budget".into(),
+        ));
+    }
+    if were_open && state.groups.is_none() && state.reasons.reading_all {
+        effects.push(Effect::SetBudget(None));
+    }
+    state.reasons.reading_all = state
+        .groups
+        .as_ref()
+        .is_some_and(|g| g.reading_all.is_some());
     match (were_open, state.groups.is_some()) {
         (_, true) => {
             if let Some(plan) = reasons::plan(state, !were_open) {
@@ -397,8 +418,33 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
         state.help_open = false;
         return;
     }
+    if state.groups.as_ref().is_some_and(|g| g.offer_open) {
+        on_offer_key(state, key, effects);
+        return;
+    }
     if let Some(action) = action_for(key) {
         perform(state, action, effects);
+    }
+}
+
+/// Keys while the offer to read every reason is shown: `1` to `4` pick a rate, `Esc` (or any
+/// other key) declines. Nothing else acts behind it.
+fn on_offer_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let Some(view) = state.groups.as_mut() else {
+        return;
+    };
+    view.offer_open = false;
+    let choice = match key.code {
+        KeyCode::Char(c @ '1'..='4') => c.to_digit(10).map(|d| d as usize - 1),
+        _ => None,
+    };
+    if let Some(rate) = choice.and_then(|i| READ_ALL_RATES.get(i).copied()) {
+        view.reading_all = Some(rate);
+        effects.push(Effect::SetBudget(Some(rate)));
+        state.flash = Some((
+            state.now,
+            format!("reading every reason at {rate} req/s; Esc returns to the default budget"),
+        ));
     }
 }
 
@@ -414,6 +460,12 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     }
     match action {
         Action::FailureGroups => open_groups(state),
+        Action::ReadAllReasons => {
+            state.flash = Some((
+                state.now,
+                "R reads every failure reason now: press F first".into(),
+            ));
+        }
         Action::CopyReason => {
             let reason = state
                 .active_table()
@@ -588,6 +640,19 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
             table.set_following(true);
             table.scroll_into_view(rows);
             describe_selected_if_needed(state, effects);
+        }
+        Action::ReadAllReasons => {
+            if view.unread > 0 {
+                view.offer_open = true;
+            } else {
+                state.flash = Some((state.now, "every reason is read already".into()));
+            }
+        }
+        // Esc while reading every reason: back to the default budget, the view stays.
+        Action::Back if view.reading_all.is_some() => {
+            view.reading_all = None;
+            effects.push(Effect::SetBudget(None));
+            state.flash = Some((state.now, "back to the default budget".into()));
         }
         Action::Back | Action::FailureGroups => state.groups = None,
         Action::Help | Action::Quit => return false,

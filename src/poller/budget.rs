@@ -79,6 +79,21 @@ impl RateLimiter {
         self.budget
     }
 
+    /// A new budget, from now on (the operator asked to read every failure reason at a rate
+    /// they chose, or went back to the default). The rate follows it at once unless the
+    /// service is pushing back, when it stays where the back-off put it and grows from there.
+    pub fn set_budget(&mut self, budget: f64) {
+        if !(budget.is_finite() && budget > 0.0) {
+            return;
+        }
+        self.budget = budget;
+        self.rate = if self.consecutive_failures == 0 {
+            budget
+        } else {
+            self.rate.min(budget)
+        };
+    }
+
     fn spacing(&self) -> Duration {
         Duration::from_secs_f64(1.0 / self.rate)
     }

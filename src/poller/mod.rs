@@ -71,6 +71,8 @@ const CACHE_FLUSH_EVERY: Duration = Duration::from_secs(30);
 pub struct Poller {
     planner: Planner,
     limiter: RateLimiter,
+    /// The budget the process was started with: what [`Poller::set_budget`]`(None)` returns to.
+    configured_budget: f64,
     cache: Option<cache::DescribeCache>,
     names: names::NameResolver,
     spend: SpendReport,
@@ -115,6 +117,7 @@ impl Poller {
         };
         let poller = Poller {
             planner,
+            configured_budget: limiter.budget(),
             limiter,
             cache,
             names,
@@ -211,6 +214,15 @@ impl Poller {
     /// closes.
     pub fn read_reasons(&mut self, requests: Option<Vec<DescribeRequest>>) {
         self.planner.replace_reasons(requests);
+    }
+
+    /// Spends `budget` requests per second from now on, or the configured budget again
+    /// (`None`): the operator chose to read every failure reason faster, knowing the cost.
+    pub fn set_budget(&mut self, budget: Option<f64>) {
+        self.limiter
+            .set_budget(budget.unwrap_or(self.configured_budget));
+        self.spend.budget_rps = self.limiter.budget();
+        self.spend.effective_rps = self.limiter.rate();
     }
 
     /// Starts every fast lane now (the `r` key).

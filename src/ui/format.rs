@@ -77,6 +77,31 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A duration in the words an operator weighs a cost in: `45 s`, `2 min 30 s`, `55 min`,
+/// `1 h 5 min` (rounded to what matters at that size).
+pub fn duration_words(secs: f64) -> String {
+    let secs = if secs.is_finite() { secs.max(0.0) } else { 0.0 };
+    if secs > 0.0 && secs < 1.0 {
+        return "under 1 s".to_string();
+    }
+    let total = secs.round() as u64;
+    match total {
+        0..60 => format!("{total} s"),
+        60..600 => match total % 60 {
+            0 => format!("{} min", total / 60),
+            s => format!("{} min {s} s", total / 60),
+        },
+        600..3600 => format!("{} min", (total + 30) / 60),
+        _ => {
+            let minutes = (total + 30) / 60;
+            match minutes % 60 {
+                0 => format!("{} h", minutes / 60),
+                m => format!("{} h {m} min", minutes / 60),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +146,14 @@ mod tests {
         assert_eq!(super::thousands(999), "999");
         assert_eq!(super::thousands(2_989), "2,989");
         assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn durations_read_as_an_operator_says_them() {
+        assert_eq!(super::duration_words(45.2), "45 s");
+        assert_eq!(super::duration_words(150.0), "2 min 30 s");
+        assert_eq!(super::duration_words(3_299.0), "55 min");
+        assert_eq!(super::duration_words(3_900.0), "1 h 5 min");
+        assert_eq!(super::duration_words(f64::NAN), "0 s");
     }
 }

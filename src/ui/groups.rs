@@ -2,13 +2,14 @@
 //! each group with its count, what it touches, when it was seen and what to do about it.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
-use super::format::{shorten, thousands};
+use super::format::{duration_words, shorten, thousands};
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::state::READ_ALL_RATES;
 use crate::app::table::format_local;
 use crate::failures::FailureGroup;
 use crate::model::Status;
@@ -32,6 +33,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             format!(
                 "· ≈ estimated from a random sample of {} (95% intervals) ",
                 thousands(view.sampled as u64)
+            ),
+            theme.warning(),
+        ));
+    }
+    if let Some(rate) = view.reading_all {
+        title.push(Span::styled(
+            format!(
+                "· reading all at {rate} req/s: {} left, about {} (Esc: default budget) ",
+                thousands(view.unread as u64),
+                duration_words(view.unread as f64 / rate),
             ),
             theme.warning(),
         ));
@@ -72,6 +83,65 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .highlight_symbol("▶ ");
     let mut list_state = ListState::default().with_selected(Some(view.selected));
     frame.render_stateful_widget(list, area, &mut list_state);
+    if view.offer_open {
+        draw_offer(frame, area, state, view.unread, theme);
+    }
+}
+
+/// The cost of reading every reason now, stated before a single call is spent: how long at
+/// the budget in force, and at each rate the operator may pick.
+pub fn offer_lines(unread: usize, budget: f64) -> Vec<String> {
+    let n = unread as f64;
+    let mut lines = vec![
+        format!(
+            "{} describes, one per FAILED request whose reason is not read yet:",
+            thousands(unread as u64)
+        ),
+        format!(
+            "   at the budget now, {budget} req/s: {}",
+            duration_words(n / budget.max(0.01))
+        ),
+    ];
+    for (i, rate) in READ_ALL_RATES.iter().enumerate() {
+        let note = if *rate >= 20.0 {
+            " (the account's whole limit, shared with the pipelines)"
+        } else {
+            ""
+        };
+        lines.push(format!(
+            "{}  at {rate} req/s: {}{note}",
+            i + 1,
+            duration_words(n / rate)
+        ));
+    }
+    lines.push(String::new());
+    lines.push("Throttling still slows it down. Esc returns to the default budget.".to_string());
+    lines
+}
+
+fn draw_offer(frame: &mut Frame, area: Rect, state: &AppState, unread: usize, theme: &Theme) {
+    let lines = offer_lines(unread, state.spend.budget_rps);
+    let width =
+        (lines.iter().map(|l| l.chars().count()).max().unwrap_or(40) as u16 + 4).min(area.width);
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let [vertical] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(vertical);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Line::styled(" Read every reason now? ", theme.title()))
+        .title_bottom(Line::styled(" 1-4: pick a rate · Esc: no ", theme.dim()));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines.into_iter().map(Line::raw).collect::<Vec<_>>())
+            .wrap(Wrap { trim: false })
+            .block(block),
+        popup,
+    );
 }
 
 /// A group's count as a person and a script read it: `≈ 2,100` while it is an estimate from
