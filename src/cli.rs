@@ -207,6 +207,11 @@ pub struct FailuresArgs {
     /// Which kind of request.
     #[arg(long, value_enum, default_value = "all")]
     pub kind: KindArg,
+    /// Read every FAILED request's reason (one describe each). Without it a random sample of
+    /// at most 200, stratified by kind and time, and each cause's count is an estimate with
+    /// its 95% interval.
+    #[arg(long)]
+    pub exact: bool,
     /// Output format: an aligned table for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
     pub output: OutputArg,
@@ -240,6 +245,7 @@ impl FailuresArgs {
         FailuresOptions {
             kind: self.kind.selection(),
             output: self.output.format(),
+            exact: self.exact,
         }
     }
 }

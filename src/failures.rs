@@ -120,6 +120,31 @@ impl Cause {
         }
     }
 
+    /// What to do about it, in the words of the cloud that answered (`provider` is the
+    /// provider's name, `aws` or `huawei`): on Huawei Cloud no AWS-only name (policy paths,
+    /// SCPs, `AWSReservedSSO_*` roles) appears, and its own ones do (system and custom policies,
+    /// agencies). Causes whose fix is the same on both clouds share [`Cause::hint`].
+    pub fn hint_for(self, provider: &str) -> &'static str {
+        if provider != "huawei" {
+            return self.hint();
+        }
+        match self {
+            Cause::PolicyMissing => {
+                "create the custom policy the permission set attaches in the target account, or remove it from the permission set; then provision it again"
+            }
+            Cause::AccountUnreachable => {
+                "the account is frozen, closed or not reachable yet: check it in Organizations, then retry"
+            }
+            Cause::RoleQuota => {
+                "the account hit an IAM quota (agencies): delete unused agencies or ask for a higher quota, then retry"
+            }
+            Cause::AccessDenied => {
+                "a policy or service control policy in the target account blocks IAM Identity Center (its agencies): allow it there"
+            }
+            other => other.hint(),
+        }
+    }
+
     /// Sorts a free-text failure reason into a cause. The patterns follow the reasons Identity
     /// Center (AWS and Huawei Cloud) is known to return; see `tests/data/failure_reasons.txt`.
     pub fn of(reason: &str) -> Cause {

@@ -2,6 +2,7 @@
 //! Everything is written through one buffered writer, so 30,000 records print in a blink.
 
 use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 
 use std::path::{Path, PathBuf};
@@ -303,34 +304,126 @@ mod tests {
     }
 }
 
-/// One failure group as JSON/CSV carry it (stable keys; lists joined by `;` in CSV).
+/// What `ssowatch failures` found: the groups, how many FAILED there are and how many of their
+/// reasons were read, and the describe answers (for the accounts' and permission sets' ids and
+/// names).
+pub struct FailureReport<'a> {
+    pub groups: &'a [FailureGroup],
+    pub failed: usize,
+    pub read: usize,
+    /// Reasons read in the random sample that the estimates stand on (0 with `--exact`).
+    pub sampled: usize,
+    pub details: HashMap<&'a str, &'a RequestDetail>,
+    /// The provider that answered (`aws`, `huawei`): hints speak its words.
+    pub provider: &'a str,
+}
+
+impl FailureReport<'_> {
+    fn estimated(&self) -> bool {
+        self.read < self.failed
+    }
+}
+
+/// An account a group touches: its id, and its name when known.
+#[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+struct AccountRef<'a> {
+    id: Cow<'a, str>,
+    name: Option<Cow<'a, str>>,
+}
+
+/// A permission set a group touches: its name when known, and its ARN (Huawei: its id).
+#[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+struct PermissionSetRef<'a> {
+    name: Option<Cow<'a, str>>,
+    arn: Cow<'a, str>,
+}
+
+/// One failure group as JSON/CSV carry it (stable keys; lists joined by `;` in CSV). `count`
+/// is the best estimate while `estimated` is true, `low`..`high` its 95 % interval; `read` of
+/// the group's requests had their reason read, out of `of` FAILED in all.
 #[derive(Serialize)]
 struct GroupRow<'a> {
-    count: usize,
+    count: u64,
+    estimated: bool,
+    low: u64,
+    high: u64,
+    read: usize,
+    of: usize,
     cause: &'static str,
+    key: Cow<'a, str>,
     reason: Cow<'a, str>,
     hint: &'static str,
     kinds: Vec<&'static str>,
-    accounts: Vec<Cow<'a, str>>,
-    permission_sets: Vec<Cow<'a, str>>,
+    accounts: Vec<AccountRef<'a>>,
+    permission_sets: Vec<PermissionSetRef<'a>>,
     first_seen: String,
     last_seen: String,
     example: Cow<'a, str>,
+    request_ids: Vec<Cow<'a, str>>,
 }
 
-impl<'a> From<&'a FailureGroup> for GroupRow<'a> {
-    fn from(g: &'a FailureGroup) -> Self {
+impl<'a> GroupRow<'a> {
+    fn new(g: &'a FailureGroup, report: &FailureReport<'a>) -> Self {
+        let e = &g.estimate;
+        let pending = g.is_pending();
+        let mut accounts = BTreeSet::new();
+        let mut permission_sets = BTreeSet::new();
+        for (_, id) in &g.requests {
+            let Some(detail) = report.details.get(id.as_str()) else {
+                continue;
+            };
+            if let Some(account) = &detail.target_account {
+                accounts.insert(AccountRef {
+                    id: clean(account),
+                    name: detail.account_name.as_deref().map(clean),
+                });
+            }
+            if let Some(arn) = &detail.permission_set {
+                permission_sets.insert(PermissionSetRef {
+                    name: detail.permission_set_name.as_deref().map(clean),
+                    arn: clean(arn),
+                });
+            }
+        }
         GroupRow {
-            count: g.count,
-            cause: g.cause.label(),
+            count: e.count.round() as u64,
+            estimated: e.estimated && !pending,
+            low: e.low.floor() as u64,
+            high: e.high.ceil() as u64,
+            read: if pending { 0 } else { g.count },
+            of: report.failed,
+            cause: if pending {
+                "reason_pending"
+            } else {
+                g.cause.label()
+            },
+            key: clean(&g.key),
             reason: clean(&g.pattern),
-            hint: g.hint,
+            hint: if pending {
+                g.hint
+            } else {
+                g.cause.hint_for(report.provider)
+            },
             kinds: g.kinds.iter().map(|k| k.short()).collect(),
-            accounts: g.accounts.iter().map(|a| clean(a)).collect(),
-            permission_sets: g.permission_sets.iter().map(|p| clean(p)).collect(),
+            accounts: accounts.into_iter().collect(),
+            permission_sets: permission_sets.into_iter().collect(),
             first_seen: rfc3339(g.first_seen),
             last_seen: rfc3339(g.last_seen),
             example: clean(&g.example),
+            request_ids: if pending {
+                Vec::new()
+            } else {
+                g.requests.iter().map(|(_, id)| clean(id)).collect()
+            },
+        }
+    }
+
+    /// `≈ 2,100`, `2,100`: how a person reads the count.
+    fn count_label(&self) -> String {
+        if self.estimated {
+            format!("≈ {}", self.count)
+        } else {
+            self.count.to_string()
         }
     }
 }
@@ -340,23 +433,36 @@ fn clean(text: &str) -> Cow<'_, str> {
     Cow::Owned(crate::sanitize::clean_text(text))
 }
 
-/// `ssowatch failures`: the failure groups, most requests first.
+/// `ssowatch failures`: the failure groups, most requests first, each with its count (an
+/// estimate with its interval while not every reason is read).
 pub fn write_failure_groups(
     out: &mut impl Write,
-    groups: &[FailureGroup],
+    report: &FailureReport<'_>,
     format: OutputFormat,
 ) -> io::Result<()> {
+    let groups = report.groups;
     match format {
         OutputFormat::Table => {
             if groups.is_empty() {
                 writeln!(out, "No FAILED request.")?;
-            }
-            for g in groups {
-                let row = GroupRow::from(g);
+            } else if report.estimated() {
                 writeln!(
                     out,
-                    "{:>5}  {}  kinds {}  {} account(s)  {} permission set(s)  {} .. {}",
-                    row.count,
+                    "estimated from {} of {} FAILED (a random sample, stratified by kind and time; 95% intervals; --exact reads every reason)",
+                    report.read, report.failed
+                )?;
+            }
+            for g in groups {
+                let row = GroupRow::new(g, report);
+                let interval = if row.estimated {
+                    format!(" ({}..{})", row.low, row.high)
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "{:>7}{interval}  {}  kinds {}  {} account(s)  {} permission set(s)  {} .. {}",
+                    row.count_label(),
                     row.cause,
                     row.kinds.join(","),
                     row.accounts.len(),
@@ -364,12 +470,12 @@ pub fn write_failure_groups(
                     row.first_seen,
                     row.last_seen
                 )?;
-                writeln!(out, "       {}", row.reason)?;
-                writeln!(out, "       hint: {}", row.hint)?;
+                writeln!(out, "         {}", row.reason)?;
+                writeln!(out, "         hint: {}", row.hint)?;
             }
         }
         OutputFormat::Json => {
-            let rows: Vec<GroupRow> = groups.iter().map(GroupRow::from).collect();
+            let rows: Vec<GroupRow> = groups.iter().map(|g| GroupRow::new(g, report)).collect();
             serde_json::to_writer_pretty(&mut *out, &rows).map_err(io::Error::from)?;
             out.write_all(b"\n")?;
         }
@@ -377,6 +483,11 @@ pub fn write_failure_groups(
             let mut w = csv::Writer::from_writer(&mut *out);
             w.write_record([
                 "count",
+                "estimated",
+                "low",
+                "high",
+                "read",
+                "of",
                 "cause",
                 "reason",
                 "hint",
@@ -389,19 +500,29 @@ pub fn write_failure_groups(
             ])
             .map_err(csv_error)?;
             for g in groups {
-                let row = GroupRow::from(g);
-                let join = |items: &[Cow<str>]| items.join(";");
-                let cells: [Cow<str>; 10] = [
+                let row = GroupRow::new(g, report);
+                let accounts: Vec<&str> = row.accounts.iter().map(|a| a.id.as_ref()).collect();
+                let sets: Vec<&str> = row
+                    .permission_sets
+                    .iter()
+                    .map(|p| p.name.as_deref().unwrap_or(&p.arn))
+                    .collect();
+                let cells: [Cow<str>; 15] = [
                     row.count.to_string().into(),
+                    row.estimated.to_string().into(),
+                    row.low.to_string().into(),
+                    row.high.to_string().into(),
+                    row.read.to_string().into(),
+                    row.of.to_string().into(),
                     row.cause.into(),
-                    row.reason,
+                    row.reason.clone(),
                     row.hint.into(),
                     row.kinds.join(";").into(),
-                    join(&row.accounts).into(),
-                    join(&row.permission_sets).into(),
-                    row.first_seen.into(),
-                    row.last_seen.into(),
-                    row.example,
+                    accounts.join(";").into(),
+                    sets.join(";").into(),
+                    row.first_seen.clone().into(),
+                    row.last_seen.clone().into(),
+                    row.example.clone(),
                 ];
                 w.write_record(cells.into_iter().map(|c| spreadsheet_safe(c).into_owned()))
                     .map_err(csv_error)?;

@@ -199,3 +199,137 @@ fn the_failures_command_groups_the_demo_s_failures() {
         groups.len()
     );
 }
+
+/// One cause is one group on both clouds: the principal's type, the policy's name, the account
+/// and the entitlement key do not split it.
+#[test]
+fn one_cause_is_one_group_whatever_the_ids_types_and_names_in_its_text() {
+    let reasons = [
+        "Received a 404 status error: the GROUP assignee 8f3a-11 was not found in directory d-1234567890",
+        "Received a 404 status error: the USER assignee 77aa-42 was not found in directory d-1234567890",
+        // Huawei's wording of a missing policy, five policy names.
+        "Received a 404 status error: Not supported policy system policy ReadOnlyAccess",
+        "Received a 404 status error: Not supported policy system policy PowerUserAccess",
+        "Received a 404 status error: Not supported policy system policy AdministratorAccess",
+        "Received a 404 status error: Not supported policy system policy BillingReadOnly",
+        "Received a 404 status error: Not supported policy system policy SecurityAudit",
+    ];
+    let ids: Vec<String> = (0..reasons.len()).map(|i| format!("r{i}")).collect();
+    let groups = failures::group(reasons.iter().zip(&ids).map(|(reason, id)| FailedRequest {
+        kind: OperationKind::AssignmentCreation,
+        request_id: id,
+        created: at(1),
+        reason: Some(reason),
+        pattern: None,
+        account: None,
+        permission_set: None,
+    }));
+    let keys: Vec<(&str, usize)> = groups.iter().map(|g| (g.key.as_str(), g.count)).collect();
+    assert_eq!(
+        keys,
+        vec![("policy_missing", 5), ("principal_missing", 2)],
+        "{groups:#?}"
+    );
+}
+
+/// Hints speak the cloud's own words: on Huawei Cloud no AWS-only name appears.
+#[test]
+fn huawei_hints_name_nothing_that_only_aws_has() {
+    for cause in Cause::ALL {
+        let hint = cause.hint_for("huawei");
+        for aws_only in ["AWS", "AWSReservedSSO", "SCP", "iam:", "reprovision"] {
+            assert!(!hint.contains(aws_only), "{cause:?}: {hint}");
+        }
+        assert_eq!(cause.hint_for("aws"), cause.hint());
+    }
+    assert!(Cause::RoleQuota.hint_for("huawei").contains("agencies"));
+}
+
+#[path = "ops_support/mod.rs"]
+mod ops_support;
+
+/// `ssowatch failures` samples by default and says so; `--exact` reads every reason, and the
+/// exact counts lie in the sample's intervals (a fixed organization and a fixed sample, so the
+/// run is the same every time).
+#[test]
+fn failures_estimates_from_a_sample_by_default_and_reads_every_reason_with_exact() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let emulator = ops_support::emulator_with(
+        &[
+            ("--seed", "3"),
+            ("--history", "1500"),
+            ("--rate", "0"),
+            ("--failure-ratio", "0.1"),
+        ],
+        home.path(),
+    );
+    let run = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec![
+            "--endpoint-url",
+            emulator.url.as_str(),
+            "--api-budget",
+            "20",
+            "failures",
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let r = ops_support::run(&args, home.path());
+        ops_support::assert_exit(&r, 0);
+        serde_json::from_str(&r.stdout).expect("failures prints a JSON array")
+    };
+    let stats = |url: &str| ops_support::emulator_stats(url)["by_operation"].clone();
+    let described = |s: &serde_json::Value| -> u64 {
+        s.as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(op, _)| op.starts_with("Describe") && op.ends_with("Status"))
+                    .map(|(_, n)| n.as_u64().unwrap_or(0))
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    let sampled = run(&[]);
+    let after_sample = described(&stats(&emulator.url));
+    let of = sampled[0]["of"].as_u64().unwrap_or(0);
+    assert!(of > 300, "too few FAILED to sample: {of}");
+    // 200 describes, not one per FAILED.
+    assert_eq!(after_sample, 200);
+    let read: u64 = sampled
+        .iter()
+        .map(|g| g["read"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(read, 200);
+    assert!(
+        sampled.iter().all(|g| g["estimated"] == true),
+        "{sampled:#?}"
+    );
+    let exact = run(&["--exact"]);
+    assert_eq!(described(&stats(&emulator.url)) - after_sample, of);
+    assert!(exact.iter().all(|g| g["estimated"] == false), "{exact:#?}");
+    let total: u64 = exact.iter().map(|g| g["count"].as_u64().unwrap_or(0)).sum();
+    assert_eq!(total, of);
+    for g in &exact {
+        let key = &g["key"];
+        let count = g["count"].as_u64().unwrap_or(0);
+        let estimate = sampled
+            .iter()
+            .find(|s| &s["key"] == key)
+            .unwrap_or_else(|| panic!("{key} missing from the sample's groups"));
+        let (low, high) = (
+            estimate["low"].as_u64().unwrap_or(0),
+            estimate["high"].as_u64().unwrap_or(0),
+        );
+        assert!(
+            (low..=high).contains(&count),
+            "{key}: exact {count} outside the estimate's {low}..{high}"
+        );
+        // Request ids of what was read, accounts with ids, permission sets with ARNs.
+        assert_eq!(
+            g["request_ids"].as_array().map(Vec::len),
+            Some(count as usize)
+        );
+        assert!(g["accounts"][0]["id"].is_string(), "{g}");
+        assert!(g["permission_sets"][0]["arn"].is_string(), "{g}");
+    }
+}

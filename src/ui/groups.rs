@@ -217,7 +217,17 @@ fn group_lines<'a>(
             shorten(&g.pattern, width.saturating_sub(7))
         )),
         Line::styled(
-            format!("       hint: {}", shorten(g.hint, width.saturating_sub(13))),
+            format!(
+                "       hint: {}",
+                shorten(
+                    if g.is_pending() {
+                        g.hint
+                    } else {
+                        g.cause.hint_for(&state.connection.provider.name)
+                    },
+                    width.saturating_sub(13)
+                )
+            ),
             theme.secondary(selected),
         ),
     ]
