@@ -56,6 +56,11 @@ const DENIED_RETRY: Duration = Duration::from_secs(300);
 const STREAK: u32 = 3;
 /// How long tracking may hold every slot while other work waits.
 const AGING: Duration = Duration::from_secs(10);
+/// While the `F` view is open, reasons of its plan taken per page of the FAILED listing: at
+/// the default 0.9 req/s the first minute then reads about 20 reasons, stratified over every
+/// kind, next to a third of the listing, instead of 10 reasons next to half of it: the sample's
+/// error, not the listing, is what keeps a cause's share from being on screen within a minute.
+const REASONS_PER_PAGE: u32 = 2;
 /// No listing goes past this many pages (ten million records at the largest page size).
 const MAX_PAGES: u32 = 100_000;
 
@@ -264,8 +269,8 @@ pub struct Planner {
     /// pages of the FAILED listing instead of waiting for all of them, and the FAILED listing
     /// goes kind by kind in turn, so every kind's failures are in the sample early.
     reasons_first: bool,
-    /// Whether the last call taken was a page of the FAILED listing.
-    last_was_failed_page: bool,
+    /// Reasons of the `F` view's plan taken since the last page of the FAILED listing.
+    reasons_since_page: u32,
 }
 
 impl Planner {
@@ -286,7 +291,7 @@ impl Planner {
             last_below_tracking: Duration::ZERO,
             reason_plan: HashSet::new(),
             reasons_first: false,
-            last_was_failed_page: false,
+            reasons_since_page: 0,
         };
         if config.strategy == Strategy::Naive {
             // The naive dashboard has neither a fast nor a failed lane.
@@ -443,11 +448,12 @@ impl Planner {
         let less_urgent_waits =
             |planner: &mut Planner, p: usize| (p + 1..PRIORITIES).any(|q| planner.has_work_at(q));
         let reasons_first = self.reasons_first;
-        // While the operator reads failure reasons, a page of the FAILED listing and a reason
-        // take turns: the sample starts with the first page, not after the thirtieth.
+        // While the operator reads failure reasons, the FAILED listing and the reasons take
+        // turns, [`REASONS_PER_PAGE`] reasons to a page: the sample starts with the first page,
+        // not after the thirtieth.
         if reasons_first
             && failed_listing_next
-            && self.last_was_failed_page
+            && self.reasons_since_page < REASONS_PER_PAGE
             && !self.has_work_at(Priority::Interactive as usize)
             && self.has_work_at(failures)
         {
@@ -490,7 +496,11 @@ impl Planner {
                         ..
                     }
                 );
-                self.last_was_failed_page = failed_listing;
+                if failed_listing {
+                    self.reasons_since_page = 0;
+                } else if priority == failures && matches!(call, Call::Describe(_)) {
+                    self.reasons_since_page += 1;
+                }
                 if priority == failures && less_urgent_waits(self, priority) {
                     let run = if self.streak.0 == priority {
                         self.streak.1
