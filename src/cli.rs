@@ -457,3 +457,85 @@ fn ratio(s: &str) -> Result<f64, String> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(args: &[&str]) -> Command {
+        let cli = Cli::try_parse_from(std::iter::once("ssowatch").chain(args.iter().copied()));
+        match cli.map(|c| c.command) {
+            Ok(Some(command)) => command,
+            other => panic!("{args:?} did not parse to a command: {other:?}"),
+        }
+    }
+
+    /// Each flag lands in the command's own options: what `main` hands the command is what
+    /// the user typed.
+    #[test]
+    fn the_flags_fill_each_command_s_options() {
+        let Command::List(list) = command(&[
+            "list",
+            "--kind",
+            "creation",
+            "--status",
+            "IN_PROGRESS",
+            "-o",
+            "csv",
+        ]) else {
+            panic!("not list");
+        };
+        let list = list.options();
+        assert_eq!(list.kind, KindSelection::Creation);
+        assert_eq!(list.status, Some(Status::InProgress));
+        assert_eq!(list.output, OutputFormat::Csv);
+
+        let Command::Failures(failures) = command(&["failures", "--kind", "provisioning"]) else {
+            panic!("not failures");
+        };
+        let failures = failures.options();
+        assert_eq!(failures.kind, KindSelection::Provisioning);
+        assert_eq!(failures.output, OutputFormat::Table);
+
+        let Command::Describe(describe) =
+            command(&["describe", "abc", "--kind", "deletion", "--output", "json"])
+        else {
+            panic!("not describe");
+        };
+        let describe = describe.options();
+        assert_eq!(describe.request_id, "abc");
+        assert_eq!(describe.kind, Some(KindSelection::Deletion));
+        assert_eq!(describe.output, OutputFormat::Json);
+
+        let Command::Wait(wait) = command(&[
+            "wait",
+            "--request-id",
+            "a",
+            "--request-id",
+            "b",
+            "--timeout",
+            "90s",
+            "-o",
+            "json",
+        ]) else {
+            panic!("not wait");
+        };
+        let wait = wait.options();
+        assert_eq!(wait.request_id, ["a", "b"]);
+        assert_eq!(wait.since, None);
+        assert_eq!(wait.kind, KindSelection::All);
+        assert_eq!(wait.timeout, Duration::from_secs(90));
+        assert_eq!(wait.output, WaitOutput::Json);
+
+        let Command::Serve(serve) = command(&["serve", "--stuck-after", "1h"]) else {
+            panic!("not serve");
+        };
+        let serve = serve.options();
+        assert_eq!(serve.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(serve.stuck_after, Duration::from_secs(3600));
+
+        let cli = Cli::try_parse_from(["ssowatch", "--provider", "huawei"]);
+        let provider = cli.ok().and_then(|c| c.global.overrides().provider);
+        assert_eq!(provider, Some(ProviderKind::Huawei));
+    }
+}
