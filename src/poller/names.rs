@@ -130,6 +130,9 @@ impl NameCache {
     pub fn open(path: Option<PathBuf>, now: DateTime<Utc>) -> NameCache {
         let mut entries = HashMap::new();
         if let Some(path) = &path {
+            if let Some(dir) = path.parent() {
+                super::cache::remove_leftover_temp_files(dir);
+            }
             match std::fs::read(path) {
                 Ok(bytes) => match serde_json::from_slice::<NameFile>(&bytes) {
                     Ok(file) if file.version == FORMAT_VERSION => {
