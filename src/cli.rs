@@ -20,7 +20,7 @@ pub struct Cli {
     pub global: GlobalArgs,
     /// Dashboard: count the progress header (started, in flight, succeeded, failed) from this
     /// long ago, e.g. `30m` or `2h`, instead of from ssowatch's start (`z` resets it to now).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_since_flag)]
     pub since: Option<humantime::Duration>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -205,7 +205,7 @@ pub struct EmulateArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// How many instances ListInstances shows.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100))]
     pub instances: usize,
     /// Accounts in the organization.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -214,16 +214,16 @@ pub struct EmulateArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub history: u32,
     /// New requests per second across kinds (0 for none).
-    #[arg(long, default_value_t = 0.5, value_parser = non_negative)]
+    #[arg(long, default_value_t = 0.5, value_parser = crate::config::parse_arrival_rate)]
     pub rate: f64,
     /// Share of requests that fail (0 to 1).
     #[arg(long, default_value_t = 0.1, value_parser = ratio)]
     pub failure_ratio: f64,
     /// Simulated seconds per real second.
-    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    #[arg(long, default_value_t = 1.0, value_parser = crate::config::parse_time_scale)]
     pub time_scale: f64,
     /// Throttle above this many requests per second (the real limit is 20, shared).
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = crate::config::parse_throttle_rps)]
     pub throttle_rps: Option<f64>,
     /// Inject a fault, repeatable: a NAME, optionally with :OPERATION and @RATIO. Names:
     /// throttle, server-error, unavailable, malformed, truncated, reset, hang, unknown-status,
@@ -274,26 +274,6 @@ fn parse_f64(s: &str) -> Result<f64, String> {
         .ok()
         .filter(|v| v.is_finite())
         .ok_or_else(|| format!("'{s}' is not a number"))
-}
-
-fn non_negative(s: &str) -> Result<f64, String> {
-    parse_f64(s).and_then(|v| {
-        if v >= 0.0 {
-            Ok(v)
-        } else {
-            Err("must be 0 or more".into())
-        }
-    })
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    parse_f64(s).and_then(|v| {
-        if v > 0.0 {
-            Ok(v)
-        } else {
-            Err("must be more than 0".into())
-        }
-    })
 }
 
 fn ratio(s: &str) -> Result<f64, String> {

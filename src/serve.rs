@@ -41,7 +41,7 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     /// A request IN_PROGRESS for longer than this counts as stuck
     /// (ssowatch_requests_stuck). Examples: 15m, 1h, 90s.
-    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "15m", value_parser = crate::config::parse_stuck_after, value_name = "DURATION")]
     pub stuck_after: Duration,
 }
 

@@ -65,7 +65,7 @@ pub struct WaitArgs {
     #[arg(long, value_enum, default_value = "all")]
     pub kind: KindArg,
     /// Give up after this long (exit 2). Examples: 30m, 1h, 90s.
-    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "30m", value_parser = crate::config::parse_wait_timeout, value_name = "DURATION")]
     pub timeout: Duration,
     /// Report format on stdout: text for people, json for machines.
     #[arg(long, short, value_enum, default_value = "text")]
