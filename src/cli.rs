@@ -228,7 +228,7 @@ pub struct EmulateArgs {
     /// Inject a fault, repeatable: a NAME, optionally with :OPERATION and @RATIO. Names:
     /// throttle, server-error, unavailable, malformed, truncated, reset, hang, unknown-status,
     /// looping-token, endless-token, missing-fields, wrong-types, duplicate-ids, huge-body,
-    /// denied, expired-credentials, unrecognized-credentials.
+    /// denied, expired-credentials, unrecognized-credentials, unknown-operation, not-implemented.
     /// Example: --fault throttle@0.5 --fault
     /// unknown-status:ListAccountAssignmentCreationStatus. Change them while running with
     /// POST /_emulator/faults.

@@ -510,6 +510,7 @@ async fn errors_that_retrying_cannot_fix_are_not_retried() {
         ErrorKind::Validation,
         ErrorKind::NotFound,
         ErrorKind::Config,
+        ErrorKind::Unsupported,
     ] {
         let calls = AtomicUsize::new(0);
         let result: Result<(), ProviderError> = RetryPolicy::DEFAULT
@@ -617,4 +618,49 @@ async fn headless_calls_are_spaced_by_the_budget() {
             .count();
         assert!(in_window <= 20, "{in_window} calls in 10 s");
     }
+}
+
+/// Issue 21 #4: a server that never answers ends a one-shot call in tens of seconds: each call
+/// is cut at `CALL_TIMEOUT`, and after three of them the server is taken for hanging (8 × 30 s,
+/// 263 s, before). Paused time: the schedule is exact.
+#[tokio::test(start_paused = true)]
+async fn a_hanging_server_fails_in_tens_of_seconds() {
+    let calls = AtomicUsize::new(0);
+    let start = tokio::time::Instant::now();
+    let result: Result<(), ProviderError> = RetryPolicy::DEFAULT
+        .run(|| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            std::future::pending()
+        })
+        .await;
+    let took = start.elapsed();
+    let err = result.expect_err("gives up");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(err.kind, ErrorKind::Transient);
+    assert!(
+        err.message
+            .starts_with("the service did not answer within 10 s (gave up after 3 attempts"),
+        "{err}"
+    );
+    // Three timeouts of 10 s and two waits of at most 0.25 and 0.5 s.
+    assert!(
+        took >= Duration::from_secs(30) && took <= Duration::from_millis(30_750),
+        "{took:?}"
+    );
+    assert_eq!(ssowatch::provider::CALL_TIMEOUT, Duration::from_secs(10));
+}
+
+/// And a service failing fast and for good never holds a command past `total`.
+#[tokio::test(start_paused = true)]
+async fn retries_stop_at_the_total_bound() {
+    let policy = RetryPolicy {
+        attempts: 100,
+        ..RetryPolicy::DEFAULT
+    };
+    let start = tokio::time::Instant::now();
+    let result: Result<(), ProviderError> = policy
+        .run(|| async { Err(ProviderError::new(ErrorKind::Transient, "HTTP 500")) })
+        .await;
+    assert!(result.is_err());
+    assert!(start.elapsed() < policy.total, "{:?}", start.elapsed());
 }

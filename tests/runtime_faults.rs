@@ -11,7 +11,7 @@
 //!
 //! Faults are aimed at one kind's list operation wherever the row allows it, so the other two
 //! kinds show whether one kind's trouble starves the rest (issue 13 #2). The `hang` row runs
-//! in tokio's paused time, so the provider's 30 s timeout passes without the wall clock.
+//! in tokio's paused time, so the provider's 10 s timeout passes without the wall clock.
 //!
 //! Three rows found product bugs when they were written (a stopped listing's error cleared in
 //! the same step; strict priorities starving the history at a throttled-down rate): they fail
@@ -766,7 +766,7 @@ async fn a_limit_below_the_budget_still_loads_the_history() {
 #[tokio::test(start_paused = true)]
 async fn a_hanging_list_on_one_kind() {
     // Tokio's paused clock moves to the next timer whenever the runtime is idle, so the
-    // provider's 30 s timeout (the SDK sleeps on tokio's clock) ends each hung call at once in
+    // provider's 10 s timeout (the SDK sleeps on tokio's clock) ends each hung call at once in
     // wall time, long before the emulator's hour-late answer. No wall-clock slack: the
     // emulator and the client share the one paused clock, and `run_row` checks that no call
     // before the fault timed out.
@@ -774,4 +774,81 @@ async fn a_hanging_list_on_one_kind() {
     assert_told(&seen, "the timeout is named", |m| {
         m.to_lowercase().contains("timed out") || m.to_lowercase().contains("timeout")
     });
+}
+
+/// Issue 21 #4: an operation the endpoint does not implement is said once, with what to do,
+/// and not asked again at the refresh rate: the list waits five minutes, like a denied one.
+/// Without the error kind, each was retried as an outage (4 attempts every 10 s).
+async fn not_implemented_row(name: &'static str, fault: Fault) {
+    let list = operations::list(CREATION).to_string();
+    let seen = run_row(Row {
+        end: AUTH_END,
+        ..Row::on_list_of(name, fault, CREATION, true)
+    })
+    .await;
+    let during = seen.calls_at_off.get(&list).copied().unwrap_or(0)
+        - seen.calls_at_on.get(&list).copied().unwrap_or(0);
+    assert!(
+        during <= 3,
+        "{name}: {during} calls of {list} in the 120 s of the fault"
+    );
+    assert!(
+        seen.messages_during_fault
+            .iter()
+            .any(|m| m.contains("not supported by this endpoint") && m.contains("--endpoint-url")),
+        "{name}: {:?}",
+        seen.messages_during_fault
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_operation_on_one_kind_is_said_once() {
+    not_implemented_row("unknown-operation", Fault::UnknownOperation).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_501_on_one_kind_is_said_once() {
+    not_implemented_row("501", Fault::NotImplemented).await;
+}
+
+/// Headless `list` against the same faults: one call, then one line that says what to do.
+#[tokio::test]
+async fn headless_list_does_not_retry_what_the_endpoint_does_not_implement() {
+    for fault in [Fault::UnknownOperation, Fault::NotImplemented] {
+        let (handle, _clock) = emulator_at_start(rollout()).await;
+        let list = operations::list(CREATION).to_string();
+        handle.faults(|f| {
+            f.rules = vec![FaultRule {
+                fault,
+                operation: Some(list.clone()),
+                ratio: 1.0,
+            }]
+        });
+        let provider = aws_provider(&handle).await;
+        let args = ssowatch::cli::ListArgs {
+            kind: ssowatch::cli::KindArg::Creation,
+            status: None,
+            output: ssowatch::cli::OutputFormat::Json,
+        };
+        let error = ssowatch::headless::fetch_list(&provider, &handle.instance_arn(), &args)
+            .await
+            .expect_err("the listing fails");
+        assert_eq!(
+            error.kind,
+            ssowatch::provider::ErrorKind::Unsupported,
+            "{fault}: {error}"
+        );
+        assert!(
+            error
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("--endpoint-url")),
+            "{fault}: {error}"
+        );
+        assert_eq!(
+            handle.stats().by_operation.get(&list).copied(),
+            Some(1),
+            "{fault}: asked once"
+        );
+    }
 }

@@ -614,7 +614,7 @@ impl NameResolver {
                 Vec::new()
             }
             ErrorKind::Auth => self.switch_off(service, true),
-            ErrorKind::Config => self.switch_off(service, false),
+            ErrorKind::Config | ErrorKind::Unsupported => self.switch_off(service, false),
             _ => {
                 let failures = self.failures.entry((kind, id.clone())).or_default();
                 *failures += 1;

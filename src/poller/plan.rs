@@ -674,7 +674,8 @@ impl Planner {
         let plan = &mut self.kinds[kind.index()];
         plan.runs[lane.index()] = None;
         plan.failed_seen.clear();
-        let wait = if error == ErrorKind::Auth {
+        // Denied or not implemented: nothing changes until the operator acts.
+        let wait = if matches!(error, ErrorKind::Auth | ErrorKind::Unsupported) {
             DENIED_RETRY
         } else {
             refresh

@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Malformed,
     /// Local configuration is wrong or incomplete (no credentials, no instance, ...).
     Config,
+    /// The endpoint does not implement the call (`UnknownOperationException`, HTTP 501): the
+    /// wrong endpoint, a proxy or an emulator that lacks it. Asking again cannot help.
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -45,6 +48,7 @@ impl ErrorKind {
             ErrorKind::Transient => "temporary failure",
             ErrorKind::Malformed => "malformed response",
             ErrorKind::Config => "configuration",
+            ErrorKind::Unsupported => "not supported by this endpoint",
         }
     }
 
@@ -197,6 +201,18 @@ pub struct AccountPage {
     pub next_token: Option<String>,
 }
 
+/// The hint of an [`ErrorKind::Unsupported`] answer: what the operator can do about it.
+pub const UNSUPPORTED_HINT: &str = "the endpoint does not implement this call: check --endpoint-url and --region (a proxy or an old emulator in between?); asking again will not help";
+
+/// The hint of an [`ErrorKind::Validation`] answer to a call ssowatch built itself.
+pub const VALIDATION_HINT: &str = "the service refused the request as invalid: check --instance-arn/--instance-id and the request id; if they are right, please report it (the service's API may have changed)";
+
+/// The longest one call may take, connection included. Identity Center answers a page in well
+/// under a second; a call without an answer after 10 s is a hanging server or network, and
+/// waiting 30 s per call (as before) made a hanging server cost minutes before a command gave
+/// up. Both providers use it, and [`RetryPolicy::run`] enforces it on any provider.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What a provider without a name API answers: a configuration matter, never retried.
 pub fn names_unsupported() -> ProviderError {
     ProviderError::new(ErrorKind::Config, "this provider cannot resolve names")
@@ -253,8 +269,15 @@ pub async fn resolve_instance(
 
 /// How one-shot work (discovery, the headless commands) retries a failed call: bounded
 /// exponential backoff with jitter. Eight attempts with waits of 0.25, 0.5, 1, 2, 4, 8 and 16 s
-/// (each drawn from half to all of that, capped at 20 s) ride out a throttling storm of a
-/// minute or so, while a dead endpoint still ends the command in well under a minute.
+/// (each drawn from half to all of that, capped at 20 s) ride out a throttling storm of half a
+/// minute or so, while a dead endpoint still ends the command in well under a minute:
+///
+/// - each call gets at most [`CALL_TIMEOUT`]; a call without an answer is a transient failure,
+///   and after [`RetryPolicy::timeouts`] of them the server is taken for hanging (about 31 s,
+///   where 8 × 30 s took 263 s);
+/// - no retry starts once [`RetryPolicy::total`] has passed since the first call;
+/// - errors that retrying cannot fix ([`ErrorKind::is_retryable`]: unknown operation, HTTP 501,
+///   validation, denied, ...) end it at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// Calls in all, the first included.
@@ -263,6 +286,12 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// The longest single wait.
     pub cap: Duration,
+    /// The longest one call may take.
+    pub call_timeout: Duration,
+    /// Calls without an answer after which the server is taken for hanging.
+    pub timeouts: u32,
+    /// No retry starts later than this after the first call.
+    pub total: Duration,
 }
 
 impl RetryPolicy {
@@ -270,6 +299,9 @@ impl RetryPolicy {
         attempts: 8,
         base: Duration::from_millis(250),
         cap: Duration::from_secs(20),
+        call_timeout: CALL_TIMEOUT,
+        timeouts: 3,
+        total: Duration::from_secs(40),
     };
 
     /// The wait before retry number `retry` (0 for the first retry), for a jitter draw in
@@ -308,19 +340,44 @@ impl RetryPolicy {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
+        let start = tokio::time::Instant::now();
         let mut retry = 0;
+        let mut timeouts = 0;
         loop {
-            match call().await {
-                Err(e) if e.kind.is_retryable() && retry + 1 < self.attempts => {
-                    let wait = self.delay(retry, rand::random_range(0.0..=1.0));
+            let answer = match tokio::time::timeout(self.call_timeout, call()).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    timeouts += 1;
+                    Err(ProviderError::new(
+                        ErrorKind::Transient,
+                        format!(
+                            "the service did not answer within {} s",
+                            self.call_timeout.as_secs_f64()
+                        ),
+                    ))
+                }
+            };
+            let wait = self.delay(retry, rand::random_range(0.0..=1.0));
+            let in_time = start.elapsed() + wait < self.total;
+            match answer {
+                Err(e)
+                    if e.kind.is_retryable()
+                        && retry + 1 < self.attempts
+                        && timeouts < self.timeouts
+                        && in_time =>
+                {
                     tracing::warn!(error = %e, retry, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                     retry += 1;
                 }
                 Err(e) if e.kind.is_retryable() && retry > 0 => {
                     let attempts = retry + 1;
+                    let took = start.elapsed().as_secs();
                     return Err(ProviderError {
-                        message: format!("{} (gave up after {attempts} attempts)", e.message),
+                        message: format!(
+                            "{} (gave up after {attempts} attempts in {took} s)",
+                            e.message
+                        ),
                         ..e
                     });
                 }
