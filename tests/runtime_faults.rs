@@ -741,8 +741,12 @@ async fn a_limit_below_the_budget_still_loads_the_history() {
         assert!(state.table(kind).history_load.done, "{kind:?}");
         assert!(!state.table(kind).is_empty(), "{kind:?} has rows");
     }
+    eprintln!(
+        "limit 0.5 req/s, budget 2: history loaded at {loaded_at:?}, {} of {} calls throttled",
+        stats.throttled, stats.identity_center_total
+    );
     assert!(
-        (stats.throttled as f64) < 0.5 * stats.identity_center_total as f64,
+        (stats.throttled as f64) < 0.2 * stats.identity_center_total as f64,
         "still fighting the limit after loading at {loaded_at:?}: {} of {} calls throttled",
         stats.throttled,
         stats.identity_center_total
@@ -851,4 +855,81 @@ async fn headless_list_does_not_retry_what_the_endpoint_does_not_implement() {
             "{fault}: asked once"
         );
     }
+}
+
+/// Issue 21 #2: 120 s of full throttling, then healthy. The runtime probes through the storm
+/// (a call every few seconds), makes its first call within seconds of the end, clears STALE
+/// with the first good answer and is back at its budget within 30 s. On main: the first call
+/// 36 s late, STALE until +92 s, the budget at +205 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_after_a_throttle_storm_takes_seconds() {
+    let (handle, clock, runtime) = start(rollout()).await;
+    let mut runtimes = vec![runtime];
+    let storm_end = FAULT_ON + Duration::from_secs(120);
+    let mut counted = 0;
+    let mut throttled = 0;
+    let mut first_after: Option<Duration> = None;
+    let mut fresh_at: Option<Duration> = None;
+    let mut budget_at: Option<Duration> = None;
+    let mut probes = 0;
+    let mut switched = (false, false);
+    runtime::simulate(
+        &mut runtimes,
+        storm_end + Duration::from_secs(60),
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |now, runtimes| {
+            let stats = handle.stats();
+            let calls = stats.identity_center_total - counted;
+            let ok = calls - (stats.throttled - throttled);
+            counted = stats.identity_center_total;
+            throttled = stats.throttled;
+            let state = runtimes[0].state();
+            if now >= FAULT_ON && !switched.0 {
+                assert!(runtimes[0].first_load_done(), "a clean first load");
+                handle.faults(|f| {
+                    f.rules = vec![FaultRule {
+                        fault: Fault::Throttle,
+                        operation: None,
+                        ratio: 1.0,
+                    }]
+                });
+                switched.0 = true;
+            } else if switched.0 && !switched.1 {
+                probes += calls;
+            }
+            if now >= storm_end && !switched.1 {
+                assert!(state.is_stale(), "STALE during the storm");
+                handle.faults(|f| *f = Faults::default());
+                switched.1 = true;
+            } else if switched.1 {
+                if first_after.is_none() && ok > 0 {
+                    first_after = Some(now - storm_end);
+                }
+                if fresh_at.is_none() && !state.is_stale() {
+                    fresh_at = Some(now - storm_end);
+                }
+                if budget_at.is_none() && state.spend.effective_rps >= BUDGET_RPS {
+                    budget_at = Some(now - storm_end);
+                }
+            }
+        },
+    )
+    .await;
+    eprintln!(
+        "storm: {probes} calls in 120 s; after it: first good call +{first_after:?}, STALE cleared +{fresh_at:?}, budget +{budget_at:?}"
+    );
+    assert!(probes <= 60, "{probes} calls during the storm");
+    assert!(
+        first_after.is_some_and(|d| d <= Duration::from_secs(8)),
+        "first good call {first_after:?} after the storm"
+    );
+    assert!(
+        fresh_at.is_some_and(|d| d <= Duration::from_secs(10)),
+        "STALE cleared {fresh_at:?} after the storm"
+    );
+    assert!(
+        budget_at.is_some_and(|d| d <= Duration::from_secs(30)),
+        "back at the budget {budget_at:?} after the storm"
+    );
 }
