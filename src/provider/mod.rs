@@ -228,6 +228,16 @@ pub async fn resolve_instance(
     provider: &dyn Provider,
     explicit: Option<&str>,
 ) -> Result<Instance, ProviderError> {
+    resolve_instance_with(provider, explicit, RetryPolicy::from_env()).await
+}
+
+/// [`resolve_instance`] with the caller's retry policy (`wait` retries on its own clock, to
+/// its own deadline, and must see every error).
+pub async fn resolve_instance_with(
+    provider: &dyn Provider,
+    explicit: Option<&str>,
+    policy: RetryPolicy,
+) -> Result<Instance, ProviderError> {
     if let Some(id) = explicit {
         return Ok(Instance {
             id: id.to_string(),
@@ -235,7 +245,7 @@ pub async fn resolve_instance(
             name: None,
         });
     }
-    let instances = with_retry(|| provider.list_instances()).await?;
+    let instances = policy.run(|| provider.list_instances()).await?;
     let flag = if provider.info().name == "huawei" {
         "--instance-id"
     } else {
