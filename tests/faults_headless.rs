@@ -648,6 +648,24 @@ async fn a_hanging_server_fails_in_tens_of_seconds() {
         "{took:?}"
     );
     assert_eq!(ssowatch::provider::CALL_TIMEOUT, Duration::from_secs(10));
+    // The same when the provider's own timeout (the SDK's, also 10 s) ends each call first.
+    let calls = AtomicUsize::new(0);
+    let start = tokio::time::Instant::now();
+    let result: Result<(), ProviderError> = RetryPolicy::DEFAULT
+        .run(|| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Err(ProviderError::new(
+                    ErrorKind::Transient,
+                    "the request timed out",
+                ))
+            }
+        })
+        .await;
+    assert!(result.is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert!(start.elapsed() <= Duration::from_millis(30_750));
 }
 
 /// And a service failing fast and for good never holds a command past `total`.

@@ -354,7 +354,14 @@ impl RetryPolicy {
         let mut retry = 0;
         let mut timeouts = 0;
         loop {
+            let attempt_started = tokio::time::Instant::now();
             let answer = match tokio::time::timeout(self.call_timeout, call()).await {
+                // A provider's own timeout (the SDK's) ends a hanging call as an error of its
+                // own: a call that took the whole timeout is a call without an answer.
+                Ok(Err(e)) if attempt_started.elapsed() >= self.call_timeout => {
+                    timeouts += 1;
+                    Err(e)
+                }
                 Ok(answer) => answer,
                 Err(_) => {
                     timeouts += 1;
