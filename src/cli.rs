@@ -31,7 +31,7 @@ pub struct Cli {
     pub global: GlobalArgs,
     /// Dashboard: count the progress header (started, in flight, succeeded, failed) from this
     /// long ago, e.g. `30m` or `2h`, instead of from ssowatch's start (`z` resets it to now).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_since_flag)]
     pub since: Option<humantime::Duration>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -295,7 +295,7 @@ pub struct WaitArgs {
     #[arg(long, value_enum, default_value = "all")]
     pub kind: KindArg,
     /// Give up after this long (exit 2). Examples: 30m, 1h, 90s.
-    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "30m", value_parser = crate::config::parse_wait_timeout, value_name = "DURATION")]
     pub timeout: Duration,
     /// Report format on stdout: text for people, json for machines.
     #[arg(long, short, value_enum, default_value = "text")]
@@ -333,7 +333,7 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     /// A request IN_PROGRESS for longer than this counts as stuck
     /// (ssowatch_requests_stuck). Examples: 15m, 1h, 90s.
-    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "15m", value_parser = crate::config::parse_stuck_after, value_name = "DURATION")]
     pub stuck_after: Duration,
 }
 
@@ -357,7 +357,7 @@ pub struct EmulateArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// How many instances ListInstances shows.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100))]
     pub instances: usize,
     /// Accounts in the organization.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -366,21 +366,21 @@ pub struct EmulateArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub history: u32,
     /// New requests per second across kinds (0 for none).
-    #[arg(long, default_value_t = 0.5, value_parser = non_negative)]
+    #[arg(long, default_value_t = 0.5, value_parser = crate::config::parse_arrival_rate)]
     pub rate: f64,
     /// Share of requests that fail (0 to 1).
     #[arg(long, default_value_t = 0.1, value_parser = ratio)]
     pub failure_ratio: f64,
     /// Simulated seconds per real second.
-    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    #[arg(long, default_value_t = 1.0, value_parser = crate::config::parse_time_scale)]
     pub time_scale: f64,
     /// Throttle above this many requests per second (the real limit is 20, shared).
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = crate::config::parse_throttle_rps)]
     pub throttle_rps: Option<f64>,
     /// Inject a fault, repeatable: a NAME, optionally with :OPERATION and @RATIO. Names:
     /// throttle, server-error, unavailable, malformed, truncated, reset, hang, unknown-status,
     /// looping-token, endless-token, missing-fields, wrong-types, duplicate-ids, huge-body,
-    /// denied, expired-credentials, unrecognized-credentials.
+    /// denied, expired-credentials, unrecognized-credentials, unknown-operation, not-implemented.
     /// Example: --fault throttle@0.5 --fault
     /// unknown-status:ListAccountAssignmentCreationStatus. Change them while running with
     /// POST /_emulator/faults.
@@ -426,26 +426,6 @@ fn parse_f64(s: &str) -> Result<f64, String> {
         .ok()
         .filter(|v| v.is_finite())
         .ok_or_else(|| format!("'{s}' is not a number"))
-}
-
-fn non_negative(s: &str) -> Result<f64, String> {
-    parse_f64(s).and_then(|v| {
-        if v >= 0.0 {
-            Ok(v)
-        } else {
-            Err("must be 0 or more".into())
-        }
-    })
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    parse_f64(s).and_then(|v| {
-        if v > 0.0 {
-            Ok(v)
-        } else {
-            Err("must be more than 0".into())
-        }
-    })
 }
 
 fn ratio(s: &str) -> Result<f64, String> {

@@ -100,6 +100,113 @@ pub const MIN_API_BUDGET_RPS: f64 = 0.05;
 pub const MIN_REFRESH_SECS: i64 = 1;
 pub const MAX_REFRESH_SECS: i64 = 3600;
 
+/// A duration a flag or the config file gives, with the range it must be in. Every duration
+/// that reaches the program is checked against one of these where it is read, so that no value,
+/// however large, reaches date arithmetic or a timer (`--since 1000000years` once panicked).
+#[derive(Debug, Clone, Copy)]
+pub struct DurationRange {
+    pub min: Duration,
+    pub max: Duration,
+    /// Why the bounds are what they are, said with the range.
+    pub why: &'static str,
+}
+
+/// `--since` (the dashboard's and `wait`'s): up to a year back, as far as anyone keeps history
+/// of these requests.
+pub const SINCE_RANGE: DurationRange = DurationRange {
+    min: Duration::ZERO,
+    // One year as humantime counts it (365.25 days), so that the message says `1year`.
+    max: Duration::from_secs(31_557_600),
+    why: "at most a year back",
+};
+/// `wait --timeout`: a rollout that takes longer than a week is not one a pipeline waits on.
+pub const WAIT_TIMEOUT_RANGE: DurationRange = DurationRange {
+    min: Duration::from_secs(1),
+    max: Duration::from_secs(7 * 86_400),
+    why: "a pipeline waits a week at most",
+};
+/// `stuck_after` (config file) and `serve --stuck-after`: a request in flight for less than a
+/// minute is normal, and the service's requests do not live 30 days.
+pub const STUCK_AFTER_RANGE: DurationRange = DurationRange {
+    min: Duration::from_secs(60),
+    max: Duration::from_secs(30 * 86_400),
+    why: "from a minute to 30 days",
+};
+
+impl DurationRange {
+    /// `Ok(d)` within the range, else the one line that says the allowed range.
+    pub fn check(&self, d: Duration) -> Result<Duration, String> {
+        if (self.min..=self.max).contains(&d) {
+            Ok(d)
+        } else {
+            Err(format!(
+                "must be between {} and {} ({})",
+                humantime::format_duration(self.min),
+                humantime::format_duration(self.max),
+                self.why,
+            ))
+        }
+    }
+
+    /// Parses a duration such as `15m` or `1h 30m` and checks it.
+    pub fn parse(&self, text: &str) -> Result<Duration, String> {
+        let d = humantime::parse_duration(text.trim()).map_err(|e| {
+            format!(
+                "{e}: give a duration from {} to {}, such as 15m or 2h",
+                humantime::format_duration(self.min),
+                humantime::format_duration(self.max)
+            )
+        })?;
+        self.check(d)
+    }
+}
+
+/// clap's parser for the dashboard's `--since`.
+pub fn parse_since_flag(text: &str) -> Result<humantime::Duration, String> {
+    SINCE_RANGE.parse(text).map(Into::into)
+}
+
+/// clap's parser for `wait --timeout`.
+pub fn parse_wait_timeout(text: &str) -> Result<Duration, String> {
+    WAIT_TIMEOUT_RANGE.parse(text)
+}
+
+/// clap's parser for `serve --stuck-after`.
+pub fn parse_stuck_after(text: &str) -> Result<Duration, String> {
+    STUCK_AFTER_RANGE.parse(text)
+}
+
+/// A number flag of `ssowatch emulate` and its range: beyond it the emulator's clock or its
+/// arrival process would overflow (a time scale of 1e300 makes every timer infinite).
+fn number_in(text: &str, min: f64, max: f64) -> Result<f64, String> {
+    let v = text
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("'{}' is not a number", crate::sanitize::clean_text(text)))?;
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("must be between {min} and {max}, got {v}"))
+    }
+}
+
+/// `emulate --time-scale`: simulated seconds per real second, 0.01 to 10,000.
+pub fn parse_time_scale(text: &str) -> Result<f64, String> {
+    number_in(text, 0.01, 10_000.0)
+}
+
+/// `emulate --rate`: new requests per second, 0 to 1,000 (50 times the service's limit).
+pub fn parse_arrival_rate(text: &str) -> Result<f64, String> {
+    number_in(text, 0.0, 1_000.0)
+}
+
+/// `emulate --throttle-rps`: 0.01 to 1,000 requests per second.
+pub fn parse_throttle_rps(text: &str) -> Result<f64, String> {
+    number_in(text, 0.01, 1_000.0)
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -342,16 +449,13 @@ fn merge(file: FileConfig, path: Option<PathBuf>, o: &Overrides) -> Result<Setti
     };
     let stuck_after = match &file.stuck_after {
         None => DEFAULT_STUCK_AFTER,
-        Some(v) => humantime::parse_duration(v.get_ref())
-            .ok()
-            .filter(|d| *d >= Duration::from_secs(60))
-            .ok_or_else(|| {
-                ConfigError(format!(
-                    "{}: stuck_after must be a duration of at least a minute, like \"15m\" or \"1h\", got {:?}",
-                    origin("", false, file.line_of(v), "stuck_after"),
-                    crate::sanitize::clean_text(v.get_ref())
-                ))
-            })?,
+        Some(v) => STUCK_AFTER_RANGE.parse(v.get_ref()).map_err(|why| {
+            ConfigError(format!(
+                "{}: {:?} {why}",
+                origin("", false, file.line_of(v), "stuck_after"),
+                crate::sanitize::clean_text(v.get_ref())
+            ))
+        })?,
     };
     let file_endpoint_line = file.endpoint_url.as_ref().and_then(|v| file.line_of(v));
     let endpoint_url = o
@@ -566,9 +670,16 @@ mod tests {
             .map(|e| e.0)
             .unwrap_or_default();
         assert!(
-            err.starts_with(
-                "/etc/ssowatch.toml:2: key `stuck_after`: stuck_after must be a duration"
-            ),
+            err.starts_with("/etc/ssowatch.toml:2: key `stuck_after`: \"soon\""),
+            "{err}"
+        );
+        let huge = parse("stuck_after = \"1000000years\"\n", path)?;
+        let err = merge(huge, Some(path.to_path_buf()), &Overrides::default())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.ends_with("must be between 1m and 30days (from a minute to 30 days)"),
             "{err}"
         );
         Ok(())
@@ -631,5 +742,172 @@ mod tests {
             ..Default::default()
         };
         assert!(!format!("{s:?}").contains("s3cr3t-value"));
+    }
+
+    /// Every duration and number a user can give, through the parser that reads it: nothing
+    /// panics, whatever the text, and every value within the documented range is accepted.
+    mod ranges {
+        use super::*;
+        use crate::cli::{Cli, Command};
+        use clap::Parser;
+        use proptest::prelude::*;
+
+        fn cli(args: &[&str]) -> Result<Cli, clap::Error> {
+            Cli::try_parse_from(std::iter::once("ssowatch").chain(args.iter().copied()))
+        }
+
+        /// Durations as people write them, in and far out of every range.
+        fn duration_text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                (
+                    any::<u64>(),
+                    prop::sample::select(vec!["s", "m", "h", "days", "years", "ms", "ns"])
+                )
+                    .prop_map(|(n, unit)| format!("{n}{unit}")),
+                (0u64..10_000_000).prop_map(|n| format!("{n}s")),
+                any::<String>(),
+                "[0-9]{1,30}(years|y|d|h|m|s)",
+            ]
+        }
+
+        fn secs_in(range: DurationRange) -> impl Strategy<Value = u64> {
+            range.min.as_secs()..=range.max.as_secs()
+        }
+
+        proptest! {
+            #[test]
+            fn no_duration_text_panics(text in duration_text()) {
+                let _ = cli(&["--since", &text]);
+                let _ = cli(&["wait", "--since", "1h", "--timeout", &text]);
+                let _ = cli(&["serve", "--stuck-after", &text]);
+                let _ = crate::wait::parse_since(&text, chrono::Utc::now());
+                let config = format!("stuck_after = {text:?}\n");
+                if let Ok(file) = parse(&config, Path::new("c.toml")) {
+                    let _ = merge(file, None, &Overrides::default());
+                }
+                // What the dashboard then does with an accepted --since.
+                if let Ok(Cli { since: Some(since), .. }) = cli(&["--since", &text]) {
+                    let d = chrono::Duration::from_std(since.into());
+                    prop_assert!(d.is_ok_and(|d| chrono::Utc::now().checked_sub_signed(d).is_some()));
+                }
+            }
+
+            #[test]
+            fn durations_in_range_are_accepted(
+                since in secs_in(SINCE_RANGE),
+                timeout in secs_in(WAIT_TIMEOUT_RANGE),
+                stuck in secs_in(STUCK_AFTER_RANGE),
+            ) {
+                let since_text = format!("{since}s");
+                let parsed = cli(&["--since", &since_text]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(parsed.since.map(Duration::from), Some(Duration::from_secs(since)));
+                prop_assert!(crate::wait::parse_since(&since_text, chrono::Utc::now()).is_ok());
+                let parsed = cli(&["wait", "--since", "1h", "--timeout", &format!("{timeout}s")])
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                match parsed.command {
+                    Some(Command::Wait(args)) => prop_assert_eq!(args.timeout, Duration::from_secs(timeout)),
+                    _ => prop_assert!(false, "not a wait"),
+                }
+                let parsed = cli(&["serve", "--stuck-after", &format!("{stuck}s")])
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                match parsed.command {
+                    Some(Command::Serve(args)) => prop_assert_eq!(args.stuck_after, Duration::from_secs(stuck)),
+                    _ => prop_assert!(false, "not a serve"),
+                }
+                let file = parse(&format!("stuck_after = \"{stuck}s\"\n"), Path::new("c.toml"))
+                    .map_err(|e| TestCaseError::fail(e.0))?;
+                let settings = merge(file, None, &Overrides::default()).map_err(|e| TestCaseError::fail(e.0))?;
+                prop_assert_eq!(settings.stuck_after, Duration::from_secs(stuck));
+            }
+
+            #[test]
+            fn out_of_range_durations_say_the_range(secs in prop_oneof![
+                31_557_601..u64::MAX / 2,
+                Just(31_557_601u64),
+            ]) {
+                let text = format!("{secs}s");
+                let err = cli(&["--since", &text]).err().map(|e| e.to_string()).unwrap_or_default();
+                prop_assert!(err.contains("must be between 0s and 1year"), "{}", err);
+                let err = crate::wait::parse_since(&text, chrono::Utc::now()).err().unwrap_or_default();
+                prop_assert!(err.contains("must be between 0s and 1year"), "{}", err);
+            }
+
+            #[test]
+            fn numbers_never_panic_and_in_range_are_accepted(
+                refresh in any::<i64>(),
+                budget in any::<f64>(),
+                file_budget in any::<f64>(),
+                number in any::<f64>(),
+                text in any::<String>(),
+            ) {
+                let o = Overrides { refresh_seconds: Some(refresh), api_budget_rps: Some(budget), ..Default::default() };
+                let result = merge(FileConfig::default(), None, &o);
+                let in_range = (MIN_REFRESH_SECS..=MAX_REFRESH_SECS).contains(&refresh)
+                    && (MIN_API_BUDGET_RPS..=MAX_API_BUDGET_RPS).contains(&budget);
+                prop_assert_eq!(result.is_ok(), in_range);
+                if let Ok(file) = parse(&format!("api_budget_rps = {file_budget:?}\nrefresh_seconds = {refresh}\n"), Path::new("c.toml")) {
+                    let _ = merge(file, None, &Overrides::default());
+                }
+                for flag in ["--time-scale", "--rate", "--throttle-rps", "--instances", "--accounts", "--history"] {
+                    let _ = cli(&["emulate", flag, &number.to_string()]);
+                    let _ = cli(&["emulate", flag, &text]);
+                }
+                let _ = cli(&["--refresh", &text]);
+                let _ = cli(&["--api-budget", &text]);
+            }
+
+            #[test]
+            fn emulator_numbers_in_range_are_accepted(
+                scale in 0.01f64..=10_000.0,
+                rate in 0.0f64..=1_000.0,
+                throttle in 0.01f64..=1_000.0,
+                instances in 1usize..=100,
+            ) {
+                let parsed = cli(&[
+                    "emulate",
+                    "--time-scale", &scale.to_string(),
+                    "--rate", &rate.to_string(),
+                    "--throttle-rps", &throttle.to_string(),
+                    "--instances", &instances.to_string(),
+                ]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                match parsed.command {
+                    Some(Command::Emulate(args)) => {
+                        prop_assert_eq!(args.time_scale, scale);
+                        prop_assert_eq!(args.rate, rate);
+                        prop_assert_eq!(args.throttle_rps, Some(throttle));
+                        prop_assert_eq!(args.instances, instances);
+                    }
+                    _ => prop_assert!(false, "not an emulate"),
+                }
+            }
+        }
+
+        #[test]
+        fn out_of_range_values_give_one_line_with_the_range() {
+            for (args, range) in [
+                (vec!["--since", "1000000years"], "between 0s and 1year"),
+                (
+                    vec!["wait", "--since", "1h", "--timeout", "0s"],
+                    "between 1s and 7days",
+                ),
+                (
+                    vec!["wait", "--since", "1h", "--timeout", "30days"],
+                    "between 1s and 7days",
+                ),
+                (
+                    vec!["serve", "--stuck-after", "5s"],
+                    "between 1m and 30days",
+                ),
+                (
+                    vec!["emulate", "--time-scale", "1e300"],
+                    "between 0.01 and 10000",
+                ),
+                (vec!["emulate", "--instances", "1000000000000"], "1..=100"),
+            ] {
+                let err = cli(&args).err().map(|e| e.to_string()).unwrap_or_default();
+                let first = err.lines().next().unwrap_or_default();
+                assert!(first.contains(range), "{args:?}: {err}");
+            }
+        }
     }
 }

@@ -16,7 +16,7 @@ use crate::poller::{PollerConfig, cache};
 use crate::provider::aws::{AwsOptions, AwsProvider};
 use crate::provider::huawei::{DEFAULT_ENDPOINT, HuaweiProvider};
 use crate::provider::huawei_credentials::{self, ConfigValues, HuaweiCredentials};
-use crate::provider::{Provider, ProviderInfo, resolve_instance};
+use crate::provider::{Provider, ProviderInfo, RetryPolicy, resolve_instance_with};
 use crate::runtime::{Observer, Pace, Runtime};
 
 /// Starts the shared runtime for a live host (the dashboard, `serve`): the budget and refresh
@@ -85,6 +85,11 @@ pub struct Connection {
 /// Connects as the settings say. With `demo`, starts the embedded emulator on loopback and
 /// points the real provider (the AWS SDK, or the Huawei client) at it.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
+    connect_with(settings, RetryPolicy::from_env()).await
+}
+
+/// [`connect`] with the retry policy of instance discovery.
+pub async fn connect_with(settings: &Settings, policy: RetryPolicy) -> anyhow::Result<Connection> {
     let emulator = if settings.demo {
         Some(
             emulator::start(demo_config(settings.provider), 0)
@@ -147,7 +152,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Connection> {
     } else {
         settings.instance.as_deref()
     };
-    let instance = resolve_instance(provider.as_ref(), explicit).await?;
+    let instance = resolve_instance_with(provider.as_ref(), explicit, policy).await?;
     let info = provider.info();
     Ok(Connection {
         discovered: explicit.is_none(),

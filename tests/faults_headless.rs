@@ -25,7 +25,7 @@ use fault_server::{Fault, FaultServer, HOSTILE, PER_KIND, Plan, Scope, request_i
 use headless_support::*;
 use ssowatch::model::{Described, Instance, OperationKind, Page, Status, StatusSummary};
 use ssowatch::provider::{
-    ErrorKind, Provider, ProviderError, ProviderInfo, RetryPolicy, page_bound,
+    ErrorKind, Provider, ProviderError, ProviderInfo, RetryPolicy, STALLED_PAGES,
 };
 
 /// Runs `ssowatch <args>` against `server`, and checks what every run must satisfy.
@@ -327,23 +327,23 @@ fn a_looping_page_token_ends_the_listing_with_one_line() {
 }
 
 #[test]
-fn an_endless_page_token_ends_the_listing_within_the_page_bound() {
+fn an_endless_page_token_ends_the_listing_when_pages_bring_nothing_new() {
     let server = FaultServer::start(Plan::every(Fault::EndlessToken).on(Scope::Lists));
     let r = run_against(&server, LIST_JSON);
-    // Every page holds the same 100 records: 2 x 100 / 100 + 10 pages at most.
-    let bound = page_bound(100, 100);
-    assert_eq!(bound, 12);
+    // Every page holds the same 100 records: the first brings them, the next ten nothing.
+    let bound = 1 + STALLED_PAGES;
+    assert_eq!(bound, 11);
     assert_fails(
         &r,
         1,
         &[
-            "creation listing did not end",
+            "creation listing made no progress for 10 pages",
             &format!("stopped after {bound} pages"),
             "100 distinct records",
         ],
         "endless",
     );
-    assert_eq!(list_calls(&server), bound);
+    assert_eq!(list_calls(&server), bound as usize);
 }
 
 #[test]
@@ -510,6 +510,7 @@ async fn errors_that_retrying_cannot_fix_are_not_retried() {
         ErrorKind::Validation,
         ErrorKind::NotFound,
         ErrorKind::Config,
+        ErrorKind::Unsupported,
     ] {
         let calls = AtomicUsize::new(0);
         let result: Result<(), ProviderError> = RetryPolicy::DEFAULT
@@ -617,4 +618,72 @@ async fn headless_calls_are_spaced_by_the_budget() {
             .count();
         assert!(in_window <= 20, "{in_window} calls in 10 s");
     }
+}
+
+/// Issue 21 #4: a server that never answers ends a one-shot call in tens of seconds: each call
+/// is cut at `CALL_TIMEOUT`, and after three of them the server is taken for hanging (8 × 30 s,
+/// 263 s, before). Paused time: the schedule is exact.
+#[tokio::test(start_paused = true)]
+async fn a_hanging_server_fails_in_tens_of_seconds() {
+    let calls = AtomicUsize::new(0);
+    let start = tokio::time::Instant::now();
+    let result: Result<(), ProviderError> = RetryPolicy::DEFAULT
+        .run(|| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            std::future::pending()
+        })
+        .await;
+    let took = start.elapsed();
+    let err = result.expect_err("gives up");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(err.kind, ErrorKind::Transient);
+    assert!(
+        err.message
+            .starts_with("the service did not answer within 10 s (gave up after 3 attempts"),
+        "{err}"
+    );
+    // Three timeouts of 10 s and two waits of at most 0.25 and 0.5 s.
+    assert!(
+        took >= Duration::from_secs(30) && took <= Duration::from_millis(30_750),
+        "{took:?}"
+    );
+    assert_eq!(ssowatch::provider::CALL_TIMEOUT, Duration::from_secs(10));
+    // The same when the provider's own timeout (the SDK's, also 10 s) ends each call first.
+    let calls = AtomicUsize::new(0);
+    let start = tokio::time::Instant::now();
+    let result: Result<(), ProviderError> = RetryPolicy::DEFAULT
+        .run(|| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Err(ProviderError::new(
+                    ErrorKind::Transient,
+                    "the request timed out",
+                ))
+            }
+        })
+        .await;
+    assert!(result.is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert!(start.elapsed() <= Duration::from_millis(30_750));
+}
+
+/// And a service failing fast and for good never holds a command past `total`.
+#[tokio::test(start_paused = true)]
+async fn retries_stop_at_the_total_bound() {
+    let policy = RetryPolicy {
+        attempts: 100,
+        ..RetryPolicy::DEFAULT
+    };
+    let start = tokio::time::Instant::now();
+    let result: Result<(), ProviderError> = policy
+        .run(|| async { Err(ProviderError::new(ErrorKind::Transient, "HTTP 500")) })
+        .await;
+    assert!(result.is_err());
+    assert!(
+        start.elapsed() < Duration::from_secs(40),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(policy.total, Duration::from_secs(40));
 }

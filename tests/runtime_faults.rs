@@ -11,7 +11,7 @@
 //!
 //! Faults are aimed at one kind's list operation wherever the row allows it, so the other two
 //! kinds show whether one kind's trouble starves the rest (issue 13 #2). The `hang` row runs
-//! in tokio's paused time, so the provider's 30 s timeout passes without the wall clock.
+//! in tokio's paused time, so the provider's 10 s timeout passes without the wall clock.
 //!
 //! Three rows found product bugs when they were written (a stopped listing's error cleared in
 //! the same step; strict priorities starving the history at a throttled-down rate): they fail
@@ -585,7 +585,9 @@ async fn looping_page_tokens_are_told_to_the_user() {
         true,
     ))
     .await;
-    assert_told(&seen, "the loop is named", |m| m.contains("twice"));
+    assert_told(&seen, "the loop is named", |m| {
+        m.contains("loops") && m.contains("already used")
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -620,7 +622,9 @@ async fn endless_page_tokens_are_told_to_the_user() {
         true,
     ))
     .await;
-    assert_told(&seen, "the page bound is stated", |m| m.contains("pages"));
+    assert_told(&seen, "the stop is explained", |m| {
+        m.contains("made no progress for 10 pages")
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -741,8 +745,12 @@ async fn a_limit_below_the_budget_still_loads_the_history() {
         assert!(state.table(kind).history_load.done, "{kind:?}");
         assert!(!state.table(kind).is_empty(), "{kind:?} has rows");
     }
+    eprintln!(
+        "limit 0.5 req/s, budget 2: history loaded at {loaded_at:?}, {} of {} calls throttled",
+        stats.throttled, stats.identity_center_total
+    );
     assert!(
-        (stats.throttled as f64) < 0.5 * stats.identity_center_total as f64,
+        (stats.throttled as f64) < 0.2 * stats.identity_center_total as f64,
         "still fighting the limit after loading at {loaded_at:?}: {} of {} calls throttled",
         stats.throttled,
         stats.identity_center_total
@@ -766,7 +774,7 @@ async fn a_limit_below_the_budget_still_loads_the_history() {
 #[tokio::test(start_paused = true)]
 async fn a_hanging_list_on_one_kind() {
     // Tokio's paused clock moves to the next timer whenever the runtime is idle, so the
-    // provider's 30 s timeout (the SDK sleeps on tokio's clock) ends each hung call at once in
+    // provider's 10 s timeout (the SDK sleeps on tokio's clock) ends each hung call at once in
     // wall time, long before the emulator's hour-late answer. No wall-clock slack: the
     // emulator and the client share the one paused clock, and `run_row` checks that no call
     // before the fault timed out.
@@ -774,4 +782,244 @@ async fn a_hanging_list_on_one_kind() {
     assert_told(&seen, "the timeout is named", |m| {
         m.to_lowercase().contains("timed out") || m.to_lowercase().contains("timeout")
     });
+}
+
+/// Issue 21 #4: an operation the endpoint does not implement is said once, with what to do,
+/// and not asked again at the refresh rate: the list waits five minutes, like a denied one.
+/// Without the error kind, each was retried as an outage (4 attempts every 10 s).
+async fn not_implemented_row(name: &'static str, fault: Fault) {
+    let list = operations::list(CREATION).to_string();
+    let seen = run_row(Row {
+        end: AUTH_END,
+        ..Row::on_list_of(name, fault, CREATION, true)
+    })
+    .await;
+    let during = seen.calls_at_off.get(&list).copied().unwrap_or(0)
+        - seen.calls_at_on.get(&list).copied().unwrap_or(0);
+    assert!(
+        during <= 3,
+        "{name}: {during} calls of {list} in the 120 s of the fault"
+    );
+    assert!(
+        seen.messages_during_fault
+            .iter()
+            .any(|m| m.contains("not supported by this endpoint") && m.contains("--endpoint-url")),
+        "{name}: {:?}",
+        seen.messages_during_fault
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_operation_on_one_kind_is_said_once() {
+    not_implemented_row("unknown-operation", Fault::UnknownOperation).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_501_on_one_kind_is_said_once() {
+    not_implemented_row("501", Fault::NotImplemented).await;
+}
+
+/// Headless `list` against the same faults: one call, then one line that says what to do.
+#[tokio::test]
+async fn headless_list_does_not_retry_what_the_endpoint_does_not_implement() {
+    for fault in [Fault::UnknownOperation, Fault::NotImplemented] {
+        let (handle, _clock) = emulator_at_start(rollout()).await;
+        let list = operations::list(CREATION).to_string();
+        handle.faults(|f| {
+            f.rules = vec![FaultRule {
+                fault,
+                operation: Some(list.clone()),
+                ratio: 1.0,
+            }]
+        });
+        let provider = aws_provider(&handle).await;
+        let args = ssowatch::headless::ListOptions {
+            kind: ssowatch::model::KindSelection::Creation,
+            status: None,
+            output: ssowatch::output::OutputFormat::Json,
+        };
+        let error = ssowatch::headless::fetch_list(&provider, &handle.instance_arn(), &args)
+            .await
+            .expect_err("the listing fails");
+        assert_eq!(
+            error.kind,
+            ssowatch::provider::ErrorKind::Unsupported,
+            "{fault}: {error}"
+        );
+        assert!(
+            error
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("--endpoint-url")),
+            "{fault}: {error}"
+        );
+        assert_eq!(
+            handle.stats().by_operation.get(&list).copied(),
+            Some(1),
+            "{fault}: asked once"
+        );
+    }
+}
+
+/// Issue 21 #2: 120 s of full throttling, then healthy. The runtime probes through the storm
+/// (a call every few seconds), makes its first call within seconds of the end, clears STALE
+/// with the first good answer and is back at its budget within 30 s. On main: the first call
+/// 36 s late, STALE until +92 s, the budget at +205 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_after_a_throttle_storm_takes_seconds() {
+    let (handle, clock, runtime) = start(rollout()).await;
+    let mut runtimes = vec![runtime];
+    let storm_end = FAULT_ON + Duration::from_secs(120);
+    let mut counted = 0;
+    let mut throttled = 0;
+    let mut first_after: Option<Duration> = None;
+    let mut fresh_at: Option<Duration> = None;
+    let mut budget_at: Option<Duration> = None;
+    let mut probes = 0;
+    let mut switched = (false, false);
+    runtime::simulate(
+        &mut runtimes,
+        storm_end + Duration::from_secs(60),
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |now, runtimes| {
+            let stats = handle.stats();
+            let calls = stats.identity_center_total - counted;
+            let ok = calls - (stats.throttled - throttled);
+            counted = stats.identity_center_total;
+            throttled = stats.throttled;
+            let state = runtimes[0].state();
+            if now >= FAULT_ON && !switched.0 {
+                assert!(runtimes[0].first_load_done(), "a clean first load");
+                handle.faults(|f| {
+                    f.rules = vec![FaultRule {
+                        fault: Fault::Throttle,
+                        operation: None,
+                        ratio: 1.0,
+                    }]
+                });
+                switched.0 = true;
+            } else if switched.0 && !switched.1 {
+                probes += calls;
+            }
+            if now >= storm_end && !switched.1 {
+                assert!(state.is_stale(), "STALE during the storm");
+                handle.faults(|f| *f = Faults::default());
+                switched.1 = true;
+            } else if switched.1 {
+                if first_after.is_none() && ok > 0 {
+                    first_after = Some(now - storm_end);
+                }
+                if fresh_at.is_none() && !state.is_stale() {
+                    fresh_at = Some(now - storm_end);
+                }
+                if budget_at.is_none() && state.spend.effective_rps >= BUDGET_RPS {
+                    budget_at = Some(now - storm_end);
+                }
+            }
+        },
+    )
+    .await;
+    eprintln!(
+        "storm: {probes} calls in 120 s; after it: first good call +{first_after:?}, STALE cleared +{fresh_at:?}, budget +{budget_at:?}"
+    );
+    assert!(probes <= 60, "{probes} calls during the storm");
+    assert!(
+        first_after.is_some_and(|d| d <= Duration::from_secs(8)),
+        "first good call {first_after:?} after the storm"
+    );
+    assert!(
+        fresh_at.is_some_and(|d| d <= Duration::from_secs(10)),
+        "STALE cleared {fresh_at:?} after the storm"
+    );
+    assert!(
+        budget_at.is_some_and(|d| d <= Duration::from_secs(30)),
+        "back at the budget {budget_at:?} after the storm"
+    );
+}
+
+/// Issue 21 #1: an endless page token on one kind from the start, at the dashboard's budget of
+/// 0.9 req/s over 180 s. On main the creation listing took every list call (152, and none for
+/// the other kinds) with no error on screen. Now the kinds' listings take turns, the endless
+/// one stops when its pages bring nothing new, and its tab says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_listing_takes_only_its_share_and_is_told() {
+    let (handle, clock) = emulator_at_start(EmulatorConfig {
+        history: 600,
+        ..rollout()
+    })
+    .await;
+    handle.faults(|f| {
+        f.rules = vec![FaultRule {
+            fault: Fault::EndlessToken,
+            operation: Some(operations::list(CREATION).to_string()),
+            ratio: 1.0,
+        }]
+    });
+    let provider = Arc::new(aws_provider(&handle).await);
+    let instance = Instance {
+        id: handle.instance_arn(),
+        identity_store_id: None,
+        name: None,
+    };
+    let mut runtimes = vec![simulated_runtime(
+        provider,
+        instance,
+        PollerConfig::new(REFRESH, 0.9),
+        false,
+    )];
+    let others = [
+        OperationKind::AssignmentDeletion,
+        OperationKind::PermissionSetProvisioning,
+    ];
+    let mut told: Vec<String> = Vec::new();
+    runtime::simulate(
+        &mut runtimes,
+        Duration::from_secs(180),
+        Duration::from_secs(1),
+        |step| clock.advance(step),
+        |now, runtimes| {
+            told.extend(user_messages(runtimes[0].state()));
+            // The other kinds are polled all along: never stale by the product's measure.
+            if now >= Duration::from_secs(60) {
+                for kind in others {
+                    let last = runtimes[0].state().table(kind).last_listed;
+                    assert!(
+                        last.is_some_and(|at| at >= wall(now - 3 * REFRESH)),
+                        "{kind:?} starved at {now:?} (last listed {last:?})"
+                    );
+                }
+            }
+        },
+    )
+    .await;
+    let stats = handle.stats();
+    let lists: Vec<u64> = OperationKind::ALL
+        .iter()
+        .map(|&k| {
+            stats
+                .by_operation
+                .get(operations::list(k))
+                .copied()
+                .unwrap_or(0)
+        })
+        .collect();
+    let all: u64 = lists.iter().sum();
+    eprintln!("list calls in 180 s (creation, deletion, provisioning): {lists:?}");
+    // What the endless kind takes is what the others leave: each of them got every call it
+    // needed (history loaded, polled every interval).
+    assert!(all > 0);
+    let state = runtimes[0].state();
+    for kind in others {
+        assert!(
+            state.table(kind).history_load.done,
+            "{kind:?} history loaded"
+        );
+    }
+    let stopped = told
+        .iter()
+        .filter(|m| m.contains("made no progress"))
+        .count();
+    eprintln!("steps showing why the creation listing stopped: {stopped}");
+    assert!(stopped > 0, "the tab says why: {:?}", told.last());
 }

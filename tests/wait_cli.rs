@@ -415,3 +415,39 @@ fn unreadable_flags_and_config_exit_3_for_wait_and_2_for_the_others() {
     let r = run(&["wait", "--help"], home.path());
     assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
 }
+
+/// Issue 21 #5: a service that throttles every call, or fails every call, from the start: wait
+/// keeps trying until its own --timeout (never before it), exits 2 (the timeout), and says
+/// what it saw. On main it exited 3 saying "could not connect before the timeout", or 2 at
+/// 67 s of 90.
+#[test]
+fn throttled_or_failing_to_the_timeout_exits_2_and_says_what_it_saw() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let id = "1f2e3d4c-0000-4000-8000-000000000001";
+    for (fault, said) in [
+        ("throttle", "throttled for 6s"),
+        ("unavailable", "the service failed for 6s"),
+    ] {
+        let emu = emulator_with(
+            &[("--history", "5"), ("--rate", "0"), ("--fault", fault)],
+            home.path(),
+        );
+        let started = std::time::Instant::now();
+        let r = run(
+            &wait_args(&emu.url, &["--request-id", id, "--timeout", "6s"]),
+            home.path(),
+        );
+        let took = started.elapsed();
+        assert_exit(&r, 2);
+        assert!(r.stderr.contains(said), "{fault}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("timed out after 6s"),
+            "{fault}: {}",
+            r.stderr
+        );
+        assert!(
+            took >= std::time::Duration::from_secs(6),
+            "{fault}: gave up after {took:?}, before its timeout"
+        );
+    }
+}

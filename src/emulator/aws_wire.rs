@@ -88,6 +88,10 @@ fn fault_response(fault: Fault, operation: &str) -> Option<WireResponse> {
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         ),
+        Fault::UnknownOperation => error(400, "UnknownOperationException", ""),
+        Fault::NotImplemented => {
+            WireResponse::new(501, "text/plain", b"501 Not Implemented".to_vec())
+        }
         _ => return None,
     })
 }

@@ -72,10 +72,15 @@ pub enum Fault {
     /// Credentials the service does not know (AWS `UnrecognizedClientException`, Huawei 401
     /// `APIGW.0301`).
     UnrecognizedCredentials,
+    /// An operation the endpoint does not know (AWS `UnknownOperationException`, Huawei 404
+    /// `APIGW.0101`), as a wrong endpoint or an old emulator answers.
+    UnknownOperation,
+    /// HTTP 501 with a plain-text page, as a proxy that does not implement the call answers.
+    NotImplemented,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 17] = [
+    pub const ALL: [Fault; 19] = [
         Fault::Throttle,
         Fault::ServerError,
         Fault::Unavailable,
@@ -93,6 +98,8 @@ impl Fault {
         Fault::Denied,
         Fault::ExpiredCredentials,
         Fault::UnrecognizedCredentials,
+        Fault::UnknownOperation,
+        Fault::NotImplemented,
     ];
 
     /// The name used on the command line and in the JSON of `/_emulator/faults`.
@@ -115,6 +122,8 @@ impl Fault {
             Fault::Denied => "denied",
             Fault::ExpiredCredentials => "expired-credentials",
             Fault::UnrecognizedCredentials => "unrecognized-credentials",
+            Fault::UnknownOperation => "unknown-operation",
+            Fault::NotImplemented => "not-implemented",
         }
     }
 

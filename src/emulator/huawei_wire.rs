@@ -226,6 +226,16 @@ fn fault_response(fault: Fault, access_key: &str, request_id: &str) -> Option<Wi
             &VerifyError::UnknownAccessKey(crate::sanitize::clean_text(access_key)),
             request_id,
         ),
+        Fault::UnknownOperation => error_response(
+            404,
+            "APIGW.0101",
+            "The API does not exist or has not been published in the environment.",
+            request_id,
+        ),
+        Fault::NotImplemented => {
+            WireResponse::new(501, "text/plain", b"501 Not Implemented".to_vec())
+                .with_header("X-Request-Id", request_id)
+        }
         _ => return None,
     })
 }

@@ -54,6 +54,74 @@ fn file_name(provider: &str, endpoint: Option<&str>, instance: &str) -> String {
     format!("describes-{provider}-{}.json", &digest[..16])
 }
 
+/// A temporary file older than this is a crash's leftover even when its process id is in use
+/// again: a write takes a fraction of a second.
+const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the temporary files that a crashed (or killed) write left in the cache directory:
+/// `describes-….json.tmp<pid>` and `names-….json.tmp<pid>` of a process that is gone (or older
+/// than an hour), never one that a running ssowatch is writing now. Returns how many it removed.
+/// Without this, every `kill -9` during a write leaves a full copy of the cache behind (20 kills
+/// left 300 MB on main). Nothing here is fatal: the cache is a nicety.
+pub fn remove_leftover_temp_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let own = std::process::id();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = leftover_pid(&name.to_string_lossy()) else {
+            continue;
+        };
+        if pid == own {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > LEFTOVER_AGE);
+        if !old && process_alive(pid) {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => removed += 1,
+            Err(error) => {
+                tracing::warn!(%error, path = %entry.path().display(), "cannot remove a leftover cache file")
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, dir = %dir.display(), "removed temporary cache files left by a crash");
+    }
+    removed
+}
+
+/// The writer's process id when `name` is one of our temporary cache files.
+fn leftover_pid(name: &str) -> Option<u32> {
+    if !(name.starts_with("describes-") || name.starts_with("names-")) {
+        return None;
+    }
+    let (_, pid) = name.rsplit_once(".json.tmp")?;
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Whether a process with this id runs (Linux: `/proc`). Elsewhere a leftover is removed only
+/// once it is old.
+fn process_alive(pid: u32) -> bool {
+    let proc_dir = Path::new("/proc");
+    if proc_dir.join("self").exists() {
+        proc_dir.join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
 /// Writes `body` to `path` so that a crash mid-write leaves the previous file intact: a
 /// temporary file beside it, synced, then renamed over it. The file is readable by its owner
 /// only: it names the organization's requests, accounts and people.
@@ -76,6 +144,9 @@ impl DescribeCache {
     /// Opens the cache; a missing file is an empty cache, and an unreadable or corrupt one is
     /// logged and replaced on the next flush rather than stopping the dashboard.
     pub fn open(path: PathBuf) -> DescribeCache {
+        if let Some(dir) = path.parent() {
+            remove_leftover_temp_files(dir);
+        }
         let records = match std::fs::read(&path) {
             Ok(bytes) => match serde_json::from_slice::<CacheFile>(&bytes) {
                 Ok(file) if file.version == FORMAT_VERSION => file
@@ -267,6 +338,78 @@ mod tests {
         cache.flush()?;
         assert_eq!(mode(&path)?, 0o600, "the cache file after a write");
         Ok(())
+    }
+
+    /// The process id of a child that has exited: no process has it now.
+    fn dead_pid() -> std::io::Result<u32> {
+        let mut child = std::process::Command::new("true").spawn()?;
+        let pid = child.id();
+        child.wait()?;
+        Ok(pid)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_start_removes_what_a_killed_write_left_and_loads_the_good_cache() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join(file_name("aws", None, "arn:1"));
+        let mut cache = DescribeCache::open(path.clone());
+        cache.insert(described("a", Status::Failed));
+        cache.flush()?;
+        // What `kill -9` during a write leaves: a half-written copy per killed process, for the
+        // describe cache and the name cache, of this instance and of another.
+        let dead = dead_pid()?;
+        let names = super::super::names::path_beside(&path);
+        let leftovers = [
+            path.with_extension(format!("json.tmp{dead}")),
+            names.with_extension(format!("json.tmp{dead}")),
+            dir.path()
+                .join(file_name("huawei", None, "x"))
+                .with_extension(format!("json.tmp{dead}")),
+        ];
+        for leftover in &leftovers {
+            std::fs::write(leftover, b"{\"version\":1,\"records\":[{\"trunc")?;
+        }
+        // A write in progress in a live process (this one's parent), and files that are not ours.
+        let live = dir.path().join(format!(
+            "describes-aws-0.json.tmp{}",
+            std::os::unix::process::parent_id()
+        ));
+        let others = [
+            dir.path().join("notes.json.tmp1"),
+            dir.path().join("describes-x.json"),
+        ];
+        for file in others.iter().chain([&live]) {
+            std::fs::write(file, b"keep")?;
+        }
+
+        let reopened = DescribeCache::open(path.clone());
+        assert_eq!(reopened.records(), vec![described("a", Status::Failed)]);
+        for leftover in &leftovers {
+            assert!(!leftover.exists(), "{} is left", leftover.display());
+        }
+        for kept in others.iter().chain([&live]) {
+            assert!(kept.exists(), "{} was removed", kept.display());
+        }
+        // The name cache's open sweeps too (it may be opened alone).
+        let again = names.with_extension(format!("json.tmp{dead}"));
+        std::fs::write(&again, b"x")?;
+        drop(super::super::names::NameCache::open(
+            Some(names),
+            chrono::Utc::now(),
+        ));
+        assert!(!again.exists());
+        Ok(())
+    }
+
+    #[test]
+    fn only_our_temporary_names_carry_a_pid() {
+        assert_eq!(leftover_pid("describes-aws-0123.json.tmp42"), Some(42));
+        assert_eq!(leftover_pid("names-aws-0123.json.tmp7"), Some(7));
+        assert_eq!(leftover_pid("describes-aws-0123.json"), None);
+        assert_eq!(leftover_pid("describes-aws-0123.json.tmp"), None);
+        assert_eq!(leftover_pid("describes-aws.json.tmp1x"), None);
+        assert_eq!(leftover_pid("other.json.tmp1"), None);
     }
 
     #[test]

@@ -361,7 +361,7 @@ impl Poller {
                 Some(self.limiter.on_throttled(now))
             }
             // The answer says nothing about the service's health.
-            ErrorKind::NotFound | ErrorKind::Validation => None,
+            ErrorKind::NotFound | ErrorKind::Validation | ErrorKind::Unsupported => None,
             // Every other failure slows us down: 5xx and network trouble obviously, but also
             // denied and expired credentials, which would otherwise be retried at full budget.
             _ => Some(self.limiter.on_pushback(now)),

@@ -130,6 +130,9 @@ impl NameCache {
     pub fn open(path: Option<PathBuf>, now: DateTime<Utc>) -> NameCache {
         let mut entries = HashMap::new();
         if let Some(path) = &path {
+            if let Some(dir) = path.parent() {
+                super::cache::remove_leftover_temp_files(dir);
+            }
             match std::fs::read(path) {
                 Ok(bytes) => match serde_json::from_slice::<NameFile>(&bytes) {
                     Ok(file) if file.version == FORMAT_VERSION => {
@@ -611,7 +614,7 @@ impl NameResolver {
                 Vec::new()
             }
             ErrorKind::Auth => self.switch_off(service, true),
-            ErrorKind::Config => self.switch_off(service, false),
+            ErrorKind::Config | ErrorKind::Unsupported => self.switch_off(service, false),
             _ => {
                 let failures = self.failures.entry((kind, id.clone())).or_default();
                 *failures += 1;

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 
 use super::event::Event;
 use crate::model::{Described, NameKind, OperationKind, Page, Status, StatusSummary};
-use crate::provider::{ErrorKind, ProviderError};
+use crate::provider::{ErrorKind, ListingGuard, ProviderError};
 
 /// Call priorities, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,8 +61,6 @@ const AGING: Duration = Duration::from_secs(10);
 /// kind, next to a third of the listing, instead of 10 reasons next to half of it: the sample's
 /// error, not the listing, is what keeps a cause's share from being on screen within a minute.
 const REASONS_PER_PAGE: u32 = 2;
-/// No listing goes past this many pages (ten million records at the largest page size).
-const MAX_PAGES: u32 = 100_000;
 
 /// One describe, from the keypress (or the planner's own tracking) to the call. The one type for
 /// "describe this request", whoever asks.
@@ -197,11 +195,10 @@ impl PlannerConfig {
 struct LaneRun {
     started: Duration,
     seen: HashSet<Box<str>>,
-    tokens: HashSet<String>,
+    /// Loops, pages without progress and the time limit (on the run's own clock).
+    guard: ListingGuard,
     pages: u32,
     records: u64,
-    /// The longest page so far: the service's page size, for the page bound.
-    longest_page: usize,
     /// Consecutive failures of the current page.
     failures: u32,
 }
@@ -608,10 +605,11 @@ impl Planner {
         run.pages += 1;
         run.failures = 0;
         run.records += page.items.len() as u64;
-        run.longest_page = run.longest_page.max(page.items.len());
+        let items = page.items.len();
+        let mut new = 0;
         for item in page.items {
             let id: Box<str> = Box::from(item.request_id.as_str());
-            run.seen.insert(id.clone());
+            new += usize::from(run.seen.insert(id.clone()));
             if lane == Lane::Failed && item.status == Status::Failed {
                 plan.failed_seen.push((item.created, id.clone()));
             }
@@ -627,8 +625,7 @@ impl Planner {
             plan.status.insert(id, item.status.clone());
             changed.push(item);
         }
-        let (pages, records, seen) = (run.pages, run.records, run.seen.len());
-        let bound = max_pages(seen, run.longest_page);
+        let (pages, records) = (run.pages, run.records);
         if !changed.is_empty() {
             events.push(Event::Records {
                 kind,
@@ -636,17 +633,15 @@ impl Planner {
             });
         }
         let next = page.next_token.filter(|t| !t.is_empty());
-        let stuck = match &next {
-            Some(token) if !run.tokens.insert(token.clone()) => Some(format!(
-                "the service returned page token {token:.16}… twice while listing {}; stopped after {pages} pages",
-                kind.short()
-            )),
-            Some(_) if pages > bound => Some(format!(
-                "listing {} went on for {pages} pages with only {seen} distinct records (at most {bound} pages expected); stopped",
-                kind.short(),
-            )),
-            _ => None,
-        };
+        let stuck = run.guard.on_page(
+            kind,
+            items,
+            new,
+            run.seen.len(),
+            next.as_deref(),
+            now.saturating_sub(run.started),
+        );
+        let stalled = run.guard.stalled() > 0;
         if first_load {
             events.push(Event::LoadProgress {
                 kind,
@@ -672,16 +667,28 @@ impl Planner {
         match next {
             None => self.finish_lane(kind, lane, now),
             Some(token) => {
-                let priority = self.lane_priority(kind, lane);
+                // Ahead of the other work of its priority (a listing is read to its end
+                // before the describes it leads to), but behind the other kinds' pages of the
+                // same lane: the kinds' listings take turns, so one kind's long (or endless)
+                // listing takes its share of the budget and no more (it took every call for
+                // minutes, issue 21). A listing whose last page brought nothing new goes on no
+                // more urgently than the history, at the back of its queue, so that it neither
+                // holds the tracking slots nor waits unseen until everything else is done.
                 let call = Call::List {
                     kind,
                     lane,
                     token: Some(token),
                 };
-                if lane == Lane::Failed && self.reasons_first {
+                if stalled {
+                    let priority = self.lane_priority(kind, lane).max(Priority::History);
                     self.queues[priority as usize].push_back(call);
                 } else {
-                    self.queues[priority as usize].push_front(call);
+                    let queue = &mut self.queues[self.lane_priority(kind, lane) as usize];
+                    let at = queue
+                        .iter()
+                        .position(|c| !matches!(c, Call::List { lane: l, .. } if *l == lane))
+                        .unwrap_or(queue.len());
+                    queue.insert(at, call);
                 }
             }
         }
@@ -739,7 +746,8 @@ impl Planner {
         let plan = &mut self.kinds[kind.index()];
         plan.runs[lane.index()] = None;
         plan.failed_seen.clear();
-        let wait = if error == ErrorKind::Auth {
+        // Denied or not implemented: nothing changes until the operator acts.
+        let wait = if matches!(error, ErrorKind::Auth | ErrorKind::Unsupported) {
             DENIED_RETRY
         } else {
             refresh
@@ -858,17 +866,6 @@ impl Planner {
     }
 }
 
-/// The most pages a listing of `distinct` records can honestly take, with pages of up to
-/// `page_size` records: full pages, twice over for records moving between pages while we walk
-/// them, and some slack for short pages. A token that keeps coming back past this is a service
-/// loop, not data. Whatever the records, no listing goes past [`MAX_PAGES`].
-fn max_pages(distinct: usize, page_size: usize) -> u32 {
-    let full_pages = distinct.div_ceil(page_size.max(1));
-    u32::try_from(2 * full_pages + 10)
-        .unwrap_or(u32::MAX)
-        .min(MAX_PAGES)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -955,9 +952,13 @@ mod tests {
             page(vec![summary(K, "f1", Status::Failed)], Some("t1")),
             Duration::ZERO,
         );
+        // The kinds take turns: the other two kinds' first FAILED pages, then this one's
+        // second, and no history page before them.
+        let next: Vec<Call> = (0..3).filter_map(|_| p.next_call()).collect();
+        assert_eq!(lanes_of(&next), [Lane::Failed; 3]);
         assert_eq!(
-            p.next_call(),
-            Some(Call::List {
+            next.last(),
+            Some(&Call::List {
                 kind: K,
                 lane: Lane::Failed,
                 token: Some("t1".into())
@@ -1160,7 +1161,7 @@ mod tests {
         drain(&mut p);
         let events = p.on_list_page(K, Lane::Full, page(vec![s("a")], Some("A")), Duration::ZERO);
         assert!(events.iter().any(
-            |e| matches!(e, Event::ListFailed { gave_up: true, error, .. } if error.message.contains("twice"))
+            |e| matches!(e, Event::ListFailed { gave_up: true, error, .. } if error.message.contains("already used"))
         ));
         assert!(!drain(&mut p).iter().any(|c| matches!(
             c,
@@ -1173,7 +1174,7 @@ mod tests {
     }
 
     #[test]
-    fn an_endless_page_token_is_bounded_by_the_records_seen() {
+    fn an_endless_page_token_stops_when_pages_bring_nothing_new() {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         p.schedule(Duration::ZERO);
         drain(&mut p);
@@ -1196,7 +1197,8 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(stopped_at, Some(max_pages(1, 1) + 1));
+        // The first page brings its record; the next ten bring nothing new.
+        assert_eq!(stopped_at, Some(1 + crate::provider::STALLED_PAGES));
     }
 
     #[test]

@@ -70,8 +70,8 @@ impl AwsProvider {
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(30))
-                    .operation_timeout(Duration::from_secs(30))
+                    .operation_attempt_timeout(super::CALL_TIMEOUT)
+                    .operation_timeout(super::CALL_TIMEOUT)
                     .build(),
             );
         if let Some(profile) = &options.profile {
@@ -492,7 +492,14 @@ where
                     ProviderError::new(ErrorKind::NotFound, text)
                 }
                 "ValidationException" | "SerializationException" => {
-                    ProviderError::new(ErrorKind::Validation, text)
+                    ProviderError::new(ErrorKind::Validation, text).with_hint(super::VALIDATION_HINT)
+                }
+                "UnknownOperationException" | "InvalidAction" | "NotImplemented" => {
+                    ProviderError::new(ErrorKind::Unsupported, text).with_hint(super::UNSUPPORTED_HINT)
+                }
+                _ if service.raw().status().as_u16() == 501 => {
+                    ProviderError::new(ErrorKind::Unsupported, format!("HTTP 501: {text}"))
+                        .with_hint(super::UNSUPPORTED_HINT)
                 }
                 "ConflictException" => ProviderError::new(ErrorKind::Conflict, text),
                 _ if code.starts_with("InternalServer") || code == "ServiceUnavailable" => {
@@ -540,6 +547,11 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     match status {
+        501 => ProviderError::new(
+            ErrorKind::Unsupported,
+            "the endpoint answered HTTP 501 (not implemented)",
+        )
+        .with_hint(super::UNSUPPORTED_HINT),
         429 => ProviderError::new(
             ErrorKind::Throttled,
             "the endpoint answered HTTP 429 (too many requests)",

@@ -40,7 +40,7 @@ pub const PAGE_LIMIT: u32 = 100;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Upper bound for one whole call, so a stuck connection can never stall the poller.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const REQUEST_TIMEOUT: Duration = super::CALL_TIMEOUT;
 
 /// Largest response body accepted. A page of 100 summaries is ~10 KB; anything vastly larger
 /// is not this API, and reading it whole would only waste memory.
@@ -55,6 +55,9 @@ const THROTTLING_CODES: &[&str] = &[
     "IIC.429",
     "IIC.1429",
 ];
+
+/// Gateway error codes that mean "no such API here": the wrong endpoint or region.
+const UNSUPPORTED_CODES: &[&str] = &["APIGW.0101", "APIG.0101"];
 
 /// The Huawei Cloud provider. Holds credentials (redacted in `Debug`), never prints them.
 #[derive(Debug, Clone)]
@@ -275,6 +278,9 @@ pub fn map_error(
     let throttled_code = THROTTLING_CODES.contains(&code.as_str());
     let kind = match status {
         _ if throttled_code => ErrorKind::Throttled,
+        // The gateway knows no such API (APIGW.0101), or the server does not implement it.
+        _ if UNSUPPORTED_CODES.contains(&code.as_str()) => ErrorKind::Unsupported,
+        501 => ErrorKind::Unsupported,
         429 => ErrorKind::Throttled,
         401 | 403 => ErrorKind::Auth,
         404 => ErrorKind::NotFound,
@@ -295,6 +301,11 @@ pub fn map_error(
         format!("{operation} returned HTTP {status}: {detail}"),
     )
     .with_request_id(request_id);
+    match kind {
+        ErrorKind::Unsupported => err = err.with_hint(super::UNSUPPORTED_HINT),
+        ErrorKind::Validation => err = err.with_hint(super::VALIDATION_HINT),
+        _ => {}
+    }
     if kind == ErrorKind::Auth {
         let hint = if msg.to_ascii_lowercase().contains("date") || msg.contains("expired") {
             format!(
@@ -741,6 +752,24 @@ mod tests {
             map_error("Op", 302, b"<html>", None).kind,
             ErrorKind::Malformed
         );
+        // Not implemented here: said once with what to do, never retried.
+        for e in [
+            map_error("Op", 501, b"501 Not Implemented", None),
+            map_error(
+                "Op",
+                404,
+                br#"{"error_code":"APIGW.0101","error_msg":"The API does not exist"}"#,
+                None,
+            ),
+        ] {
+            assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
+            assert!(!e.kind.is_retryable());
+            assert!(
+                e.hint
+                    .as_deref()
+                    .is_some_and(|h| h.contains("--endpoint-url"))
+            );
+        }
         let e = map_error("Op", 500, b"{\"error_msg\":\"bad \\u001b[31mred\"}", None);
         assert!(!e.message.contains('\u{1b}'), "{}", e.message);
     }

@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Malformed,
     /// Local configuration is wrong or incomplete (no credentials, no instance, ...).
     Config,
+    /// The endpoint does not implement the call (`UnknownOperationException`, HTTP 501): the
+    /// wrong endpoint, a proxy or an emulator that lacks it. Asking again cannot help.
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -45,6 +48,7 @@ impl ErrorKind {
             ErrorKind::Transient => "temporary failure",
             ErrorKind::Malformed => "malformed response",
             ErrorKind::Config => "configuration",
+            ErrorKind::Unsupported => "not supported by this endpoint",
         }
     }
 
@@ -197,6 +201,18 @@ pub struct AccountPage {
     pub next_token: Option<String>,
 }
 
+/// The hint of an [`ErrorKind::Unsupported`] answer: what the operator can do about it.
+pub const UNSUPPORTED_HINT: &str = "the endpoint does not implement this call: check --endpoint-url and --region (a proxy or an old emulator in between?); asking again will not help";
+
+/// The hint of an [`ErrorKind::Validation`] answer to a call ssowatch built itself.
+pub const VALIDATION_HINT: &str = "the service refused the request as invalid: check --instance-arn/--instance-id and the request id; if they are right, please report it (the service's API may have changed)";
+
+/// The longest one call may take, connection included. Identity Center answers a page in well
+/// under a second; a call without an answer after 10 s is a hanging server or network, and
+/// waiting 30 s per call (as before) made a hanging server cost minutes before a command gave
+/// up. Both providers use it, and [`RetryPolicy::run`] enforces it on any provider.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What a provider without a name API answers: a configuration matter, never retried.
 pub fn names_unsupported() -> ProviderError {
     ProviderError::new(ErrorKind::Config, "this provider cannot resolve names")
@@ -212,6 +228,16 @@ pub async fn resolve_instance(
     provider: &dyn Provider,
     explicit: Option<&str>,
 ) -> Result<Instance, ProviderError> {
+    resolve_instance_with(provider, explicit, RetryPolicy::from_env()).await
+}
+
+/// [`resolve_instance`] with the caller's retry policy (`wait` retries on its own clock, to
+/// its own deadline, and must see every error).
+pub async fn resolve_instance_with(
+    provider: &dyn Provider,
+    explicit: Option<&str>,
+    policy: RetryPolicy,
+) -> Result<Instance, ProviderError> {
     if let Some(id) = explicit {
         return Ok(Instance {
             id: id.to_string(),
@@ -219,7 +245,7 @@ pub async fn resolve_instance(
             name: None,
         });
     }
-    let instances = with_retry(|| provider.list_instances()).await?;
+    let instances = policy.run(|| provider.list_instances()).await?;
     let flag = if provider.info().name == "huawei" {
         "--instance-id"
     } else {
@@ -253,8 +279,15 @@ pub async fn resolve_instance(
 
 /// How one-shot work (discovery, the headless commands) retries a failed call: bounded
 /// exponential backoff with jitter. Eight attempts with waits of 0.25, 0.5, 1, 2, 4, 8 and 16 s
-/// (each drawn from half to all of that, capped at 20 s) ride out a throttling storm of a
-/// minute or so, while a dead endpoint still ends the command in well under a minute.
+/// (each drawn from half to all of that, capped at 20 s) ride out a throttling storm of half a
+/// minute or so, while a dead endpoint still ends the command in well under a minute:
+///
+/// - each call gets at most [`CALL_TIMEOUT`]; a call without an answer is a transient failure,
+///   and after [`RetryPolicy::timeouts`] of them the server is taken for hanging (about 31 s,
+///   where 8 × 30 s took 263 s);
+/// - no retry starts once [`RetryPolicy::total`] has passed since the first call;
+/// - errors that retrying cannot fix ([`ErrorKind::is_retryable`]: unknown operation, HTTP 501,
+///   validation, denied, ...) end it at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// Calls in all, the first included.
@@ -263,6 +296,12 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// The longest single wait.
     pub cap: Duration,
+    /// The longest one call may take.
+    pub call_timeout: Duration,
+    /// Calls without an answer after which the server is taken for hanging.
+    pub timeouts: u32,
+    /// No retry starts later than this after the first call.
+    pub total: Duration,
 }
 
 impl RetryPolicy {
@@ -270,6 +309,9 @@ impl RetryPolicy {
         attempts: 8,
         base: Duration::from_millis(250),
         cap: Duration::from_secs(20),
+        call_timeout: CALL_TIMEOUT,
+        timeouts: 3,
+        total: Duration::from_secs(40),
     };
 
     /// The wait before retry number `retry` (0 for the first retry), for a jitter draw in
@@ -308,19 +350,51 @@ impl RetryPolicy {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
+        let start = tokio::time::Instant::now();
         let mut retry = 0;
+        let mut timeouts = 0;
         loop {
-            match call().await {
-                Err(e) if e.kind.is_retryable() && retry + 1 < self.attempts => {
-                    let wait = self.delay(retry, rand::random_range(0.0..=1.0));
+            let attempt_started = tokio::time::Instant::now();
+            let answer = match tokio::time::timeout(self.call_timeout, call()).await {
+                // A provider's own timeout (the SDK's) ends a hanging call as an error of its
+                // own: a call that took the whole timeout is a call without an answer.
+                Ok(Err(e)) if attempt_started.elapsed() >= self.call_timeout => {
+                    timeouts += 1;
+                    Err(e)
+                }
+                Ok(answer) => answer,
+                Err(_) => {
+                    timeouts += 1;
+                    Err(ProviderError::new(
+                        ErrorKind::Transient,
+                        format!(
+                            "the service did not answer within {} s",
+                            self.call_timeout.as_secs_f64()
+                        ),
+                    ))
+                }
+            };
+            let wait = self.delay(retry, rand::random_range(0.0..=1.0));
+            let in_time = start.elapsed() + wait < self.total;
+            match answer {
+                Err(e)
+                    if e.kind.is_retryable()
+                        && retry + 1 < self.attempts
+                        && timeouts < self.timeouts
+                        && in_time =>
+                {
                     tracing::warn!(error = %e, retry, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                     retry += 1;
                 }
                 Err(e) if e.kind.is_retryable() && retry > 0 => {
                     let attempts = retry + 1;
+                    let took = start.elapsed().as_secs();
                     return Err(ProviderError {
-                        message: format!("{} (gave up after {attempts} attempts)", e.message),
+                        message: format!(
+                            "{} (gave up after {attempts} attempts in {took} s)",
+                            e.message
+                        ),
                         ..e
                     });
                 }
@@ -342,22 +416,95 @@ where
     RetryPolicy::from_env().run(call).await
 }
 
-/// Pages a listing may take beyond what its records justify: room for a few short or empty
-/// pages, which the service may return while a listing is being written to.
-pub const PAGE_SLACK: usize = 10;
+/// When a listing must stop, for every listing ssowatch makes (the dashboard's lanes and the
+/// headless commands alike). A broken service can hand out page tokens forever, looping
+/// (A, B, A) or always new, with pages that repeat or overlap what came before. A raw page
+/// count cannot tell that from a large history (the planner said 100,000 pages, `list`
+/// 1,000, and `list` ran 202 s before it stopped), so progress is judged instead:
+///
+/// - a page token seen before (a loop) stops the listing at once;
+/// - [`STALLED_PAGES`] pages in a row without progress stop it: a page makes progress when
+///   at least a quarter of its records, and at least one, are new to this listing. An
+///   honest service makes progress on every page but a few short or empty ones while a
+///   listing is being written to; an endless token makes none (the same records again, or
+///   one new record per page of a hundred);
+/// - a listing still going after [`LISTING_TIME_LIMIT`] stops: a backstop for a service
+///   that makes just enough progress forever.
+pub const STALLED_PAGES: u32 = 10;
 
-/// The most pages any listing may take, whatever it holds: 1000 full pages is 100,000
-/// records, far beyond what Identity Center keeps.
-pub const MAX_PAGES: usize = 1000;
+/// The longest a listing may run: twice the dashboard's full re-list interval. The largest
+/// history Identity Center keeps lists in minutes even at the dashboard's 0.9 req/s.
+pub const LISTING_TIME_LIMIT: Duration = Duration::from_secs(3600);
+
+/// Tracks one listing against the rules of [`STALLED_PAGES`]: feed it every page.
+#[derive(Debug, Default)]
+pub struct ListingGuard {
+    tokens: std::collections::HashSet<String>,
+    pages: u32,
+    stalled: u32,
+    started: Duration,
+}
+
+impl ListingGuard {
+    /// A listing that started at `started` (on the caller's clock).
+    pub fn new(started: Duration) -> ListingGuard {
+        ListingGuard {
+            started,
+            ..ListingGuard::default()
+        }
+    }
+
+    pub fn pages(&self) -> u32 {
+        self.pages
+    }
+
+    /// Pages in a row without progress, the last one included.
+    pub fn stalled(&self) -> u32 {
+        self.stalled
+    }
+
+    /// A page of `items` records arrived at `now`, `new` of them new to this listing, which
+    /// now holds `records` distinct ones; `next` is its page token. Returns why the listing
+    /// must stop, if it must: one line for the operator.
+    pub fn on_page(
+        &mut self,
+        kind: OperationKind,
+        items: usize,
+        new: usize,
+        records: usize,
+        next: Option<&str>,
+        now: Duration,
+    ) -> Option<String> {
+        self.pages += 1;
+        let progress = new >= 1 && new * 4 >= items;
+        self.stalled = if progress { 0 } else { self.stalled + 1 };
+        let next = next?;
+        let pages = self.pages;
+        let kind = kind.short();
+        if !self.tokens.insert(next.to_string()) {
+            return Some(format!(
+                "the {kind} listing loops: page {pages} handed back a page token already used ({records} records so far); stopped"
+            ));
+        }
+        if self.stalled >= STALLED_PAGES {
+            return Some(format!(
+                "the {kind} listing made no progress for {STALLED_PAGES} pages (stopped after {pages} pages, {records} distinct records): the service keeps handing out page tokens without new records"
+            ));
+        }
+        let lasted = now.saturating_sub(self.started);
+        if lasted >= LISTING_TIME_LIMIT {
+            return Some(format!(
+                "the {kind} listing did not end in {} (stopped after {pages} pages, {records} distinct records)",
+                humantime::format_duration(LISTING_TIME_LIMIT)
+            ));
+        }
+        None
+    }
+}
 
 /// Lists every page of one kind, retrying throttled and transient pages, de-duplicated by
 /// request id (a record may move between pages while we walk them). `on_page` sees each page
-/// as it arrives.
-///
-/// A broken service could hand out page tokens forever, looping (A, B, A) or always new. Both
-/// are stopped: a token seen before ends the walk at once, and the walk may take at most
-/// `2 x records / page size + PAGE_SLACK` pages (the page size being the largest page seen),
-/// never more than [`MAX_PAGES`], so an endless token ends after a bounded number of calls.
+/// as it arrives. A listing that loops or makes no progress is stopped ([`ListingGuard`]).
 pub async fn list_all(
     provider: &dyn Provider,
     instance: &str,
@@ -368,52 +515,34 @@ pub async fn list_all(
     let mut all = Vec::new();
     let mut seen_ids = std::collections::HashSet::new();
     let mut token: Option<String> = None;
-    let mut seen_tokens = std::collections::HashSet::new();
-    let mut pages = 0usize;
-    let mut page_size = 1usize;
+    let started = tokio::time::Instant::now();
+    let mut guard = ListingGuard::new(Duration::ZERO);
     loop {
         let page =
             with_retry(|| provider.list_page(instance, kind, status, token.as_deref())).await?;
-        pages += 1;
-        page_size = page_size.max(page.items.len());
         on_page(&page);
+        let items = page.items.len();
+        let before = all.len();
         all.extend(
             page.items
                 .into_iter()
                 .filter(|item| seen_ids.insert(item.request_id.clone())),
         );
-        let Some(next) = page.next_token.filter(|t| !t.is_empty()) else {
+        let next = page.next_token.filter(|t| !t.is_empty());
+        if let Some(why) = guard.on_page(
+            kind,
+            items,
+            all.len() - before,
+            all.len(),
+            next.as_deref(),
+            started.elapsed(),
+        ) {
+            return Err(ProviderError::new(ErrorKind::Malformed, why));
+        }
+        let Some(next) = next else {
             break;
         };
-        let bound = page_bound(all.len(), page_size);
-        if !seen_tokens.insert(next.clone()) {
-            return Err(ProviderError::new(
-                ErrorKind::Malformed,
-                format!(
-                    "the {} listing loops: page {} handed back a page token already used ({} records so far)",
-                    kind.short(),
-                    pages,
-                    all.len()
-                ),
-            ));
-        }
-        if pages >= bound {
-            return Err(ProviderError::new(
-                ErrorKind::Malformed,
-                format!(
-                    "the {} listing did not end: stopped after {pages} pages, the most that {} distinct records justify (2 x records / page size {page_size} + {PAGE_SLACK}, at most {MAX_PAGES})",
-                    kind.short(),
-                    all.len()
-                ),
-            ));
-        }
         token = Some(next);
     }
     Ok(all)
-}
-
-/// The most pages a listing that has so far returned `records` distinct records, in pages of
-/// at most `page_size`, may take.
-pub fn page_bound(records: usize, page_size: usize) -> usize {
-    (2 * records.div_ceil(page_size.max(1)) + PAGE_SLACK).min(MAX_PAGES)
 }

@@ -22,7 +22,6 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::config::Settings;
-use crate::connect::connect;
 use crate::model::{KindSelection, OperationKind, RequestDetail, Status, StatusSummary};
 use crate::poller::budget::RateLimiter;
 use crate::provider::{ErrorKind, Provider, ProviderError};
@@ -470,10 +469,10 @@ pub async fn wait(settings: &Settings, args: &WaitOptions) -> i32 {
     };
     let start = Instant::now();
     let deadline = start + args.timeout;
-    let connection = match tokio::time::timeout_at(deadline, connect_retrying(settings)).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return setup_error(args, &format!("{e:#}")),
-        Err(_) => return setup_error(args, "could not connect before the timeout"),
+    let connection = match connect_retrying(settings, start, deadline).await {
+        Ok(c) => c,
+        Err(ConnectStop::Fatal(e)) => return setup_error(args, &format!("{e:#}")),
+        Err(ConnectStop::Deadline(trouble)) => return connect_timeout(args, &trouble),
     };
     let mut kinds = args.kind.kinds();
     let (tracked, since) = match set {
@@ -503,6 +502,7 @@ pub async fn wait(settings: &Settings, args: &WaitOptions) -> i32 {
             calls: 0,
             throttled: 0,
             last_retryable: None,
+            failing_since: None,
         },
         kinds,
         since,
@@ -517,14 +517,7 @@ pub async fn wait(settings: &Settings, args: &WaitOptions) -> i32 {
     let (outcome, error) = match result {
         Ok(()) if waiter.tracked.values().any(Tracked::failed) => (Outcome::Failed, None),
         Ok(()) => (Outcome::Succeeded, None),
-        Err(Stop::Deadline) => (
-            Outcome::Timeout,
-            waiter
-                .pace
-                .last_retryable
-                .as_ref()
-                .map(|e| format!("last error: {e}")),
-        ),
+        Err(Stop::Deadline) => (Outcome::Timeout, waiter.pace.trouble()),
         Err(Stop::Fatal(e)) => (Outcome::Error, Some(e.to_string())),
     };
     let report = build_report(
@@ -559,33 +552,91 @@ pub async fn wait(settings: &Settings, args: &WaitOptions) -> i32 {
     outcome.exit_code()
 }
 
-/// How often connecting is tried: about 15 s of backoff in all, enough for throttling at the
-/// start of a rollout or a blip, short enough that a wrong endpoint fails the job promptly.
-const CONNECT_ATTEMPTS: u32 = 5;
+/// Why connecting stopped.
+enum ConnectStop {
+    /// Waiting cannot fix it (credentials, configuration): exit 3 at once.
+    Fatal(anyhow::Error),
+    /// The timeout passed while the service kept failing: what wait saw.
+    Deadline(String),
+}
 
-/// Connects, retrying what waiting can fix (throttling in the middle of a rollout, a blip)
-/// with exponential backoff, a few times; the caller's deadline bounds it too.
-async fn connect_retrying(settings: &Settings) -> anyhow::Result<crate::connect::Connection> {
+/// The longest pause between two connection attempts: a probe every few seconds.
+const CONNECT_MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Connects, retrying what waiting can fix (throttling in the middle of a rollout, an outage,
+/// a hang) until wait's own deadline, never giving up before it; one call per attempt, so
+/// that wait knows what it saw when the deadline passes.
+async fn connect_retrying(
+    settings: &Settings,
+    start: Instant,
+    deadline: Instant,
+) -> Result<crate::connect::Connection, ConnectStop> {
+    let once = crate::provider::RetryPolicy {
+        attempts: 1,
+        ..crate::provider::RetryPolicy::DEFAULT
+    };
     let mut backoff = Duration::from_millis(500);
-    let mut attempt = 1;
+    let mut failing_since: Option<Instant> = None;
+    let mut last: Option<ProviderError> = None;
+    let stop = |failing_since: Option<Instant>, last: Option<&ProviderError>| {
+        let seen = pace::trouble_line(failing_since.or(Some(start)), last, deadline)
+            .unwrap_or_else(|| {
+                format!(
+                    "the service did not answer for {}",
+                    humantime::format_duration(Duration::from_secs(
+                        deadline.saturating_duration_since(start).as_secs()
+                    ))
+                )
+            });
+        ConnectStop::Deadline(seen)
+    };
     loop {
-        match connect(settings).await {
-            Err(e)
-                if attempt < CONNECT_ATTEMPTS
-                    && e.chain().any(|c| {
-                        c.downcast_ref::<ProviderError>()
-                            .is_some_and(|p| p.kind.is_retryable())
-                    }) =>
-            {
-                tracing::warn!(error = %format!("{e:#}"), "wait: connecting again");
+        let attempt =
+            tokio::time::timeout_at(deadline, crate::connect::connect_with(settings, once)).await;
+        match attempt {
+            Ok(Ok(connection)) => return Ok(connection),
+            Ok(Err(e)) => {
+                let retryable = e
+                    .chain()
+                    .find_map(|c| c.downcast_ref::<ProviderError>())
+                    .filter(|p| p.kind.is_retryable())
+                    .cloned();
+                let Some(error) = retryable else {
+                    return Err(ConnectStop::Fatal(e));
+                };
+                tracing::warn!(%error, "wait: connecting again");
+                // Nothing has worked since wait started.
+                failing_since.get_or_insert(start);
+                last = Some(error);
                 let jitter: f64 = rand::random_range(0.5..1.5);
-                tokio::time::sleep(backoff.mul_f64(jitter)).await;
-                backoff *= 2;
-                attempt += 1;
+                let at = Instant::now() + backoff.mul_f64(jitter);
+                if at >= deadline {
+                    tokio::time::sleep_until(deadline).await;
+                    return Err(stop(failing_since, last.as_ref()));
+                }
+                tokio::time::sleep_until(at).await;
+                backoff = (backoff * 2).min(CONNECT_MAX_BACKOFF);
             }
-            other => return other,
+            Err(_) => return Err(stop(failing_since, last.as_ref())),
         }
     }
+}
+
+/// The timeout passed before wait could even connect: exit 2 (the timeout), saying what it saw.
+fn connect_timeout(args: &WaitOptions, trouble: &str) -> i32 {
+    let message = format!(
+        "{} before connecting; timed out after {}",
+        clean_text(trouble).replace('\n', " "),
+        humantime::format_duration(args.timeout)
+    );
+    eprintln!("ssowatch wait: {message}");
+    if args.output == WaitOutput::Json {
+        println!(
+            "{}",
+            serde_json::json!({ "outcome": Outcome::Timeout, "error": message })
+        );
+    }
+    Outcome::Timeout.exit_code()
 }
 
 /// The set could not be read or the service not reached: one line, exit 3.

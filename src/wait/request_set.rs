@@ -120,6 +120,9 @@ pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Str
     let d = humantime::parse_duration(value.trim()).map_err(|_| {
         format!("--since `{}`: give a duration such as 15m or 2h, or an RFC 3339 time such as 2026-05-01T12:00:00Z", clean_text(value))
     })?;
+    let d = crate::config::SINCE_RANGE
+        .check(d)
+        .map_err(|why| format!("--since `{}` {why}", clean_text(value)))?;
     chrono::Duration::from_std(d)
         .ok()
         .and_then(|d| now.checked_sub_signed(d))
