@@ -518,4 +518,173 @@ mod tests {
         let provider = cli.ok().and_then(|c| c.global.overrides().provider);
         assert_eq!(provider, Some(ProviderKind::Huawei));
     }
+
+    /// Every duration and number a user can give, through the parser that reads it: nothing
+    /// panics, whatever the text, and every value within the documented range is accepted.
+    mod ranges {
+        use crate::cli::{Cli, Command};
+        use crate::config::*;
+        use clap::Parser;
+        use proptest::prelude::*;
+        use std::path::Path;
+        use std::time::Duration;
+
+        fn cli(args: &[&str]) -> Result<Cli, clap::Error> {
+            Cli::try_parse_from(std::iter::once("ssowatch").chain(args.iter().copied()))
+        }
+
+        /// Durations as people write them, in and far out of every range.
+        fn duration_text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                (
+                    any::<u64>(),
+                    prop::sample::select(vec!["s", "m", "h", "days", "years", "ms", "ns"])
+                )
+                    .prop_map(|(n, unit)| format!("{n}{unit}")),
+                (0u64..10_000_000).prop_map(|n| format!("{n}s")),
+                any::<String>(),
+                "[0-9]{1,30}(years|y|d|h|m|s)",
+            ]
+        }
+
+        fn secs_in(range: DurationRange) -> impl Strategy<Value = u64> {
+            range.min.as_secs()..=range.max.as_secs()
+        }
+
+        proptest! {
+            #[test]
+            fn no_duration_text_panics(text in duration_text()) {
+                let _ = cli(&["--since", &text]);
+                let _ = cli(&["wait", "--since", "1h", "--timeout", &text]);
+                let _ = cli(&["serve", "--stuck-after", &text]);
+                let _ = crate::wait::parse_since(&text, chrono::Utc::now());
+                let config = format!("stuck_after = {text:?}\n");
+                if let Ok(file) = parse(&config, Path::new("c.toml")) {
+                    let _ = merge(file, None, &Overrides::default());
+                }
+                // What the dashboard then does with an accepted --since.
+                if let Ok(Cli { since: Some(since), .. }) = cli(&["--since", &text]) {
+                    let d = chrono::Duration::from_std(since.into());
+                    prop_assert!(d.is_ok_and(|d| chrono::Utc::now().checked_sub_signed(d).is_some()));
+                }
+            }
+
+            #[test]
+            fn durations_in_range_are_accepted(
+                since in secs_in(SINCE_RANGE),
+                timeout in secs_in(WAIT_TIMEOUT_RANGE),
+                stuck in secs_in(STUCK_AFTER_RANGE),
+            ) {
+                let since_text = format!("{since}s");
+                let parsed = cli(&["--since", &since_text]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(parsed.since.map(Duration::from), Some(Duration::from_secs(since)));
+                prop_assert!(crate::wait::parse_since(&since_text, chrono::Utc::now()).is_ok());
+                let parsed = cli(&["wait", "--since", "1h", "--timeout", &format!("{timeout}s")])
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                match parsed.command {
+                    Some(Command::Wait(args)) => prop_assert_eq!(args.timeout, Duration::from_secs(timeout)),
+                    _ => prop_assert!(false, "not a wait"),
+                }
+                let parsed = cli(&["serve", "--stuck-after", &format!("{stuck}s")])
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                match parsed.command {
+                    Some(Command::Serve(args)) => prop_assert_eq!(args.stuck_after, Duration::from_secs(stuck)),
+                    _ => prop_assert!(false, "not a serve"),
+                }
+                let file = parse(&format!("stuck_after = \"{stuck}s\"\n"), Path::new("c.toml"))
+                    .map_err(|e| TestCaseError::fail(e.0))?;
+                let settings = merge(file, None, &Overrides::default()).map_err(|e| TestCaseError::fail(e.0))?;
+                prop_assert_eq!(settings.stuck_after, Duration::from_secs(stuck));
+            }
+
+            #[test]
+            fn out_of_range_durations_say_the_range(secs in prop_oneof![
+                31_557_601..u64::MAX / 2,
+                Just(31_557_601u64),
+            ]) {
+                let text = format!("{secs}s");
+                let err = cli(&["--since", &text]).err().map(|e| e.to_string()).unwrap_or_default();
+                prop_assert!(err.contains("must be between 0s and 1year"), "{}", err);
+                let err = crate::wait::parse_since(&text, chrono::Utc::now()).err().unwrap_or_default();
+                prop_assert!(err.contains("must be between 0s and 1year"), "{}", err);
+            }
+
+            #[test]
+            fn numbers_never_panic_and_in_range_are_accepted(
+                refresh in any::<i64>(),
+                budget in any::<f64>(),
+                file_budget in any::<f64>(),
+                number in any::<f64>(),
+                text in any::<String>(),
+            ) {
+                let o = Overrides { refresh_seconds: Some(refresh), api_budget_rps: Some(budget), ..Default::default() };
+                let result = merge(FileConfig::default(), None, &o);
+                let in_range = (MIN_REFRESH_SECS..=MAX_REFRESH_SECS).contains(&refresh)
+                    && (MIN_API_BUDGET_RPS..=MAX_API_BUDGET_RPS).contains(&budget);
+                prop_assert_eq!(result.is_ok(), in_range);
+                if let Ok(file) = parse(&format!("api_budget_rps = {file_budget:?}\nrefresh_seconds = {refresh}\n"), Path::new("c.toml")) {
+                    let _ = merge(file, None, &Overrides::default());
+                }
+                for flag in ["--time-scale", "--rate", "--throttle-rps", "--instances", "--accounts", "--history"] {
+                    let _ = cli(&["emulate", flag, &number.to_string()]);
+                    let _ = cli(&["emulate", flag, &text]);
+                }
+                let _ = cli(&["--refresh", &text]);
+                let _ = cli(&["--api-budget", &text]);
+            }
+
+            #[test]
+            fn emulator_numbers_in_range_are_accepted(
+                scale in 0.01f64..=10_000.0,
+                rate in 0.0f64..=1_000.0,
+                throttle in 0.01f64..=1_000.0,
+                instances in 1usize..=100,
+            ) {
+                let parsed = cli(&[
+                    "emulate",
+                    "--time-scale", &scale.to_string(),
+                    "--rate", &rate.to_string(),
+                    "--throttle-rps", &throttle.to_string(),
+                    "--instances", &instances.to_string(),
+                ]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                match parsed.command {
+                    Some(Command::Emulate(args)) => {
+                        prop_assert_eq!(args.time_scale, scale);
+                        prop_assert_eq!(args.rate, rate);
+                        prop_assert_eq!(args.throttle_rps, Some(throttle));
+                        prop_assert_eq!(args.instances, instances);
+                    }
+                    _ => prop_assert!(false, "not an emulate"),
+                }
+            }
+        }
+
+        #[test]
+        fn out_of_range_values_give_one_line_with_the_range() {
+            for (args, range) in [
+                (vec!["--since", "1000000years"], "between 0s and 1year"),
+                (
+                    vec!["wait", "--since", "1h", "--timeout", "0s"],
+                    "between 1s and 7days",
+                ),
+                (
+                    vec!["wait", "--since", "1h", "--timeout", "30days"],
+                    "between 1s and 7days",
+                ),
+                (
+                    vec!["serve", "--stuck-after", "5s"],
+                    "between 1m and 30days",
+                ),
+                (
+                    vec!["emulate", "--time-scale", "1e300"],
+                    "between 0.01 and 10000",
+                ),
+                (vec!["emulate", "--instances", "1000000000000"], "1..=100"),
+            ] {
+                let err = cli(&args).err().map(|e| e.to_string()).unwrap_or_default();
+                let first = err.lines().next().unwrap_or_default();
+                assert!(first.contains(range), "{args:?}: {err}");
+            }
+        }
+    }
 }

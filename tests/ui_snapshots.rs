@@ -464,3 +464,42 @@ fn no_text_in_its_own_background_colour() {
         );
     }
 }
+
+/// A tab whose listing is denied says so on the tab, with what to do, whole (never "Loading…
+/// 0 pages"), and the status line wraps the hint rather than cutting it, at 80 and 160 columns.
+#[test]
+fn a_denied_tab_says_so_with_its_whole_hint_at_80_and_160_columns() {
+    let hint = "attach the policy in the README (sso:ListAccountAssignmentCreationStatus on the instance) to the credentials in use, then wait up to 5 minutes";
+    for (width, height) in [(80, 24), (160, 40)] {
+        let mut state = new_state(width, height);
+        send(
+            &mut state,
+            Event::ListFailed {
+                kind: OperationKind::AssignmentCreation,
+                error: ProviderError::new(
+                    ErrorKind::Auth,
+                    "AccessDeniedException: User is not authorized to perform sso:ListAccountAssignmentCreationStatus",
+                )
+                .with_hint(hint),
+                gave_up: true,
+            },
+        );
+        let terminal = render(&state, width, height);
+        let text = screen(&terminal);
+        assert!(!text.contains("Loading creation"), "{text}");
+        let flat = text
+            .replace(['│', '┐', '┌', '└', '┘', '─'], " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            flat.contains("Cannot list creation requests: access was denied."),
+            "{text}"
+        );
+        // The hint, whole, in the tab and in the status line: twice.
+        assert_eq!(flat.matches(hint).count(), 2, "{width}x{height}:\n{text}");
+        if width == 80 {
+            insta::assert_snapshot!(terminal.backend());
+        }
+    }
+}

@@ -178,7 +178,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         Action::ReadAllReasons,
         &[ch('R')],
-        "in the failure groups: read every reason now, at a rate you pick (the cost is shown first)",
+        "F view: read every reason now (cost first)",
         None,
     ),
     bind(

@@ -26,12 +26,14 @@ pub fn too_small(width: u16, height: u16) -> bool {
     width < MIN_WIDTH || height < MIN_HEIGHT
 }
 
-pub fn areas(area: Rect, detail_open: bool) -> Areas {
+/// `status_rows` is how many rows the status line needs (an error with its hint wraps rather
+/// than being cut: see [`crate::app::AppState::status_rows`]).
+pub fn areas(area: Rect, detail_open: bool, status_rows: u16) -> Areas {
     let [header, tabs, body, status_line, footer] = Layout::vertical([
         Constraint::Length(HEADER_ROWS),
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(status_rows.max(1)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -60,10 +62,10 @@ pub fn areas(area: Rect, detail_open: bool) -> Areas {
 }
 
 /// How many data rows the table shows: its area less the border and the column header.
-pub fn table_body_rows((width, height): (u16, u16), detail_open: bool) -> u16 {
+pub fn table_body_rows((width, height): (u16, u16), detail_open: bool, status_rows: u16) -> u16 {
     if too_small(width, height) {
         return 1;
     }
-    let a = areas(Rect::new(0, 0, width, height), detail_open);
+    let a = areas(Rect::new(0, 0, width, height), detail_open, status_rows);
     a.table.height.saturating_sub(3).max(1)
 }

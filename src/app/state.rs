@@ -417,6 +417,29 @@ impl AppState {
 
     /// How many table rows fit on screen; shared with the renderer's layout.
     pub fn table_rows(&self) -> usize {
-        super::layout::table_body_rows(self.terminal_size, self.detail_open) as usize
+        super::layout::table_body_rows(self.terminal_size, self.detail_open, self.status_rows())
+            as usize
+    }
+
+    /// The status line's text when it shows an error: what to do first, then what happened.
+    pub fn error_text(&self) -> Option<(Option<&str>, &str)> {
+        if self.input_mode == InputMode::EditingFilter {
+            return None;
+        }
+        let error = self.last_error.as_ref()?;
+        Some((error.hint.as_deref(), error.message.as_str()))
+    }
+
+    /// Rows the status line needs: one, or up to three when an error and its hint would not fit
+    /// in one (they wrap instead of being cut, at 80 columns as at 160).
+    pub fn status_rows(&self) -> u16 {
+        let Some((hint, message)) = self.error_text() else {
+            return 1;
+        };
+        // " error ", "12m ago: ", the hint and " — ", the message, "  (showing last good data)".
+        let chars =
+            7 + 10 + hint.map_or(0, |h| h.chars().count() + 3) + message.chars().count() + 26;
+        let width = usize::from(self.terminal_size.0.max(1));
+        chars.div_ceil(width).clamp(1, 3) as u16
     }
 }

@@ -261,6 +261,10 @@ pub struct ListTrouble {
     pub message: String,
     /// Access was denied: nothing will change until the operator fixes permissions.
     pub denied: bool,
+    /// What the operator can do about it, shown whole on the tab.
+    pub hint: Option<String>,
+    /// The listing was given up until its next turn (not a retry in progress).
+    pub gave_up: bool,
 }
 
 /// The records of one kind, their sorted order, the filtered view and the selection.

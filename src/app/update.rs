@@ -345,17 +345,19 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
         Event::ListFailed {
             kind,
             error,
-            gave_up: _,
+            gave_up,
         } => {
             let at = state.now;
             if error.kind == ErrorKind::Throttled {
                 state.last_throttled = Some(at);
             }
-            let message = error.to_string();
             state.table_mut(kind).trouble = Some(ListTrouble {
                 at,
-                message: message.clone(),
+                // What happened; what to do is the hint, shown beside it.
+                message: error.what(),
                 denied: error.kind == ErrorKind::Auth,
+                hint: error.hint.clone(),
+                gave_up,
             });
             state.last_error = Some(ErrorLine {
                 at,
@@ -787,7 +789,12 @@ fn click(state: &mut AppState, column: u16, row: u16, effects: &mut Vec<Effect>)
     if super::layout::too_small(width, height) {
         return;
     }
-    let table = super::layout::areas(Rect::new(0, 0, width, height), state.detail_open).table;
+    let table = super::layout::areas(
+        Rect::new(0, 0, width, height),
+        state.detail_open,
+        state.status_rows(),
+    )
+    .table;
     // Rows start under the top border and the column header, and end above the bottom border.
     let first_row = table.y + 2;
     let inside = column > table.x

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::format::age;
 use super::theme::Theme;
@@ -42,7 +42,8 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: 
     } else {
         Line::raw("")
     };
-    frame.render_widget(Paragraph::new(line), area);
+    // An error wraps onto the rows the layout gave it rather than losing its end.
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }
 
 /// The key bar: the footer entries of the key table that fit the width, `? help` and `q quit`

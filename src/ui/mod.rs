@@ -35,12 +35,17 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
         );
         return;
     }
-    let areas = layout::areas(area, state.detail_open);
+    let areas = layout::areas(area, state.detail_open, state.status_rows());
     header::draw(frame, areas.header, state, theme);
     table::draw_tabs(frame, areas.tabs, state, theme);
     if state.groups.is_some() {
         // The groups take the whole body: table and detail pane alike.
-        groups::draw(frame, layout::areas(area, false).table, state, theme);
+        groups::draw(
+            frame,
+            layout::areas(area, false, state.status_rows()).table,
+            state,
+            theme,
+        );
     } else {
         table::draw_table(frame, areas.table, state, theme);
         if let Some(detail_area) = areas.detail {

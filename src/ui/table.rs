@@ -6,16 +6,16 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{
     Block, Borders, Cell, Paragraph, Row as TableRow, Scrollbar, ScrollbarOrientation,
-    ScrollbarState, Table, TableState,
+    ScrollbarState, Table, TableState, Wrap,
 };
 
 use super::format::{age, shorten, wrap_text};
 use super::theme::Theme;
 use crate::app::AppState;
-use crate::app::table::LoadProgress;
 use crate::app::table::{
     KindTable, RequestRow, SortColumn, StatusFilter, format_local, zone_label,
 };
+use crate::app::table::{ListTrouble, LoadProgress};
 use crate::app::{InputMode, Tab};
 use crate::model::short_permission_set;
 
@@ -57,8 +57,19 @@ pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
 
     if table.view_len() == 0 {
         let message = empty_message(state);
+        let style = if tab_troubles(state).is_empty() {
+            theme.dim()
+        } else {
+            theme.error()
+        };
+        let lines: Vec<Line> = message
+            .lines()
+            .map(|l| Line::styled(l.to_string(), style))
+            .collect();
         frame.render_widget(
-            Paragraph::new(Line::styled(message, theme.dim())).block(block),
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(block),
             area,
         );
         return;
@@ -400,7 +411,25 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         theme.dim(),
     ));
     let load = tab_load(state);
-    if !load.done {
+    let troubles = tab_troubles(state);
+    if let Some((kind, trouble)) = troubles.first() {
+        // Said on the tab itself: "loading" would be a lie while the listing fails.
+        spans.push(Span::styled(
+            format!(
+                "⚠ {} listing {}: {} ",
+                kind.short(),
+                if trouble.denied {
+                    "denied"
+                } else if trouble.gave_up {
+                    "failed"
+                } else {
+                    "failing"
+                },
+                trouble.message
+            ),
+            theme.error(),
+        ));
+    } else if !load.done {
         spans.push(Span::styled(
             format!(
                 "{} loading: {} pages, {} records ",
@@ -433,9 +462,52 @@ fn tab_load(state: &AppState) -> LoadProgress {
     }
 }
 
+/// The listings of the tab's kinds that fail now, with why.
+fn tab_troubles(state: &AppState) -> Vec<(crate::model::OperationKind, &ListTrouble)> {
+    let kinds: Vec<crate::model::OperationKind> = match state.active {
+        Tab::Kind(kind) => vec![kind],
+        Tab::All => crate::model::OperationKind::ALL.to_vec(),
+    };
+    kinds
+        .into_iter()
+        .filter_map(|kind| Some((kind, state.table(kind).trouble.as_ref()?)))
+        .collect()
+}
+
 fn empty_message(state: &AppState) -> String {
     let table = state.active_table();
     let load = tab_load(state);
+    let troubles = tab_troubles(state);
+    if table.is_empty() && !troubles.is_empty() {
+        // The tab says what is wrong and what to do, whole, instead of "Loading… 0 pages".
+        return troubles
+            .iter()
+            .map(|(kind, t)| {
+                let what = if t.denied {
+                    "access was denied"
+                } else if t.gave_up {
+                    "the listing failed and was given up until its next turn"
+                } else {
+                    "the listing is failing and is being retried"
+                };
+                let again = if t.denied {
+                    " ssowatch asks again every 5 minutes, so a fix is picked up without a restart."
+                } else {
+                    ""
+                };
+                format!(
+                    "Cannot list {} requests: {what}. {}.{}{again}",
+                    kind.short(),
+                    t.message.trim_end_matches('.'),
+                    t.hint
+                        .as_deref()
+                        .map(|h| format!(" What to do: {h}."))
+                        .unwrap_or_default(),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
     if !load.done && table.is_empty() {
         format!(
             "Loading {} requests… {} pages, {} records so far",
