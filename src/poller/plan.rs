@@ -1352,6 +1352,59 @@ mod tests {
     }
 
     #[test]
+    fn while_the_groups_are_open_reasons_come_before_history_and_take_turns_with_failed_pages() {
+        let reasons = |n: usize| -> Vec<DescribeRequest> {
+            (0..n)
+                .map(|i| DescribeRequest {
+                    kind: K,
+                    request_id: format!("failed-{i}"),
+                    priority: Priority::Failures,
+                })
+                .collect()
+        };
+        // Fast and FAILED lists of the three kinds, then history pages wait.
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        for _ in 0..6 {
+            p.next_call();
+        }
+        p.replace_reasons(Some(reasons(8)));
+        let calls: Vec<bool> = (0..8)
+            .filter_map(|_| p.next_call())
+            .map(|c| matches!(c, Call::Describe(r) if r.priority == Priority::Failures))
+            .collect();
+        // No share for the history while reasons are wanted: eight reasons in a row.
+        assert_eq!(calls, [true; 8]);
+
+        // A FAILED listing still running: two reasons to a page.
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        for _ in 0..3 {
+            p.next_call();
+        }
+        p.replace_reasons(Some(reasons(8)));
+        let kinds: Vec<char> = (0..6)
+            .filter_map(|_| p.next_call())
+            .map(|c| match c {
+                Call::List {
+                    lane: Lane::Failed, ..
+                } => 'P',
+                Call::Describe(_) => 'R',
+                _ => '?',
+            })
+            .collect();
+        assert_eq!(kinds, ['R', 'R', 'P', 'R', 'R', 'P']);
+
+        // The view closed: the reasons' plan is dropped, history goes on.
+        p.replace_reasons(None);
+        assert!(
+            drain(&mut p)
+                .iter()
+                .all(|c| !matches!(c, Call::Describe(r) if r.request_id.starts_with("failed-")))
+        );
+    }
+
+    #[test]
     fn interactive_describes_jump_the_queue() {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         p.schedule(Duration::ZERO);
