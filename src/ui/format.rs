@@ -102,6 +102,19 @@ pub fn duration_words(secs: f64) -> String {
     }
 }
 
+/// A popup of `width` x `height` centred in `area` (both clamped to it): the help and the
+/// failure groups' offer float the same way.
+pub fn centered(area: ratatui::layout::Rect, width: u16, height: u16) -> ratatui::layout::Rect {
+    use ratatui::layout::{Constraint, Flex, Layout};
+    let [vertical] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(vertical);
+    popup
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

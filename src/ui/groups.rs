@@ -2,7 +2,7 @@
 //! each group with its count, what it touches, when it was seen and what to do about it.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
@@ -124,12 +124,7 @@ fn draw_offer(frame: &mut Frame, area: Rect, state: &AppState, unread: usize, th
     let width =
         (lines.iter().map(|l| l.chars().count()).max().unwrap_or(40) as u16 + 4).min(area.width);
     let height = (lines.len() as u16 + 2).min(area.height);
-    let [vertical] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(vertical);
+    let popup = super::format::centered(area, width, height);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())

@@ -1,7 +1,7 @@
 //! The `?` overlay: every key of the key table (`app::keymap`), in one place.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -24,12 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
     let per_column = entries.len().div_ceil(columns as usize);
     let height = (per_column as u16 + 2).min(area.height);
     let width = (78 * columns).min(area.width);
-    let [vertical] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(vertical);
+    let popup = super::format::centered(area, width, height);
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Line::styled(" Keys ", theme.title()))

@@ -171,8 +171,8 @@ mod tests {
         assert_eq!(pace.calls, 9);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn throttling_backs_off_then_succeeds() {
+    /// A pace whose call is throttled twice, then answers 7.
+    async fn throttled_twice_then_seven() -> (Pace, Result<i32, CallError>) {
         let mut pace = pace(20.0, Duration::from_secs(60));
         let refusals = std::cell::Cell::new(2u32);
         let answer = pace
@@ -182,6 +182,12 @@ mod tests {
                 async move { if refuse { Err(throttled()) } else { Ok(7) } }
             })
             .await;
+        (pace, answer)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_backs_off_then_succeeds() {
+        let (pace, answer) = throttled_twice_then_seven().await;
         assert!(matches!(answer, Ok(7)));
         assert_eq!((pace.calls, pace.throttled), (3, 2));
         // Two backoffs of 1 s and 2 s, each with ±50% jitter: far more than the 0.1 s the
@@ -254,15 +260,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_success_clears_what_was_seen() {
-        let mut pace = pace(20.0, Duration::from_secs(60));
-        let refusals = std::cell::Cell::new(2u32);
-        let answer = pace
-            .call(|| {
-                let refuse = refusals.get() > 0;
-                refusals.set(refusals.get().saturating_sub(1));
-                async move { if refuse { Err(throttled()) } else { Ok(7) } }
-            })
-            .await;
+        let (pace, answer) = throttled_twice_then_seven().await;
         assert!(matches!(answer, Ok(7)));
         assert_eq!(pace.trouble(), None);
     }
