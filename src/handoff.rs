@@ -105,7 +105,14 @@ struct Redo<'a> {
 /// The ids of `request` a retry needs, or what is missing.
 fn redo<'a>(cloud: Cloud, request: &'a FailedDetail) -> Result<Redo<'a>, String> {
     let d = &request.detail;
-    let target = safe_id(d.target_account.as_deref()).ok_or("no usable target account")?;
+    let target = safe_id(d.target_account.as_deref()).ok_or(match request.kind {
+        // A provisioning to ALL_PROVISIONED_ACCOUNTS names no account: redoing it to every
+        // account is not a call to write on the strength of a missing field.
+        OperationKind::PermissionSetProvisioning => {
+            "no target account (a provisioning to all provisioned accounts? redo it by hand)"
+        }
+        _ => "no usable target account",
+    })?;
     let permission_set = safe_id(d.permission_set.as_deref()).ok_or("no usable permission set")?;
     let target_type = match cloud {
         Cloud::Aws => "AWS_ACCOUNT",
@@ -522,6 +529,20 @@ mod tests {
         for line in script.lines().filter(|l| !l.starts_with('#')) {
             assert!(shlex::split(line).is_some(), "{line:?}");
         }
+    }
+
+    #[test]
+    fn a_provisioning_without_an_account_is_left_out_not_widened() {
+        let mut p = failed(
+            OperationKind::PermissionSetProvisioning,
+            "p9",
+            Cause::InternalError,
+        );
+        p.detail.target_account = None;
+        let script = retry_script(Cloud::Aws, INSTANCE, &[p]);
+        assert_eq!(commands(&script).len(), 0, "{script}");
+        assert!(script.contains("# left out provisioning p9: its detail has no target account"));
+        assert!(!script.contains("ALL_PROVISIONED_ACCOUNTS"));
     }
 
     #[test]
