@@ -596,25 +596,26 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
 /// The `F` view's keys that act on the selected group or on the groups (copy, export, hand
 /// off): see `keymap::GROUP_BINDINGS`. Returns whether the action was one of them.
 fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
-    let group = state
-        .groups
-        .as_ref()
-        .and_then(|v| v.groups.get(v.selected))
-        .map(|g| (g.key.clone(), g.requests.clone(), g.example.clone()));
+    let group = state.groups.as_ref().and_then(|v| v.groups.get(v.selected));
     match action {
-        Action::CopyId => match group {
-            Some((key, requests, _)) if !requests.is_empty() => {
-                let ids: Vec<&str> = requests.iter().map(|(_, id)| id.as_str()).collect();
-                state.flash = Some((
-                    state.now,
-                    format!("copied {} request ids of {key}", ids.len()),
-                ));
-                effects.push(Effect::Copy(ids.join("\n")));
+        Action::CopyId => {
+            let copied = group.filter(|g| !g.requests.is_empty()).map(|g| {
+                let ids: Vec<&str> = g.requests.iter().map(|(_, id)| id.as_str()).collect();
+                (
+                    format!("copied {} request ids of {}", ids.len(), g.key),
+                    ids.join("\n"),
+                )
+            });
+            match copied {
+                Some((message, ids)) => {
+                    state.flash = Some((state.now, message));
+                    effects.push(Effect::Copy(ids));
+                }
+                None => state.flash = Some((state.now, "no group to copy".into())),
             }
-            _ => state.flash = Some((state.now, "no group to copy".into())),
-        },
-        Action::CopyReason => match group {
-            Some((_, _, example)) if !example.is_empty() => {
+        }
+        Action::CopyReason => match group.map(|g| g.example.clone()) {
+            Some(example) if !example.is_empty() => {
                 state.flash = Some((state.now, "copied the group's failure reason".into()));
                 effects.push(Effect::Copy(example));
             }
