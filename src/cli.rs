@@ -13,6 +13,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{Overrides, ProviderKind};
 use crate::emulator::{self, EmulatorConfig, FaultRule, Faults};
+use crate::handoff::Handoff;
 use crate::headless::{DescribeOptions, FailuresOptions, ListOptions};
 use crate::model::{KindSelection, Status};
 use crate::output::OutputFormat;
@@ -212,9 +213,26 @@ pub struct FailuresArgs {
     /// its 95% interval.
     #[arg(long)]
     pub exact: bool,
-    /// Output format: an aligned table for people, JSON or CSV for scripts.
+    /// Output format: an aligned table for people, JSON or CSV for scripts; or hand the
+    /// failures on: ids (the file `wait --request-ids-from` reads), retry (a shell script of
+    /// AWS CLI or KooCLI commands that redo them), plan (the same as JSON).
     #[arg(long, short, value_enum, default_value = "table")]
-    pub output: OutputArg,
+    pub output: FailuresOutputArg,
+    /// Only the FAILED requests of this cause (policy_missing, account_unreachable, ...: the
+    /// keys `ssowatch failures` shows).
+    #[arg(long, value_name = "KEY")]
+    pub cause: Option<String>,
+}
+
+/// `--output` of `ssowatch failures`: the formats of [`OutputArg`], plus the hand-offs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailuresOutputArg {
+    Table,
+    Json,
+    Csv,
+    Ids,
+    Retry,
+    Plan,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -242,9 +260,19 @@ impl ListArgs {
 
 impl FailuresArgs {
     pub fn options(&self) -> FailuresOptions {
+        let (output, handoff) = match self.output {
+            FailuresOutputArg::Table => (OutputFormat::Table, None),
+            FailuresOutputArg::Json => (OutputFormat::Json, None),
+            FailuresOutputArg::Csv => (OutputFormat::Csv, None),
+            FailuresOutputArg::Ids => (OutputFormat::Table, Some(Handoff::Ids)),
+            FailuresOutputArg::Retry => (OutputFormat::Table, Some(Handoff::Retry)),
+            FailuresOutputArg::Plan => (OutputFormat::Table, Some(Handoff::Plan)),
+        };
         FailuresOptions {
             kind: self.kind.selection(),
-            output: self.output.format(),
+            output,
+            cause: self.cause.clone(),
+            handoff,
             exact: self.exact,
         }
     }

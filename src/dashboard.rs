@@ -242,7 +242,12 @@ async fn event_loop(
             exports_done = request.seq;
             let dir = export_dir.clone();
             let result = crate::output::export_view(runtime.state(), &dir, request.format)
-                .map(|path| path.display().to_string())
+                .map(|path| match request.format {
+                    crate::app::ExportFormat::Handoff => {
+                        format!("{} (+ .ids, .plan.json)", path.display())
+                    }
+                    _ => path.display().to_string(),
+                })
                 .map_err(|e| format!("{}: {e}", dir.display()));
             runtime.handle(Msg::Exported(result));
         }

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 
 use crate::config::{ProviderKind, Settings};
 use crate::connect::connect;
-use crate::failures::FailedRequest;
+use crate::failures::{CAUSE_LABELS, Cause, FailedRequest};
+use crate::handoff::{self, Cloud, FailedDetail, Handoff};
 use crate::model::{
     Described, Instance, KindSelection, NameKind, OperationKind, Page, RequestDetail, Status,
     StatusSummary, UsageError,
@@ -233,6 +234,10 @@ pub struct FailuresOptions {
     /// Read every FAILED request's reason; without it, a random sample (stratified by kind and
     /// time, [`crate::estimate::SAMPLE_SIZE`] at most) and estimates with their intervals.
     pub exact: bool,
+    /// Only the FAILED requests of this cause (a [`crate::failures::Cause`] label).
+    pub cause: Option<String>,
+    /// Hand the failures on (ids, retry script, JSON plan) instead of grouping them.
+    pub handoff: Option<Handoff>,
 }
 
 /// `ssowatch describe` options.
@@ -276,6 +281,10 @@ pub async fn list(settings: &Settings, args: &ListOptions) -> anyhow::Result<()>
 /// an estimate with its 95 % interval: 3,000 failures cost 200 describes, not 3,000. `--exact`
 /// reads every reason. Within the headless budget either way.
 pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Result<()> {
+    let wanted = args.cause.as_deref().map(parse_cause).transpose()?;
+    if let Some(handoff) = args.handoff {
+        return failures_handoff(settings, args, handoff).await;
+    }
     let connection = connect(settings).await?;
     let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
     let instance = &connection.instance.id;
@@ -358,7 +367,10 @@ pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Re
         |_, id| !args.exact && by_id.contains_key(id),
     );
     // The unread are in the causes' estimates: a "reason pending" line would count them twice.
-    let groups: Vec<_> = groups.into_iter().filter(|g| !g.is_pending()).collect();
+    let groups: Vec<_> = groups
+        .into_iter()
+        .filter(|g| !g.is_pending() && wanted.is_none_or(|w| g.cause == w))
+        .collect();
     let provider_name = provider.info().name;
     let report = output::FailureReport {
         provider: &provider_name,
@@ -372,6 +384,82 @@ pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Re
             .collect(),
     };
     write_stdout(|out| output::write_failure_groups(out, &report, args.output))
+}
+
+/// The cause `--cause` names, or one clear line listing the keys there are.
+pub fn parse_cause(key: &str) -> Result<Cause, UsageError> {
+    Cause::ALL
+        .into_iter()
+        .find(|c| c.label() == key)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--cause '{}' is no cause: one of {}",
+                crate::sanitize::clean_text(key),
+                CAUSE_LABELS.join(", ")
+            ))
+        })
+}
+
+/// `ssowatch failures --output ids|retry|plan`: every FAILED request of the asked kinds is
+/// described (every reason read, never a sample: a retry must name each request), those of
+/// `--cause` (all causes without it) are kept, and handed on in the asked format
+/// ([`crate::handoff`]).
+pub async fn failures_handoff(
+    settings: &Settings,
+    args: &FailuresOptions,
+    handoff: Handoff,
+) -> anyhow::Result<()> {
+    let wanted = args.cause.as_deref().map(parse_cause).transpose()?;
+    let connection = connect(settings).await?;
+    let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
+    let instance = &connection.instance.id;
+    let list_args = ListOptions {
+        kind: args.kind,
+        status: Some(Status::Failed),
+        output: args.output,
+    };
+    let failed = fetch_list(&provider, instance, &list_args).await?;
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) && failed.len() > 20 {
+        eprintln!(
+            "reading the reasons of {} FAILED requests at up to {} calls/s…",
+            failed.len(),
+            settings.headless_budget_rps
+        );
+    }
+    let mut chosen = Vec::new();
+    for summary in &failed {
+        let d = with_retry(|| provider.describe(instance, summary.kind, &summary.request_id))
+            .await
+            .with_context(|| format!("cannot describe FAILED request {}", summary.request_id))?;
+        let cause = d
+            .detail
+            .failure_reason
+            .as_deref()
+            .map_or(Cause::Other, Cause::of);
+        if wanted.is_none_or(|w| w == cause) {
+            chosen.push(FailedDetail {
+                kind: summary.kind,
+                request_id: summary.request_id.clone(),
+                cause,
+                detail: d.detail,
+            });
+        }
+    }
+    let cloud = match settings.provider {
+        ProviderKind::Aws => Cloud::Aws,
+        ProviderKind::Huawei => Cloud::Huawei,
+    };
+    let text = match handoff {
+        Handoff::Ids => handoff::ids_file(&chosen),
+        Handoff::Retry => handoff::retry_script(cloud, instance, &chosen),
+        Handoff::Plan => {
+            let mut json =
+                serde_json::to_string_pretty(&handoff::plan_json(cloud, instance, &chosen))?;
+            json.push('\n');
+            json
+        }
+    };
+    write_stdout(|out| out.write_all(text.as_bytes()))
 }
 
 /// Writes through one buffered lock of stdout. A closed pipe (`ssowatch list | head`) comes

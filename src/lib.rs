@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod emulator;
 pub mod estimate;
 pub mod failures;
+pub mod handoff;
 pub mod headless;
 pub mod metrics;
 pub mod model;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::app::table::RequestRow;
 use crate::app::{AppState, ExportFormat};
 use crate::failures::FailureGroup;
+use crate::handoff;
 use crate::model::{Described, RequestDetail, StatusSummary};
 
 /// How a headless command writes what it found. Defined here, where it is used; `cli` maps its
@@ -612,26 +613,48 @@ impl<'a> ExportRow<'a> {
 /// Writes the dashboard's current view (tab, filters and sort as shown) to a new file in `dir`
 /// and returns its path: `ssowatch-<tab>-<UTC time>.csv` or `.json`. CSV is spreadsheet-safe.
 pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Result<PathBuf> {
-    let table = state.active_table();
-    let rows: Vec<&RequestRow> = (0..table.view_len())
-        .filter_map(|p| table.view_row(p))
-        .collect();
     let stamp = state.now.format("%Y%m%dT%H%M%SZ");
     let extension = match format {
         ExportFormat::Csv => "csv",
         ExportFormat::Json => "json",
+        ExportFormat::Handoff => return export_handoff(state, dir),
     };
+    // In the `F` view, the groups are what is shown: they are what is exported.
+    if let Some(view) = &state.groups {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("ssowatch-failure-groups-{stamp}.{extension}"));
+        let mut out = io::BufWriter::new(new_file(&path)?);
+        let as_format = match format {
+            ExportFormat::Csv => OutputFormat::Csv,
+            _ => OutputFormat::Json,
+        };
+        let details = crate::model::OperationKind::ALL
+            .iter()
+            .flat_map(|&k| state.table(k).rows())
+            .filter_map(|r| Some((r.request_id.as_ref(), &r.answer.as_ref()?.detail)))
+            .collect();
+        let report = FailureReport {
+            groups: &view.groups,
+            failed: view.failed,
+            read: view.failed - view.unread,
+            sampled: view.sampled,
+            details,
+            provider: &state.connection.provider.name,
+        };
+        write_failure_groups(&mut out, &report, as_format)?;
+        out.flush()?;
+        return Ok(path);
+    }
+    let table = state.active_table();
+    let rows: Vec<&RequestRow> = (0..table.view_len())
+        .filter_map(|p| table.view_row(p))
+        .collect();
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!(
         "ssowatch-{}-{stamp}.{extension}",
         state.active.short()
     ));
-    // A new file only: never overwrite an earlier export.
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    let mut out = io::BufWriter::new(file);
+    let mut out = io::BufWriter::new(new_file(&path)?);
     match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
@@ -642,7 +665,7 @@ pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Re
             }
             w.flush()?;
         }
-        ExportFormat::Json => {
+        ExportFormat::Json | ExportFormat::Handoff => {
             let rows: Vec<ExportRow> = rows.iter().map(|r| ExportRow::new(r)).collect();
             serde_json::to_writer_pretty(&mut out, &rows).map_err(io::Error::from)?;
             out.write_all(b"\n")?;
@@ -650,4 +673,48 @@ pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Re
     }
     out.flush()?;
     Ok(path)
+}
+
+/// A new file only: never overwrite an earlier export.
+fn new_file(path: &Path) -> io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// `x` in the dashboard: the hand-off of what the view shows (the `F` view's group, or the
+/// view's FAILED), as three new files in `dir`: `ssowatch-retry-<cause>-<UTC time>.sh` (the
+/// retry script, executable), `.ids` (for `ssowatch wait --request-ids-from`) and
+/// `.plan.json`. Returns the script's path.
+pub fn export_handoff(state: &AppState, dir: &Path) -> io::Result<PathBuf> {
+    let selection = crate::app::handoff::selection(state).map_err(io::Error::other)?;
+    let (cloud, instance, requests) = (selection.cloud, &selection.instance, &selection.requests);
+    let stamp = state.now.format("%Y%m%dT%H%M%SZ");
+    std::fs::create_dir_all(dir)?;
+    let stem = format!("ssowatch-retry-{}-{stamp}", selection.label);
+    let script = dir.join(format!("{stem}.sh"));
+    let files = [
+        (
+            script.clone(),
+            handoff::retry_script(cloud, instance, requests),
+        ),
+        (dir.join(format!("{stem}.ids")), handoff::ids_file(requests)),
+        (
+            dir.join(format!("{stem}.plan.json")),
+            serde_json::to_string_pretty(&handoff::plan_json(cloud, instance, requests))
+                .map_err(io::Error::from)?
+                + "\n",
+        ),
+    ];
+    for (path, text) in &files {
+        let mut file = new_file(path)?;
+        file.write_all(text.as_bytes())?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(script)
 }

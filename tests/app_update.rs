@@ -1488,3 +1488,306 @@ fn the_offer_states_the_cost_at_the_budget_and_at_each_rate() {
         "{text}"
     );
 }
+
+/// The `F` view over two groups: policy_missing (creations 0, 10, 20 and provisionings 5,
+/// 15) first, then account_unreachable (creations 5, 15).
+fn groups_view() -> ssowatch::app::AppState {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 30);
+    load(&mut state, OperationKind::PermissionSetProvisioning, 20);
+    let policy = "Received a 404 status error: Not supported policy arn:aws:iam::{i}:policy/Deploy";
+    fail_with(&mut state, CREATION, &[0, 10, 20], policy);
+    fail_with(
+        &mut state,
+        OperationKind::PermissionSetProvisioning,
+        &[5, 15],
+        policy,
+    );
+    fail_with(
+        &mut state,
+        CREATION,
+        &[5, 15, 25],
+        "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '{i}' takes longer than usual.",
+    );
+    fail_with(
+        &mut state,
+        OperationKind::PermissionSetProvisioning,
+        &[0, 10],
+        "Received a 404 status error: the USER assignee {i} was not found in directory d-1",
+    );
+    key(&mut state, KeyCode::Char('F'));
+    let keys: Vec<String> = state
+        .groups
+        .as_ref()
+        .map(|v| v.groups.iter().map(|g| g.key.clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        keys,
+        ["policy_missing", "account_unreachable", "principal_missing"]
+    );
+    state
+}
+
+fn copied(effects: &[Effect]) -> Option<String> {
+    effects.iter().find_map(|e| match e {
+        Effect::Copy(text) => Some(text.clone()),
+        _ => None,
+    })
+}
+
+fn flash(state: &ssowatch::app::AppState) -> String {
+    state
+        .flash
+        .as_ref()
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default()
+}
+
+fn selected_group(state: &ssowatch::app::AppState) -> Option<usize> {
+    state.groups.as_ref().map(|v| v.selected)
+}
+
+#[test]
+fn f_view_move_keys_move_between_groups() {
+    let mut state = groups_view();
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(selected_group(&state), Some(1));
+    key(&mut state, KeyCode::Down);
+    assert_eq!(selected_group(&state), Some(2));
+    key(&mut state, KeyCode::Char('k'));
+    key(&mut state, KeyCode::Up);
+    assert_eq!(selected_group(&state), Some(0));
+    key(&mut state, KeyCode::PageDown);
+    assert_eq!(
+        selected_group(&state),
+        Some(2),
+        "five down, at most the last"
+    );
+    key(&mut state, KeyCode::PageUp);
+    assert_eq!(selected_group(&state), Some(0));
+    key(&mut state, KeyCode::Char('G'));
+    assert_eq!(selected_group(&state), Some(2));
+    key(&mut state, KeyCode::Char('g'));
+    assert_eq!(selected_group(&state), Some(0));
+    key(&mut state, KeyCode::End);
+    key(&mut state, KeyCode::Home);
+    assert_eq!(selected_group(&state), Some(0));
+}
+
+#[test]
+fn f_view_y_copies_the_selected_groups_request_ids() {
+    let mut state = groups_view();
+    key(&mut state, KeyCode::Char('j'));
+    let effects = key(&mut state, KeyCode::Char('y'));
+    let text = copied(&effects).expect("y copies");
+    let mut ids: Vec<&str> = text.lines().collect();
+    ids.sort();
+    let mut expected: Vec<String> = [5, 15, 25].iter().map(|&i| rid(i)).collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(state.groups.is_some(), "the view stays open");
+    assert!(flash(&state).contains("copied 3 request ids of account_unreachable"));
+}
+
+#[test]
+fn f_view_shift_y_copies_the_groups_full_reason() {
+    let mut state = groups_view();
+    let effects = key(&mut state, KeyCode::Char('Y'));
+    let text = copied(&effects).expect("Y copies");
+    assert!(
+        text.starts_with("Received a 404 status error: Not supported policy arn:aws:iam::"),
+        "{text}"
+    );
+    assert!(state.groups.is_some());
+}
+
+#[test]
+fn f_view_e_and_shift_e_export_the_groups() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    for (code, format) in [
+        ('e', ssowatch::app::ExportFormat::Csv),
+        ('E', ssowatch::app::ExportFormat::Json),
+    ] {
+        let mut state = groups_view();
+        key(&mut state, KeyCode::Char(code));
+        assert!(state.groups.is_some(), "{code}: the view stays open");
+        let request = state.export.expect("an export is asked for");
+        assert_eq!(request.format, format);
+        let path = ssowatch::output::export_view(&state, dir.path(), request.format)
+            .unwrap_or_else(|e| panic!("export: {e}"));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        assert!(
+            name.as_deref()
+                .is_some_and(|n| n.starts_with("ssowatch-failure-groups-")),
+            "{name:?}"
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read: {e}"));
+        for group in ["policy_missing", "account_unreachable", "principal_missing"] {
+            assert!(text.contains(group), "{code}: {group} in {text}");
+        }
+        if code == 'E' {
+            let v: serde_json::Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON: {e}"));
+            assert_eq!(v.as_array().map(Vec::len), Some(3));
+        }
+    }
+}
+
+#[test]
+fn f_view_x_writes_the_groups_retry_script_ids_and_plan() {
+    let mut state = groups_view();
+    key(&mut state, KeyCode::Char('x'));
+    assert!(state.groups.is_some());
+    let request = state.export.expect("x asks the host to write the hand-off");
+    assert_eq!(request.format, ssowatch::app::ExportFormat::Handoff);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let script_path = ssowatch::output::export_view(&state, dir.path(), request.format)
+        .unwrap_or_else(|e| panic!("hand-off: {e}"));
+    let script = std::fs::read_to_string(&script_path).unwrap_or_else(|e| panic!("read: {e}"));
+    let commands: Vec<&str> = script.lines().filter(|l| l.starts_with("aws ")).collect();
+    assert_eq!(commands.len(), 5, "{script}");
+    assert_eq!(
+        commands
+            .iter()
+            .filter(|c| c.starts_with("aws sso-admin create-account-assignment "))
+            .count(),
+        3
+    );
+    assert!(
+        commands
+            .iter()
+            .all(|c| c.contains("--instance-arn arn:aws:sso:::instance/ssoins-1234567890abcdef"))
+    );
+    assert!(script.contains("# policy_missing: 5 request(s)"));
+    let stem = script_path.with_extension("");
+    let ids =
+        std::fs::read_to_string(stem.with_extension("ids")).unwrap_or_else(|e| panic!("ids: {e}"));
+    assert_eq!(ids.lines().filter(|l| !l.starts_with('#')).count(), 5);
+    let plan = std::fs::read_to_string(format!("{}.plan.json", stem.display()))
+        .unwrap_or_else(|e| panic!("plan: {e}"));
+    let plan: serde_json::Value =
+        serde_json::from_str(&plan).unwrap_or_else(|e| panic!("plan JSON: {e}"));
+    assert_eq!(plan["retry"].as_array().map(Vec::len), Some(5));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&script_path)
+            .map(|m| m.permissions().mode())
+            .ok();
+        assert_eq!(
+            mode.map(|m| m & 0o111),
+            Some(0o111),
+            "the script is executable"
+        );
+    }
+    // A group a retry cannot fix: the script says so and runs nothing.
+    key(&mut state, KeyCode::Char('G'));
+    let effects = key(&mut state, KeyCode::Char('X'));
+    let script = copied(&effects).expect("X copies the script");
+    assert!(!script.lines().any(|l| l.starts_with("aws ")), "{script}");
+    assert!(script.contains("# left out, a retry cannot fix them"));
+}
+
+#[test]
+fn f_view_shift_x_copies_the_groups_retry_script() {
+    let mut state = groups_view();
+    key(&mut state, KeyCode::Char('j'));
+    let effects = key(&mut state, KeyCode::Char('X'));
+    let script = copied(&effects).expect("X copies");
+    assert!(script.starts_with("#!/bin/sh\n"));
+    assert_eq!(
+        script
+            .lines()
+            .filter(|l| l.starts_with("aws sso-admin create-account-assignment "))
+            .count(),
+        3,
+        "{script}"
+    );
+    assert!(script.contains("# account_unreachable: 3 request(s)"));
+    assert!(flash(&state).contains("copied the retry script of 3 request(s)"));
+    assert!(state.groups.is_some());
+}
+
+#[test]
+fn f_view_enter_esc_f_help_and_quit() {
+    let mut state = groups_view();
+    key(&mut state, KeyCode::Enter);
+    assert!(state.groups.is_none() && state.group_filter.is_some());
+    let mut state = groups_view();
+    key(&mut state, KeyCode::Esc);
+    assert!(state.groups.is_none());
+    let mut state = groups_view();
+    key(&mut state, KeyCode::Char('F'));
+    assert!(state.groups.is_none());
+    let mut state = groups_view();
+    key(&mut state, KeyCode::Char('?'));
+    assert!(state.help_open && state.groups.is_some());
+    let mut state = groups_view();
+    let effects = key(&mut state, KeyCode::Char('q'));
+    assert!(effects.contains(&Effect::Quit));
+}
+
+#[test]
+fn the_f_views_footer_and_help_are_its_own_keys_and_each_is_handled_there() {
+    let footer: Vec<&str> = keymap::footer_entries_for(true)
+        .iter()
+        .map(|(_, label)| *label)
+        .collect();
+    assert!(footer.contains(&"hand off") && footer.contains(&"copy ids"));
+    assert!(!footer.contains(&"filter"), "{footer:?}");
+    let table_footer: Vec<&str> = keymap::footer_entries_for(false)
+        .iter()
+        .map(|(_, label)| *label)
+        .collect();
+    assert!(table_footer.contains(&"filter") && !table_footer.contains(&"hand off"));
+    let help = keymap::help_entries(true);
+    assert_eq!(help.len(), keymap::GROUP_BINDINGS.len());
+    assert!(
+        help.iter()
+            .any(|(keys, what)| keys == "y" && what.contains("request ids"))
+    );
+    // Every key of the view either keeps the view open or is one that leaves it.
+    let leaves = [
+        keymap::Action::OpenDetail,
+        keymap::Action::Back,
+        keymap::Action::FailureGroups,
+    ];
+    for b in keymap::GROUP_BINDINGS {
+        let mut state = groups_view();
+        let k = keymap::binding(b.action).keys[0];
+        ssowatch::app::update(
+            &mut state,
+            Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+                k.code,
+                k.modifiers,
+            )),
+        );
+        assert_eq!(
+            state.groups.is_none(),
+            leaves.contains(&b.action),
+            "{:?} ({})",
+            b.action,
+            b.help
+        );
+    }
+}
+
+#[test]
+fn x_outside_the_groups_hands_off_the_views_failed_rows() {
+    let mut state = groups_view();
+    key(&mut state, KeyCode::Esc);
+    key(&mut state, KeyCode::Char('f'));
+    let effects = key(&mut state, KeyCode::Char('X'));
+    let script = copied(&effects).expect("X copies");
+    // The creation tab's FAILED: 3 policy_missing + 3 account_unreachable.
+    assert_eq!(
+        script.lines().filter(|l| l.starts_with("aws ")).count(),
+        6,
+        "{script}"
+    );
+    key(&mut state, KeyCode::Char('x'));
+    assert_eq!(
+        state.export.map(|e| e.format),
+        Some(ssowatch::app::ExportFormat::Handoff)
+    );
+}

@@ -85,6 +85,34 @@ impl Harness {
             .unwrap_or_else(|e| panic!("ssowatch {args:?}: not JSON ({e}): {stdout}"))
     }
 
+    /// `POST /_emulator/faults` with `body`: the emulator's fault set from now on.
+    fn set_faults(&self, body: &str) {
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect to the emulator");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "POST /_emulator/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+
+    /// `ssowatch ARGS` against the emulator: (exit code, stdout, stderr).
+    fn ssowatch_raw(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let mut c = Command::new(BIN);
+        self.env(&mut c);
+        c.args(args)
+            .args(["--endpoint-url", &self.url, "--region", "us-east-1"]);
+        let r = headless_support::finish(c);
+        (r.status.code(), r.stdout, r.stderr)
+    }
+
     /// Requests the emulator served for one operation (`GET /_emulator/stats`).
     fn served(&self, operation: &str) -> u64 {
         let addr = self.url.trim_start_matches("http://");
@@ -109,23 +137,25 @@ impl Harness {
 }
 
 fn start_emulator() -> Harness {
+    start_emulator_with(&[
+        "--history",
+        &HISTORY.to_string(),
+        "--rate",
+        "0",
+        "--seed",
+        "2024",
+        "--failure-ratio",
+        "0.2",
+    ])
+}
+
+fn start_emulator_with(args: &[&str]) -> Harness {
     let home = tempfile::tempdir().expect("tempdir");
     std::fs::write(home.path().join("aws-config"), "").expect("empty config");
     std::fs::write(home.path().join("aws-credentials"), "").expect("empty credentials");
     let mut child = Command::new(BIN)
-        .args([
-            "emulate",
-            "--port",
-            "0",
-            "--history",
-            &HISTORY.to_string(),
-            "--rate",
-            "0",
-            "--seed",
-            "2024",
-            "--failure-ratio",
-            "0.2",
-        ])
+        .args(["emulate", "--port", "0"])
+        .args(args)
         .env("HOME", home.path())
         .env("XDG_STATE_HOME", home.path().join("xdg-state"))
         .stdin(Stdio::null())
@@ -514,4 +544,201 @@ fn the_aws_cli_reads_the_names_ssowatch_shows() {
     );
     // ssowatch described each account by id (one call each), never walking the whole listing.
     assert!(h.served("DescribeAccount") >= 1);
+}
+
+/// What a retry needs of a finished request: its permission set, account and principal.
+fn ids_of(h: &Harness, instance: &str, spec: &KindSpec, id: &str) -> Vec<String> {
+    let d =
+        &h.aws(&[spec.describe, "--instance-arn", instance, spec.id_flag, id])[spec.describe_field];
+    let field = |name: &str| d[name].as_str().unwrap_or_default().to_string();
+    match spec.kind {
+        "provisioning" => vec![field("PermissionSetArn"), field("AccountId")],
+        _ => vec![
+            field("PermissionSetArn"),
+            field("TargetId"),
+            field("PrincipalType"),
+            field("PrincipalId"),
+        ],
+    }
+}
+
+/// Starts, through the AWS CLI, `creations` assignments and `provisionings` provisionings with
+/// the ids of finished history requests; returns what the CLI printed (one JSON document
+/// each: the ids file `ssowatch wait --request-ids-from` reads) and the new ids.
+fn start_requests(
+    h: &Harness,
+    instance: &str,
+    creations: usize,
+    provisionings: usize,
+) -> (String, Vec<String>) {
+    let mut printed = String::new();
+    let mut ids = Vec::new();
+    for (spec, n) in [(&KINDS[0], creations), (&KINDS[2], provisionings)] {
+        let listed = h.aws(&[spec.list, "--instance-arn", instance]);
+        let history: Vec<String> = listed[spec.list_field]
+            .as_array()
+            .expect("a listing")
+            .iter()
+            .filter_map(|r| r["RequestId"].as_str().map(str::to_string))
+            .take(n)
+            .collect();
+        assert_eq!(history.len(), n, "enough history of {}", spec.kind);
+        for old in history {
+            let v = ids_of(h, instance, spec, &old);
+            let mut args = vec![
+                if spec.kind == "provisioning" {
+                    "provision-permission-set"
+                } else {
+                    "create-account-assignment"
+                },
+                "--instance-arn",
+                instance,
+                "--permission-set-arn",
+                &v[0],
+                "--target-id",
+                &v[1],
+                "--target-type",
+                "AWS_ACCOUNT",
+            ];
+            if v.len() == 4 {
+                args.extend(["--principal-type", &v[2], "--principal-id", &v[3]]);
+            }
+            let answer = h.aws(&args);
+            let status = answer
+                .as_object()
+                .and_then(|o| o.values().next())
+                .expect("a status");
+            assert_eq!(status["Status"], "IN_PROGRESS", "{answer}");
+            ids.push(status["RequestId"].as_str().expect("RequestId").to_string());
+            printed.push_str(&answer.to_string());
+            printed.push('\n');
+        }
+    }
+    (printed, ids)
+}
+
+/// `ssowatch wait --request-ids-from FILE` on what the CLI printed: its exit code.
+fn wait_for(h: &Harness, printed: &str) -> Option<i32> {
+    let file = h.home.path().join(format!("ids-{}.json", printed.len()));
+    std::fs::write(&file, printed).expect("write ids");
+    let (code, stdout, stderr) = h.ssowatch_raw(&[
+        "wait",
+        "--refresh",
+        "1",
+        "--timeout",
+        "2m",
+        "--request-ids-from",
+        file.to_str().expect("utf-8 path"),
+    ]);
+    eprintln!("wait: {stdout}{stderr}");
+    code
+}
+
+/// The issue's loop end to end, with the real AWS CLI: requests fail for a cause; `ssowatch
+/// failures --cause policy_missing --output retry` writes a script; the cause is switched off;
+/// the script runs under the AWS CLI (endpoint from the environment, not from the script);
+/// `ssowatch wait` on the new ids exits 0. A cause a retry cannot fix leaves its requests out.
+#[test]
+fn a_retry_script_redoes_the_failed_requests_under_the_aws_cli() {
+    if !aws_cli_or_skip() {
+        return;
+    }
+    let h = start_emulator_with(&[
+        "--history",
+        "4",
+        "--rate",
+        "0",
+        "--seed",
+        "2025",
+        "--failure-ratio",
+        "0",
+        "--time-scale",
+        "20",
+    ]);
+    let instance = h.aws(&["list-instances"])["Instances"][0]["InstanceArn"]
+        .as_str()
+        .expect("InstanceArn")
+        .to_string();
+
+    h.set_faults(r#"{"fail_requests": "policy_missing"}"#);
+    let (printed, failed_ids) = start_requests(&h, &instance, 3, 2);
+    assert_eq!(wait_for(&h, &printed), Some(1), "they all fail");
+
+    let (code, script, stderr) =
+        h.ssowatch_raw(&["failures", "--cause", "policy_missing", "--output", "retry"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let commands: Vec<&str> = script.lines().filter(|l| l.starts_with("aws ")).collect();
+    assert_eq!(commands.len(), 5, "{script}");
+    for id in &failed_ids {
+        assert!(
+            script.contains(&format!(" {id}\n")),
+            "{id} is redone: {script}"
+        );
+    }
+    assert!(!script.contains(&h.url) && !script.contains("--endpoint-url"));
+    assert!(!script.contains("AKIA") && !script.contains("interop/dummy"));
+
+    let (code, ids, _) =
+        h.ssowatch_raw(&["failures", "--cause", "policy_missing", "--output", "ids"]);
+    assert_eq!(code, Some(0));
+    let listed: Vec<&str> = ids.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(listed.len(), 5, "{ids}");
+
+    // The operator fixes the cause, then runs the script as it is.
+    h.set_faults("{}");
+    let path = h.home.path().join("retry.sh");
+    std::fs::write(&path, &script).expect("write the script");
+    let mut sh = Command::new("sh");
+    h.env(&mut sh);
+    sh.arg(&path).env("AWS_ENDPOINT_URL", &h.url);
+    let (ok, redone, stderr) = finish(sh);
+    assert!(ok, "the script runs: {stderr}");
+    let new_ids: Vec<String> = serde_json::Deserializer::from_str(&redone)
+        .into_iter::<serde_json::Value>()
+        .filter_map(|v| {
+            let v = v.ok()?;
+            let status = v.as_object()?.values().next()?.clone();
+            status["RequestId"].as_str().map(str::to_string)
+        })
+        .collect();
+    assert_eq!(new_ids.len(), 5, "{redone}");
+    assert!(new_ids.iter().all(|id| !failed_ids.contains(id)));
+    assert_eq!(wait_for(&h, &redone), Some(0), "the retries succeed");
+
+    // A cause a retry cannot fix: its requests are not in the script.
+    h.set_faults(r#"{"fail_requests": "principal_missing"}"#);
+    let (printed, gone) = start_requests(&h, &instance, 2, 0);
+    assert_eq!(wait_for(&h, &printed), Some(1));
+    let (code, script, stderr) = h.ssowatch_raw(&[
+        "failures",
+        "--cause",
+        "principal_missing",
+        "--output",
+        "retry",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!script.lines().any(|l| l.starts_with("aws ")), "{script}");
+    assert!(script.contains("# left out, a retry cannot fix them: the user or group is gone"));
+    for id in &gone {
+        assert!(script.contains(&format!("#   creation {id}")), "{script}");
+    }
+    let (code, plan, _) = h.ssowatch_raw(&[
+        "failures",
+        "--cause",
+        "principal_missing",
+        "--output",
+        "plan",
+    ]);
+    assert_eq!(code, Some(0));
+    let plan: serde_json::Value = serde_json::from_str(&plan).expect("plan JSON");
+    assert_eq!(plan["retry"].as_array().map(Vec::len), Some(0));
+    assert_eq!(plan["left_out"].as_array().map(Vec::len), Some(2));
+
+    let (code, _, stderr) = h.ssowatch_raw(&["failures", "--cause", "policy", "--output", "ids"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("policy_missing, management_account"),
+        "{stderr}"
+    );
 }

@@ -523,3 +523,70 @@ fn the_huawei_demo_has_ids_of_its_own() {
     assert!(!aws.is_empty() && !huawei.is_empty());
     assert!(aws.is_disjoint(&huawei), "the two demos share request ids");
 }
+
+#[test]
+fn failures_with_an_unknown_cause_is_one_line_listing_the_keys() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = run(
+        &[
+            "failures", "--demo", "--cause", "policy", "--output", "retry",
+        ],
+        home.path(),
+    );
+    assert_one_line_error(&r, "failures --cause policy");
+    assert_eq!(r.status.code(), Some(2), "a usage error: {}", r.stderr);
+    for key in [
+        "policy_missing",
+        "principal_missing",
+        "internal_error",
+        "other",
+    ] {
+        assert!(r.stderr.contains(key), "{key}: {}", r.stderr);
+    }
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn failures_hands_the_huawei_demos_failures_on_as_koocli_ids_and_plan() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let args = |output: &'static str| {
+        [
+            "failures",
+            "--demo",
+            "--provider",
+            "huawei",
+            "--api-budget",
+            "20",
+            "--cause",
+            "account_unreachable",
+            "--output",
+            output,
+        ]
+    };
+    let r = run(&args("retry"), home.path());
+    assert!(r.status.success(), "{}", r.stderr);
+    let commands: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("hcloud IdentityCenter "))
+        .collect();
+    assert!(!commands.is_empty(), "{}", r.stdout);
+    assert!(r.stdout.contains("# account_unreachable: "));
+    assert!(!r.stdout.contains("127.0.0.1") && !r.stdout.contains("cli-access-key"));
+    let plan = run(&args("plan"), home.path());
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+    assert_eq!(plan["cloud"], "huawei");
+    assert_eq!(
+        plan["retry"].as_array().map(Vec::len),
+        Some(commands.len()),
+        "one step per command"
+    );
+    let ids = run(&args("ids"), home.path());
+    let listed: Vec<&str> = ids.stdout.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(listed.len(), commands.len(), "{}", ids.stdout);
+    for step in plan["retry"].as_array().into_iter().flatten() {
+        let id = step["request_id"].as_str().unwrap_or_default();
+        assert!(listed.contains(&id), "{id}");
+        assert_eq!(step["cause"], "account_unreachable");
+    }
+}

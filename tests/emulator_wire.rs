@@ -651,3 +651,133 @@ async fn record_faults_alter_real_list_pages() {
             .is_some_and(|p| p.len() >= 10 * 1024 * 1024)
     );
 }
+
+/// Every cause the emulator can fail new requests with reads as that cause to ssowatch's
+/// classifier, and `fail_requests` takes no other value.
+#[test]
+fn the_emulators_failure_causes_are_ssowatchs_causes() {
+    use ssowatch::emulator::org::{FAILURE_CAUSES, Org, OrgSpec};
+    use ssowatch::failures::{CAUSE_LABELS, Cause};
+    use ssowatch::model::OperationKind;
+    assert_eq!(FAILURE_CAUSES, CAUSE_LABELS);
+    let mut org = Org::new(
+        OrgSpec {
+            seed: 5,
+            instances: 1,
+            accounts: 3,
+            history: 0,
+            rate: 0.0,
+            failure_ratio: 0.0,
+            hostile_text: false,
+        },
+        chrono::Utc::now(),
+    );
+    for cause in FAILURE_CAUSES {
+        for kind in OperationKind::ALL {
+            let reason = org
+                .reason_of_cause(cause, kind, 1, (true, 0))
+                .unwrap_or_default();
+            assert_eq!(Cause::of(&reason).label(), cause, "{kind:?}: {reason}");
+        }
+    }
+    let faults = |cause: &str| ssowatch::emulator::Faults {
+        fail_requests: Some(cause.to_string()),
+        ..Default::default()
+    };
+    assert!(faults("policy_missing").validate().is_ok());
+    let err = faults("policy").validate().err().unwrap_or_default();
+    assert!(err.contains("policy_missing, management_account"), "{err}");
+}
+
+/// A write operation starts a request that is IN_PROGRESS, then listed and described like any
+/// other, FAILED with the chosen cause while `fail_requests` names it, SUCCEEDED once it is off.
+#[tokio::test]
+async fn writes_start_requests_that_fail_for_the_chosen_cause_until_it_is_off() {
+    let clock_start = chrono::Utc::now();
+    let h = emulator::start_with_clock(
+        EmulatorConfig {
+            history: 3,
+            failure_ratio: 0.0,
+            rate: 0.0,
+            ..config()
+        },
+        emulator::Clock::manual(clock_start),
+        0,
+    )
+    .await
+    .expect("emulator starts");
+    let (_, _, instances) = call(&h, "ListInstances", json!({}), Some(AUTH)).await;
+    let instance = instances["Instances"][0]["InstanceArn"].clone();
+    let (_, _, listed) = call(
+        &h,
+        "ListAccountAssignmentCreationStatus",
+        json!({"InstanceArn": instance}),
+        Some(AUTH),
+    )
+    .await;
+    let old = listed["AccountAssignmentsCreationStatus"][0]["RequestId"].clone();
+    let (_, _, d) = call(
+        &h,
+        "DescribeAccountAssignmentCreationStatus",
+        json!({"InstanceArn": instance, "AccountAssignmentCreationRequestId": old}),
+        Some(AUTH),
+    )
+    .await;
+    let d = &d["AccountAssignmentCreationStatus"];
+    let create = json!({
+        "InstanceArn": instance,
+        "PermissionSetArn": d["PermissionSetArn"],
+        "TargetId": d["TargetId"],
+        "TargetType": "AWS_ACCOUNT",
+        "PrincipalType": d["PrincipalType"],
+        "PrincipalId": d["PrincipalId"],
+    });
+    let mut finished = Vec::new();
+    for cause in [Some("account_unreachable"), None] {
+        h.core()
+            .set_faults(|f| f.fail_requests = cause.map(str::to_string));
+        let (status, _, started) =
+            call(&h, "CreateAccountAssignment", create.clone(), Some(AUTH)).await;
+        assert_eq!(status, 200, "{started}");
+        let s = &started["AccountAssignmentCreationStatus"];
+        assert_eq!(s["Status"], "IN_PROGRESS");
+        assert_eq!(s["TargetId"], d["TargetId"]);
+        finished.push((cause, s["RequestId"].clone()));
+    }
+    h.core().clock().advance(std::time::Duration::from_secs(
+        ssowatch::emulator::org::WRITE_DURATION_SECS as u64,
+    ));
+    for (cause, id) in finished {
+        let (_, _, d) = call(
+            &h,
+            "DescribeAccountAssignmentCreationStatus",
+            json!({"InstanceArn": instance, "AccountAssignmentCreationRequestId": id}),
+            Some(AUTH),
+        )
+        .await;
+        let d = &d["AccountAssignmentCreationStatus"];
+        match cause {
+            Some(cause) => {
+                assert_eq!(d["Status"], "FAILED");
+                let reason = d["FailureReason"].as_str().unwrap_or_default();
+                assert_eq!(ssowatch::failures::Cause::of(reason).label(), cause);
+            }
+            None => assert_eq!(d["Status"], "SUCCEEDED"),
+        }
+    }
+    // Unknown ids are the service's not-found, and bad members its validation error.
+    let mut bad = create.clone();
+    bad["PrincipalId"] = json!("00000000-0000-4000-8000-000000000000");
+    let (status, _, e) = call(&h, "CreateAccountAssignment", bad, Some(AUTH)).await;
+    assert_eq!(
+        (status, e["__type"].as_str()),
+        (400, Some("ResourceNotFoundException"))
+    );
+    let mut bad = create;
+    bad["TargetType"] = json!("ORG");
+    let (status, _, e) = call(&h, "ProvisionPermissionSet", bad, Some(AUTH)).await;
+    assert_eq!(
+        (status, e["__type"].as_str()),
+        (400, Some("ValidationException"))
+    );
+}

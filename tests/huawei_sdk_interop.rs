@@ -217,3 +217,81 @@ async fn official_python_sdks_read_the_names_ssowatch_describe_shows() {
     let stdout = run_with_binary("huawei_names.py").await;
     assert!(stdout.contains("huawei names interop: OK"), "{stdout}");
 }
+
+/// The hand-off on Huawei Cloud: requests fail for a cause on `ssowatch emulate`, `ssowatch
+/// failures --output plan` plans their retry, the cause is switched off, the official SDK
+/// replays the plan (CreateAccountAssignment, ProvisionPermissionSet) and `ssowatch wait` on
+/// the new ids exits 0; the KooCLI script of the same failures names the SDK's operations and
+/// parameters (tests/interop/huawei_replay.py).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_replays_the_failures_plan_and_wait_sees_it_done() {
+    if !require_sdk(SDK_MODULES).await {
+        return;
+    }
+    let stdout = run_with_binary("huawei_replay.py").await;
+    assert!(stdout.contains("huawei replay: OK"), "{stdout}");
+}
+
+/// Every KooCLI command the retry script writes, for each kind, names an operation of the
+/// SDK (`XRequest`, `client.x`) and exactly the attributes of its request model and body
+/// (`XRequest`, `XReqBody`), checked by the SDK's own classes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn koocli_commands_name_the_sdks_request_models() {
+    use ssowatch::failures::Cause;
+    use ssowatch::handoff::{Cloud, FailedDetail, retry_script};
+    use ssowatch::model::RequestDetail;
+    if !require_sdk(SDK_MODULES).await {
+        return;
+    }
+    let requests: Vec<FailedDetail> = OperationKind::ALL
+        .into_iter()
+        .map(|kind| FailedDetail {
+            kind,
+            request_id: format!("req-{}", kind.short()),
+            cause: Cause::InternalError,
+            detail: RequestDetail {
+                failure_reason: Some("internal error".into()),
+                target_account: Some("0a1b2c3d4e5f".into()),
+                permission_set: Some("ps-0123456789abcdef".into()),
+                principal_type: Some("USER".into()),
+                principal_id: Some("5f0e9c1a-user".into()),
+                ..RequestDetail::default()
+            },
+        })
+        .collect();
+    let script = retry_script(Cloud::Huawei, INSTANCE, &requests);
+    assert_eq!(
+        script.lines().filter(|l| l.starts_with("hcloud ")).count(),
+        3,
+        "{script}"
+    );
+    let dir = format!("{}/tests/interop", env!("CARGO_MANIFEST_DIR"));
+    let snippet = format!(
+        "import sys; sys.path.insert(0, {dir:?}); import huawei_replay as h; \
+         h.check_koocli(sys.stdin.read()); sys.exit(1 if h.failures else 0)"
+    );
+    let mut child = tokio::process::Command::new(python())
+        .args(["-c", &snippet])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        use tokio::io::AsyncWriteExt;
+        stdin.write_all(script.as_bytes()).await.expect("write");
+    }
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        child.wait_with_output(),
+    )
+    .await
+    .expect("the check finished")
+    .expect("the check ran");
+    assert!(
+        out.status.success(),
+        "KooCLI names differ from the SDK's:\n{}\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

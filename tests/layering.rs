@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["provider", "emulator"],
     &["poller", "estimate"],
     &["failures"],
+    &["handoff"],
     &["app"],
     &["ui", "runtime", "config"],
     &["metrics", "output"],

@@ -37,6 +37,8 @@ pub enum Action {
     CopyReason,
     ExportCsv,
     ExportJson,
+    Handoff,
+    CopyRetry,
     WrapReason,
     DetailScrollDown,
     DetailScrollUp,
@@ -262,9 +264,114 @@ pub const BINDINGS: &[Binding] = &[
         "export the view to JSON",
         None,
     ),
+    bind(
+        Action::Handoff,
+        &[ch('x')],
+        "retry script, ids, plan of the FAILED shown",
+        None,
+    ),
+    bind(
+        Action::CopyRetry,
+        &[ch('X')],
+        "copy the retry script of the FAILED shown",
+        None,
+    ),
     bind(Action::Help, &[ch('?')], "this help", Some("help")),
     bind(Action::Quit, &[ch('q'), ctrl('c')], "quit", Some("quit")),
 ];
+
+/// What a key does in the failure groups view (`F`), where it acts on the groups: the help
+/// and the footer of that view are built from this table, and dispatch follows it
+/// (`update::on_groups_action`). The keys are those of [`BINDINGS`].
+#[derive(Debug, Clone, Copy)]
+pub struct ViewBinding {
+    pub action: Action,
+    pub help: &'static str,
+    pub footer: Option<&'static str>,
+}
+
+const fn in_view(action: Action, help: &'static str, footer: Option<&'static str>) -> ViewBinding {
+    ViewBinding {
+        action,
+        help,
+        footer,
+    }
+}
+
+/// The keys of the `F` view, in help order.
+pub const GROUP_BINDINGS: &[ViewBinding] = &[
+    in_view(Action::Down, "next group", Some("move")),
+    in_view(Action::Up, "previous group", None),
+    in_view(Action::PageDown, "five groups down", None),
+    in_view(Action::PageUp, "five groups up", None),
+    in_view(Action::First, "first group", None),
+    in_view(Action::Last, "last group", None),
+    in_view(
+        Action::OpenDetail,
+        "the group's requests in the table",
+        Some("requests"),
+    ),
+    in_view(
+        Action::CopyId,
+        "copy the group's request ids",
+        Some("copy ids"),
+    ),
+    in_view(Action::CopyReason, "copy the group's full reason", None),
+    in_view(
+        Action::Handoff,
+        "write the group's retry script, ids, plan (export_dir)",
+        Some("hand off"),
+    ),
+    in_view(Action::CopyRetry, "copy the group's retry script", None),
+    in_view(
+        Action::ExportCsv,
+        "export the groups to CSV (in export_dir)",
+        Some("export"),
+    ),
+    in_view(Action::ExportJson, "export the groups to JSON", None),
+    in_view(
+        Action::ReadAllReasons,
+        "read every reason now, at a rate you pick (the cost is shown first)",
+        Some("read all"),
+    ),
+    in_view(
+        Action::Back,
+        "close the groups (while reading all: back to the default budget)",
+        Some("back"),
+    ),
+    in_view(Action::FailureGroups, "close the groups", None),
+    in_view(Action::Help, "this help", Some("help")),
+    in_view(Action::Quit, "quit", Some("quit")),
+];
+
+/// The `F` view's entry for an action, if it does something there.
+pub fn group_binding(action: Action) -> Option<&'static ViewBinding> {
+    GROUP_BINDINGS.iter().find(|b| b.action == action)
+}
+
+/// The help overlay's `(keys, what)` lines of the view that is open.
+pub fn help_entries(groups_open: bool) -> Vec<(String, &'static str)> {
+    if groups_open {
+        GROUP_BINDINGS
+            .iter()
+            .map(|b| (keys_label(binding(b.action)), b.help))
+            .collect()
+    } else {
+        BINDINGS.iter().map(|b| (keys_label(b), b.help)).collect()
+    }
+}
+
+/// The footer's `(key, label)` pairs of the view that is open, in table order.
+pub fn footer_entries_for(groups_open: bool) -> Vec<(String, &'static str)> {
+    if groups_open {
+        GROUP_BINDINGS
+            .iter()
+            .filter_map(|b| Some((key_name(binding(b.action).keys[0]), b.footer?)))
+            .collect()
+    } else {
+        footer_entries().collect()
+    }
+}
 
 /// What the mouse does; listed with the keys.
 pub const MOUSE_HELP: (&str, &str) = ("mouse", "wheel scrolls, a click selects a row");

@@ -26,11 +26,13 @@ pub enum Msg {
     Exported(Result<String, String>),
 }
 
-/// The format of an export of the current view (`e` CSV, `E` JSON).
+/// The format of an export of the current view (`e` CSV, `E` JSON; the groups when the `F`
+/// view is open), or the hand-off of its FAILED requests (`x`: retry script, ids file, plan).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Csv,
     Json,
+    Handoff,
 }
 
 /// An export the operator asked for and the host has not done yet. The host notices a new

@@ -484,15 +484,10 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
                 }
             }
         }
-        Action::ExportCsv | Action::ExportJson => {
-            let format = if action == Action::ExportCsv {
-                ExportFormat::Csv
-            } else {
-                ExportFormat::Json
-            };
-            let seq = state.export.map_or(1, |e| e.seq + 1);
-            state.export = Some(ExportRequest { seq, format });
-        }
+        Action::ExportCsv => request_export(state, ExportFormat::Csv),
+        Action::ExportJson => request_export(state, ExportFormat::Json),
+        Action::Handoff => request_handoff(state),
+        Action::CopyRetry => copy_retry(state, effects),
         Action::WrapReason => state.wrap_selected = !state.wrap_selected,
         Action::DetailScrollDown => {
             state.detail_scroll = state.detail_scroll.saturating_add(3);
@@ -608,6 +603,9 @@ fn regroup(state: &mut AppState) {
 /// Keys while the groups are shown. Returns false for the actions that also work there as
 /// they do on the table (they close the groups first).
 fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
+    if state.groups.is_some() && on_group_keys(state, action, effects) {
+        return true;
+    }
     let Some(view) = state.groups.as_mut() else {
         return false;
     };
@@ -664,6 +662,76 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
         }
     }
     true
+}
+
+/// The `F` view's keys that act on the selected group or on the groups (copy, export, hand
+/// off): see `keymap::GROUP_BINDINGS`. Returns whether the action was one of them.
+fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
+    let group = state.groups.as_ref().and_then(|v| v.groups.get(v.selected));
+    match action {
+        Action::CopyId => {
+            let copied = group.filter(|g| !g.requests.is_empty()).map(|g| {
+                let ids: Vec<&str> = g.requests.iter().map(|(_, id)| id.as_str()).collect();
+                (
+                    format!("copied {} request ids of {}", ids.len(), g.key),
+                    ids.join("\n"),
+                )
+            });
+            match copied {
+                Some((message, ids)) => {
+                    state.flash = Some((state.now, message));
+                    effects.push(Effect::Copy(ids));
+                }
+                None => state.flash = Some((state.now, "no group to copy".into())),
+            }
+        }
+        Action::CopyReason => match group.map(|g| g.example.clone()) {
+            Some(example) if !example.is_empty() => {
+                state.flash = Some((state.now, "copied the group's failure reason".into()));
+                effects.push(Effect::Copy(example));
+            }
+            _ => state.flash = Some((state.now, "no failure reason to copy".into())),
+        },
+        Action::ExportCsv => request_export(state, ExportFormat::Csv),
+        Action::ExportJson => request_export(state, ExportFormat::Json),
+        Action::Handoff => request_handoff(state),
+        Action::CopyRetry => copy_retry(state, effects),
+        _ => return false,
+    }
+    true
+}
+
+/// `e`/`E` (and `x`): asks the host to write the file; it answers with `Msg::Exported`.
+fn request_export(state: &mut AppState, format: ExportFormat) {
+    let seq = state.export.map_or(1, |e| e.seq + 1);
+    state.export = Some(ExportRequest { seq, format });
+}
+
+/// `x`: the retry script, ids file and JSON plan of what the view shows, written by the host.
+fn request_handoff(state: &mut AppState) {
+    match super::handoff::selection(state) {
+        Ok(_) => request_export(state, ExportFormat::Handoff),
+        Err(why) => state.flash = Some((state.now, why)),
+    }
+}
+
+/// `X`: the retry script of what the view shows, to the clipboard.
+fn copy_retry(state: &mut AppState, effects: &mut Vec<Effect>) {
+    match super::handoff::selection(state) {
+        Ok(s) => {
+            let script = crate::handoff::retry_script(s.cloud, &s.instance, &s.requests);
+            state.flash = Some((
+                state.now,
+                format!(
+                    "copied the retry script of {} request(s) of {}",
+                    s.requests.len(),
+                    s.label
+                ),
+            ));
+            effects.push(Effect::Copy(script));
+        }
+        Err(why) => state.flash = Some((state.now, why)),
+    }
 }
 
 /// Opens the detail pane on the selection. An open pane never moves by itself: opening it

@@ -216,6 +216,9 @@ fn answer(core: &EmulatorCore, operation: &str, body: &[u8], admission: Admissio
         Err(e) => return e,
     };
     let now = core.now();
+    if let Some(kind) = operations::parse_write(operation) {
+        return write(core, kind, &input);
+    }
     match operations::parse(operation) {
         Some((kind, true)) => list(core, kind, &input, now, admission),
         Some((kind, false)) => describe(core, kind, &input, now),
@@ -444,6 +447,16 @@ fn describe(
             &format!("Request {id} does not exist."),
         );
     };
+    ok(status_body(&org, kind, r, now))
+}
+
+/// The status of one request as a describe (and a write) answers it.
+fn status_body(
+    org: &super::org::Org,
+    kind: OperationKind,
+    r: &SimRequest,
+    now: DateTime<Utc>,
+) -> Value {
     let detail = org.detail(kind, r, now, false);
     let mut status = Map::new();
     status.insert("Status".into(), json!(r.status_at(now).as_wire()));
@@ -469,7 +482,118 @@ fn describe(
         OperationKind::AssignmentDeletion => "AccountAssignmentDeletionStatus",
         OperationKind::PermissionSetProvisioning => "PermissionSetProvisioningStatus",
     };
-    ok(json!({ field: Value::Object(status) }))
+    json!({ field: Value::Object(status) })
+}
+
+/// A required string member, or the validation error the service gives without it.
+fn required<'a>(
+    input: &'a Map<String, Value>,
+    member: &str,
+    wire: &str,
+) -> Result<&'a str, WireResponse> {
+    match input.get(member) {
+        Some(Value::String(s)) => Ok(s.as_str()),
+        Some(_) => Err(error(
+            400,
+            "SerializationException",
+            &format!("Expected a string for {member}"),
+        )),
+        None => Err(validation(format!(
+            "1 validation error detected: Value null at '{wire}' failed to satisfy constraint: Member must not be null"
+        ))),
+    }
+}
+
+/// `CreateAccountAssignment`, `DeleteAccountAssignment`, `ProvisionPermissionSet`: a new
+/// request IN_PROGRESS, answered with its status; it finishes like any other (failing while
+/// `fail_requests` names a cause).
+fn write(core: &EmulatorCore, kind: OperationKind, input: &Map<String, Value>) -> WireResponse {
+    let has_records = match instance(core, input) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let checked = (|| {
+        let ps = required(input, "PermissionSetArn", "permissionSetArn")?;
+        if !matches(&PERMISSION_SET_ARN, ps) {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{ps}' at 'permissionSetArn' failed to satisfy constraint: Member must satisfy regular expression pattern: {PERMISSION_SET_ARN_PATTERN}"
+            )));
+        }
+        let target_type = required(input, "TargetType", "targetType")?;
+        let all_accounts = kind == OperationKind::PermissionSetProvisioning
+            && target_type == "ALL_PROVISIONED_ACCOUNTS";
+        if target_type != "AWS_ACCOUNT" && !all_accounts {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{target_type}' at 'targetType' failed to satisfy constraint: Member must satisfy enum value set: [AWS_ACCOUNT{}]",
+                if kind == OperationKind::PermissionSetProvisioning {
+                    ", ALL_PROVISIONED_ACCOUNTS"
+                } else {
+                    ""
+                }
+            )));
+        }
+        let target = if all_accounts {
+            None
+        } else {
+            let t = required(input, "TargetId", "targetId")?;
+            if t.len() != 12 || !t.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(validation(format!(
+                    "1 validation error detected: Value '{t}' at 'targetId' failed to satisfy constraint: Member must satisfy regular expression pattern: \\d{{12}}"
+                )));
+            }
+            Some(t)
+        };
+        let principal = match kind {
+            OperationKind::PermissionSetProvisioning => None,
+            _ => {
+                let t = required(input, "PrincipalType", "principalType")?;
+                if t != "USER" && t != "GROUP" {
+                    return Err(validation(format!(
+                        "1 validation error detected: Value '{t}' at 'principalType' failed to satisfy constraint: Member must satisfy enum value set: [USER, GROUP]"
+                    )));
+                }
+                Some((t, required(input, "PrincipalId", "principalId")?))
+            }
+        };
+        Ok((ps, target, principal))
+    })();
+    let (ps, target, principal) = match checked {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let not_found = |what: String| error(400, "ResourceNotFoundException", &what);
+    let resolved = {
+        let org = core.org();
+        if !has_records {
+            return not_found("The instance holds no permission sets.".into());
+        }
+        let Some(ps_index) = org.permission_sets.iter().position(|p| p.aws_arn == ps) else {
+            return not_found(format!("Could not find PermissionSet with ARN {ps}"));
+        };
+        let account = match target {
+            None => Some(0),
+            Some(t) => org.account_index(t),
+        };
+        let Some(account) = account else {
+            return not_found(format!(
+                "Account {} is not a member of the organization.",
+                target.unwrap_or_default()
+            ));
+        };
+        let principal = match principal {
+            None => (false, 0),
+            Some((t, id)) => match org.principal_index(t, id) {
+                Some(p) => p,
+                None => {
+                    return not_found(format!("{t} {id} does not exist in the identity store."));
+                }
+            },
+        };
+        (account, ps_index as u32, principal)
+    };
+    let r = core.submit(kind, resolved.0, resolved.1, resolved.2);
+    let org = core.org();
+    ok(status_body(&org, kind, &r, core.now()))
 }
 
 fn describe_permission_set(core: &EmulatorCore, input: &Map<String, Value>) -> WireResponse {

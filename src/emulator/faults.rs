@@ -281,6 +281,12 @@ pub struct Faults {
     pub throttle_rps: Option<f64>,
     /// Lasting faults, checked in order after the one-shot counters.
     pub rules: Vec<FaultRule>,
+    /// Requests started by the write operations (`CreateAccountAssignment`,
+    /// `DeleteAccountAssignment`, `ProvisionPermissionSet` and Huawei's equivalents) fail
+    /// with a reason of this cause (`policy_missing`, `principal_missing`, ...: see
+    /// [`super::org::FAILURE_CAUSES`]) while it is set; `None` lets them succeed. Switching it
+    /// off is "fixing the cause".
+    pub fail_requests: Option<String>,
 }
 
 impl Faults {
@@ -291,6 +297,14 @@ impl Faults {
             && !(rps.is_finite() && rps > 0.0)
         {
             return Err("throttle_rps must be more than 0".to_string());
+        }
+        if let Some(cause) = &self.fail_requests
+            && !super::org::FAILURE_CAUSES.contains(&cause.as_str())
+        {
+            return Err(format!(
+                "fail_requests must be one of: {}",
+                super::org::FAILURE_CAUSES.join(", ")
+            ));
         }
         self.rules.iter().try_for_each(FaultRule::validate)
     }

@@ -2,7 +2,7 @@
 //! organization seen through [`HuaweiBackend`], with Huawei's ids.
 
 use super::huawei_wire::{
-    HuaweiBackend, RecordPage, WireInstance, WirePermissionSet, WirePrincipal,
+    HuaweiBackend, RecordPage, WireInstance, WirePermissionSet, WirePrincipal, WriteInput,
 };
 use super::service::EmulatorCore;
 use crate::model::{NameKind, OperationKind, RequestDetail, Status, StatusSummary};
@@ -11,6 +11,52 @@ use crate::model::{NameKind, OperationKind, RequestDetail, Status, StatusSummary
 const DOMAIN_ID: &str = super::DEMO_HUAWEI_DOMAIN_ID;
 
 impl HuaweiBackend for EmulatorCore {
+    fn submit(
+        &self,
+        write: &WriteInput<'_>,
+    ) -> Option<Result<(StatusSummary, RequestDetail), String>> {
+        let (account, ps, principal) = {
+            let org = self.org();
+            let idx = org
+                .instance_by_huawei_id(write.instance)
+                .filter(|&i| i < self.visible_instances())?;
+            if idx != 0 {
+                return Some(Err("The instance holds no permission sets".into()));
+            }
+            let Some(ps) = org
+                .permission_sets
+                .iter()
+                .position(|p| p.huawei_id == write.permission_set)
+            else {
+                return Some(Err(format!(
+                    "The permission set {} does not exist",
+                    write.permission_set
+                )));
+            };
+            let Some(account) = org.account_index(write.target_id) else {
+                return Some(Err(format!(
+                    "The account {} does not exist",
+                    write.target_id
+                )));
+            };
+            let principal = match write.principal {
+                None => (false, 0),
+                Some((t, id)) => match org.principal_index(t, id) {
+                    Some(p) => p,
+                    None => return Some(Err(format!("The {t} {id} does not exist"))),
+                },
+            };
+            (account, ps as u32, principal)
+        };
+        let r = self.submit(write.kind, account, ps, principal);
+        let org = self.org();
+        let now = self.now();
+        Some(Ok((
+            org.summary(write.kind, &r, now),
+            org.detail(write.kind, &r, now, true),
+        )))
+    }
+
     fn principal(&self, store: &str, kind: NameKind, id: &str) -> Option<Option<WirePrincipal>> {
         let org = self.org();
         org.instances

@@ -60,6 +60,14 @@ pub enum Route {
     Account {
         id: String,
     },
+    /// The write operations a retry calls (POST): `.../account-assignments/create`,
+    /// `.../account-assignments/delete` and `.../permission-sets/{id}/provision`.
+    Write {
+        instance: String,
+        kind: OperationKind,
+        /// The path's permission set (provisioning); the assignments carry it in the body.
+        permission_set: Option<String>,
+    },
 }
 
 impl Route {
@@ -77,6 +85,7 @@ impl Route {
             Route::Principal { .. } => operations::DESCRIBE_GROUP,
             Route::Accounts => operations::LIST_ACCOUNTS,
             Route::Account { .. } => operations::DESCRIBE_ACCOUNT,
+            Route::Write { kind, .. } => operations::write(*kind),
         }
     }
 }
@@ -84,11 +93,14 @@ impl Route {
 /// Maps a GET path (still percent-encoded) to its operation; `None` for anything else, which
 /// the gateway answers with its "API does not exist" 404.
 pub fn route(method: &str, raw_path: &str) -> Option<Route> {
+    let segs = path_segments(raw_path.trim_end_matches('/'));
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if method == "POST" {
+        return write_route(&s);
+    }
     if method != "GET" {
         return None;
     }
-    let segs = path_segments(raw_path.trim_end_matches('/'));
-    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     if let Some(route) = name_route(&s) {
         return Some(route);
     }
@@ -123,6 +135,30 @@ pub fn route(method: &str, raw_path: &str) -> Option<Route> {
             }),
         _ => None,
     }
+}
+
+/// The POST paths of the write operations (Huawei's API reference, and the SDK's
+/// `CreateAccountAssignment`, `DeleteAccountAssignment` and `ProvisionPermissionSet`).
+fn write_route(s: &[&str]) -> Option<Route> {
+    let (api, rest) = s.split_at_checked(INSTANCES_PATH.len())?;
+    if api != INSTANCES_PATH {
+        return None;
+    }
+    let (instance, kind, permission_set) = match rest {
+        [id, "account-assignments", "create"] => (id, OperationKind::AssignmentCreation, None),
+        [id, "account-assignments", "delete"] => (id, OperationKind::AssignmentDeletion, None),
+        [id, group, ps, "provision"] if *group == PERMISSION_SETS_GROUP && !ps.is_empty() => (
+            id,
+            OperationKind::PermissionSetProvisioning,
+            Some(ps.to_string()),
+        ),
+        _ => return None,
+    };
+    (!instance.is_empty()).then(|| Route::Write {
+        instance: instance.to_string(),
+        kind,
+        permission_set,
+    })
 }
 
 /// The identity store and Organizations paths, which share the emulator's port.
@@ -366,6 +402,26 @@ pub trait HuaweiBackend {
     fn accounts(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+    /// Starts a request of `kind` as a write operation does; outer `None` = unknown instance,
+    /// `Err` = what was not found. A backend without writes knows no instance.
+    fn submit(
+        &self,
+        write: &WriteInput<'_>,
+    ) -> Option<Result<(StatusSummary, RequestDetail), String>> {
+        let _ = write;
+        None
+    }
+}
+
+/// What a write operation asks for, from its path and body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteInput<'a> {
+    pub instance: &'a str,
+    pub kind: OperationKind,
+    pub permission_set: &'a str,
+    pub target_id: &'a str,
+    /// `(principal_type, principal_id)` of an assignment.
+    pub principal: Option<(&'a str, &'a str)>,
 }
 
 /// A user or group as the identity store describes it.
@@ -439,7 +495,7 @@ impl HuaweiProtocol {
         {
             return response;
         }
-        match self.serve(backend, &route, req.raw_query, admission) {
+        match self.serve(backend, &route, req.raw_query, req.body, admission) {
             Ok(body) => json_response(200, &request_id, &body),
             Err((status, code, msg)) => error_response(status, code, &msg, &request_id),
         }
@@ -451,10 +507,56 @@ impl HuaweiProtocol {
         backend: &dyn HuaweiBackend,
         route: &Route,
         raw_query: Option<&str>,
+        body: &[u8],
         admission: Admission,
     ) -> Result<Value, ServeError> {
         let no_instance = |id: &str| (404, "IIC.404", format!("The instance {id} does not exist"));
         match route {
+            Route::Write {
+                instance,
+                kind,
+                permission_set,
+            } => {
+                let input: Value = serde_json::from_slice(body)
+                    .map_err(|_| bad_request("The request body is not valid JSON".into()))?;
+                let field = |name: &str| -> Result<&str, ServeError> {
+                    input
+                        .get(name)
+                        .and_then(Value::as_str)
+                        .filter(|v| !v.is_empty())
+                        .ok_or_else(|| bad_request(format!("{name} is required")))
+                };
+                let expected_target = "ACCOUNT";
+                if field("target_type")? != expected_target {
+                    return Err(bad_request("target_type must be ACCOUNT".into()));
+                }
+                let principal = match kind {
+                    OperationKind::PermissionSetProvisioning => None,
+                    _ => {
+                        let t = field("principal_type")?;
+                        if t != "USER" && t != "GROUP" {
+                            return Err(bad_request("principal_type must be USER or GROUP".into()));
+                        }
+                        Some((t, field("principal_id")?))
+                    }
+                };
+                let permission_set = match permission_set {
+                    Some(ps) => ps.as_str(),
+                    None => field("permission_set_id")?,
+                };
+                let write = WriteInput {
+                    instance,
+                    kind: *kind,
+                    permission_set,
+                    target_id: field("target_id")?,
+                    principal,
+                };
+                let (s, d) = backend
+                    .submit(&write)
+                    .ok_or_else(|| no_instance(instance))?
+                    .map_err(|what| (404, "IIC.404", what))?;
+                Ok(describe_body(*kind, &s, &d))
+            }
             Route::Principal { store, kind, id } => principal_body(backend, store, *kind, id),
             Route::Accounts => self.list_accounts(backend, raw_query),
             Route::Account { id } => {
@@ -762,6 +864,43 @@ mod tests {
     }
 
     #[test]
+    fn write_routes_are_the_sdks_post_paths() {
+        let w = |p: &str| route("POST", p);
+        assert_eq!(
+            w("/v1/instances/ins-1/account-assignments/create"),
+            Some(Route::Write {
+                instance: "ins-1".into(),
+                kind: OperationKind::AssignmentCreation,
+                permission_set: None,
+            })
+        );
+        assert_eq!(
+            w("/v1/instances/ins-1/account-assignments/delete"),
+            Some(Route::Write {
+                instance: "ins-1".into(),
+                kind: OperationKind::AssignmentDeletion,
+                permission_set: None,
+            })
+        );
+        assert_eq!(
+            w("/v1/instances/ins-1/permission-sets/ps-9/provision"),
+            Some(Route::Write {
+                instance: "ins-1".into(),
+                kind: OperationKind::PermissionSetProvisioning,
+                permission_set: Some("ps-9".into()),
+            })
+        );
+        assert_eq!(
+            w("/v1/instances/ins-1/account-assignments/creation-statuses"),
+            None
+        );
+        assert_eq!(
+            route("GET", "/v1/instances/ins-1/account-assignments/create"),
+            None
+        );
+    }
+
+    #[test]
     fn routes_cover_every_documented_path() {
         let r = |p: &str| route("GET", p);
         assert_eq!(r("/v1/instances"), Some(Route::ListInstances));
@@ -935,6 +1074,7 @@ mod tests {
                 &backend,
                 &route,
                 Some("status=IN_PROGRESS&limit=4"),
+                b"",
                 Admission::Serve,
             )
             .unwrap_or_default();
@@ -954,6 +1094,7 @@ mod tests {
                 &backend,
                 &route,
                 Some(&format!("status=IN_PROGRESS&limit=4&marker={marker}")),
+                b"",
                 Admission::Serve,
             )
             .unwrap_or_default();
@@ -967,6 +1108,7 @@ mod tests {
                 &backend,
                 &route,
                 Some(&format!("status=IN_PROGRESS&limit=4&marker={marker}")),
+                b"",
                 Admission::Serve,
             )
             .unwrap_or_default();

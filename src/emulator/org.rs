@@ -93,6 +93,26 @@ const POLICY_NAMES: &[&str] = &[
     "CloudWatchLogsFullAccess",
 ];
 
+/// The causes the emulator can fail new requests with (`fail_requests` of
+/// `POST /_emulator/faults`): the labels of ssowatch's failure causes, each with a reason text
+/// its classifier sorts into that cause.
+pub const FAILURE_CAUSES: [&str; 10] = [
+    "policy_missing",
+    "management_account",
+    "account_unreachable",
+    "role_quota",
+    "access_denied",
+    "conflicting_operation",
+    "principal_missing",
+    "assignment_missing",
+    "internal_error",
+    "other",
+];
+
+/// How long a request started by a write operation takes: the shortest duration, so a retry
+/// is done soon while a client polling every 10 s still sees it in flight.
+pub const WRITE_DURATION_SECS: i64 = MIN_DURATION_SECS;
+
 /// A permission set, with both clouds' identifiers.
 #[derive(Debug, Clone)]
 pub struct PermissionSet {
@@ -169,6 +189,9 @@ pub struct Org {
     requests: [Vec<SimRequest>; 3],
     by_id: HashMap<String, (OperationKind, u32)>,
     rng: ChaCha8Rng,
+    /// Draws for requests started by write operations, apart from `rng` so that they leave the
+    /// seeded rollout as it is.
+    write_rng: ChaCha8Rng,
     next_arrival: Option<DateTime<Utc>>,
 }
 
@@ -262,6 +285,7 @@ impl Org {
                 }
             })
             .collect();
+        let write_rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5752_4954_4553);
         let mut org = Org {
             spec,
             instances,
@@ -275,6 +299,7 @@ impl Org {
             requests: Default::default(),
             by_id: HashMap::new(),
             rng,
+            write_rng,
             next_arrival: None,
         };
         org.generate_history(start);
@@ -418,6 +443,112 @@ impl Org {
             let gap = self.arrival_gap();
             self.next_arrival = Some(at + gap);
         }
+    }
+
+    /// A reason of `cause` (one of [`FAILURE_CAUSES`]) for a request of `kind`, filled with
+    /// this organization's ids; `None` for a cause it does not know.
+    pub fn reason_of_cause(
+        &mut self,
+        cause: &str,
+        kind: OperationKind,
+        account: u32,
+        principal: (bool, u32),
+    ) -> Option<String> {
+        let account_id = self.accounts.get(account as usize)?.clone();
+        let directory = &self.instances[0].identity_store_id;
+        Some(match cause {
+            "policy_missing" => {
+                let policy = POLICY_NAMES[self.write_rng.random_range(0..POLICY_NAMES.len())];
+                format!(
+                    "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/{policy}"
+                )
+            }
+            "management_account" => format!(
+                "Unable to manage account {account_id}: a delegated administrator cannot manage the management account"
+            ),
+            "account_unreachable" => format!(
+                "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '{account_id}' takes longer than usual. Please try again in a few minutes. If this problem continues, contact AWS Support."
+            ),
+            "role_quota" => "Cannot exceed quota for RolesPerAccount: 1000".to_string(),
+            "access_denied" => format!(
+                "Access denied: an SCP in account {account_id} denies iam:UpdateSAMLProvider"
+            ),
+            "conflicting_operation" => {
+                "ConflictException: There is a conflicting operation in process.".to_string()
+            }
+            "principal_missing" => {
+                let (is_group, idx) = principal;
+                let (label, id) = if is_group {
+                    ("GROUP", self.groups.get(idx as usize)?)
+                } else {
+                    ("USER", self.users.get(idx as usize)?)
+                };
+                format!(
+                    "Received a 404 status error: the {label} assignee {id} was not found in directory {directory}"
+                )
+            }
+            "assignment_missing" => {
+                let accessor = uuid(&mut self.write_rng);
+                format!(
+                    "Received a 404 status error: EntitlementItem doesn't exist with the given entitlement key EntitlementKey{{accessorId=AccessorId{{value={accessor}}}, resourceId=ResourceId{{value={account_id}}}}}"
+                )
+            }
+            "internal_error" => {
+                "An unexpected internal service exception was encountered".to_string()
+            }
+            "other" => format!(
+                "The {} request met something nobody has seen before",
+                kind.short()
+            ),
+            _ => return None,
+        })
+    }
+
+    pub fn account_index(&self, id: &str) -> Option<u32> {
+        self.accounts.iter().position(|a| a == id).map(|i| i as u32)
+    }
+
+    /// The principal of `principal_type` (`USER` or `GROUP`) with `id`.
+    pub fn principal_index(&self, principal_type: &str, id: &str) -> Option<(bool, u32)> {
+        let (is_group, list) = match principal_type {
+            "USER" => (false, &self.users),
+            "GROUP" => (true, &self.groups),
+            _ => return None,
+        };
+        let i = list.iter().position(|p| p == id)?;
+        Some((is_group, i as u32))
+    }
+
+    /// Starts a request of `kind` at `now`, as a write operation does: IN_PROGRESS for
+    /// [`WRITE_DURATION_SECS`], then FAILED with a reason of `fail_cause` if one is given (see
+    /// [`FAILURE_CAUSES`]), SUCCEEDED otherwise. It is listed and described like any other.
+    pub fn submit(
+        &mut self,
+        kind: OperationKind,
+        now: DateTime<Utc>,
+        account: u32,
+        permission_set: u32,
+        principal: (bool, u32),
+        fail_cause: Option<&str>,
+    ) -> SimRequest {
+        self.advance_to(now);
+        // Requests stay in creation order: a write never lands before the last one listed.
+        let created = self.requests[kind.index()]
+            .last()
+            .map_or(now, |last| last.created.max(now));
+        let failure_reason =
+            fail_cause.and_then(|c| self.reason_of_cause(c, kind, account, principal));
+        let request = SimRequest {
+            request_id: uuid(&mut self.write_rng),
+            created,
+            finishes: created + Duration::seconds(WRITE_DURATION_SECS),
+            failure_reason,
+            account,
+            permission_set,
+            principal,
+        };
+        self.push(kind, request.clone());
+        request
     }
 
     /// A user's display name (Jane Doe), from its user name.

@@ -10,9 +10,10 @@ use super::clock::Clock;
 use super::faults::{Admission, Fault, FaultInjector, Faults};
 use super::huawei_wire::HuaweiProtocol;
 use super::lock;
-use super::org::{Org, OrgSpec};
+use super::org::{Org, OrgSpec, SimRequest};
 use super::paging::PageTokens;
 use super::stats::{Stats, StatsRecorder};
+use crate::model::OperationKind;
 
 /// Which wire a request came in on; the stats keep the two apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +100,27 @@ impl EmulatorCore {
 
     pub fn faults(&self) -> Faults {
         self.faults.current()
+    }
+
+    /// Starts a request of `kind` as a write operation does, failing later for the cause
+    /// `fail_requests` names (if any) at this moment.
+    pub fn submit(
+        &self,
+        kind: OperationKind,
+        account: u32,
+        permission_set: u32,
+        principal: (bool, u32),
+    ) -> SimRequest {
+        let cause = self.faults().fail_requests;
+        let now = self.clock.now();
+        lock(&self.org).submit(
+            kind,
+            now,
+            account,
+            permission_set,
+            principal,
+            cause.as_deref(),
+        )
     }
 
     /// Counts one routed, authenticated request of `operation` (a describe of `describe_id`,

@@ -46,10 +46,10 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: 
     frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }
 
-/// The key bar: the footer entries of the key table that fit the width, `? help` and `q quit`
+/// The key bar: the footer entries of the open view's keys that fit the width, `? help` and `q quit`
 /// always among them so a narrow terminal still says where the rest is.
-pub fn draw_footer(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let keys: Vec<(String, &str)> = keymap::footer_entries().collect();
+pub fn draw_footer(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let keys: Vec<(String, &str)> = keymap::footer_entries_for(state.groups.is_some());
     let cost = |(key, what): &(String, &str)| key.chars().count() + what.chars().count() + 3;
     let always = keys.len().saturating_sub(2);
     let mut budget = (area.width as usize).saturating_sub(keys[always..].iter().map(cost).sum());

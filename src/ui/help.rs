@@ -6,12 +6,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::theme::Theme;
-use crate::app::keymap::{self, BINDINGS, MOUSE_HELP};
+use crate::app::keymap::{self, MOUSE_HELP};
 
-pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let entries: Vec<(String, &str)> = BINDINGS
-        .iter()
-        .map(|b| (keymap::keys_label(b), b.help))
+/// The keys of the view that is open: the table's, or the failure groups' (`F`).
+pub fn draw(frame: &mut Frame, area: Rect, groups_open: bool, theme: &Theme) {
+    let entries: Vec<(String, &str)> = keymap::help_entries(groups_open)
+        .into_iter()
         .chain(std::iter::once((MOUSE_HELP.0.to_string(), MOUSE_HELP.1)))
         .collect();
     // One column when it fits the height, two side by side when it does not, so every key
@@ -27,7 +27,14 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
     let popup = super::format::centered(area, width, height);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(Line::styled(" Keys ", theme.title()))
+        .title(Line::styled(
+            if groups_open {
+                " Keys of the failure groups "
+            } else {
+                " Keys "
+            },
+            theme.title(),
+        ))
         .title_bottom(Line::styled(" any key closes this help ", theme.dim()));
     let inner = block.inner(popup);
     frame.render_widget(Clear, popup);

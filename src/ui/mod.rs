@@ -53,8 +53,8 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
         }
     }
     footer::draw_status_line(frame, areas.status_line, state, theme);
-    footer::draw_footer(frame, areas.footer, theme);
+    footer::draw_footer(frame, areas.footer, state, theme);
     if state.help_open {
-        help::draw(frame, area, theme);
+        help::draw(frame, area, state.groups.is_some(), theme);
     }
 }

@@ -42,6 +42,23 @@ pub fn describe(kind: OperationKind) -> &'static str {
     }
 }
 
+/// The write operation that starts a request of `kind`: what a retry calls. The emulator
+/// answers them so that a retry script can run against it; ssowatch itself never calls them.
+pub fn write(kind: OperationKind) -> &'static str {
+    match kind {
+        OperationKind::AssignmentCreation => "CreateAccountAssignment",
+        OperationKind::AssignmentDeletion => "DeleteAccountAssignment",
+        OperationKind::PermissionSetProvisioning => "ProvisionPermissionSet",
+    }
+}
+
+/// The kind a write operation starts.
+pub fn parse_write(operation: &str) -> Option<OperationKind> {
+    OperationKind::ALL
+        .into_iter()
+        .find(|&kind| operation == write(kind))
+}
+
 /// The kind and whether it is a list (`true`) or a describe, for a per-kind operation name.
 pub fn parse(operation: &str) -> Option<(OperationKind, bool)> {
     OperationKind::ALL.into_iter().find_map(|kind| {
@@ -63,6 +80,7 @@ pub fn all() -> Vec<&'static str> {
         out.push(describe(kind));
     }
     out.extend(NAME_OPERATIONS);
+    out.extend(OperationKind::ALL.map(write));
     out
 }
 
@@ -77,6 +95,10 @@ mod tests {
             assert_eq!(parse(describe(kind)), Some((kind, false)));
         }
         assert_eq!(parse(LIST_INSTANCES), None);
-        assert_eq!(all().len(), 14);
+        for kind in OperationKind::ALL {
+            assert_eq!(parse_write(write(kind)), Some(kind));
+            assert_eq!(parse(write(kind)), None);
+        }
+        assert_eq!(all().len(), 17);
     }
 }
