@@ -200,14 +200,24 @@ fn check_user_text(row: &str, text: &str) {
 /// stopped poller, the flash.
 fn user_messages(state: &AppState) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    out.extend(state.last_error.as_ref().map(|e| e.message.clone()));
+    // What happened and what to do are shown together (the status line, the tab).
+    let with_hint = |message: &str, hint: &Option<String>| match hint {
+        Some(hint) => format!("{message}; {hint}"),
+        None => message.to_string(),
+    };
+    out.extend(
+        state
+            .last_error
+            .as_ref()
+            .map(|e| with_hint(&e.message, &e.hint)),
+    );
     for kind in OperationKind::ALL {
         out.extend(
             state
                 .table(kind)
                 .trouble
                 .as_ref()
-                .map(|t| t.message.clone()),
+                .map(|t| with_hint(&t.message, &t.hint)),
         );
     }
     out.extend(state.describe_errors.values().cloned());
