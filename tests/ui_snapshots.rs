@@ -241,7 +241,7 @@ fn times_carry_their_zone() {
     };
     let text = screen(&render(&state, 120, 14));
     assert!(text.contains("Created +01:00"), "{text}");
-    assert!(text.contains("12:59:58 +01:00"), "{text}");
+    assert!(text.contains("last poll 13:00:00 +01:00"), "{text}");
 }
 
 #[test]

@@ -309,6 +309,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             let kind = described.summary.kind;
             let key = (kind, Box::from(described.summary.request_id.as_str()));
             state.describe_errors.remove(&key);
+            // A good answer from the service: the data is not stale, whichever call it was
+            // (after a throttling storm the first call through is often a describe).
+            state.last_success = Some(state.last_success.map_or(state.now, |t| t.max(state.now)));
             if let Some(all) = state.all_kinds_table_mut() {
                 all.apply_described((*described).clone(), tz, sort);
             }
