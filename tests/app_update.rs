@@ -1791,3 +1791,29 @@ fn x_outside_the_groups_hands_off_the_views_failed_rows() {
         Some(ssowatch::app::ExportFormat::Handoff)
     );
 }
+
+#[test]
+fn the_groups_selection_stays_on_the_biggest_cause_until_the_operator_moves_it() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 60);
+    let policy = "Received a 404 status error: Not supported policy arn:aws:iam::{i}:policy/Deploy";
+    let unreachable = "AWS SSO is unable to complete your request at this time. Obtaining permissions to manage your AWS account '{i}' takes longer than usual.";
+    // FAILED (status_for): every fifth creation.
+    fail_with(&mut state, CREATION, &[0, 5, 10], policy);
+    fail_with(&mut state, CREATION, &[15, 20], unreachable);
+    key(&mut state, KeyCode::Char('F'));
+    let key_of = |state: &ssowatch::app::AppState| {
+        let view = state.groups.as_ref().expect("open");
+        view.groups[view.selected].key.clone()
+    };
+    assert_eq!(key_of(&state), "policy_missing");
+    // The estimates reorder the groups: untouched, the selection stays on the biggest.
+    fail_with(&mut state, CREATION, &[25, 30, 35, 40], unreachable);
+    assert_eq!(key_of(&state), "account_unreachable");
+    // Once the operator picks a group, the selection follows it wherever it moves.
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(key_of(&state), "policy_missing");
+    fail_with(&mut state, CREATION, &[45, 50, 55], policy);
+    assert_eq!(key_of(&state), "policy_missing");
+    assert_eq!(state.groups.as_ref().map(|g| g.selected), Some(0));
+}

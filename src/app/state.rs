@@ -72,6 +72,9 @@ pub struct GroupsView {
     /// Reading every reason at this rate (requests per second) until all are read, `Esc` or
     /// the view closes; then the configured budget again.
     pub reading_all: Option<f64>,
+    /// Whether the operator moved the selection: until then it stays on the biggest cause as
+    /// the estimates reorder the groups; after, it follows the group they chose.
+    pub chosen: bool,
 }
 
 /// The rates `R` offers (keys `1` to `4`): 20 is the account's whole limit, shared with the

@@ -595,11 +595,16 @@ fn regroup(state: &mut AppState) {
         .map(|g| g.count)
         .sum();
     view.sampled = sampled_read;
-    let selected = view.groups.get(view.selected).map(|g| g.key.clone());
-    view.selected = selected
-        .and_then(|key| groups.iter().position(|g| g.key == key))
-        .unwrap_or(view.selected)
-        .min(groups.len().saturating_sub(1));
+    // The selection follows the group the operator chose; until they choose, it stays on the
+    // biggest cause while the estimates reorder the groups.
+    let selected = view.groups.get(view.selected);
+    view.selected = match selected {
+        _ if !view.chosen => 0,
+        _ => selected
+            .and_then(|g| groups.iter().position(|new| new.key == g.key))
+            .unwrap_or(view.selected),
+    }
+    .min(groups.len().saturating_sub(1));
     view.groups = groups;
 }
 
@@ -614,6 +619,17 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
     };
     let last = view.groups.len().saturating_sub(1);
     let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
+    if matches!(
+        action,
+        Action::Down
+            | Action::Up
+            | Action::PageDown
+            | Action::PageUp
+            | Action::First
+            | Action::Last
+    ) {
+        view.chosen = true;
+    }
     match action {
         Action::Down => view.selected = step(view.selected, 1),
         Action::Up => view.selected = step(view.selected, -1),
