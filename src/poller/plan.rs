@@ -56,6 +56,10 @@ const DENIED_RETRY: Duration = Duration::from_secs(300);
 const STREAK: u32 = 3;
 /// How long tracking may hold every slot while other work waits.
 const AGING: Duration = Duration::from_secs(10);
+/// How long a page of the history's first load may wait while other work takes every call.
+/// At the default budget the history gets far more than this by its share; the bound matters
+/// when throttling cuts the rate below what tracking a rollout needs.
+const HISTORY_AGING: Duration = Duration::from_secs(20);
 /// While the `F` view is open, reasons of its plan taken per page of the FAILED listing: at
 /// the default 0.9 req/s the first minute then reads about 20 reasons, stratified over every
 /// kind, next to a third of the listing, instead of 10 reasons next to half of it: the sample's
@@ -260,6 +264,8 @@ pub struct Planner {
     /// call (or had none waiting).
     clock: Duration,
     last_below_tracking: Duration,
+    /// When the first load of the history last got a call (or had none waiting).
+    last_history: Duration,
     /// The failure reasons the `F` view wants read, in its order (see `crate::estimate`).
     reason_plan: HashSet<DescribeKey>,
     /// Whether the `F` view is open: reasons come before history paging, alternate with the
@@ -286,6 +292,7 @@ impl Planner {
             streak: (0, 0),
             clock: Duration::ZERO,
             last_below_tracking: Duration::ZERO,
+            last_history: Duration::ZERO,
             reason_plan: HashSet::new(),
             reasons_first: false,
             reasons_since_page: 0,
@@ -410,6 +417,19 @@ impl Planner {
         }
     }
 
+    /// Whether a page of the FAILED listing is waiting: at start it goes before everything.
+    fn failed_listing_waits(&self) -> bool {
+        self.queues[Priority::Tracking as usize].iter().any(|c| {
+            matches!(
+                c,
+                Call::List {
+                    lane: Lane::Failed,
+                    ..
+                }
+            )
+        })
+    }
+
     /// Whether the first FAILED listing and the first history load of every kind are done.
     pub fn first_load_done(&self) -> bool {
         self.kinds.iter().all(|p| {
@@ -431,6 +451,20 @@ impl Planner {
         let mut order: [usize; PRIORITIES] = std::array::from_fn(|p| p);
         if self.last_was_on_screen && self.has_work_at(history) {
             order.swap(on_screen, history);
+        }
+        // The history's guaranteed share: against an account limit below the budget, tracking a
+        // big rollout and the failures could take every call for good, and the history stayed
+        // at "0 pages" (issue 21). A history page that waited [`HISTORY_AGING`] goes next, unless
+        // the operator is reading failure reasons or asked for something.
+        if !self.has_work_at(history) {
+            self.last_history = self.clock;
+        } else if !self.reasons_first
+            && !self.failed_listing_waits()
+            && self.clock.saturating_sub(self.last_history) >= HISTORY_AGING
+            && !self.has_work_at(Priority::Interactive as usize)
+            && let Some(at) = order.iter().position(|&p| p == history)
+        {
+            order[1..=at].rotate_right(1);
         }
         let top = (tracking..PRIORITIES).find(|&p| self.has_work_at(p));
         // The FAILED listing at start is not tracking work: it goes before everything else.
@@ -485,6 +519,9 @@ impl Planner {
                 }
                 if priority == on_screen || priority == history {
                     self.last_was_on_screen = priority == on_screen;
+                }
+                if priority == history {
+                    self.last_history = self.clock;
                 }
                 let failed_listing = matches!(
                     call,
@@ -1401,6 +1438,45 @@ mod tests {
             drain(&mut p)
                 .iter()
                 .all(|c| !matches!(c, Call::Describe(r) if r.request_id.starts_with("failed-")))
+        );
+    }
+
+    #[test]
+    fn the_history_gets_a_page_every_twenty_seconds_however_busy_the_rest() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        p.schedule(Duration::ZERO);
+        // The fast and FAILED lists of the three kinds; history pages wait behind.
+        for _ in 0..6 {
+            p.next_call();
+        }
+        let mut history_at = Vec::new();
+        for second in 0..=65u64 {
+            let now = Duration::from_secs(second);
+            p.schedule(now);
+            // A rollout keeps tracking and failures busy: more than one call's worth a second.
+            for i in 0..2 {
+                p.request_describe(DescribeRequest {
+                    kind: K,
+                    request_id: format!("finished-{second}-{i}"),
+                    priority: Priority::Tracking,
+                });
+                p.request_describe(DescribeRequest {
+                    kind: K,
+                    request_id: format!("failed-{second}-{i}"),
+                    priority: Priority::Failures,
+                });
+            }
+            if let Some(Call::List {
+                lane: Lane::Full, ..
+            }) = p.next_call()
+            {
+                history_at.push(second);
+            }
+        }
+        assert!(history_at.len() >= 3, "history pages at {history_at:?}");
+        assert!(
+            history_at.windows(2).all(|w| w[1] - w[0] <= 21),
+            "history pages at {history_at:?}"
         );
     }
 
