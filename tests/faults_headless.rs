@@ -38,10 +38,9 @@ const PER_KIND: usize = 250;
 /// with a fixed organization: `history` finished records of each kind, no live rollout, and a
 /// manual clock nobody moves, so the same records in the same states on every run.
 struct Server {
-    // Fields drop in order: the server stops, then its runtime.
-    handle: Option<EmulatorHandle>,
-    #[allow(dead_code)]
-    runtime: tokio::runtime::Runtime,
+    // Fields drop in order: the server stops, then the runtime it ran on.
+    handle: EmulatorHandle,
+    _runtime: tokio::runtime::Runtime,
     url: String,
 }
 
@@ -75,13 +74,13 @@ impl Server {
         handle.faults(|f| f.rules = rules);
         Server {
             url: handle.base_url.clone(),
-            handle: Some(handle),
-            runtime,
+            handle,
+            _runtime: runtime,
         }
     }
 
     fn handle(&self) -> &EmulatorHandle {
-        self.handle.as_ref().expect("running")
+        &self.handle
     }
 
     fn stats(&self) -> Stats {
