@@ -405,14 +405,15 @@ pub struct EmulateArgs {
     /// Throttle above this many requests per second (the real limit is 20, shared).
     #[arg(long, value_parser = crate::config::parse_throttle_rps)]
     pub throttle_rps: Option<f64>,
-    /// Inject a fault, repeatable: a NAME, optionally with :OPERATION and @RATIO. Names:
-    /// throttle, server-error, unavailable, malformed, truncated, reset, hang, unknown-status,
+    /// Inject a fault, repeatable: a NAME, optionally with :OPERATION, @RATIO and #TIMES (hit
+    /// only the first TIMES requests). Names: throttle, server-error, unavailable, malformed,
+    /// truncated, truncated-json, empty-answer, reset, hang, slow, unknown-status,
     /// looping-token, endless-token, missing-fields, wrong-types, duplicate-ids, huge-body,
-    /// denied, expired-credentials, unrecognized-credentials, unknown-operation, not-implemented.
-    /// Example: --fault throttle@0.5 --fault
-    /// unknown-status:ListAccountAssignmentCreationStatus. Change them while running with
-    /// POST /_emulator/faults.
-    #[arg(long = "fault", value_name = "NAME[:OPERATION][@RATIO]", value_parser = fault_rule)]
+    /// hostile, denied, expired-credentials, unrecognized-credentials, unknown-operation,
+    /// not-implemented, not-the-api. Example: --fault throttle@0.5 --fault
+    /// unknown-status:ListAccountAssignmentCreationStatus --fault reset:ListInstances#3.
+    /// Change them while running with POST /_emulator/faults.
+    #[arg(long = "fault", value_name = "NAME[:OPERATION][@RATIO][#TIMES]", value_parser = fault_rule)]
     pub faults: Vec<FaultRule>,
     /// Access key the Huawei side accepts.
     #[arg(long, default_value = emulator::DEFAULT_HUAWEI_AK)]

@@ -5,8 +5,6 @@
 //! Every list walk here calls `Provider::list_page` page by page instead of `list_all`, because
 //! `list_all` de-duplicates by request id and would hide a provider that returns a record twice.
 
-mod fault_server;
-
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -744,15 +742,15 @@ async fn full_listings_retry_throttled_pages_and_finish() {
     );
 }
 
-/// Each transport and content fault of the fault server maps to the kind the poller and the
+/// Each transport and content fault of the emulator maps to the kind the poller and the
 /// retry policy act on, with a message that names what happened and no SDK debug text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transport_and_content_faults_are_typed_by_what_happened() {
-    use fault_server::{Fault, FaultServer, INSTANCE_ARN, Plan};
+    use ssowatch::emulator::{Fault, FaultRule};
     let cases = [
-        (Fault::Html503, ErrorKind::Transient, "HTTP 503"),
+        (Fault::Unavailable, ErrorKind::Transient, "HTTP 503"),
         (
-            Fault::CloseMidBody,
+            Fault::Truncated,
             ErrorKind::Transient,
             "connection closed before the whole answer",
         ),
@@ -767,28 +765,31 @@ async fn transport_and_content_faults_are_typed_by_what_happened() {
             "HTTP 404 with something that is not the SSO Admin API",
         ),
         (Fault::Malformed, ErrorKind::Malformed, "HTTP 200"),
-        (Fault::Truncated, ErrorKind::Malformed, "end of stream"),
+        (Fault::TruncatedJson, ErrorKind::Malformed, "end of stream"),
         (Fault::WrongTypes, ErrorKind::Malformed, "yesterday"),
-        (Fault::Expired, ErrorKind::Auth, "ExpiredTokenException"),
         (
-            Fault::Unrecognized,
+            Fault::ExpiredCredentials,
+            ErrorKind::Auth,
+            "ExpiredTokenException",
+        ),
+        (
+            Fault::UnrecognizedCredentials,
             ErrorKind::Auth,
             "UnrecognizedClientException",
         ),
         (Fault::Denied, ErrorKind::Auth, "AccessDeniedException"),
     ];
     for (fault, kind, needle) in cases {
-        let server = FaultServer::start(Plan::every(fault));
-        let provider = AwsProvider::new(AwsOptions {
-            profile: None,
-            region: Some("us-east-1".into()),
-            endpoint_url: Some(server.url.clone()),
-            static_credentials: Some(("AKIAFAULT".into(), "fault-secret".into())),
-        })
-        .await
-        .expect("provider");
+        let handle = start(stable_config()).await;
+        handle.faults(|f| f.rules = vec![FaultRule::always(fault)]);
+        let provider = provider_for(&handle).await;
         let err = provider
-            .list_page(INSTANCE_ARN, OperationKind::AssignmentCreation, None, None)
+            .list_page(
+                &handle.instance_arn(),
+                OperationKind::AssignmentCreation,
+                None,
+                None,
+            )
             .await
             .expect_err("the fault fails the call");
         let shown = err.to_string();
@@ -803,6 +804,6 @@ async fn transport_and_content_faults_are_typed_by_what_happened() {
         ] {
             assert!(!shown.contains(debug), "{fault:?}: debug text in {shown}");
         }
-        assert_eq!(server.seen().len(), 1, "{fault:?}: one request per call");
+        assert_eq!(handle.stats().total, 1, "{fault:?}: one request per call");
     }
 }

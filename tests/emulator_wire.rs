@@ -194,6 +194,7 @@ fn rule(fault: Fault, operation: Option<&str>, ratio: f64) -> FaultRule {
         fault,
         operation: operation.map(str::to_string),
         ratio,
+        times: None,
     }
 }
 

@@ -1,17 +1,18 @@
 //! The fault matrix for the headless commands: the real `ssowatch` binary runs `list` and
-//! `describe` against a fault-injecting SSO Admin server (tests/fault_server), one test per
-//! row. Every run is checked for: no panic, one clear line on stderr when it fails (and none
-//! when it succeeds), the documented exit code, no escape sequence or control character in
-//! any output, no credential in any output or file it left behind, and a log file only its
-//! owner can read. Transient rows also check that the command recovers by itself.
+//! `describe` against the emulator (`ssowatch::emulator`, in process, on a clock that stands
+//! still) with its faults switched on, one test per row. Every run is checked for: no panic,
+//! one clear line on stderr when it fails (and none when it succeeds), the documented exit
+//! code, no escape sequence or control character in any output, no credential in any output
+//! or file it left behind, and a log file only its owner can read. Transient rows also check
+//! that the command recovers by itself.
 //!
-//! Faults hit requests by sequence number (or a seeded draw per request), never by the clock,
-//! so every run is the same. The children run with `SSOWATCH_TEST_RETRY_BASE_MS=5` (see
-//! `RetryPolicy::from_env`) and `--api-budget 20`, so that a fault that never ends costs
-//! seconds, not the real schedule's half minute; the real schedule and the budget are tested
-//! in process, in paused time, at the end of this file.
+//! Faults hit requests by sequence (a rule spent after its first `n` hits) or by a draw from
+//! the emulator's seeded generator, never by the clock, so every run is the same. The
+//! children run with `SSOWATCH_TEST_RETRY_BASE_MS=5` (see `RetryPolicy::from_env`) and
+//! `--api-budget 20`, so that a fault that never ends costs seconds, not the real schedule's
+//! half minute; the real schedule and the budget are tested in process, in paused time, at
+//! the end of this file.
 
-mod fault_server;
 mod headless_support;
 
 use std::path::Path;
@@ -20,16 +21,122 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
-use fault_server::{Fault, FaultServer, HOSTILE, PER_KIND, Plan, Scope, request_id};
+use chrono::{TimeZone, Utc};
 use headless_support::*;
+use ssowatch::emulator::faults::HOSTILE_TEXT;
+use ssowatch::emulator::{self, Clock, EmulatorConfig, EmulatorHandle, Fault, FaultRule, Stats};
 use ssowatch::model::{Described, Instance, OperationKind, Page, Status, StatusSummary};
 use ssowatch::provider::{
     ErrorKind, Provider, ProviderError, ProviderInfo, RetryPolicy, STALLED_PAGES,
 };
+use ssowatch::wire::operations;
+
+/// Records of each kind: three pages of 100, the last one short.
+const PER_KIND: usize = 250;
+
+/// The emulator in process, on a runtime of its own (the tests run the binary synchronously),
+/// with a fixed organization: `history` finished records of each kind, no live rollout, and a
+/// manual clock nobody moves, so the same records in the same states on every run.
+struct Server {
+    // Fields drop in order: the server stops, then the runtime it ran on.
+    handle: EmulatorHandle,
+    _runtime: tokio::runtime::Runtime,
+    url: String,
+}
+
+impl Server {
+    /// [`PER_KIND`] records of each kind, with `rules` on from the first request.
+    fn start(rules: Vec<FaultRule>) -> Server {
+        Server::with(PER_KIND, 1, rules)
+    }
+
+    fn with(history: usize, seed: u64, rules: Vec<FaultRule>) -> Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let config = EmulatorConfig {
+            seed,
+            history,
+            rate: 0.0,
+            failure_ratio: 0.2,
+            ..EmulatorConfig::default()
+        };
+        config.faults.validate().expect("valid faults");
+        let start = Utc
+            .with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+            .single()
+            .expect("a date");
+        let handle = runtime
+            .block_on(emulator::start_with_clock(config, Clock::manual(start), 0))
+            .expect("emulator");
+        handle.faults(|f| f.rules = rules);
+        Server {
+            url: handle.base_url.clone(),
+            handle,
+            _runtime: runtime,
+        }
+    }
+
+    fn handle(&self) -> &EmulatorHandle {
+        &self.handle
+    }
+
+    fn stats(&self) -> Stats {
+        self.handle().stats()
+    }
+
+    fn count(&self, operation: &str) -> usize {
+        self.stats()
+            .by_operation
+            .get(operation)
+            .map_or(0, |&n| n as usize)
+    }
+
+    /// Requests of the three `List*Status` operations.
+    fn list_calls(&self) -> usize {
+        OperationKind::ALL
+            .into_iter()
+            .map(|k| self.count(operations::list(k)))
+            .sum()
+    }
+
+    /// The id of a record of `kind`, a FAILED one (with a reason) when `failed`.
+    fn id(&self, kind: OperationKind, failed: bool) -> String {
+        let core = self.handle().core();
+        let org = core.org();
+        org.requests(kind)
+            .iter()
+            .find(|r| r.failure_reason.is_some() == failed)
+            .map(|r| r.request_id.clone())
+            .expect("a record of that kind")
+    }
+}
+
+/// `fault` on every operation it makes sense for.
+fn everywhere(fault: Fault) -> Vec<FaultRule> {
+    vec![FaultRule::always(fault)]
+}
+
+/// `fault` on the three `List*Status` operations.
+fn on_lists(fault: Fault) -> Vec<FaultRule> {
+    OperationKind::ALL
+        .into_iter()
+        .map(|k| FaultRule::on(fault, operations::list(k)))
+        .collect()
+}
+
+/// `fault` on the three `Describe*Status` operations.
+fn on_describes(fault: Fault) -> Vec<FaultRule> {
+    OperationKind::ALL
+        .into_iter()
+        .map(|k| FaultRule::on(fault, operations::describe(k)))
+        .collect()
+}
 
 /// Runs `ssowatch <args>` against `server`, and checks what every run must satisfy.
-fn run_against(server: &FaultServer, args: &[&str]) -> Run {
+fn run_against(server: &Server, args: &[&str]) -> Run {
     let home = tempfile::tempdir().expect("tempdir");
     let mut full: Vec<&str> = args.to_vec();
     full.extend(["--api-budget", "20"]);
@@ -37,7 +144,6 @@ fn run_against(server: &FaultServer, args: &[&str]) -> Run {
     check_hygiene(&r, home.path(), &args.join(" "));
     r
 }
-
 /// No panic, no escape sequence or control character, no credential anywhere, a private log.
 fn check_hygiene(r: &Run, home: &Path, what: &str) {
     assert!(r.status.code().is_some(), "{what}: killed by a signal");
@@ -118,49 +224,35 @@ fn assert_full_listing(r: &Run, what: &str) -> Vec<serde_json::Value> {
 
 const LIST_JSON: &[&str] = &["list", "--output", "json"];
 
-fn list_calls(server: &FaultServer) -> usize {
-    server
-        .seen()
-        .iter()
-        .filter(|s| s.operation.starts_with("List") && s.operation.ends_with("Status"))
-        .count()
-}
-
 #[test]
 fn a_healthy_server_lists_every_record_once() {
-    let server = FaultServer::start(Plan::healthy());
+    let server = Server::start(Vec::new());
     let r = run_against(&server, LIST_JSON);
     assert_full_listing(&r, "healthy");
     // Three pages per kind and one discovery: nothing wasted.
-    assert_eq!(list_calls(&server), 9);
-    assert_eq!(server.count("ListInstances"), 1);
+    assert_eq!(server.list_calls(), 9);
+    assert_eq!(server.count(operations::LIST_INSTANCES), 1);
 }
 
 #[test]
 fn the_binary_spaces_its_calls_by_the_budget_five_per_second_by_default() {
-    for (budget, min_gap) in [
-        (None, Duration::from_millis(160)),
-        (Some("2"), Duration::from_millis(400)),
-    ] {
-        let server = FaultServer::start(Plan::healthy());
+    for (budget, min_gap) in [(None, 160), (Some("2"), 400)] {
+        let server = Server::start(Vec::new());
         let home = tempfile::tempdir().expect("tempdir");
         let mut args = vec!["list", "--output", "json"];
         args.extend(budget.iter().flat_map(|b| ["--api-budget", *b]));
         let r = finish(aws_command(&args, home.path(), &server.url));
         assert_full_listing(&r, &format!("budget {budget:?}"));
-        let lists: Vec<_> = server
-            .seen()
-            .into_iter()
-            .filter(|s| s.operation.ends_with("Status"))
-            .map(|s| s.at)
-            .collect();
-        assert_eq!(lists.len(), 9);
+        // When each Identity Center request arrived (epoch ms): discovery, then nine lists.
+        let arrivals: Vec<i64> = server.stats().recent.into_iter().collect();
+        assert_eq!(arrivals.len(), 10);
+        assert_eq!(server.list_calls(), 9);
         // A lower bound only (the limiter's spacing, 200 or 500 ms, less a margin for the
         // network): a slow machine can only make the gaps longer.
-        for pair in lists.windows(2) {
+        for pair in arrivals[1..].windows(2) {
             assert!(
                 pair[1] - pair[0] >= min_gap,
-                "budget {budget:?}: calls {:?} apart",
+                "budget {budget:?}: calls {} ms apart",
                 pair[1] - pair[0]
             );
         }
@@ -170,25 +262,35 @@ fn the_binary_spaces_its_calls_by_the_budget_five_per_second_by_default() {
 #[test]
 fn a_50_percent_throttle_storm_at_start_is_survived_in_10_runs_of_10() {
     for seed in 0..10 {
-        let server = FaultServer::start(Plan::fraction(Fault::Throttle, 0.5, seed));
+        // The emulator's seed drives both its organization and the storm's draws.
+        let server = Server::with(
+            PER_KIND,
+            seed,
+            vec![FaultRule::always(Fault::Throttle).share(0.5)],
+        );
         let r = run_against(&server, LIST_JSON);
         assert_full_listing(&r, &format!("storm seed {seed}"));
-        let throttled = server.seen().iter().filter(|s| s.faulted).count();
-        assert!(throttled > 0, "seed {seed}: the storm must hit");
+        assert!(
+            server.stats().throttled > 0,
+            "seed {seed}: the storm must hit"
+        );
     }
 }
 
 #[test]
 fn a_throttle_at_discovery_is_retried() {
-    let server = FaultServer::start(Plan::first(Fault::Throttle, 3).on(Scope::ListInstances));
+    let server = Server::start(vec![
+        FaultRule::on(Fault::Throttle, operations::LIST_INSTANCES).first(3),
+    ]);
     let r = run_against(&server, LIST_JSON);
     assert_full_listing(&r, "throttled discovery");
-    assert_eq!(server.count("ListInstances"), 4);
+    assert_eq!(server.count(operations::LIST_INSTANCES), 4);
+    assert_eq!(server.stats().throttled, 3);
 }
 
 #[test]
 fn a_throttle_that_never_ends_gives_up_after_the_bounded_attempts() {
-    let server = FaultServer::start(Plan::every(Fault::Throttle));
+    let server = Server::start(everywhere(Fault::Throttle));
     let r = run_against(&server, LIST_JSON);
     assert_fails(
         &r,
@@ -197,22 +299,23 @@ fn a_throttle_that_never_ends_gives_up_after_the_bounded_attempts() {
         "100% throttle",
     );
     assert_eq!(
-        server.count("ListInstances"),
+        server.count(operations::LIST_INSTANCES),
         RetryPolicy::DEFAULT.attempts as usize
     );
     assert!(r.stdout.is_empty());
 }
 
-/// A fault that hits the first `n` requests is ridden out; one that never ends is reported in
-/// one line with the exit code and the words given.
-fn transient_then_persistent(fault: Fault, scope: Scope, code: i32, needles: &[&str]) -> Run {
-    let what = format!("{fault:?}");
-    let server = FaultServer::start(Plan::first(fault, 3).on(scope));
+/// A fault that hits the first 3 requests of each operation `rules` name is ridden out; one
+/// that never ends is reported in one line with the exit code and the words given.
+fn transient_then_persistent(rules: Vec<FaultRule>, code: i32, needles: &[&str]) -> Run {
+    let what = format!("{:?}", rules[0].fault);
+    let transient: Vec<FaultRule> = rules.iter().map(|r| r.clone().first(3)).collect();
+    let server = Server::start(transient);
     assert_full_listing(
         &run_against(&server, LIST_JSON),
         &format!("transient {what}"),
     );
-    let server = FaultServer::start(Plan::every(fault).on(scope));
+    let server = Server::start(rules);
     let r = run_against(&server, LIST_JSON);
     assert_fails(&r, code, needles, &what);
     r
@@ -221,8 +324,7 @@ fn transient_then_persistent(fault: Fault, scope: Scope, code: i32, needles: &[&
 #[test]
 fn internal_errors_are_retried_and_reported_when_they_persist() {
     transient_then_persistent(
-        Fault::Internal,
-        Scope::All,
+        everywhere(Fault::ServerError),
         4,
         &["InternalServerException", "gave up"],
     );
@@ -230,26 +332,34 @@ fn internal_errors_are_retried_and_reported_when_they_persist() {
 
 #[test]
 fn a_503_html_page_is_reported_with_its_status_not_as_a_json_error() {
-    let r = transient_then_persistent(Fault::Html503, Scope::All, 4, &["HTTP 503", "gave up"]);
+    let r = transient_then_persistent(everywhere(Fault::Unavailable), 4, &["HTTP 503", "gave up"]);
     assert!(!r.stderr.contains("unexpected token"), "{}", r.stderr);
 }
 
 #[test]
-fn a_hang_is_waited_out() {
-    let server = FaultServer::start(Plan::first(Fault::Hang, 1).on(Scope::Lists));
-    assert_full_listing(&run_against(&server, LIST_JSON), "hang");
+fn a_slow_answer_is_waited_out() {
+    // The first creation page comes 3 s late, within the client's 10 s timeout: it is waited
+    // for, not given up on and asked again.
+    let server = Server::start(vec![
+        FaultRule::on(
+            Fault::Slow,
+            operations::list(OperationKind::AssignmentCreation),
+        )
+        .first(1),
+    ]);
+    assert_full_listing(&run_against(&server, LIST_JSON), "slow");
+    assert_eq!(server.list_calls(), 9, "nothing asked twice");
 }
 
 #[test]
 fn a_reset_connection_is_retried_and_reported_when_it_persists() {
-    transient_then_persistent(Fault::Reset, Scope::All, 4, &["reset", "gave up"]);
+    transient_then_persistent(everywhere(Fault::Reset), 4, &["reset", "gave up"]);
 }
 
 #[test]
 fn a_connection_closed_mid_body_is_transient_and_never_dumps_sdk_debug_text() {
     let r = transient_then_persistent(
-        Fault::CloseMidBody,
-        Scope::Lists,
+        on_lists(Fault::Truncated),
         4,
         &[
             "temporary failure",
@@ -262,8 +372,7 @@ fn a_connection_closed_mid_body_is_transient_and_never_dumps_sdk_debug_text() {
 #[test]
 fn malformed_json_is_retried_then_reported() {
     transient_then_persistent(
-        Fault::Malformed,
-        Scope::Lists,
+        on_lists(Fault::Malformed),
         1,
         &[
             "malformed response",
@@ -275,35 +384,35 @@ fn malformed_json_is_retried_then_reported() {
 
 #[test]
 fn a_truncated_body_is_reported() {
-    let server = FaultServer::start(Plan::every(Fault::Truncated).on(Scope::Lists));
+    let server = Server::start(on_lists(Fault::TruncatedJson));
     let r = run_against(&server, LIST_JSON);
     assert_fails(&r, 1, &["malformed response", "end of stream"], "truncated");
 }
 
 #[test]
 fn wrong_types_are_reported() {
-    let server = FaultServer::start(Plan::every(Fault::WrongTypes).on(Scope::Lists));
+    let server = Server::start(on_lists(Fault::WrongTypes));
     let r = run_against(&server, LIST_JSON);
     assert_fails(&r, 1, &["malformed response", "yesterday"], "wrong types");
 }
 
 #[test]
 fn records_without_an_id_are_reported() {
-    let server = FaultServer::start(Plan::every(Fault::MissingFields).on(Scope::Lists));
+    let server = Server::start(on_lists(Fault::MissingFields));
     let r = run_against(&server, LIST_JSON);
     assert_fails(&r, 1, &["no RequestId"], "missing fields");
-    let server = FaultServer::start(Plan::every(Fault::MissingFields).on(Scope::Describes));
-    let id = request_id(0, 0);
+    let server = Server::start(on_describes(Fault::EmptyAnswer));
+    let id = server.id(OperationKind::AssignmentCreation, true);
     let r = run_against(&server, &["describe", &id, "--kind", "creation"]);
     assert_fails(&r, 1, &["no status object"], "describe missing fields");
 }
 
 #[test]
 fn an_unknown_status_is_shown_as_it_is() {
-    let server = FaultServer::start(Plan::every(Fault::UnknownStatus));
+    let server = Server::start(everywhere(Fault::UnknownStatus));
     let rows = assert_full_listing(&run_against(&server, LIST_JSON), "unknown status");
     assert!(rows.iter().all(|r| r["status"] == "CANCELLED"));
-    let id = request_id(1, 3);
+    let id = server.id(OperationKind::AssignmentDeletion, false);
     let r = run_against(&server, &["describe", &id, "--output", "json"]);
     assert!(r.status.success(), "{}", r.stderr);
     let d: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
@@ -313,24 +422,25 @@ fn an_unknown_status_is_shown_as_it_is() {
 
 #[test]
 fn duplicate_ids_are_listed_once() {
-    let server = FaultServer::start(Plan::every(Fault::DuplicateIds).on(Scope::Lists));
+    let server = Server::start(on_lists(Fault::DuplicateIds));
     assert_full_listing(&run_against(&server, LIST_JSON), "duplicates");
 }
 
 #[test]
 fn a_looping_page_token_ends_the_listing_with_one_line() {
-    let server = FaultServer::start(Plan::every(Fault::LoopingToken).on(Scope::Lists));
+    let server = Server::start(on_lists(Fault::LoopingToken));
     let r = run_against(&server, LIST_JSON);
     assert_fails(&r, 1, &["creation listing loops", "already used"], "loop");
     // A, B, then A again: three pages, no more.
-    assert_eq!(list_calls(&server), 3);
+    assert_eq!(server.list_calls(), 3);
 }
 
 #[test]
 fn an_endless_page_token_ends_the_listing_when_pages_bring_nothing_new() {
-    let server = FaultServer::start(Plan::every(Fault::EndlessToken).on(Scope::Lists));
+    // 100 records of each kind, one page: every later page only repeats them.
+    let server = Server::with(100, 1, on_lists(Fault::EndlessToken));
     let r = run_against(&server, LIST_JSON);
-    // Every page holds the same 100 records: the first brings them, the next ten nothing.
+    // The first page brings 100 records, the next ten nothing.
     let bound = 1 + STALLED_PAGES;
     assert_eq!(bound, 11);
     assert_fails(
@@ -343,26 +453,31 @@ fn an_endless_page_token_ends_the_listing_when_pages_bring_nothing_new() {
         ],
         "endless",
     );
-    assert_eq!(list_calls(&server), bound as usize);
+    assert_eq!(server.list_calls(), bound as usize);
 }
 
 #[test]
 fn a_10_mb_answer_is_read_and_its_text_capped() {
-    let server = FaultServer::start(Plan::every(Fault::Huge));
+    let server = Server::start(everywhere(Fault::HugeBody));
     assert_full_listing(&run_against(&server, LIST_JSON), "10 MB pages");
-    // Record 0 is FAILED, with a 10 MB reason.
-    let id = request_id(2, 0);
+    // A FAILED record: its reason is 10 MB.
+    let id = server.id(OperationKind::PermissionSetProvisioning, true);
     let r = run_against(&server, &["describe", &id, "--output", "json"]);
     assert!(r.status.success(), "{}", r.stderr);
     let d: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
     let reason = d["failure_reason"].as_str().expect("a reason");
     assert!(reason.chars().count() <= ssowatch::sanitize::MAX_FIELD_CHARS + 1);
+    assert!(
+        reason.chars().count() >= ssowatch::sanitize::MAX_FIELD_CHARS / 2,
+        "the long reason was read: {} chars",
+        reason.chars().count()
+    );
     assert!(r.stdout.len() < 64 * 1024, "{} bytes", r.stdout.len());
 }
 
 #[test]
 fn hostile_text_never_reaches_the_terminal() {
-    let server = FaultServer::start(Plan::every(Fault::Hostile));
+    let server = Server::start(everywhere(Fault::Hostile));
     // With everything logged, hostile text reaches the log only escaped.
     let home = tempfile::tempdir().expect("tempdir");
     let mut c = aws_command(&["list", "--api-budget", "20"], home.path(), &server.url);
@@ -375,7 +490,7 @@ fn hostile_text_never_reaches_the_terminal() {
         assert!(r.status.success(), "{format}: {}", r.stderr);
         assert!(r.stdout.contains("evil"), "the text is kept, cleaned");
     }
-    let id = request_id(0, 0);
+    let id = server.id(OperationKind::AssignmentCreation, true);
     for format in ["table", "json", "csv"] {
         let r = run_against(&server, &["describe", &id, "--output", format]);
         assert!(r.status.success(), "{format}: {}", r.stderr);
@@ -386,33 +501,33 @@ fn hostile_text_never_reaches_the_terminal() {
         );
         assert!(!r.stdout.contains("pwned"), "an OSC title body is dropped");
     }
-    assert!(HOSTILE.contains('\u{1b}'));
+    assert!(HOSTILE_TEXT.contains('\u{1b}'));
 }
 
 #[test]
 fn expired_unrecognized_and_denied_credentials_say_what_to_do() {
     for (fault, needles) in [
         (
-            Fault::Expired,
+            Fault::ExpiredCredentials,
             ["ExpiredTokenException", "refresh your credentials"],
         ),
         (
-            Fault::Unrecognized,
+            Fault::UnrecognizedCredentials,
             ["UnrecognizedClientException", "not accepted"],
         ),
         (Fault::Denied, ["AccessDeniedException", "permissions"]),
     ] {
-        let server = FaultServer::start(Plan::every(fault));
+        let server = Server::start(everywhere(fault));
         let r = run_against(&server, LIST_JSON);
         assert_fails(&r, 3, &needles, &format!("{fault:?}"));
         // Not retried: retrying cannot fix credentials.
-        assert_eq!(server.seen().len(), 1, "{fault:?}");
+        assert_eq!(server.stats().total, 1, "{fault:?}");
     }
 }
 
 #[test]
 fn an_endpoint_that_is_not_the_api_says_so() {
-    let server = FaultServer::start(Plan::every(Fault::NotTheApi));
+    let server = Server::start(everywhere(Fault::NotTheApi));
     let r = run_against(&server, LIST_JSON);
     assert_fails(
         &r,
@@ -421,12 +536,12 @@ fn an_endpoint_that_is_not_the_api_says_so() {
         "404",
     );
     assert!(!r.stderr.contains("unexpected token"), "{}", r.stderr);
-    assert_eq!(server.seen().len(), 1, "not retried");
+    assert_eq!(server.stats().total, 1, "not retried");
 }
 
 #[test]
 fn trace_logging_keeps_credentials_and_signatures_out_of_a_private_log() {
-    let server = FaultServer::start(Plan::healthy());
+    let server = Server::start(Vec::new());
     let home = tempfile::tempdir().expect("tempdir");
     // A log left world-readable by an older version is made private too.
     let log_dir = home.path().join("xdg-state/ssowatch");
@@ -460,14 +575,9 @@ fn trace_logging_keeps_credentials_and_signatures_out_of_a_private_log() {
         log.contains("<redacted>"),
         "the signed request was logged, redacted"
     );
-    // The signatures the server received appear nowhere in the log.
-    let signatures: Vec<String> = server
-        .seen()
-        .iter()
-        .filter_map(|s| s.header("authorization"))
-        .filter_map(|a| a.split("Signature=").nth(1).map(str::to_string))
-        .collect();
-    assert!(!signatures.is_empty());
+    // The signatures the emulator received appear nowhere in the log.
+    let signatures = server.stats().signatures;
+    assert_eq!(signatures.len(), 4, "discovery and three creation pages");
     for signature in signatures {
         assert!(
             !log.contains(&signature),

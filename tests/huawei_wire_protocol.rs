@@ -292,6 +292,7 @@ mod faults {
             fault,
             operation: Some(CREATION.to_string()),
             ratio: 1.0,
+            times: None,
         }]
     }
 
@@ -447,6 +448,7 @@ mod faults {
                     fault: Fault::Throttle,
                     operation: None,
                     ratio: 0.5,
+                    times: None,
                 }]
             });
             let mut pattern = Vec::new();

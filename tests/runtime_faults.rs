@@ -105,6 +105,7 @@ impl Row {
                     fault,
                     operation: Some(operations::list(kind).to_string()),
                     ratio: 1.0,
+                    times: None,
                 }],
                 ..Faults::default()
             },
@@ -129,6 +130,7 @@ impl Row {
                     fault,
                     operation: None,
                     ratio,
+                    times: None,
                 }],
                 ..Faults::default()
             },
@@ -840,6 +842,7 @@ async fn headless_list_does_not_retry_what_the_endpoint_does_not_implement() {
                 fault,
                 operation: Some(list.clone()),
                 ratio: 1.0,
+                times: None,
             }]
         });
         let provider = aws_provider(&handle).await;
@@ -906,6 +909,7 @@ async fn recovery_after_a_throttle_storm_takes_seconds() {
                         fault: Fault::Throttle,
                         operation: None,
                         ratio: 1.0,
+                        times: None,
                     }]
                 });
                 switched.0 = true;
@@ -964,6 +968,7 @@ async fn an_endless_listing_takes_only_its_share_and_is_told() {
             fault: Fault::EndlessToken,
             operation: Some(operations::list(CREATION).to_string()),
             ratio: 1.0,
+            times: None,
         }]
     });
     let provider = Arc::new(aws_provider(&handle).await);

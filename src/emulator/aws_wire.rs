@@ -92,6 +92,8 @@ fn fault_response(fault: Fault, operation: &str) -> Option<WireResponse> {
         Fault::NotImplemented => {
             WireResponse::new(501, "text/plain", b"501 Not Implemented".to_vec())
         }
+        Fault::NotTheApi => WireResponse::not_the_api(),
+        Fault::EmptyAnswer => ok(json!({})),
         _ => return None,
     })
 }
@@ -662,6 +664,38 @@ mod tests {
             .single()
             .unwrap_or_default();
         EmulatorCore::new(&config, Clock::manual(start))
+    }
+
+    #[test]
+    fn the_faults_of_hostile_servers_answer_on_the_aws_wire() {
+        use crate::emulator::http::Delivery;
+        use crate::emulator::{Fault, FaultRule};
+        let core = core();
+        let run = |fault: Fault| {
+            core.set_faults(|f| f.rules = vec![FaultRule::always(fault)]);
+            let target = format!("{TARGET_PREFIX}ListInstances");
+            handle(&core, Some(&target), Some(AUTH), b"{}")
+        };
+        let r = run(Fault::NotTheApi);
+        assert_eq!(r.status, 404);
+        assert!(r.headers.iter().any(|(_, v)| v.starts_with("text/html")));
+        assert!(String::from_utf8_lossy(&r.body).contains("<h1>Not Found</h1>"));
+        let r = run(Fault::EmptyAnswer);
+        assert_eq!((r.status, r.body.as_slice()), (200, b"{}".as_slice()));
+        let healthy = run(Fault::Slow);
+        assert_eq!(healthy.delay, Some(crate::emulator::faults::SLOW));
+        assert_eq!(healthy.status, 200);
+        let r = run(Fault::TruncatedJson);
+        assert_eq!((r.status, r.delivery), (200, Delivery::Whole));
+        assert!(r.body.len() < healthy.body.len() && healthy.body.starts_with(&r.body));
+        assert!(serde_json::from_slice::<Value>(&r.body).is_err());
+        let r = run(Fault::Hostile);
+        let v: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        let name = v["Instances"][0]["Name"].as_str().unwrap_or_default();
+        assert!(
+            name.ends_with(crate::emulator::faults::HOSTILE_TEXT),
+            "{name}"
+        );
     }
 
     /// A client walking pages while the rollout adds records must neither repeat nor miss a

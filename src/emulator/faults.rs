@@ -27,8 +27,16 @@ pub const UNKNOWN_STATUS: &str = "CANCELLED";
 /// How late the `hang` fault answers.
 pub const HANG: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// How late the `slow` fault answers: late, but within any sane client's timeout.
+pub const SLOW: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// How large the `huge-body` fault makes an answer.
 pub const HUGE_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// What the `hostile` fault appends to every text field it touches: a CSI screen clear, an
+/// OSC title and an OSC 52 clipboard write, a bidi override, C1 controls (CSI and NEL as
+/// single code points) and a bell.
+pub const HOSTILE_TEXT: &str = "evil\u{1b}[2J\u{1b}]0;pwned\u{7}\u{1b}]52;c;ZXZpbA==\u{1b}\\\u{202e}txet\u{9b}31m\u{85}\u{7}end";
 
 /// One kind of misbehaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -77,10 +85,22 @@ pub enum Fault {
     UnknownOperation,
     /// HTTP 501 with a plain-text page, as a proxy that does not implement the call answers.
     NotImplemented,
+    /// HTTP 404 with an HTML page: the endpoint is some web server, not the API.
+    NotTheApi,
+    /// HTTP 200 with the first half of the real JSON, sent whole: `Content-Length` matches
+    /// the half, so the transport is sound and only the JSON ends early (unlike `truncated`).
+    TruncatedJson,
+    /// HTTP 200 with an empty JSON object: no records, no status, no token.
+    EmptyAnswer,
+    /// The real answer with [`HOSTILE_TEXT`] appended to every text a client shows: request
+    /// statuses and ids, failure reasons, instance and permission-set names.
+    Hostile,
+    /// The real answer, [`SLOW`] late: a client must wait for it rather than give up.
+    Slow,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 19] = [
+    pub const ALL: [Fault; 24] = [
         Fault::Throttle,
         Fault::ServerError,
         Fault::Unavailable,
@@ -100,6 +120,11 @@ impl Fault {
         Fault::UnrecognizedCredentials,
         Fault::UnknownOperation,
         Fault::NotImplemented,
+        Fault::NotTheApi,
+        Fault::TruncatedJson,
+        Fault::EmptyAnswer,
+        Fault::Hostile,
+        Fault::Slow,
     ];
 
     /// The name used on the command line and in the JSON of `/_emulator/faults`.
@@ -124,6 +149,11 @@ impl Fault {
             Fault::UnrecognizedCredentials => "unrecognized-credentials",
             Fault::UnknownOperation => "unknown-operation",
             Fault::NotImplemented => "not-implemented",
+            Fault::NotTheApi => "not-the-api",
+            Fault::TruncatedJson => "truncated-json",
+            Fault::EmptyAnswer => "empty-answer",
+            Fault::Hostile => "hostile",
+            Fault::Slow => "slow",
         }
     }
 
@@ -152,6 +182,7 @@ impl Fault {
                 | Fault::WrongTypes
                 | Fault::DuplicateIds
                 | Fault::HugeBody
+                | Fault::Hostile
         )
     }
 
@@ -161,6 +192,8 @@ impl Fault {
             || matches!(
                 self,
                 Fault::Truncated
+                    | Fault::TruncatedJson
+                    | Fault::Slow
                     | Fault::Reset
                     | Fault::Hang
                     | Fault::LoopingToken
@@ -205,6 +238,11 @@ pub struct FaultRule {
     /// Share of the matching requests that get the fault, 0 to 1 (1 when absent).
     #[serde(default = "one")]
     pub ratio: f64,
+    /// How many more requests the rule may hit: a transient fault that hits the first N
+    /// matching requests (with a ratio, the first N drawn) and then none. Counts down as it
+    /// hits; `None` (absent) for no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
 }
 
 impl FaultRule {
@@ -214,11 +252,35 @@ impl FaultRule {
             fault,
             operation: None,
             ratio: 1.0,
+            times: None,
         }
     }
 
+    /// `fault` on every request of `operation`.
+    pub fn on(fault: Fault, operation: &str) -> FaultRule {
+        FaultRule {
+            operation: Some(operation.to_string()),
+            ..FaultRule::always(fault)
+        }
+    }
+
+    /// The same rule, spent after `n` hits.
+    pub fn first(self, n: u32) -> FaultRule {
+        FaultRule {
+            times: Some(n),
+            ..self
+        }
+    }
+
+    /// The same rule on a share of the matching requests.
+    pub fn share(self, ratio: f64) -> FaultRule {
+        FaultRule { ratio, ..self }
+    }
+
     fn matches(&self, operation: &str) -> bool {
-        self.operation.as_deref().is_none_or(|o| o == operation) && self.fault.applies_to(operation)
+        self.times != Some(0)
+            && self.operation.as_deref().is_none_or(|o| o == operation)
+            && self.fault.applies_to(operation)
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -238,11 +300,22 @@ impl FaultRule {
     }
 }
 
-/// `NAME[:OPERATION][@RATIO]`, e.g. `throttle@0.5`, `unknown-status:ListAccountAssignmentCreationStatus`.
+/// `NAME[:OPERATION][@RATIO][#TIMES]`, e.g. `throttle@0.5`,
+/// `unknown-status:ListAccountAssignmentCreationStatus`, `reset:ListInstances#3`.
 impl FromStr for FaultRule {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (s, times) = match s.split_once('#') {
+            Some((rest, n)) => (
+                rest,
+                Some(
+                    n.parse::<u32>()
+                        .map_err(|_| format!("'{n}' is not a number of requests"))?,
+                ),
+            ),
+            None => (s, None),
+        };
         let (rest, ratio) = match s.split_once('@') {
             Some((rest, r)) => (
                 rest,
@@ -259,6 +332,7 @@ impl FromStr for FaultRule {
             fault: name.parse()?,
             operation,
             ratio,
+            times,
         };
         rule.validate()?;
         Ok(rule)
@@ -409,9 +483,12 @@ impl FaultInjector {
                 return Admission::Inject(fault);
             }
         }
-        for rule in faults.rules.iter().filter(|r| r.matches(operation)) {
+        for rule in faults.rules.iter_mut().filter(|r| r.matches(operation)) {
             let hit = rule.ratio >= 1.0 || state.rng.random_bool(rule.ratio.clamp(0.0, 1.0));
             if hit {
+                if let Some(times) = &mut rule.times {
+                    *times = times.saturating_sub(1);
+                }
                 return Admission::Inject(rule.fault);
             }
         }
@@ -438,6 +515,28 @@ pub fn next_position(admission: Admission, from: u32, real_next: Option<u32>) ->
     }
 }
 
+/// Where the `truncated-json` fault cuts an answer: inside the first JSON string that runs
+/// past the middle of the body, so the text ends in an open string whatever the records are
+/// (a cut after a comma or a brace would read as a different syntax error from one answer to
+/// the next). The middle itself when no string crosses it.
+pub fn mid_string_cut(body: &[u8]) -> usize {
+    let half = body.len() / 2;
+    let (mut in_string, mut escaped) = (false, false);
+    for (i, &b) in body.iter().enumerate() {
+        if in_string && i >= half && !escaped && b != b'"' && b != b'\\' {
+            return i;
+        }
+        if escaped {
+            escaped = false;
+        } else if in_string && b == b'\\' {
+            escaped = true;
+        } else if b == b'"' {
+            in_string = !in_string;
+        }
+    }
+    half
+}
+
 /// Alters a served JSON answer for the faults that edit records; other faults leave it alone.
 pub fn alter_json(fault: Fault, value: &mut Value) {
     match fault {
@@ -460,13 +559,46 @@ pub fn alter_json(fault: Fault, value: &mut Value) {
         }),
         Fault::DuplicateIds => duplicate_first_records(value),
         Fault::HugeBody => {
-            if let Value::Object(map) = value {
+            // A failure reason (a describe's) becomes 10 MB itself, so that a client's cap on
+            // the text it keeps is tested too; any other answer gets a padding field.
+            let mut stretched = false;
+            edit_fields(value, &mut |key, v| {
+                if !stretched
+                    && matches!(key, "FailureReason" | "failure_reason")
+                    && let Value::String(reason) = v
+                {
+                    let mut long = reason.repeat(HUGE_BODY_BYTES / reason.len().max(1) + 1);
+                    long.push_str(&"r".repeat(HUGE_BODY_BYTES.saturating_sub(long.len())));
+                    *reason = long;
+                    stretched = true;
+                }
+                true
+            });
+            if let Value::Object(map) = value
+                && !stretched
+            {
                 map.insert(
                     "Padding".to_string(),
                     Value::String("x".repeat(HUGE_BODY_BYTES)),
                 );
             }
         }
+        Fault::Hostile => edit_fields(value, &mut |key, v| {
+            let text = is_request_status(key, v)
+                || matches!(
+                    key,
+                    "RequestId"
+                        | "request_id"
+                        | "FailureReason"
+                        | "failure_reason"
+                        | "Name"
+                        | "name"
+                );
+            if text && let Value::String(s) = v {
+                s.push_str(HOSTILE_TEXT);
+            }
+            true
+        }),
         _ => {}
     }
 }
@@ -572,6 +704,7 @@ mod tests {
                 fault: Fault::Throttle,
                 operation: Some(op.into()),
                 ratio: 0.5,
+                times: None,
             }],
             ..Faults::default()
         };
@@ -630,7 +763,8 @@ mod tests {
             Ok(FaultRule {
                 fault: Fault::Throttle,
                 operation: None,
-                ratio: 0.5
+                ratio: 0.5,
+                times: None,
             })
         );
         assert_eq!(
@@ -638,7 +772,8 @@ mod tests {
             Ok(FaultRule {
                 fault: Fault::UnknownStatus,
                 operation: Some("DescribeAccountAssignmentCreationStatus".into()),
-                ratio: 1.0
+                ratio: 1.0,
+                times: None,
             })
         );
         for bad in ["nope", "throttle@2", "throttle@x", "denied:ListEverything"] {
@@ -691,5 +826,156 @@ mod tests {
         alter_json(Fault::HugeBody, &mut v);
         assert!(v.to_string().len() > HUGE_BODY_BYTES);
         assert_eq!(v["list"], sample()["list"]);
+    }
+
+    #[test]
+    fn every_fault_parses_from_its_name() {
+        for fault in Fault::ALL {
+            assert_eq!(fault.name().parse::<Fault>(), Ok(fault));
+        }
+        let names: std::collections::HashSet<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names.len(), Fault::ALL.len(), "names are distinct");
+    }
+
+    /// A rule with `times` is a transient fault: it hits the first N matching requests, then
+    /// none; requests it does not match do not spend it.
+    #[test]
+    fn a_rule_is_spent_after_its_first_hits() {
+        let injector = FaultInjector::new(
+            Faults {
+                rules: vec![FaultRule::on(Fault::Reset, "ListInstances").first(2)],
+                ..Faults::default()
+            },
+            1,
+        );
+        let t = Duration::from_secs(1000);
+        let other = "ListAccountAssignmentCreationStatus";
+        assert_eq!(injector.decide(other, t), Admission::Serve);
+        let got: Vec<Admission> = (0..4)
+            .map(|_| injector.decide("ListInstances", t))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Admission::Inject(Fault::Reset),
+                Admission::Inject(Fault::Reset),
+                Admission::Serve,
+                Admission::Serve
+            ]
+        );
+        assert_eq!(injector.current().rules[0].times, Some(0), "spent, shown");
+        // With a ratio, the first N drawn: the same seed spends it on the same requests.
+        let run = || {
+            let injector = FaultInjector::new(
+                Faults {
+                    rules: vec![FaultRule::always(Fault::Throttle).share(0.5).first(5)],
+                    ..Faults::default()
+                },
+                9,
+            );
+            (0..100)
+                .map(|_| injector.decide(other, t) != Admission::Serve)
+                .collect::<Vec<bool>>()
+        };
+        let hits = run();
+        assert_eq!(hits.iter().filter(|h| **h).count(), 5);
+        assert_eq!(hits, run());
+    }
+
+    #[test]
+    fn times_parse_from_the_command_line_and_json() {
+        assert_eq!(
+            "reset:ListInstances#3".parse::<FaultRule>(),
+            Ok(FaultRule::on(Fault::Reset, "ListInstances").first(3))
+        );
+        assert_eq!(
+            "throttle@0.5#2".parse::<FaultRule>(),
+            Ok(FaultRule::always(Fault::Throttle).share(0.5).first(2))
+        );
+        for bad in ["reset#", "reset#x", "reset#-1", "nope#3"] {
+            assert!(bad.parse::<FaultRule>().is_err(), "{bad}");
+        }
+        let rule: FaultRule =
+            serde_json::from_str(r#"{"fault": "not-the-api", "times": 1}"#).expect("rule");
+        assert_eq!(rule, FaultRule::always(Fault::NotTheApi).first(1));
+        let json = serde_json::to_string(&FaultRule::always(Fault::Slow)).expect("json");
+        assert!(!json.contains("times"), "{json}");
+    }
+
+    #[test]
+    fn hostile_text_goes_into_every_text_a_client_shows() {
+        let mut v = serde_json::json!({
+            "Instances": [{"Name": "Corp", "Status": "ACTIVE", "InstanceArn": "arn"}],
+            "list": [{"Status": "FAILED", "RequestId": "r1", "CreatedDate": 1.5}],
+            "one": {"status": "FAILED", "request_id": "r2", "failure_reason": "why",
+                    "created_date": "2026-01-01T00:00:00Z"},
+            "PermissionSet": {"Name": "Admin"},
+            "NextToken": "abc"
+        });
+        alter_json(Fault::Hostile, &mut v);
+        let hostile = |s: &str| format!("{s}{HOSTILE_TEXT}");
+        assert_eq!(v["Instances"][0]["Name"], hostile("Corp"));
+        assert_eq!(v["list"][0]["Status"], hostile("FAILED"));
+        assert_eq!(v["list"][0]["RequestId"], hostile("r1"));
+        assert_eq!(v["one"]["status"], hostile("FAILED"));
+        assert_eq!(v["one"]["request_id"], hostile("r2"));
+        assert_eq!(v["one"]["failure_reason"], hostile("why"));
+        assert_eq!(v["PermissionSet"]["Name"], hostile("Admin"));
+        // What a client sends back or parses as a date stays as it was.
+        assert_eq!(v["Instances"][0]["Status"], "ACTIVE");
+        assert_eq!(v["Instances"][0]["InstanceArn"], "arn");
+        assert_eq!(v["list"][0]["CreatedDate"], 1.5);
+        assert_eq!(v["one"]["created_date"], "2026-01-01T00:00:00Z");
+        assert_eq!(v["NextToken"], "abc");
+        for bad in ['\u{1b}', '\u{9b}', '\u{85}', '\u{202e}', '\u{7}'] {
+            assert!(HOSTILE_TEXT.contains(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_huge_describe_has_a_10_mb_reason_and_a_huge_list_padding() {
+        let mut v = serde_json::json!({
+            "AccountAssignmentCreationStatus": {"Status": "FAILED", "FailureReason": "why"}
+        });
+        alter_json(Fault::HugeBody, &mut v);
+        let reason = v["AccountAssignmentCreationStatus"]["FailureReason"]
+            .as_str()
+            .map_or(0, str::len);
+        assert!(reason >= HUGE_BODY_BYTES, "{reason}");
+        assert!(reason < HUGE_BODY_BYTES + 64, "{reason}");
+        assert!(v.get("Padding").is_none(), "one 10 MB field, not two");
+        let mut v = serde_json::json!({"list": [{"Status": "FAILED", "RequestId": "r1"}]});
+        alter_json(Fault::HugeBody, &mut v);
+        assert_eq!(v["list"][0]["RequestId"], "r1");
+        assert!(
+            v["Padding"]
+                .as_str()
+                .is_some_and(|p| p.len() >= HUGE_BODY_BYTES)
+        );
+    }
+
+    /// `truncated-json` always ends in an open string, so a parser reports the end of the
+    /// input, not some other syntax error that depends on where the middle fell.
+    #[test]
+    fn the_json_cut_ends_inside_a_string() {
+        let bodies = [
+            r#"{"Items":[{"Status":"FAILED","RequestId":"r1"},{"Status":"SUCCEEDED","RequestId":"r2"}]}"#
+                .to_string(),
+            r#"{"a":"x\"y\\","b":"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"}"#.to_string(),
+            serde_json::json!({"PermissionSetsProvisioningStatus": (0..100)
+                .map(|i| serde_json::json!({"Status": "FAILED", "RequestId": format!("id-{i}"),
+                    "CreatedDate": 1.5 + f64::from(i)}))
+                .collect::<Vec<_>>()})
+            .to_string(),
+        ];
+        for body in bodies {
+            let cut = mid_string_cut(body.as_bytes());
+            assert!(cut >= body.len() / 2 && cut < body.len(), "{body}");
+            let head = &body[..cut];
+            let err = serde_json::from_str::<Value>(head).expect_err("cut");
+            assert!(err.is_eof(), "{head}: {err}");
+            assert!(!head.ends_with('\\'), "not inside an escape: {head}");
+        }
+        assert_eq!(mid_string_cut(b"[1,2,3,4]"), 4, "no string: the middle");
     }
 }

@@ -4,15 +4,22 @@
 //! `GET|POST /_emulator/faults`.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use axum::serve::IncomingStream;
 use chrono::Utc;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 
 use super::aws_wire;
 use super::faults::{self, Admission, Fault, Faults};
@@ -39,7 +46,8 @@ pub enum Delivery {
     /// Only this many bytes of the body, then the connection closes (`truncated`);
     /// `Content-Length` still announces the whole body.
     CutAfter(usize),
-    /// Nothing at all: the connection closes (`reset`).
+    /// Nothing at all: the connection closes, with a TCP reset where the connection allows it
+    /// (`reset`, see [`respond_on`]).
     Reset,
 }
 
@@ -68,8 +76,10 @@ impl WireResponse {
         };
         match fault {
             Fault::Truncated => self.delivery = Delivery::CutAfter(self.body.len() / 2),
+            Fault::TruncatedJson => self.body.truncate(faults::mid_string_cut(&self.body)),
             Fault::Reset => self.delivery = Delivery::Reset,
             Fault::Hang => self.delay = Some(faults::HANG),
+            Fault::Slow => self.delay = Some(faults::SLOW),
             _ if self.status == 200 && fault.edits_records() => {
                 if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&self.body) {
                     faults::alter_json(fault, &mut value);
@@ -92,6 +102,133 @@ impl WireResponse {
                 .to_vec(),
         )
     }
+}
+
+impl WireResponse {
+    /// What some web server that is not the API answers (the `not-the-api` fault, on both
+    /// protocols): a 404 with an HTML page.
+    pub fn not_the_api() -> Self {
+        WireResponse::new(
+            404,
+            "text/html; charset=iso-8859-1",
+            b"<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n\
+</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n"
+                .to_vec(),
+        )
+    }
+}
+
+/// The emulator's listener: every connection it accepts can be made to end with a TCP reset
+/// (RST) instead of an orderly close, which is what the `reset` fault sends.
+#[derive(Debug)]
+pub struct ResettableListener(pub TcpListener);
+
+/// One accepted connection; see [`ResettableListener`].
+#[derive(Debug)]
+pub struct Connection {
+    stream: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+/// Who sent a request (the connect info of the emulator's router), and the switch that makes
+/// its connection end with a reset once the answer is abandoned.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    reset: Arc<AtomicBool>,
+}
+
+impl axum::serve::Listener for ResettableListener {
+    type Io = Connection;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Connection, SocketAddr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => {
+                    let reset = Arc::new(AtomicBool::new(false));
+                    return (Connection { stream, reset }, addr);
+                }
+                // Out of descriptors or a connection that died in the queue: try again soon.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+impl Connected<IncomingStream<'_, ResettableListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, ResettableListener>) -> Self {
+        Peer {
+            addr: *stream.remote_addr(),
+            reset: stream.io().reset.clone(),
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if self.reset.load(Ordering::SeqCst) {
+            // A zero linger makes the close below send RST and drop anything unsent; it
+            // cannot block, since nothing is waited for.
+            #[allow(deprecated)]
+            let _ = self.stream.set_linger(Some(std::time::Duration::ZERO));
+        }
+    }
+}
+
+impl AsyncRead for Connection {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Connection {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
+
+/// Sends a [`WireResponse`] on the connection `extensions` name: a `reset` answer resets it
+/// (when the request came through a [`ResettableListener`]; otherwise it just closes).
+pub async fn respond_on(wire: WireResponse, extensions: &Extensions) -> Response {
+    if wire.delivery == Delivery::Reset
+        && let Some(ConnectInfo(peer)) = extensions.get::<ConnectInfo<Peer>>()
+    {
+        peer.reset.store(true, Ordering::SeqCst);
+    }
+    respond(wire).await
 }
 
 /// Sends a [`WireResponse`]: waits out its delay, then turns it into an axum response.
@@ -170,7 +307,11 @@ where
     Router::new().route(
         "/v1/{*rest}",
         any(
-            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            move |method: Method,
+                  uri: Uri,
+                  headers: HeaderMap,
+                  extensions: Extensions,
+                  body: Bytes| {
                 let (protocol, backend, admit) = (protocol.clone(), backend.clone(), admit.clone());
                 async move {
                     let pairs: Vec<(&str, &str)> = headers
@@ -186,7 +327,7 @@ where
                     };
                     let answer =
                         protocol.handle(&*backend, &req, Utc::now(), |op, id| admit(op, id));
-                    respond(answer).await
+                    respond_on(answer, &extensions).await
                 }
             },
         ),
@@ -215,16 +356,20 @@ pub fn router(core: Arc<EmulatorCore>) -> Router {
 async fn aws_handler(
     State(core): State<Arc<EmulatorCore>>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Bytes,
 ) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(authorization) = header("authorization") {
+        core.record_signature(authorization);
+    }
     let answer = aws_wire::handle(
         &core,
         header("x-amz-target"),
         header("authorization"),
         &body,
     );
-    respond(answer).await
+    respond_on(answer, &extensions).await
 }
 
 async fn stats_handler(State(core): State<Arc<EmulatorCore>>) -> Response {
@@ -240,10 +385,10 @@ async fn get_faults_handler(State(core): State<Arc<EmulatorCore>>) -> Response {
 /// keeps it so should that ever change.
 async fn set_faults_handler(
     State(core): State<Arc<EmulatorCore>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     body: Bytes,
 ) -> Response {
-    if !peer.ip().is_loopback() {
+    if !peer.addr.ip().is_loopback() {
         return control_error(
             StatusCode::FORBIDDEN,
             "faults can only be set from loopback",

@@ -272,6 +272,8 @@ fn fault_response(fault: Fault, access_key: &str, request_id: &str) -> Option<Wi
             WireResponse::new(501, "text/plain", b"501 Not Implemented".to_vec())
                 .with_header("X-Request-Id", request_id)
         }
+        Fault::NotTheApi => WireResponse::not_the_api(),
+        Fault::EmptyAnswer => json_response(200, request_id, &json!({})),
         _ => return None,
     })
 }
@@ -985,6 +987,27 @@ mod tests {
             "marker=0123456789012345678901234",
         ] {
             assert!(parse_list_query(Some(bad), true).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_faults_of_hostile_servers_answer_on_the_huawei_wire() {
+        let r = fault_response(Fault::NotTheApi, "AK", "rid")
+            .unwrap_or_else(|| json_response(0, "", &json!({})));
+        assert_eq!(r.status, 404);
+        assert!(r.headers.iter().any(|(_, v)| v.starts_with("text/html")));
+        let r = fault_response(Fault::EmptyAnswer, "AK", "rid")
+            .unwrap_or_else(|| json_response(0, "", &json!(null)));
+        assert_eq!((r.status, r.body.as_slice()), (200, b"{}".as_slice()));
+        assert!(
+            r.headers
+                .contains(&("X-Request-Id".to_string(), "rid".to_string()))
+        );
+        for fault in [Fault::Hostile, Fault::Slow, Fault::TruncatedJson] {
+            assert!(
+                fault_response(fault, "AK", "rid").is_none(),
+                "{fault} alters the real answer"
+            );
         }
     }
 

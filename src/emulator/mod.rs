@@ -191,11 +191,12 @@ pub async fn start_with_clock(
         .local_addr()
         .context("cannot read the bound address")?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = http::router(core.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::router(core.clone()).into_make_service_with_connect_info::<http::Peer>();
     tokio::spawn(async move {
-        let server = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = rx.await;
-        });
+        let server =
+            axum::serve(http::ResettableListener(listener), app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
         if let Err(error) = server.await {
             tracing::error!(%error, "emulator server failed");
         }
@@ -242,6 +243,9 @@ fn describe_rule(rule: &FaultRule) -> String {
     }
     if rule.ratio < 1.0 {
         text.push_str(&format!(" ({:.0}%)", rule.ratio * 100.0));
+    }
+    if let Some(times) = rule.times {
+        text.push_str(&format!(", {times} times"));
     }
     text
 }

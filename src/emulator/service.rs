@@ -94,6 +94,11 @@ impl EmulatorCore {
         self.stats.snapshot()
     }
 
+    /// Keeps the signature of a request's `Authorization` header for [`Stats::signatures`].
+    pub fn record_signature(&self, authorization: &str) {
+        self.stats.record_signature(authorization);
+    }
+
     pub fn set_faults(&self, update: impl FnOnce(&mut Faults)) {
         self.faults.update(update);
     }

@@ -37,7 +37,13 @@ pub struct Stats {
     /// describes a finished request at most once. Name describes (DescribeUser, DescribeGroup,
     /// DescribeAccount) count under the user, group or account id.
     pub describes_by_request: HashMap<String, u64>,
+    /// The SigV4 signatures of the last AWS requests (at most [`SIGNATURES_LIMIT`]), so a
+    /// test can check that no output or log of a client holds one.
+    pub signatures: VecDeque<String>,
 }
+
+/// How many signatures [`Stats::signatures`] keeps.
+pub const SIGNATURES_LIMIT: usize = 1_000;
 
 /// The counters behind [`Stats`], shared by both protocols.
 #[derive(Debug, Default)]
@@ -64,6 +70,22 @@ impl StatsRecorder {
             while stats.recent.len() > RECENT_LIMIT {
                 stats.recent.pop_front();
             }
+        }
+    }
+
+    /// Keeps the signature of an `Authorization` header (`...Signature=<hex>`), if it has one.
+    pub fn record_signature(&self, authorization: &str) {
+        let Some(signature) = authorization
+            .rsplit_once("Signature=")
+            .map(|(_, s)| s.trim())
+            .filter(|s| !s.is_empty() && s.len() <= MAX_COUNTED_ID_LEN)
+        else {
+            return;
+        };
+        let mut stats = lock(&self.stats);
+        stats.signatures.push_back(signature.to_string());
+        while stats.signatures.len() > SIGNATURES_LIMIT {
+            stats.signatures.pop_front();
         }
     }
 
