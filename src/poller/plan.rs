@@ -56,6 +56,9 @@ const DENIED_RETRY: Duration = Duration::from_secs(300);
 const STREAK: u32 = 3;
 /// How long tracking may hold every slot while other work waits.
 const AGING: Duration = Duration::from_secs(10);
+/// Pages in a row without a new record after which the tab says the listing is not
+/// progressing (it stops at [`crate::provider::STALLED_PAGES`]).
+const STALLED_TOLD: u32 = 2;
 /// How long a page of the history's first load may wait while other work takes every call.
 /// At the default budget the history gets far more than this by its share; the bound matters
 /// when throttling cuts the rate below what tracking a rollout needs.
@@ -678,7 +681,8 @@ impl Planner {
             next.as_deref(),
             now.saturating_sub(run.started),
         );
-        let stalled = run.guard.stalled() > 0;
+        let stalled_pages = run.guard.stalled();
+        let stalled = stalled_pages > 0;
         if first_load {
             events.push(Event::LoadProgress {
                 kind,
@@ -700,6 +704,22 @@ impl Planner {
                 gave_up: true,
             });
             return events;
+        }
+        if stalled_pages >= STALLED_TOLD && next.is_some() {
+            // Said on the tab while it goes on, not only when it stops: a listing whose pages
+            // bring nothing new waits at history priority, and its stop can be minutes away.
+            events.push(Event::ListFailed {
+                kind,
+                error: ProviderError::new(
+                    ErrorKind::Malformed,
+                    format!(
+                        "the {} listing is not progressing: its last {stalled_pages} pages brought no new record; it stops after {}",
+                        kind.short(),
+                        crate::provider::STALLED_PAGES
+                    ),
+                ),
+                gave_up: false,
+            });
         }
         match next {
             None => self.finish_lane(kind, lane, now),
@@ -1216,6 +1236,7 @@ mod tests {
         p.schedule(Duration::ZERO);
         drain(&mut p);
         let mut stopped_at = None;
+        let mut told_at = None;
         for n in 0..1000u32 {
             let events = p.on_list_page(
                 K,
@@ -1226,6 +1247,13 @@ mod tests {
                 ),
                 Duration::ZERO,
             );
+            let told = events.iter().any(|e| {
+                matches!(e, Event::ListFailed { gave_up: false, error, .. }
+                    if error.message.contains("not progressing"))
+            });
+            if told && told_at.is_none() {
+                told_at = Some(n + 1);
+            }
             if events
                 .iter()
                 .any(|e| matches!(e, Event::ListFailed { gave_up: true, .. }))
@@ -1236,6 +1264,8 @@ mod tests {
         }
         // The first page brings its record; the next ten bring nothing new.
         assert_eq!(stopped_at, Some(1 + crate::provider::STALLED_PAGES));
+        // The tab is told long before: from the second page without anything new.
+        assert_eq!(told_at, Some(1 + STALLED_TOLD));
     }
 
     #[test]
