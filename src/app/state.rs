@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::filter::Filter;
 use super::msg::ExportRequest;
 use super::progress::{Counts, Progress};
 use super::reasons::ReasonReading;
@@ -134,8 +135,10 @@ pub struct AppState {
     pub status_filter: StatusFilter,
     /// The `/` filter as typed.
     pub text_filter: String,
-    /// Lower-cased `text_filter`, computed once per keystroke.
-    pub(crate) needle: String,
+    /// `text_filter` parsed, once per keystroke; the last good parse while the text has an
+    /// error (shown in the prompt).
+    pub(crate) filter: Filter,
+    pub filter_error: Option<String>,
     pub input_mode: InputMode,
     pub sort: SortSpec,
     pub detail_open: bool,
@@ -197,7 +200,8 @@ impl AppState {
             active: Tab::Kind(OperationKind::AssignmentCreation),
             status_filter: StatusFilter::All,
             text_filter: String::new(),
-            needle: String::new(),
+            filter: Filter::default(),
+            filter_error: None,
             input_mode: InputMode::Normal,
             sort: SortSpec::default(),
             detail_open: false,
@@ -400,10 +404,8 @@ impl AppState {
 
     fn rebuild_table(&mut self, index: usize) {
         let (sort, status) = (self.sort, self.status_filter);
-        let needle = std::mem::take(&mut self.needle);
         let only = self.group_filter.as_ref().map(|g| &g.ids);
-        self.tables[index].rebuild_view(sort, status, &needle, only);
-        self.needle = needle;
+        self.tables[index].rebuild_view(sort, status, &self.filter, only);
         let rows = self.table_rows();
         self.tables[index].scroll_into_view(rows);
     }

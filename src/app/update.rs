@@ -720,7 +720,14 @@ fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>)
 }
 
 fn set_text_filter(state: &mut AppState, text: String, effects: &mut Vec<Effect>) {
-    state.needle = text.to_lowercase();
+    match super::filter::parse(&text) {
+        Ok(filter) => {
+            state.filter = filter;
+            state.filter_error = None;
+        }
+        // While a term is being typed wrong, the last good filter stays and the prompt says why.
+        Err(error) => state.filter_error = Some(error.to_string()),
+    }
     state.text_filter = text;
     state.rebuild_all();
     describe_selected_if_needed(state, effects);

@@ -13,6 +13,11 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
         .iter()
         .map(|b| (keymap::keys_label(b), b.help))
         .chain(std::iter::once((MOUSE_HELP.0.to_string(), MOUSE_HELP.1)))
+        .chain(
+            crate::app::filter::SYNTAX_HELP
+                .iter()
+                .map(|(k, what)| (k.to_string(), *what)),
+        )
         .collect();
     // One column when it fits the height, two side by side when it does not, so every key
     // stays readable on a 24-row terminal.
