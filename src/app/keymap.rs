@@ -23,6 +23,7 @@ pub enum Action {
     ToggleFollow,
     FailedOnly,
     FailureGroups,
+    Pivot,
     ReadAllReasons,
     InProgressOnly,
     AllStatuses,
@@ -174,6 +175,12 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('F')],
         "failure groups by cause (Enter: its requests)",
         Some("groups"),
+    ),
+    bind(
+        Action::Pivot,
+        &[ch('p')],
+        "pivot: counts by account (p: permission set, principal; Enter filters, Esc back)",
+        Some("pivot"),
     ),
     bind(
         Action::ReadAllReasons,

@@ -5,6 +5,7 @@ pub mod filter;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod pivot;
 pub mod progress;
 pub mod reasons;
 pub mod state;

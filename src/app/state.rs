@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use super::filter::Filter;
 use super::msg::ExportRequest;
+use super::pivot::PivotView;
 use super::progress::{Counts, Progress};
 use super::reasons::ReasonReading;
 use super::table::{KindTable, SortSpec, StatusFilter};
@@ -86,6 +87,15 @@ pub struct GroupFilter {
     pub ids: HashSet<Box<str>>,
 }
 
+/// Where a drill-down came from, so `Esc` goes back there (issue 19, point 5).
+#[derive(Debug, Clone)]
+pub struct Drill {
+    /// The pivot as it was, selection and sort included.
+    pub pivot: PivotView,
+    /// The `/` filter before the drill-down added its term.
+    pub text_filter: String,
+}
+
 /// Keyboard mode: normal navigation, or typing the `/` filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputMode {
@@ -146,6 +156,10 @@ pub struct AppState {
     /// Open while the failure groups are shown instead of the table.
     pub groups: Option<GroupsView>,
     pub group_filter: Option<GroupFilter>,
+    /// Open while the pivot (`p`) is shown instead of the table.
+    pub pivot: Option<PivotView>,
+    /// The table narrowed from a pivot row (`Enter`); `Esc` returns to the pivot.
+    pub drill: Option<Drill>,
     pub connection: ConnectionInfo,
     pub refresh_interval: Duration,
     pub last_success: Option<DateTime<Utc>>,
@@ -208,6 +222,8 @@ impl AppState {
             help_open: false,
             groups: None,
             group_filter: None,
+            pivot: None,
+            drill: None,
             connection,
             refresh_interval,
             last_success: None,
@@ -283,6 +299,16 @@ impl AppState {
 
     pub fn active_table(&self) -> &KindTable {
         self.tab_table(self.active)
+    }
+
+    /// Recounts the open pivot from the active tab's view.
+    pub(crate) fn repivot(&mut self) {
+        let Some(mut view) = self.pivot.take() else {
+            return;
+        };
+        let table = self.tab_table(self.active);
+        view.recompute((0..table.view_len()).filter_map(|p| table.view_row(p)));
+        self.pivot = Some(view);
     }
 
     /// The FAILED requests of every kind, as the failure grouping reads them.

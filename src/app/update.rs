@@ -10,9 +10,11 @@ use ratatui::layout::Rect;
 
 use super::keymap::{Action, action_for};
 use super::msg::{Effect, ExportFormat, ExportRequest, Msg};
+use super::pivot::{self, PivotView};
 use super::reasons;
 use super::state::{
-    AppState, ErrorLine, GroupFilter, GroupsView, InputMode, READ_ALL_RATES, ScreenWindow, Tab,
+    AppState, Drill, ErrorLine, GroupFilter, GroupsView, InputMode, READ_ALL_RATES, ScreenWindow,
+    Tab,
 };
 use super::table::{ListTrouble, StatusFilter};
 use crate::failures;
@@ -89,6 +91,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             if state.groups.is_some() {
                 regroup(state);
             }
+            state.repivot();
         }
     }
     enrich_window(state, &mut effects);
@@ -453,6 +456,9 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     if state.groups.is_some() && on_groups_action(state, action, effects) {
         return;
     }
+    if state.pivot.is_some() && on_pivot_action(state, action, effects) {
+        return;
+    }
     let page = state.table_rows().max(1) as isize;
     if matches!(action, Action::FailedOnly | Action::FailureGroups) {
         // The operator is looking at the failures: they are not new any more.
@@ -460,6 +466,10 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     }
     match action {
         Action::FailureGroups => open_groups(state),
+        Action::Pivot => {
+            state.pivot = Some(PivotView::new());
+            state.repivot();
+        }
         Action::ReadAllReasons => {
             state.flash = Some((
                 state.now,
@@ -532,10 +542,20 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         Action::Back => {
             if state.detail_open {
                 state.detail_open = false;
-            } else if state.group_filter.is_some() {
-                state.group_filter = None;
+            } else if let Some(drill) = state.drill.take() {
+                // Back to the pivot the operator drilled down from, as it was.
+                set_text_filter(state, drill.text_filter, effects);
+                state.pivot = Some(drill.pivot);
+                state.repivot();
+            } else if let Some(group) = state.group_filter.take() {
+                // Back to the failure groups, on the group the operator opened.
                 state.rebuild_all();
-                describe_selected_if_needed(state, effects);
+                open_groups(state);
+                if let Some(view) = state.groups.as_mut()
+                    && let Some(at) = view.groups.iter().position(|g| g.pattern == group.pattern)
+                {
+                    view.selected = at;
+                }
             } else if !state.text_filter.is_empty() {
                 set_text_filter(state, String::new(), effects);
             }
@@ -662,6 +682,74 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
         }
     }
     true
+}
+
+/// Keys while the pivot is shown. Returns false for the actions that also work there as they
+/// do on the table (they close the pivot first).
+fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
+    let page = state.table_rows().max(1) as isize;
+    let Some(view) = state.pivot.as_mut() else {
+        return false;
+    };
+    let last = view.rows.len().saturating_sub(1);
+    let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
+    match action {
+        Action::Down => view.selected = step(view.selected, 1),
+        Action::Up => view.selected = step(view.selected, -1),
+        Action::PageDown => view.selected = step(view.selected, page),
+        Action::PageUp => view.selected = step(view.selected, -page),
+        Action::First => view.selected = 0,
+        Action::Last => view.selected = last,
+        Action::Pivot => {
+            view.dimension = view.dimension.next();
+            view.selected = 0;
+            state.repivot();
+        }
+        Action::CycleSort => {
+            view.sort = view.sort.next();
+            state.repivot();
+        }
+        Action::ReverseSort => {
+            view.descending = !view.descending;
+            state.repivot();
+        }
+        Action::OpenDetail => drill_down(state, effects),
+        Action::Back => state.pivot = None,
+        Action::Help | Action::Quit => return false,
+        _ => {
+            state.pivot = None;
+            return false;
+        }
+    }
+    true
+}
+
+/// `Enter` on a pivot row: the table filtered to that value (a `/` term the operator can see
+/// and edit); `Esc` returns to the pivot.
+fn drill_down(state: &mut AppState, effects: &mut Vec<Effect>) {
+    let Some(view) = state.pivot.take() else {
+        return;
+    };
+    let Some(row) = view.selected_row() else {
+        state.pivot = Some(view);
+        return;
+    };
+    let term = pivot::drill_term(view.dimension, &row.key);
+    let saved = state.text_filter.clone();
+    let text = if saved.trim().is_empty() {
+        term
+    } else {
+        format!("{} {term}", saved.trim_end())
+    };
+    state.drill = Some(Drill {
+        pivot: view,
+        text_filter: saved,
+    });
+    set_text_filter(state, text, effects);
+    let rows = state.table_rows();
+    let table = state.tab_table_mut(state.active);
+    table.set_following(true);
+    table.scroll_into_view(rows);
 }
 
 /// Opens the detail pane on the selection. An open pane never moves by itself: opening it

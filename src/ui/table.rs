@@ -211,11 +211,8 @@ impl Columns {
             _ => None,
         };
         if let Some(column) = sorted {
-            let room = if show_reason {
-                FailureReason.width()
-            } else {
-                0
-            };
+            // The reason keeps a few cells; the detail pane and `w` have it whole.
+            let room = if show_reason { 8 } else { 0 };
             if used + column.width_at(width) + 1 + room <= width {
                 used += column.width_at(width) + 1;
                 columns.push(column);
