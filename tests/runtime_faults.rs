@@ -837,6 +837,7 @@ async fn headless_list_does_not_retry_what_the_endpoint_does_not_implement() {
             kind: ssowatch::model::KindSelection::Creation,
             status: None,
             output: ssowatch::output::OutputFormat::Json,
+            filter: None,
         };
         let error = ssowatch::headless::fetch_list(&provider, &handle.instance_arn(), &args)
             .await
