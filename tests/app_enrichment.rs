@@ -132,3 +132,54 @@ fn in_flight_rows_on_screen_are_described_once_for_who_and_what() {
     let after = tick(&mut state, t0() + Duration::seconds(11));
     assert!(after.contains(&rid(1)));
 }
+
+/// Issue 19: the in-flight rows on screen are described as tracking work once they hold still
+/// on their own, even while rows below them keep changing (a first load streams older rows
+/// in), so a rollout's rows show who and what within the first minute.
+#[test]
+fn in_flight_rows_are_described_as_tracking_work_while_rows_below_change() {
+    use ssowatch::app::Effect;
+    use ssowatch::model::Status;
+    use ssowatch::poller::Priority;
+    let tracking = |effects: &[Effect]| -> Vec<String> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Describe(r) if r.priority == Priority::Tracking => {
+                    Some(r.request_id.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut state = new_state(120, 30);
+    app::update(&mut state, Msg::Tick(t0()));
+    // Three requests in flight at the top, then finished history streaming in below them.
+    let flying: Vec<_> = (0..3)
+        .map(|i| summary(CREATION, i, Status::InProgress))
+        .collect();
+    send(
+        &mut state,
+        Event::Records {
+            kind: CREATION,
+            items: flying,
+        },
+    );
+    let mut asked = Vec::new();
+    for second in 0..5i64 {
+        let now = t0() + Duration::seconds(second);
+        asked.extend(tracking(&app::update(&mut state, Msg::Tick(now))));
+        let page = (0..5)
+            .map(|i| summary(CREATION, 100 + second as usize * 5 + i, Status::Succeeded))
+            .collect();
+        asked.extend(tracking(&send(
+            &mut state,
+            Event::Records {
+                kind: CREATION,
+                items: page,
+            },
+        )));
+    }
+    asked.sort();
+    assert_eq!(asked, vec![rid(0), rid(1), rid(2)]);
+}

@@ -174,6 +174,10 @@ pub struct AppState {
     /// The rows on screen (a fingerprint of their kind and ids), since when they have held
     /// still, and whether their describes were asked: see `update::enrich_window`.
     pub(crate) window: Option<ScreenWindow>,
+    /// The same for the in-flight rows on screen alone: new requests arrive at the top while
+    /// a first load streams older rows below, and the rows in flight are what a rollout's
+    /// operator reads first (`update::enrich_in_flight`).
+    pub(crate) flight_window: Option<ScreenWindow>,
     /// Friendly names by kind and id (permission sets, accounts, users, groups), for rows
     /// whose describe answer arrives after the name.
     pub names: HashMap<(NameKind, String), String>,
@@ -233,6 +237,7 @@ impl AppState {
             spend: SpendReport::default(),
             api_calls: BTreeMap::new(),
             window: None,
+            flight_window: None,
             names: HashMap::new(),
             describe_errors: HashMap::new(),
             flash: None,

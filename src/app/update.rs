@@ -95,6 +95,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
     }
     enrich_window(state, &mut effects);
+    enrich_in_flight(state, &mut effects);
     read_reasons(state, groups_were_open, &mut effects);
     effects
 }
@@ -238,6 +239,56 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
             })
             .collect(),
     ));
+}
+
+/// The in-flight rows on screen that were never described are described once, as tracking
+/// work ([`Priority::Tracking`]: ahead of the newest failures' reasons, the rows on screen and
+/// the history, in turn with the describes of what finishes), as soon as they have held still for [`ENRICH_AFTER`] on their own: they sit at
+/// the top while a first load streams older rows below, which would keep the whole screen
+/// from ever holding still. Who and what never change, so one answer names them for good;
+/// the planner describes them once more when they finish, for the final status and reason.
+fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
+    if state.terminal_size == (0, 0) || state.groups.is_some() || state.pivot.is_some() {
+        return;
+    }
+    let rows = state.table_rows();
+    let table = state.active_table();
+    let end = (table.offset + rows).min(table.view_len());
+    let flying: Vec<(OperationKind, String)> = (table.offset..end)
+        .filter_map(|p| table.view_row(p))
+        .filter(|r| r.status == Status::InProgress && r.answer.is_none())
+        .map(|r| (r.kind, r.request_id.to_string()))
+        .collect();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    state.active.hash(&mut hasher);
+    flying.hash(&mut hasher);
+    let fingerprint = hasher.finish();
+    let now = state.now;
+    let window = match state.flight_window {
+        Some(window) if window.fingerprint == fingerprint => window,
+        _ => {
+            state.flight_window = Some(ScreenWindow {
+                fingerprint,
+                since: now,
+                enriched: false,
+            });
+            return;
+        }
+    };
+    if window.enriched || now - window.since < ENRICH_AFTER {
+        return;
+    }
+    state.flight_window = Some(ScreenWindow {
+        enriched: true,
+        ..window
+    });
+    effects.extend(flying.into_iter().map(|(kind, request_id)| {
+        Effect::Describe(DescribeRequest {
+            kind,
+            request_id,
+            priority: Priority::Tracking,
+        })
+    }));
 }
 
 fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
