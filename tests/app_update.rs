@@ -742,6 +742,7 @@ fn configure(state: &mut ssowatch::app::AppState, since_minutes: Option<i64>) {
         ssowatch::app::Msg::Configure(ssowatch::app::progress::ViewConfig {
             stuck_after: std::time::Duration::from_secs(15 * 60),
             since: since_minutes.map(|m| t0() - chrono::Duration::minutes(m)),
+            columns: None,
         }),
     );
 }
@@ -1644,4 +1645,55 @@ fn esc_from_a_groups_requests_returns_to_the_groups() {
     key(&mut state, KeyCode::Esc);
     assert!(state.groups.is_some());
     assert!(state.group_filter.is_none());
+}
+
+/// Issue 19: `c` chooses the columns; each toggle asks the host to remember it in the config,
+/// the table drops the column, and the sorted column stays whatever is chosen.
+#[test]
+fn c_chooses_columns_and_the_config_remembers_them() {
+    use ssowatch::app::columns::OptionalColumn;
+    let mut state = rollout(200, 50, 20, 20);
+    let header = |state: &ssowatch::app::AppState| {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50))
+            .expect("test backend");
+        let theme = ssowatch::ui::Theme::default();
+        terminal
+            .draw(|frame| ssowatch::ui::draw(frame, state, &theme))
+            .expect("draw");
+        let buffer = terminal.backend().buffer().clone();
+        (0..200)
+            .map(|x| buffer[(x, 6)].symbol())
+            .collect::<String>()
+    };
+    assert!(header(&state).contains("Principal"));
+    key(&mut state, KeyCode::Char('c'));
+    assert!(state.choosing_columns);
+    let effects = key(&mut state, KeyCode::Char('3'));
+    assert!(!state.columns.shows(OptionalColumn::Principal));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::SaveColumns(c) if c.names() == ["account", "permission_set", "reason"])),
+        "{effects:?}"
+    );
+    assert!(!header(&state).contains("Principal"));
+    // Any other key closes the chooser and does nothing else.
+    key(&mut state, KeyCode::Char('q'));
+    assert!(!state.choosing_columns && !state.should_quit);
+    // Sorting by the hidden column shows it anyway.
+    for _ in 0..5 {
+        key(&mut state, KeyCode::Char('s'));
+    }
+    assert!(header(&state).contains("Principal ▼"), "{}", header(&state));
+    // The host says where it remembered them.
+    app::update(
+        &mut state,
+        Msg::Saved(Ok("/home/me/.config/ssowatch/config.toml".into())),
+    );
+    assert!(
+        state
+            .flash
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("columns remembered"))
+    );
 }

@@ -331,6 +331,7 @@ fn progress_header_with_sparkline_and_new_failure_marker() {
         Msg::Configure(app::progress::ViewConfig {
             stuck_after: std::time::Duration::from_secs(15 * 60),
             since: Some(t0() - chrono::Duration::minutes(60)),
+            columns: None,
         }),
     );
     // Completions over three minutes, then one request fails.

@@ -24,6 +24,7 @@ pub enum Action {
     FailedOnly,
     FailureGroups,
     Pivot,
+    Columns,
     ReadAllReasons,
     InProgressOnly,
     AllStatuses,
@@ -181,6 +182,12 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('p')],
         "pivot: counts by account (p: permission set, principal; Enter filters, Esc back)",
         Some("pivot"),
+    ),
+    bind(
+        Action::Columns,
+        &[ch('c')],
+        "choose the columns (1-4 toggle; remembered in the config)",
+        None,
     ),
     bind(
         Action::ReadAllReasons,

@@ -1,6 +1,7 @@
 //! The app: state, the messages that change it, and the pure update function. It knows the
 //! poller's events and the model, never the terminal or the network.
 
+pub mod columns;
 pub mod filter;
 pub mod keymap;
 pub mod layout;

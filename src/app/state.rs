@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::columns::ColumnChoice;
 use super::filter::Filter;
 use super::msg::ExportRequest;
 use super::pivot::PivotView;
@@ -160,6 +161,9 @@ pub struct AppState {
     pub pivot: Option<PivotView>,
     /// The table narrowed from a pivot row (`Enter`); `Esc` returns to the pivot.
     pub drill: Option<Drill>,
+    /// The optional columns shown (`c`; config `columns`), and whether the chooser is open.
+    pub columns: ColumnChoice,
+    pub choosing_columns: bool,
     pub connection: ConnectionInfo,
     pub refresh_interval: Duration,
     pub last_success: Option<DateTime<Utc>>,
@@ -228,6 +232,8 @@ impl AppState {
             group_filter: None,
             pivot: None,
             drill: None,
+            columns: ColumnChoice::default(),
+            choosing_columns: false,
             connection,
             refresh_interval,
             last_success: None,

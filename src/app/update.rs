@@ -8,6 +8,7 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::Rect;
 
+use super::columns::OptionalColumn;
 use super::keymap::{Action, action_for};
 use super::msg::{Effect, ExportFormat, ExportRequest, Msg};
 use super::pivot::{self, PivotView};
@@ -70,8 +71,20 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 },
             ));
         }
+        Msg::Saved(result) => {
+            state.flash = Some((
+                state.now,
+                match result {
+                    Ok(path) => format!("columns remembered in {path}"),
+                    Err(error) => format!("columns not remembered: {error}"),
+                },
+            ));
+        }
         Msg::Configure(config) => {
             state.progress.stuck_after = config.stuck_after;
+            if let Some(columns) = config.columns {
+                state.columns = columns;
+            }
             if let Some(since) = config.since {
                 state.progress.since = since;
                 state.progress.since_start = false;
@@ -476,6 +489,10 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
         on_offer_key(state, key, effects);
         return;
     }
+    if state.choosing_columns {
+        on_columns_key(state, key, effects);
+        return;
+    }
     if let Some(action) = action_for(key) {
         perform(state, action, effects);
     }
@@ -502,6 +519,24 @@ fn on_offer_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) 
     }
 }
 
+/// Keys while the column chooser is open: `1` to `4` toggle a column (and the config remembers
+/// it), any other key closes the chooser.
+fn on_columns_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let column = match key.code {
+        KeyCode::Char(c @ '1'..='4') => c
+            .to_digit(10)
+            .and_then(|d| OptionalColumn::ALL.get(d as usize - 1).copied()),
+        _ => None,
+    };
+    match column {
+        Some(column) => {
+            state.columns.toggle(column);
+            effects.push(Effect::SaveColumns(state.columns));
+        }
+        None => state.choosing_columns = false,
+    }
+}
+
 /// Carries out one action of the key table.
 fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     if state.groups.is_some() && on_groups_action(state, action, effects) {
@@ -521,6 +556,7 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
             state.pivot = Some(PivotView::new());
             state.repivot();
         }
+        Action::Columns => state.choosing_columns = true,
         Action::ReadAllReasons => {
             state.flash = Some((
                 state.now,

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::format::{age, thousands};
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::columns::OptionalColumn;
 use crate::app::keymap;
 use crate::app::state::InputMode;
 
@@ -21,6 +22,25 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: 
         spans.extend(filter_counts(state, theme));
         spans.push(Span::styled(
             "  Enter keeps it, Esc clears it, ? syntax",
+            theme.dim(),
+        ));
+        Line::from(spans)
+    } else if state.choosing_columns {
+        let mut spans = vec![Span::styled(" columns: ", theme.key())];
+        for (i, column) in OptionalColumn::ALL.into_iter().enumerate() {
+            spans.push(Span::styled(format!("{} ", i + 1), theme.key()));
+            spans.push(Span::raw(format!(
+                "{} {}  ",
+                column.label(),
+                if state.columns.shows(column) {
+                    "✓"
+                } else {
+                    "·"
+                }
+            )));
+        }
+        spans.push(Span::styled(
+            "1-4 toggle (remembered), any other key closes",
             theme.dim(),
         ));
         Line::from(spans)

@@ -12,6 +12,7 @@ use ratatui::widgets::{
 use super::format::{age, shorten, wrap_text};
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::columns::{ColumnChoice, OptionalColumn};
 use crate::app::table::LoadProgress;
 use crate::app::table::{
     KindTable, RequestRow, SortColumn, StatusFilter, format_local, zone_label,
@@ -73,7 +74,12 @@ pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
     }
     let end = (offset + visible).min(table.view_len());
     let inner_width = area.width.saturating_sub(2);
-    let columns = Columns::for_width(inner_width, state.active == Tab::All, state.sort.column);
+    let columns = Columns::for_width(
+        inner_width,
+        state.active == Tab::All,
+        state.sort.column,
+        state.columns,
+    );
     let header = TableRow::new(
         columns
             .visible()
@@ -184,7 +190,7 @@ impl Column {
 struct Columns(Vec<Column>, u16);
 
 impl Columns {
-    fn for_width(width: u16, all_kinds: bool, sorted: SortColumn) -> Columns {
+    fn for_width(width: u16, all_kinds: bool, sorted: SortColumn, choice: ColumnChoice) -> Columns {
         use Column::*;
         let created = if width >= 110 { Created } else { CreatedShort };
         let id = if width >= 100 {
@@ -200,7 +206,8 @@ impl Columns {
         let mut used: u16 = columns.iter().map(|c| c.width_at(width) + 1).sum();
         // Why a request failed comes first, so it shows even at 60 columns; the other
         // optional columns join only while the reason keeps a readable width.
-        let show_reason = used + FailureReason.width() < width;
+        let show_reason =
+            choice.shows(OptionalColumn::Reason) && used + FailureReason.width() < width;
         let reason_room = if show_reason { REASON_WANTED + 1 } else { 0 };
         // The sorted column comes first and stays while the reason keeps its minimum: sorting
         // by a column nobody can see looks like no order at all (issue 19).
@@ -218,8 +225,17 @@ impl Columns {
                 columns.push(column);
             }
         }
+        let chosen = |column: Column| match column {
+            Account => choice.shows(OptionalColumn::Account),
+            PermissionSet => choice.shows(OptionalColumn::PermissionSet),
+            Principal => choice.shows(OptionalColumn::Principal),
+            _ => true,
+        };
         for column in [Account, PermissionSet, Principal] {
-            if Some(column) != sorted && used + column.width_at(width) + 1 + reason_room <= width {
+            if Some(column) != sorted
+                && chosen(column)
+                && used + column.width_at(width) + 1 + reason_room <= width
+            {
                 used += column.width_at(width) + 1;
                 columns.push(column);
             }
