@@ -178,6 +178,15 @@ fn tokens(text: &str) -> Result<Vec<(String, bool)>, FilterError> {
     Ok(out)
 }
 
+/// Whether the text before a `:` is meant as a field name: letters, `-` or `_`, and not `arn`.
+fn looks_like_field(name: &str) -> bool {
+    !name.is_empty()
+        && !name.eq_ignore_ascii_case("arn")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == '-' || c == '_')
+}
+
 /// Parses a filter. An empty text is the filter that admits everything.
 pub fn parse(text: &str) -> Result<Filter, FilterError> {
     let mut terms = Vec::new();
@@ -187,16 +196,16 @@ pub fn parse(text: &str) -> Result<Filter, FilterError> {
             _ => (false, token.as_str()),
         };
         let (field, value) = match rest.split_once(':') {
-            Some((name, value)) if !name.is_empty() && !name.contains('"') => {
-                match Field::from_name(&name.to_lowercase()) {
-                    Some(field) => (Some(field), value),
-                    None => {
-                        return Err(FilterError(format!(
-                            "unknown field {name:?}: use account, ps, principal, status, kind, reason or id"
-                        )));
-                    }
+            // A time (`12:05`) or an ARN (`arn:aws:sso:::…`) is a plain word, as it always was.
+            Some((name, _)) if !looks_like_field(name) => (None, rest),
+            Some((name, value)) => match Field::from_name(&name.to_lowercase()) {
+                Some(field) => (Some(field), value),
+                None => {
+                    return Err(FilterError(format!(
+                        "unknown field {name:?}: use account, ps, principal, status, kind, reason or id"
+                    )));
                 }
-            }
+            },
             _ => (None, rest),
         };
         let mut value = value.to_lowercase();
@@ -514,6 +523,12 @@ mod tests {
     #[test]
     fn parse_errors_and_edges() {
         assert!(parse("colour:red").is_err());
+        // Times and ARNs are plain words.
+        assert_eq!(verdict("12:00", Some(&detail())), Verdict::Match);
+        assert_eq!(
+            verdict("arn:aws:sso:::permissionSet/ssoins-1", Some(&detail())),
+            Verdict::Match
+        );
         assert!(parse("account:\"open").is_err());
         assert_eq!(parse("").map(|f| f.is_empty()), Ok(true));
         assert_eq!(parse("account: ").map(|f| f.is_empty()), Ok(true));
