@@ -366,7 +366,11 @@ impl FieldTexts {
                     text.push('\n');
                 }
                 first = false;
-                text.push_str(&part.to_lowercase());
+                if part.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+                    text.push_str(&part.to_lowercase());
+                } else {
+                    text.push_str(part);
+                }
             }
             ends[field.index()] = text.len() as u32;
         };
