@@ -366,7 +366,10 @@ impl FieldTexts {
                     text.push('\n');
                 }
                 first = false;
-                if part.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+                if part
+                    .bytes()
+                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+                {
                     text.push_str(&part.to_lowercase());
                 } else {
                     text.push_str(part);
