@@ -253,11 +253,33 @@ fn glob(parts: &[String], value: &str) -> bool {
 }
 
 impl Pattern {
-    fn matches(&self, text: &str) -> bool {
-        match self {
-            Pattern::Substring(needle) => text.contains(needle.as_str()),
-            Pattern::Glob(parts) => text.split('\n').any(|v| glob(parts, v)),
-            Pattern::Exact(value) => text.split('\n').any(|v| v == value),
+    /// Whether the pattern matches a field's text (values separated by `\n`). A permission
+    /// set also matches by the `ps-…` tail of its ARN, and a principal as `USER jane.doe` (its
+    /// type and a name or id), without keeping those twice in every row.
+    fn matches_in(&self, field: Option<Field>, text: &str) -> bool {
+        if let Pattern::Substring(needle) = self {
+            return text.contains(needle.as_str());
+        }
+        let one = |v: &str| match self {
+            Pattern::Glob(parts) => glob(parts, v),
+            Pattern::Exact(value) => v == value,
+            Pattern::Substring(_) => false,
+        };
+        if text.split('\n').any(one) {
+            return true;
+        }
+        match field {
+            Some(Field::PermissionSet) => text
+                .split('\n')
+                .any(|v| v.rsplit_once('/').is_some_and(|(_, tail)| one(tail))),
+            Some(Field::Principal) => {
+                let mut values = text.split('\n');
+                let Some(kind) = values.next() else {
+                    return false;
+                };
+                values.any(|v| one(&format!("{kind} {v}")))
+            }
+            _ => false,
         }
     }
 }
@@ -266,7 +288,7 @@ impl Term {
     fn verdict(&self, subject: &impl Subject) -> Verdict {
         let found = match self.field {
             Some(field) => match subject.field(field) {
-                Some(text) => self.pattern.matches(text),
+                Some(text) => self.pattern.matches_in(Some(field), text),
                 None => return Verdict::Unknown,
             },
             None => {
@@ -274,7 +296,7 @@ impl Term {
                 let mut found = false;
                 for field in Field::ALL {
                     match subject.field(field) {
-                        Some(text) if self.pattern.matches(text) => {
+                        Some(text) if self.pattern.matches_in(Some(field), text) => {
                             found = true;
                             break;
                         }
@@ -339,8 +361,9 @@ impl Filter {
 #[derive(Debug, Clone, Default)]
 pub struct FieldTexts {
     text: Box<str>,
-    /// End of each field in `text` (fields are back to back).
-    ends: [u32; 8],
+    /// End of each field in `text` (fields are back to back; a reason is cut to keep the
+    /// whole under 64 KiB).
+    ends: [u16; 8],
     described: bool,
 }
 
@@ -358,7 +381,7 @@ pub struct Values<'a> {
 impl FieldTexts {
     pub fn new(values: Values<'_>) -> FieldTexts {
         let mut text = String::with_capacity(160);
-        let mut ends = [0u32; 8];
+        let mut ends = [0u16; 8];
         let mut push = |field: Field, parts: &[Option<&str>], text: &mut String| {
             let mut first = true;
             for part in parts.iter().flatten() {
@@ -366,6 +389,16 @@ impl FieldTexts {
                     text.push('\n');
                 }
                 first = false;
+                let room = (u16::MAX as usize).saturating_sub(text.len() + 4 * part.len());
+                let part = if room == 0 {
+                    let mut end = (u16::MAX as usize).saturating_sub(text.len()) / 4;
+                    while !part.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    &part[..end]
+                } else {
+                    part
+                };
                 if part
                     .bytes()
                     .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
@@ -375,7 +408,7 @@ impl FieldTexts {
                     text.push_str(part);
                 }
             }
-            ends[field.index()] = text.len() as u32;
+            ends[field.index()] = text.len().min(u16::MAX as usize) as u16;
         };
         push(Field::Id, &[Some(values.id)], &mut text);
         push(Field::Status, &[Some(values.status)], &mut text);
@@ -385,11 +418,6 @@ impl FieldTexts {
         let get = |f: fn(&crate::model::RequestDetail) -> &Option<String>| {
             d.and_then(|d| f(d).as_deref())
         };
-        let short_ps = get(|d| &d.permission_set).map(crate::model::short_permission_set);
-        let principal_typed = d.and_then(|d| {
-            let who = d.principal_name.as_deref().or(d.principal_id.as_deref())?;
-            Some(format!("{} {who}", d.principal_type.as_deref()?))
-        });
         push(
             Field::Account,
             &[get(|d| &d.target_account), get(|d| &d.account_name)],
@@ -397,11 +425,7 @@ impl FieldTexts {
         );
         push(
             Field::PermissionSet,
-            &[
-                get(|d| &d.permission_set),
-                short_ps,
-                get(|d| &d.permission_set_name),
-            ],
+            &[get(|d| &d.permission_set), get(|d| &d.permission_set_name)],
             &mut text,
         );
         push(
@@ -410,7 +434,6 @@ impl FieldTexts {
                 get(|d| &d.principal_type),
                 get(|d| &d.principal_id),
                 get(|d| &d.principal_name),
-                principal_typed.as_deref(),
             ],
             &mut text,
         );
