@@ -53,6 +53,21 @@ fn refilter_and_resort(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // A field filter with a glob, a negation and a word (issue 19): one more character.
+    group.bench_function("field_filter_keystroke", |b| {
+        b.iter_batched_ref(
+            || {
+                let mut s = base.clone();
+                app::update(&mut s, key(KeyCode::Char('/')));
+                for c in "account:1234* -status:succeeded ps:ps-".chars() {
+                    app::update(&mut s, key(KeyCode::Char(c)));
+                }
+                s
+            },
+            |s| app::update(s, key(KeyCode::Char('0'))),
+            BatchSize::LargeInput,
+        )
+    });
     // `s` re-sorts every record by the next column, then re-filters.
     group.bench_function("sort_keystroke", |b| {
         b.iter_batched_ref(

@@ -198,6 +198,13 @@ pub struct ListArgs {
     /// SUCCEEDED are accepted too.
     #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<StatusArg>,
+    /// Only requests this filter admits, in the dashboard's `/` language: words match any
+    /// field; `account:payments-*`, `ps:PowerUser`, `principal:jane`, `status:failed`,
+    /// `kind:deletion`, `reason:quota`, `id:1f2e` one field; `-` negates; terms are ANDed.
+    /// Requests the listing cannot decide are described (within the budget; stderr says how
+    /// many).
+    #[arg(long, value_name = "FILTER", allow_hyphen_values = true)]
+    pub filter: Option<String>,
     /// Output format: an aligned table for people, JSON or CSV for scripts.
     #[arg(long, short, value_enum, default_value = "table")]
     pub output: OutputArg,
@@ -254,6 +261,7 @@ impl ListArgs {
             kind: self.kind.selection(),
             status: self.status.map(StatusArg::status),
             output: self.output.format(),
+            filter: self.filter.clone(),
         }
     }
 }

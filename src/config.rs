@@ -52,6 +52,8 @@ pub struct Settings {
     pub stuck_after: Duration,
     /// Where `e` writes exports (config `export_dir`; default the current directory).
     pub export_dir: Option<PathBuf>,
+    /// The table's optional columns shown (config `columns`; `None`: all of them).
+    pub columns: Option<crate::app::columns::ColumnChoice>,
 }
 
 /// Default of `stuck_after` (defined by the app, which marks stuck requests).
@@ -227,6 +229,7 @@ impl Default for Settings {
             notify: false,
             stuck_after: DEFAULT_STUCK_AFTER,
             export_dir: None,
+            columns: None,
         }
     }
 }
@@ -251,6 +254,8 @@ pub struct FileConfig {
     /// A duration like `15m` or `1h 30m`.
     pub stuck_after: Option<Spanned<String>>,
     pub export_dir: Option<PathBuf>,
+    /// The table's optional columns to show (`c` in the dashboard writes it).
+    pub columns: Option<Spanned<Vec<String>>>,
     /// The text the file was parsed from, to turn value positions into line numbers.
     #[serde(skip)]
     text: String,
@@ -295,6 +300,55 @@ pub struct ConfigError(pub String);
 /// The default config path: `<platform config dir>/ssowatch/config.toml`.
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "ssowatch").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Remembers the dashboard's columns (`c`) in the config file: the top-level `columns = […]`
+/// line is replaced, or added before the first table; every other line is kept as it is. The
+/// file is written to a temporary file and renamed over the old one.
+pub fn save_columns(path: &Path, names: &[&str]) -> std::io::Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let line = format!(
+        "columns = [{}]",
+        names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let top_end = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with('['))
+        .unwrap_or(lines.len());
+    let existing = lines[..top_end].iter().position(|l| {
+        l.trim_start()
+            .strip_prefix("columns")
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
+    match existing {
+        Some(at) => lines[at] = line,
+        None => {
+            // Before the first table, after a blank line the tables usually start with.
+            let at = if top_end > 0 && lines[top_end - 1].trim().is_empty() {
+                top_end - 1
+            } else {
+                top_end
+            };
+            lines.insert(at, line);
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("toml.tmp{}", std::process::id()));
+    std::fs::write(&tmp, out)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// Reads the config (the explicit path must exist; the default one may be absent) and merges
@@ -461,6 +515,17 @@ pub(crate) fn merge(
             ))
         })?,
     };
+    let columns = match &file.columns {
+        None => None,
+        Some(v) => Some(
+            crate::app::columns::ColumnChoice::from_names(v.get_ref()).map_err(|why| {
+                ConfigError(format!(
+                    "{}: {why}",
+                    origin("", false, file.line_of(v), "columns")
+                ))
+            })?,
+        ),
+    };
     let file_endpoint_line = file.endpoint_url.as_ref().and_then(|v| file.line_of(v));
     let endpoint_url = o
         .endpoint_url
@@ -493,6 +558,7 @@ pub(crate) fn merge(
         notify: file.notify.unwrap_or(false),
         stuck_after,
         export_dir: file.export_dir,
+        columns,
         provider,
         profile: o.profile.clone().or(file.profile),
         region: o.region.clone().or(file.region),
@@ -521,10 +587,53 @@ mod tests {
         let settings = load(Some(path), &Overrides::default()).expect("config.example.toml loads");
         assert_eq!(settings.api_budget_rps, DEFAULT_API_BUDGET_RPS);
         assert_eq!(settings.stuck_after, DEFAULT_STUCK_AFTER);
+        // The columns line it shows, uncommented, is the default: all four.
+        let text = std::fs::read_to_string(path).expect("read the example");
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# columns = "))
+            .expect("the example shows `columns`");
+        let file = parse(&format!("columns = {line}\n"), path).expect("parses");
+        let shown = merge(file, None, &Overrides::default()).expect("merges");
+        assert_eq!(
+            shown.columns,
+            Some(crate::app::columns::ColumnChoice::default())
+        );
     }
 
     fn p() -> &'static Path {
         Path::new("/etc/ssowatch.toml")
+    }
+
+    #[test]
+    fn columns_are_saved_in_place_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("ssowatch-columns-{}", std::process::id()));
+        let path = dir.join("config.toml");
+        let _ = std::fs::remove_dir_all(&dir);
+        save_columns(&path, &["account", "reason"]).expect("saved");
+        let settings = load(Some(&path), &Overrides::default()).expect("loads");
+        let choice = settings.columns.expect("columns read back");
+        assert_eq!(choice.names(), ["account", "reason"]);
+        std::fs::write(
+            &path,
+            "# mine\nbell = false\n\n[huawei]\ndomain_id = \"d\"\n",
+        )
+        .expect("write");
+        save_columns(&path, &["principal"]).expect("saved");
+        save_columns(&path, &["principal", "reason"]).expect("saved again");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(
+            text,
+            "# mine\nbell = false\ncolumns = [\"principal\", \"reason\"]\n\n[huawei]\ndomain_id = \"d\"\n"
+        );
+        assert!(load(Some(&path), &Overrides::default()).is_ok());
+        std::fs::write(&path, "columns = [\"colour\"]\n").expect("write");
+        let err = load(Some(&path), &Overrides::default())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(err.contains("unknown column"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

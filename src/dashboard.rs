@@ -51,6 +51,7 @@ pub async fn run(settings: Settings, since: Option<Duration>) -> anyhow::Result<
         stuck_after: settings.stuck_after,
         // Checked: a window reaching before the calendar's start means "everything".
         since: since.and_then(|d| now.checked_sub_signed(chrono::Duration::from_std(d).ok()?)),
+        columns: settings.columns,
     }));
     let alerts = Alerts {
         bell: settings.bell,
@@ -62,7 +63,19 @@ pub async fn run(settings: Settings, since: Option<Duration>) -> anyhow::Result<
         .export_dir
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("."));
-    let result = event_loop(&mut terminal, runtime, profile, alerts, export_dir).await;
+    let config_path = settings
+        .config_path
+        .clone()
+        .or_else(crate::config::default_path);
+    let result = event_loop(
+        &mut terminal,
+        runtime,
+        profile,
+        alerts,
+        export_dir,
+        config_path,
+    )
+    .await;
     restore_terminal(profile);
     // Keep the emulator alive until the UI is gone.
     drop(emulator);
@@ -166,6 +179,7 @@ async fn event_loop(
     profile: TerminalProfile,
     alerts: Alerts,
     export_dir: std::path::PathBuf,
+    config_path: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
     let mut failures_alerted = runtime.state().progress.new_failed_total;
     let mut exports_done = 0u64;
@@ -218,12 +232,22 @@ async fn event_loop(
         }
 
         let mut quit = false;
+        let mut saved = None;
         for msg in batch {
             dirty = true;
             for effect in runtime.handle(msg) {
                 match effect {
                     Effect::Copy(text) => copy_to_clipboard(&text),
                     Effect::Quit => quit = true,
+                    // `c`: the columns shown are remembered in the config file.
+                    Effect::SaveColumns(columns) => {
+                        saved = Some(match &config_path {
+                            Some(path) => crate::config::save_columns(path, &columns.names())
+                                .map(|()| path.display().to_string())
+                                .map_err(|e| format!("cannot write {}: {e}", path.display())),
+                            None => Err("no config directory on this system".to_string()),
+                        });
+                    }
                     Effect::Describe(_)
                     | Effect::DescribeOnScreen(_)
                     | Effect::ReadReasons(_)
@@ -231,6 +255,9 @@ async fn event_loop(
                     | Effect::RefreshNow => {}
                 }
             }
+        }
+        if let Some(result) = saved {
+            runtime.handle(Msg::Saved(result));
         }
         if quit {
             break Ok(());

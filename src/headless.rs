@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use async_trait::async_trait;
+use chrono::Offset;
 
 use std::collections::HashMap;
 
@@ -224,6 +225,9 @@ pub struct ListOptions {
     /// Only requests with this status (filtered by the service).
     pub status: Option<Status>,
     pub output: OutputFormat,
+    /// The dashboard's `/` filter language ([`crate::app::filter`]): terms on account,
+    /// permission set, principal or reason describe the requests the listing cannot decide.
+    pub filter: Option<String>,
 }
 
 /// `ssowatch failures` options.
@@ -269,10 +273,123 @@ pub async fn fetch_list(
 }
 
 pub async fn list(settings: &Settings, args: &ListOptions) -> anyhow::Result<()> {
+    // A filter the language cannot read is a usage error, said before any call.
+    let filter = match args.filter.as_deref().map(crate::app::filter::parse) {
+        Some(Err(error)) => return Err(UsageError(format!("--filter: {error}")).into()),
+        Some(Ok(filter)) => Some(filter),
+        None => None,
+    };
     let connection = connect(settings).await?;
     let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
-    let rows = fetch_list(&provider, &connection.instance.id, args).await?;
+    let mut rows = fetch_list(&provider, &connection.instance.id, args).await?;
+    if let Some(filter) = filter.filter(|f| !f.is_empty()) {
+        rows = filter_list(&provider, &connection.instance, &filter, rows, settings).await?;
+    }
     write_stdout(|out| output::write_list(out, &rows, args.output))
+}
+
+/// The name a detail holds for one of its ids' kinds.
+fn name_of(detail: &RequestDetail, kind: NameKind) -> Option<&str> {
+    match kind {
+        NameKind::PermissionSet => detail.permission_set_name.as_deref(),
+        NameKind::Account => detail.account_name.as_deref(),
+        NameKind::User | NameKind::Group => detail.principal_name.as_deref(),
+    }
+}
+
+/// What a filter reads of a listed record, described or not.
+fn field_texts(
+    s: &StatusSummary,
+    detail: Option<&RequestDetail>,
+) -> crate::app::filter::FieldTexts {
+    crate::app::filter::FieldTexts::new(crate::app::filter::Values {
+        id: &s.request_id,
+        status: s.status.as_wire(),
+        created: &crate::app::table::format_local(s.created, chrono::Utc.fix()),
+        kind: s.kind.short(),
+        detail,
+    })
+}
+
+/// Keeps the records a filter admits. What the listing decides (id, status, kind) costs
+/// nothing; only the records it leaves open are described, within the headless budget, once
+/// each, with the names of their ids (each id named once), and stderr says how many.
+async fn filter_list(
+    provider: &dyn Provider,
+    instance: &Instance,
+    filter: &crate::app::filter::Filter,
+    rows: Vec<StatusSummary>,
+    settings: &Settings,
+) -> anyhow::Result<Vec<StatusSummary>> {
+    use crate::app::filter::Verdict;
+    let total = rows.len();
+    let mut open = Vec::new();
+    let mut kept = Vec::new();
+    for s in rows {
+        let texts = field_texts(&s, None);
+        match filter.verdict(&texts) {
+            Verdict::Match => kept.push(s),
+            Verdict::NoMatch => {}
+            Verdict::Unknown if filter.verdict_listed(&texts) == Verdict::NoMatch => {}
+            Verdict::Unknown => open.push(s),
+        }
+    }
+    if open.is_empty() {
+        return Ok(kept);
+    }
+    eprintln!(
+        "--filter: describing {} of {} requests that the listing cannot decide, at up to {} calls/s",
+        open.len(),
+        total,
+        settings.headless_budget_rps
+    );
+    let mut names: HashMap<(NameKind, String), Option<String>> = HashMap::new();
+    let mut hints: Vec<String> = Vec::new();
+    for s in open {
+        let mut d = with_retry(|| provider.describe(&instance.id, s.kind, &s.request_id))
+            .await
+            .with_context(|| format!("cannot describe request {}", s.request_id))?;
+        let ids: Vec<(NameKind, String)> = d
+            .detail
+            .named_ids()
+            .into_iter()
+            .map(|(k, id)| (k, id.to_string()))
+            .collect();
+        if ids.iter().any(|key| !names.contains_key(key)) {
+            let mut named = d.detail.clone();
+            for hint in resolve_names(provider, instance, &mut named).await {
+                if !hints.contains(&hint) {
+                    hints.push(hint);
+                }
+            }
+            for (kind, id) in &ids {
+                let name = name_of(&named, *kind).map(str::to_string);
+                names.entry((*kind, id.clone())).or_insert(name);
+            }
+        }
+        for (kind, id) in &ids {
+            if let Some(Some(name)) = names.get(&(*kind, id.clone())) {
+                d.detail.set_name(*kind, id, name);
+            }
+        }
+        // The describe's status is the newer one.
+        let summary = StatusSummary {
+            status: d.summary.status.clone(),
+            ..s
+        };
+        if filter.verdict(&field_texts(&summary, Some(&d.detail))) == Verdict::Match {
+            kept.push(summary);
+        }
+    }
+    for hint in hints {
+        eprintln!("note: {hint}");
+    }
+    kept.sort_by(|a, b| {
+        b.created
+            .cmp(&a.created)
+            .then_with(|| a.request_id.cmp(&b.request_id))
+    });
+    Ok(kept)
 }
 
 /// `ssowatch failures`: the FAILED requests of the asked kinds, grouped by cause as the
@@ -292,6 +409,7 @@ pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Re
         kind: args.kind,
         status: Some(Status::Failed),
         output: args.output,
+        filter: None,
     };
     let failed = fetch_list(&provider, instance, &list_args).await?;
     let to_read: Vec<&StatusSummary> = if args.exact {
@@ -417,6 +535,7 @@ pub async fn failures_handoff(
         kind: args.kind,
         status: Some(Status::Failed),
         output: args.output,
+        filter: None,
     };
     let failed = fetch_list(&provider, instance, &list_args).await?;
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) && failed.len() > 20 {

@@ -174,7 +174,7 @@ impl Runtime {
                     let now = self.now();
                     self.poller.refresh_now(now);
                 }
-                Effect::Copy(_) | Effect::Quit => for_host.push(effect),
+                Effect::Copy(_) | Effect::Quit | Effect::SaveColumns(_) => for_host.push(effect),
             }
         }
         for_host

@@ -4,8 +4,8 @@
 mod app_support;
 
 use app_support::*;
-use ratatui::crossterm::event::KeyCode;
-use ssowatch::app::{Effect, Msg, StatusFilter, Tab, keymap};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ssowatch::app::{self, Effect, Msg, StatusFilter, Tab, keymap};
 use ssowatch::model::{NameKind, OperationKind, Status};
 use ssowatch::poller::{DescribeRequest, Event, Priority};
 
@@ -686,11 +686,11 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
         .collect();
     expected.sort();
     assert_eq!(shown, expected);
-    // Esc clears the group: everything again.
+    // Esc clears the group and returns to the groups (issue 19): everything again behind them.
     key(&mut state, KeyCode::Esc);
+    assert!(state.groups.is_some());
     assert_eq!(state.active_table().view_len(), 50);
     // j in the groups moves the selection; Esc closes them.
-    key(&mut state, KeyCode::Char('F'));
     key(&mut state, KeyCode::Char('j'));
     assert_eq!(state.groups.as_ref().map(|g| g.selected), Some(1));
     key(&mut state, KeyCode::Esc);
@@ -742,6 +742,7 @@ fn configure(state: &mut ssowatch::app::AppState, since_minutes: Option<i64>) {
         ssowatch::app::Msg::Configure(ssowatch::app::progress::ViewConfig {
             stuck_after: std::time::Duration::from_secs(15 * 60),
             since: since_minutes.map(|m| t0() - chrono::Duration::minutes(m)),
+            columns: None,
         }),
     );
 }
@@ -1816,4 +1817,212 @@ fn the_groups_selection_stays_on_the_biggest_cause_until_the_operator_moves_it()
     fail_with(&mut state, CREATION, &[45, 50, 55], policy);
     assert_eq!(key_of(&state), "policy_missing");
     assert_eq!(state.groups.as_ref().map(|g| g.selected), Some(0));
+}
+
+/// Issue 19: field filters, their negation and AND, names and ids alike, and the count of
+/// rows that could not be checked because they are not described yet.
+#[test]
+fn field_filters_match_names_and_ids_and_count_what_is_not_described() {
+    let mut state = rollout(160, 40, 40, 20);
+    let filter = |state: &mut ssowatch::app::AppState, text: &str| {
+        key(state, KeyCode::Char('/'));
+        app::update(
+            state,
+            Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        );
+        chars(state, text);
+        key(state, KeyCode::Enter);
+        let mut ids = visible_ids(state);
+        ids.sort();
+        ids
+    };
+    let expect = |pred: &dyn Fn(usize) -> bool| {
+        let mut ids: Vec<String> = (0..20).filter(|&i| pred(i)).map(rid).collect();
+        ids.sort();
+        ids
+    };
+    let account = |i: usize| rollout_names(i).0;
+    assert_eq!(
+        filter(&mut state, "account:payments-*"),
+        expect(&|i| account(i).starts_with("payments-"))
+    );
+    assert_eq!(state.active_table().not_described, 20);
+    assert_eq!(
+        filter(&mut state, "account:\"payments-prod\""),
+        expect(&|i| account(i) == "payments-prod")
+    );
+    // The account id matches as its name does.
+    assert_eq!(
+        filter(&mut state, "account:123456789001"),
+        expect(&|i| i % 4 == 1)
+    );
+    assert_eq!(
+        filter(&mut state, "ps:poweruser -status:in_progress"),
+        expect(&|i| i % 3 == 0 && status_for(i) != Status::InProgress)
+    );
+    assert_eq!(
+        filter(&mut state, "principal:jane reason:quota"),
+        expect(&|i| rollout_names(i).2 == "jane.doe" && status_for(i) == Status::Failed)
+    );
+    // Listed fields decide on every row, described or not.
+    let failed: Vec<String> = {
+        let mut v: Vec<String> = (0..40)
+            .filter(|&i| status_for(i) == Status::Failed)
+            .map(rid)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(filter(&mut state, "status:failed kind:creation"), failed);
+    assert_eq!(state.active_table().not_described, 0);
+    assert_eq!(
+        filter(&mut state, &format!("id:{}", rid(3).to_uppercase())),
+        vec![rid(3)]
+    );
+    // A field the language does not know says so and keeps the last good filter.
+    filter(&mut state, "colour:red");
+    assert!(
+        state
+            .filter_error
+            .as_deref()
+            .is_some_and(|e| e.contains("colour"))
+    );
+}
+
+/// Issue 19: the pivot counts the tab's rows by account, permission set and principal; Enter
+/// filters the table to one value and Esc goes back to the pivot as it was.
+#[test]
+fn pivot_counts_drills_down_and_esc_returns_to_it() {
+    let mut state = rollout(160, 40, 40, 40);
+    key(&mut state, KeyCode::Char('p'));
+    let view = state.pivot.clone().expect("pivot open");
+    assert_eq!(view.counted, 40);
+    assert_eq!(view.not_described, 0);
+    let prod = view
+        .rows
+        .iter()
+        .find(|r| r.key == "payments-prod")
+        .expect("payments-prod counted");
+    let of = |pred: &dyn Fn(usize) -> bool| (0..40).filter(|&i| pred(i)).count();
+    let is_prod = |i: usize| rollout_names(i).0 == "payments-prod";
+    assert_eq!(prod.total, of(&is_prod));
+    assert_eq!(
+        prod.failed,
+        of(&|i| is_prod(i) && status_for(i) == Status::Failed)
+    );
+    assert_eq!(
+        prod.in_flight,
+        of(&|i| is_prod(i) && status_for(i) == Status::InProgress)
+    );
+    assert_eq!(view.rows.iter().map(|r| r.total).sum::<usize>(), 40);
+    // `p` cycles the dimension.
+    key(&mut state, KeyCode::Char('p'));
+    let sets = state.pivot.clone().expect("pivot open");
+    assert_eq!(
+        sets.dimension,
+        ssowatch::app::pivot::Dimension::PermissionSet
+    );
+    assert_eq!(sets.rows.len(), 3);
+    key(&mut state, KeyCode::Char('p'));
+    key(&mut state, KeyCode::Char('p'));
+    // `s` cycles the pivot's sort column, through all seven back to the total.
+    key(&mut state, KeyCode::Char('s'));
+    key(&mut state, KeyCode::Char('s'));
+    key(&mut state, KeyCode::Char('s'));
+    key(&mut state, KeyCode::Char('s'));
+    key(&mut state, KeyCode::Char('s'));
+    key(&mut state, KeyCode::Char('s'));
+    key(&mut state, KeyCode::Char('s'));
+    assert_eq!(
+        state.pivot.as_ref().map(|p| p.sort),
+        Some(ssowatch::app::pivot::PivotSort::Total)
+    );
+    key(&mut state, KeyCode::Char('j'));
+    let chosen = state
+        .pivot
+        .as_ref()
+        .and_then(|p| p.selected_row())
+        .map(|r| r.key.clone())
+        .expect("a row");
+    key(&mut state, KeyCode::Enter);
+    assert!(state.pivot.is_none());
+    let mut shown = visible_ids(&state);
+    shown.sort();
+    let mut want: Vec<String> = (0..40)
+        .filter(|&i| rollout_names(i).0 == chosen)
+        .map(rid)
+        .collect();
+    want.sort();
+    assert_eq!(shown, want, "drilled into {chosen}");
+    // Esc: back to the pivot on the same row, the table unfiltered behind it.
+    key(&mut state, KeyCode::Esc);
+    let back = state.pivot.clone().expect("back in the pivot");
+    assert_eq!(back.selected_row().map(|r| r.key.clone()), Some(chosen));
+    assert!(state.text_filter.is_empty());
+    key(&mut state, KeyCode::Esc);
+    assert!(state.pivot.is_none());
+    assert_eq!(state.active_table().view_len(), 40);
+}
+
+/// Issue 19, point 5: Esc from a failure group's requests returns to the groups.
+#[test]
+fn esc_from_a_groups_requests_returns_to_the_groups() {
+    let mut state = rollout(160, 40, 40, 40);
+    key(&mut state, KeyCode::Char('F'));
+    key(&mut state, KeyCode::Enter);
+    assert!(state.groups.is_none() && state.group_filter.is_some());
+    key(&mut state, KeyCode::Esc);
+    assert!(state.groups.is_some());
+    assert!(state.group_filter.is_none());
+}
+
+/// Issue 19: `c` chooses the columns; each toggle asks the host to remember it in the config,
+/// the table drops the column, and the sorted column stays whatever is chosen.
+#[test]
+fn c_chooses_columns_and_the_config_remembers_them() {
+    use ssowatch::app::columns::OptionalColumn;
+    let mut state = rollout(200, 50, 20, 20);
+    let header = |state: &ssowatch::app::AppState| {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50))
+            .expect("test backend");
+        let theme = ssowatch::ui::Theme::default();
+        terminal
+            .draw(|frame| ssowatch::ui::draw(frame, state, &theme))
+            .expect("draw");
+        let buffer = terminal.backend().buffer().clone();
+        (0..200)
+            .map(|x| buffer[(x, 6)].symbol())
+            .collect::<String>()
+    };
+    assert!(header(&state).contains("Principal"));
+    key(&mut state, KeyCode::Char('c'));
+    assert!(state.choosing_columns);
+    let effects = key(&mut state, KeyCode::Char('3'));
+    assert!(!state.columns.shows(OptionalColumn::Principal));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::SaveColumns(c) if c.names() == ["account", "permission_set", "reason"])),
+        "{effects:?}"
+    );
+    assert!(!header(&state).contains("Principal"));
+    // Any other key closes the chooser and does nothing else.
+    key(&mut state, KeyCode::Char('q'));
+    assert!(!state.choosing_columns && !state.should_quit);
+    // Sorting by the hidden column shows it anyway.
+    for _ in 0..5 {
+        key(&mut state, KeyCode::Char('s'));
+    }
+    assert!(header(&state).contains("Principal ▼"), "{}", header(&state));
+    // The host says where it remembered them.
+    app::update(
+        &mut state,
+        Msg::Saved(Ok("/home/me/.config/ssowatch/config.toml".into())),
+    );
+    assert!(
+        state
+            .flash
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("columns remembered"))
+    );
 }

@@ -590,3 +590,251 @@ fn failures_hands_the_huawei_demos_failures_on_as_koocli_ids_and_plan() {
         assert_eq!(step["cause"], "account_unreachable");
     }
 }
+
+mod app_support;
+
+/// An `ssowatch emulate` child on loopback, and its URL.
+fn emulate(args: &[&str], home: &std::path::Path) -> (KillOnDrop, String) {
+    let mut all = vec!["emulate", "--port", "0"];
+    all.extend_from_slice(args);
+    let mut c = command(&all, home);
+    c.stderr(Stdio::null());
+    let mut child = KillOnDrop(c.spawn().expect("spawn emulator"));
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the emulator prints its URL within 30 s")
+        .trim_end()
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
+    (child, url)
+}
+
+/// Issue 19: `list --filter`, the dashboard's `/` filter and its pivot give the answers a
+/// script computes over `ssowatch list` and `ssowatch describe --output json` for the same
+/// records (an emulator with a fixed history and no new requests, so nothing moves).
+#[test]
+fn list_filter_and_the_dashboards_filter_and_pivot_agree_with_a_script() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ssowatch::app::{self, Msg};
+    use ssowatch::model::{Described, OperationKind, RequestDetail, Status, StatusSummary};
+    use ssowatch::poller::Event;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let home = tempfile::tempdir().expect("tempdir");
+    let (_emulator, url) = emulate(
+        &[
+            "--seed",
+            "5",
+            "--history",
+            "12",
+            "--rate",
+            "0",
+            "--failure-ratio",
+            "0.3",
+            "--accounts",
+            "6",
+        ],
+        home.path(),
+    );
+    let sso = |args: &[&str]| {
+        let mut all = vec!["--api-budget", "20"];
+        all.extend_from_slice(args);
+        finish(aws_command(&all, home.path(), &url))
+    };
+    let list_json = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["list", "-o", "json"];
+        args.extend_from_slice(extra);
+        let r = sso(&args);
+        assert!(r.status.success(), "list {extra:?}: {}", r.stderr);
+        serde_json::from_str(&r.stdout).expect("list prints a JSON array")
+    };
+    let listed = list_json(&[]);
+    assert!(listed.len() >= 30, "{}", listed.len());
+    // The script: describe every request, as a script over the JSON would.
+    let described: Vec<serde_json::Value> = listed
+        .iter()
+        .map(|row| {
+            let (id, kind) = (row["request_id"].as_str(), row["kind"].as_str());
+            let (Some(id), Some(kind)) = (id, kind) else {
+                panic!("list row without id or kind: {row}");
+            };
+            let r = sso(&["describe", id, "--kind", kind, "-o", "json"]);
+            assert!(r.status.success(), "describe {id}: {}", r.stderr);
+            serde_json::from_str(&r.stdout).expect("describe prints JSON")
+        })
+        .collect();
+    let field = |d: &serde_json::Value, name: &str| d[name].as_str().unwrap_or("").to_lowercase();
+    let account = |d: &serde_json::Value| {
+        let name = field(d, "account_name");
+        if name.is_empty() {
+            field(d, "target_account")
+        } else {
+            name
+        }
+    };
+    let principal = |d: &serde_json::Value| {
+        let name = field(d, "principal_name");
+        let who = if name.is_empty() {
+            field(d, "principal_id")
+        } else {
+            name
+        };
+        format!("{} {who}", field(d, "principal_type"))
+    };
+    let ps_name = |d: &serde_json::Value| field(d, "permission_set_name");
+    let script = |pred: &dyn Fn(&serde_json::Value) -> bool| -> BTreeSet<String> {
+        described
+            .iter()
+            .filter(|d| pred(d))
+            .map(|d| field(d, "request_id"))
+            .collect()
+    };
+    // What to ask: the account of the first FAILED request, a permission set's name.
+    let failed_one = described
+        .iter()
+        .find(|d| d["status"] == "FAILED")
+        .expect("a FAILED request");
+    let some_account = account(failed_one);
+    let some_set = ps_name(failed_one);
+    let set_word: String = some_set.chars().take(5).collect();
+    let who = principal(
+        described
+            .iter()
+            .find(|d| d["kind"] == "deletion")
+            .expect("a deletion request"),
+    );
+    let cases: Vec<(String, BTreeSet<String>)> = vec![
+        (
+            format!("account:\"{some_account}\""),
+            script(&|d| account(d) == some_account),
+        ),
+        (
+            format!("status:failed ps:{set_word}"),
+            script(&|d| field(d, "status") == "failed" && ps_name(d).contains(&set_word)),
+        ),
+        (
+            format!("-kind:creation principal:\"{who}\""),
+            script(&|d| field(d, "kind") != "creation" && principal(d) == who),
+        ),
+        (
+            "reason:account -status:succeeded".to_string(),
+            script(&|d| field(d, "failure_reason").contains("account")),
+        ),
+    ];
+    // The dashboard over the same records: the listing, then each describe answer.
+    let mut state = app_support::new_state(200, 50);
+    let parse_time = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+    };
+    for d in &described {
+        let kind = OperationKind::from_short(&field(d, "kind")).expect("a kind");
+        let summary = StatusSummary {
+            kind,
+            request_id: field(d, "request_id"),
+            status: Status::from_wire(d["status"].as_str().unwrap_or("")),
+            created: parse_time(d["created"].as_str().unwrap_or("")),
+        };
+        let text = |name: &str| d[name].as_str().map(str::to_string);
+        app_support::send(
+            &mut state,
+            Event::Records {
+                kind,
+                items: vec![summary.clone()],
+            },
+        );
+        app_support::send(
+            &mut state,
+            Event::Described(Box::new(Described {
+                summary,
+                detail: RequestDetail {
+                    failure_reason: text("failure_reason"),
+                    target_account: text("target_account"),
+                    target_type: text("target_type"),
+                    permission_set: text("permission_set"),
+                    permission_set_name: text("permission_set_name"),
+                    principal_type: text("principal_type"),
+                    principal_id: text("principal_id"),
+                    principal_name: text("principal_name"),
+                    account_name: text("account_name"),
+                },
+                source_call: "test".into(),
+                described_at: app_support::t0(),
+            })),
+        );
+    }
+    app_support::key(&mut state, KeyCode::Char('0'));
+    for (filter, want) in &cases {
+        assert!(!want.is_empty() || filter.starts_with("reason"), "{filter}");
+        // `ssowatch list --filter`.
+        let got: BTreeSet<String> = list_json(&["--filter", filter])
+            .iter()
+            .filter_map(|r| r["request_id"].as_str().map(str::to_lowercase))
+            .collect();
+        assert_eq!(&got, want, "list --filter {filter}");
+        // The dashboard's `/`.
+        app_support::key(&mut state, KeyCode::Char('/'));
+        app::update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        );
+        app_support::chars(&mut state, filter);
+        app_support::key(&mut state, KeyCode::Enter);
+        let shown: BTreeSet<String> = app_support::visible_ids(&state)
+            .into_iter()
+            .map(|id| id.to_lowercase())
+            .collect();
+        assert_eq!(&shown, want, "/{filter}");
+        assert_eq!(state.active_table().not_described, 0);
+    }
+    // What the listing decides costs no describe, and stderr says when describes are made.
+    let filtered = |filter: &str| sso(&["list", "-o", "json", "--filter", filter]);
+    let r = filtered("status:failed -kind:creation");
+    assert!(r.status.success() && r.stderr.is_empty(), "{}", r.stderr);
+    let r = filtered("ps:a status:failed");
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("describing"), "{}", r.stderr);
+    let r = filtered("colour:red");
+    assert!(!r.status.success());
+    assert!(
+        r.stderr.contains("unknown field \"colour\""),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    app_support::key(&mut state, KeyCode::Esc);
+    assert!(state.text_filter.is_empty());
+    // The pivot by account: the script's counts per account.
+    let mut counts: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    for d in &described {
+        let c = counts.entry(account(d)).or_default();
+        c[0] += 1;
+        match d["status"].as_str() {
+            Some("IN_PROGRESS") => c[1] += 1,
+            Some("SUCCEEDED") => c[2] += 1,
+            Some("FAILED") => c[3] += 1,
+            _ => {}
+        }
+    }
+    app_support::key(&mut state, KeyCode::Char('p'));
+    let view = state.pivot.clone().expect("the pivot is open");
+    let pivot: BTreeMap<String, [usize; 4]> = view
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.key.to_lowercase(),
+                [r.total, r.in_flight, r.succeeded, r.failed],
+            )
+        })
+        .collect();
+    assert_eq!(pivot, counts);
+}

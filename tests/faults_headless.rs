@@ -706,6 +706,7 @@ async fn headless_calls_are_spaced_by_the_budget() {
         kind: ssowatch::model::KindSelection::All,
         status: None,
         output: ssowatch::output::OutputFormat::Json,
+        filter: None,
     };
     let rows = ssowatch::headless::fetch_list(&budgeted, "ins", &args)
         .await

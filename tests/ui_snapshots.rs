@@ -331,6 +331,7 @@ fn progress_header_with_sparkline_and_new_failure_marker() {
         Msg::Configure(app::progress::ViewConfig {
             stuck_after: std::time::Duration::from_secs(15 * 60),
             since: Some(t0() - chrono::Duration::minutes(60)),
+            columns: None,
         }),
     );
     // Completions over three minutes, then one request fails.
@@ -501,5 +502,71 @@ fn a_denied_tab_says_so_with_its_whole_hint_at_80_and_160_columns() {
         if width == 80 {
             insta::assert_snapshot!(terminal.backend());
         }
+    }
+}
+
+/// Issue 19: who and what on every row, in-flight ones included; Principal at 200 columns.
+#[test]
+fn rollout_table_at_80x24_and_200x50() {
+    for (w, h) in [(80u16, 24u16), (200, 50)] {
+        let state = rollout(w, h, 60, 60);
+        insta::assert_snapshot!(
+            format!("rollout_table_{w}x{h}"),
+            render(&state, w, h).backend()
+        );
+    }
+}
+
+/// Issue 19: the filter prompt says how many rows match and how many could not be checked.
+#[test]
+fn field_filter_prompt_at_80x24_and_200x50() {
+    for (w, h) in [(80u16, 24u16), (200, 50)] {
+        let mut state = rollout(w, h, 60, 30);
+        key(&mut state, KeyCode::Char('/'));
+        chars(&mut state, "account:payments-* -status:succeeded");
+        insta::assert_snapshot!(
+            format!("filter_prompt_{w}x{h}"),
+            render(&state, w, h).backend()
+        );
+    }
+}
+
+/// Issue 19: the pivot by account, and by principal sorted by the failed share.
+#[test]
+fn pivot_at_80x24_and_200x50() {
+    for (w, h) in [(80u16, 24u16), (200, 50)] {
+        let mut state = rollout(w, h, 60, 50);
+        key(&mut state, KeyCode::Char('p'));
+        insta::assert_snapshot!(format!("pivot_{w}x{h}"), render(&state, w, h).backend());
+    }
+    let mut state = rollout(80, 24, 60, 60);
+    key(&mut state, KeyCode::Char('p'));
+    key(&mut state, KeyCode::Char('p'));
+    key(&mut state, KeyCode::Char('p'));
+    for _ in 0..4 {
+        key(&mut state, KeyCode::Char('s'));
+    }
+    insta::assert_snapshot!(
+        "pivot_by_principal_failed_share_80x24",
+        render(&state, 80, 24).backend()
+    );
+}
+
+/// Issue 19, point 4: sorting by a column the width leaves out shows that column, marked.
+#[test]
+fn sorting_by_a_hidden_column_shows_it_at_80_columns() {
+    let mut state = rollout(80, 24, 30, 30);
+    let header = |state: &AppState| screen(&render(state, 80, 24));
+    assert!(!header(&state).contains("Account"));
+    for (presses, name) in [
+        (3, "Account ▼"),
+        (1, "Permission set ▼"),
+        (1, "Principal ▼"),
+    ] {
+        for _ in 0..presses {
+            key(&mut state, KeyCode::Char('s'));
+        }
+        let shown = header(&state);
+        assert!(shown.contains(name), "{name}: {shown}");
     }
 }

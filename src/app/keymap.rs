@@ -23,6 +23,8 @@ pub enum Action {
     ToggleFollow,
     FailedOnly,
     FailureGroups,
+    Pivot,
+    Columns,
     ReadAllReasons,
     InProgressOnly,
     AllStatuses,
@@ -176,6 +178,18 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('F')],
         "failure groups by cause (Enter: its requests)",
         Some("groups"),
+    ),
+    bind(
+        Action::Pivot,
+        &[ch('p')],
+        "pivot: counts by account (p: permission set, principal; Enter filters, Esc back)",
+        Some("pivot"),
+    ),
+    bind(
+        Action::Columns,
+        &[ch('c')],
+        "choose the columns (1-4 toggle; remembered in the config)",
+        None,
     ),
     bind(
         Action::ReadAllReasons,

@@ -1,10 +1,13 @@
 //! The app: state, the messages that change it, and the pure update function. It knows the
 //! poller's events and the model, never the terminal or the network.
 
+pub mod columns;
+pub mod filter;
 pub mod handoff;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod pivot;
 pub mod progress;
 pub mod reasons;
 pub mod state;

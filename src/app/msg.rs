@@ -24,6 +24,8 @@ pub enum Msg {
     Configure(ViewConfig),
     /// The host carried out the export the operator asked for: the file's path, or why not.
     Exported(Result<String, String>),
+    /// The host wrote the columns shown into the config file: its path, or why not.
+    Saved(Result<String, String>),
 }
 
 /// The format of an export of the current view (`e` CSV, `E` JSON; the groups when the `F`
@@ -59,6 +61,8 @@ pub enum Effect {
     /// Spend this many requests per second from now on (`None`: the configured budget again).
     SetBudget(Option<f64>),
     RefreshNow,
+    /// Remember the columns shown in the config file (the host writes it).
+    SaveColumns(super::columns::ColumnChoice),
     /// Put this text on the clipboard.
     Copy(String),
     Quit,

@@ -20,6 +20,8 @@ pub struct ViewConfig {
     pub stuck_after: Duration,
     /// Count from this moment (`--since`); `None` keeps ssowatch's start.
     pub since: Option<DateTime<Utc>>,
+    /// The optional columns shown (config `columns`); `None` shows them all.
+    pub columns: Option<super::columns::ColumnChoice>,
 }
 
 /// Counts since [`Progress::since`], recomputed from the rows as data arrives.

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::columns::ColumnChoice;
+use super::filter::Filter;
 use super::msg::ExportRequest;
+use super::pivot::PivotView;
 use super::progress::{Counts, Progress};
 use super::reasons::ReasonReading;
 use super::table::{KindTable, SortSpec, StatusFilter};
@@ -88,6 +91,15 @@ pub struct GroupFilter {
     pub ids: HashSet<Box<str>>,
 }
 
+/// Where a drill-down came from, so `Esc` goes back there (issue 19, point 5).
+#[derive(Debug, Clone)]
+pub struct Drill {
+    /// The pivot as it was, selection and sort included.
+    pub pivot: PivotView,
+    /// The `/` filter before the drill-down added its term.
+    pub text_filter: String,
+}
+
 /// Keyboard mode: normal navigation, or typing the `/` filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputMode {
@@ -137,8 +149,10 @@ pub struct AppState {
     pub status_filter: StatusFilter,
     /// The `/` filter as typed.
     pub text_filter: String,
-    /// Lower-cased `text_filter`, computed once per keystroke.
-    pub(crate) needle: String,
+    /// `text_filter` parsed, once per keystroke; the last good parse while the text has an
+    /// error (shown in the prompt).
+    pub(crate) filter: Filter,
+    pub filter_error: Option<String>,
     pub input_mode: InputMode,
     pub sort: SortSpec,
     pub detail_open: bool,
@@ -146,6 +160,13 @@ pub struct AppState {
     /// Open while the failure groups are shown instead of the table.
     pub groups: Option<GroupsView>,
     pub group_filter: Option<GroupFilter>,
+    /// Open while the pivot (`p`) is shown instead of the table.
+    pub pivot: Option<PivotView>,
+    /// The table narrowed from a pivot row (`Enter`); `Esc` returns to the pivot.
+    pub drill: Option<Drill>,
+    /// The optional columns shown (`c`; config `columns`), and whether the chooser is open.
+    pub columns: ColumnChoice,
+    pub choosing_columns: bool,
     pub connection: ConnectionInfo,
     pub refresh_interval: Duration,
     pub last_success: Option<DateTime<Utc>>,
@@ -160,6 +181,10 @@ pub struct AppState {
     /// The rows on screen (a fingerprint of their kind and ids), since when they have held
     /// still, and whether their describes were asked: see `update::enrich_window`.
     pub(crate) window: Option<ScreenWindow>,
+    /// The same for the in-flight rows on screen alone: new requests arrive at the top while
+    /// a first load streams older rows below, and the rows in flight are what a rollout's
+    /// operator reads first (`update::enrich_in_flight`).
+    pub(crate) flight_window: Option<ScreenWindow>,
     /// Friendly names by kind and id (permission sets, accounts, users, groups), for rows
     /// whose describe answer arrives after the name.
     pub names: HashMap<(NameKind, String), String>,
@@ -200,13 +225,18 @@ impl AppState {
             active: Tab::Kind(OperationKind::AssignmentCreation),
             status_filter: StatusFilter::All,
             text_filter: String::new(),
-            needle: String::new(),
+            filter: Filter::default(),
+            filter_error: None,
             input_mode: InputMode::Normal,
             sort: SortSpec::default(),
             detail_open: false,
             help_open: false,
             groups: None,
             group_filter: None,
+            pivot: None,
+            drill: None,
+            columns: ColumnChoice::default(),
+            choosing_columns: false,
             connection,
             refresh_interval,
             last_success: None,
@@ -216,6 +246,7 @@ impl AppState {
             spend: SpendReport::default(),
             api_calls: BTreeMap::new(),
             window: None,
+            flight_window: None,
             names: HashMap::new(),
             describe_errors: HashMap::new(),
             flash: None,
@@ -282,6 +313,16 @@ impl AppState {
 
     pub fn active_table(&self) -> &KindTable {
         self.tab_table(self.active)
+    }
+
+    /// Recounts the open pivot from the active tab's view.
+    pub(crate) fn repivot(&mut self) {
+        let Some(mut view) = self.pivot.take() else {
+            return;
+        };
+        let table = self.tab_table(self.active);
+        view.recompute((0..table.view_len()).filter_map(|p| table.view_row(p)));
+        self.pivot = Some(view);
     }
 
     /// The FAILED requests of every kind, as the failure grouping reads them.
@@ -403,10 +444,8 @@ impl AppState {
 
     fn rebuild_table(&mut self, index: usize) {
         let (sort, status) = (self.sort, self.status_filter);
-        let needle = std::mem::take(&mut self.needle);
         let only = self.group_filter.as_ref().map(|g| &g.ids);
-        self.tables[index].rebuild_view(sort, status, &needle, only);
-        self.needle = needle;
+        self.tables[index].rebuild_view(sort, status, &self.filter, only);
         let rows = self.table_rows();
         self.tables[index].scroll_into_view(rows);
     }

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::filter::{FieldTexts, Filter, Values, Verdict};
 use crate::model::{
     Described, NameKind, OperationKind, RequestDetail, Status, StatusSummary, short_permission_set,
 };
@@ -49,6 +50,7 @@ pub enum SortColumn {
     RequestId,
     Account,
     PermissionSet,
+    Principal,
 }
 
 impl SortColumn {
@@ -58,7 +60,8 @@ impl SortColumn {
             SortColumn::Status => SortColumn::RequestId,
             SortColumn::RequestId => SortColumn::Account,
             SortColumn::Account => SortColumn::PermissionSet,
-            SortColumn::PermissionSet => SortColumn::Created,
+            SortColumn::PermissionSet => SortColumn::Principal,
+            SortColumn::Principal => SortColumn::Created,
         }
     }
 
@@ -69,6 +72,7 @@ impl SortColumn {
             SortColumn::RequestId => "request id",
             SortColumn::Account => "account",
             SortColumn::PermissionSet => "permission set",
+            SortColumn::Principal => "principal",
         }
     }
 }
@@ -98,8 +102,8 @@ pub struct RequestRow {
     pub status: Status,
     pub created: DateTime<Utc>,
     pub answer: Option<Box<DescribeAnswer>>,
-    /// Lower-cased text of every shown field, so the `/` filter is a substring test.
-    search_text: Box<str>,
+    /// Lower-cased text of every field, for the `/` filter ([`super::filter`]).
+    search_text: FieldTexts,
     /// The failure reason normalised ([`crate::failures::normalise`]), computed once when the
     /// reason arrives, so regrouping failures as data flows costs no regex work.
     reason_pattern: Option<Box<str>>,
@@ -124,11 +128,20 @@ impl RequestRow {
             status: summary.status,
             created: summary.created,
             answer: None,
-            search_text: Box::from(""),
+            search_text: FieldTexts::default(),
             reason_pattern: None,
         };
         row.refresh_search_text(tz);
         row
+    }
+
+    /// Whether a describe would tell something new: who and what (never asked yet), or the
+    /// final answer of a finished request.
+    pub fn needs_describe(&self) -> bool {
+        match &self.answer {
+            None => true,
+            Some(answer) => self.status.is_finished() && !answer.status.is_finished(),
+        }
     }
 
     /// Whether the detail we hold is final: finished requests never change.
@@ -160,12 +173,27 @@ impl RequestRow {
         })
     }
 
+    /// The principal's name when known, else its id (without its type).
+    pub fn principal_name(&self) -> Option<&str> {
+        let d = &self.answer.as_ref()?.detail;
+        d.principal_name.as_deref().or(d.principal_id.as_deref())
+    }
+
     pub fn failure_reason(&self) -> Option<&str> {
         self.answer.as_ref()?.detail.failure_reason.as_deref()
     }
 
-    pub fn matches_text(&self, needle_lower: &str) -> bool {
-        needle_lower.is_empty() || self.search_text.contains(needle_lower)
+    /// Whether the row passes a `/` filter (see [`super::filter`]).
+    pub fn verdict(&self, filter: &Filter) -> Verdict {
+        if filter.is_empty() {
+            return Verdict::Match;
+        }
+        filter.verdict(&self.search_text)
+    }
+
+    /// The field texts the filter reads.
+    pub fn field_texts(&self) -> &FieldTexts {
+        &self.search_text
     }
 
     /// The normalised failure reason, if the row has a reason.
@@ -177,33 +205,13 @@ impl RequestRow {
         self.reason_pattern = self
             .failure_reason()
             .map(|r| crate::failures::normalise(r).into_boxed_str());
-        let mut text = String::with_capacity(96);
-        text.push_str(&self.request_id);
-        text.push(' ');
-        text.push_str(self.status.as_wire());
-        text.push(' ');
-        text.push_str(&format_local(self.created, tz));
-        if let Some(answer) = &self.answer {
-            let d = &answer.detail;
-            for field in [
-                &d.target_account,
-                &d.target_type,
-                &d.permission_set,
-                &d.permission_set_name,
-                &d.principal_type,
-                &d.principal_id,
-                &d.principal_name,
-                &d.account_name,
-                &d.failure_reason,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                text.push(' ');
-                text.push_str(field);
-            }
-        }
-        self.search_text = text.to_lowercase().into_boxed_str();
+        self.search_text = FieldTexts::new(Values {
+            id: &self.request_id,
+            status: self.status.as_wire(),
+            created: &format_local(self.created, tz),
+            kind: self.kind.short(),
+            detail: self.answer.as_ref().map(|a| &a.detail),
+        });
     }
 }
 
@@ -287,6 +295,9 @@ pub struct KindTable {
     /// First visible position in `view`.
     pub offset: usize,
     pub counts: StatusCounts,
+    /// Rows the `/` filter could not check because they are not described yet (they pass
+    /// every other filter).
+    pub not_described: usize,
     /// The FAILED listing at start: until it is done, the FAILED count is not known.
     pub failed_load: LoadProgress,
     /// The first load of the history.
@@ -427,7 +438,10 @@ impl KindTable {
                 self.sorted_valid = false;
             }
         }
-        if matches!(sort.column, SortColumn::Account | SortColumn::PermissionSet) {
+        if matches!(
+            sort.column,
+            SortColumn::Account | SortColumn::PermissionSet | SortColumn::Principal
+        ) {
             self.sorted_valid = false;
         }
         row.answer = Some(Box::new(answer));
@@ -454,7 +468,12 @@ impl KindTable {
                 changed = true;
             }
         }
-        if changed && matches!(sort.column, SortColumn::PermissionSet | SortColumn::Account) {
+        if changed
+            && matches!(
+                sort.column,
+                SortColumn::PermissionSet | SortColumn::Account | SortColumn::Principal
+            )
+        {
             self.sorted_valid = false;
         }
         changed
@@ -466,20 +485,31 @@ impl KindTable {
         &mut self,
         sort: SortSpec,
         status: StatusFilter,
-        needle: &str,
+        filter: &Filter,
         only: Option<&HashSet<Box<str>>>,
     ) {
         if !self.sorted_valid || self.sorted.len() != self.rows.len() {
             self.sort(sort);
         }
         let rows = &self.rows;
+        let mut unknown = 0;
         self.view.clear();
         self.view.extend(self.sorted.iter().copied().filter(|&i| {
             let row = &rows[i as usize];
-            status.admits(&row.status)
-                && row.matches_text(needle)
-                && only.is_none_or(|ids| ids.contains(&row.request_id))
+            if !status.admits(&row.status) || !only.is_none_or(|ids| ids.contains(&row.request_id))
+            {
+                return false;
+            }
+            match row.verdict(filter) {
+                Verdict::Match => true,
+                Verdict::NoMatch => false,
+                Verdict::Unknown => {
+                    unknown += 1;
+                    false
+                }
+            }
         }));
+        self.not_described = unknown;
         self.reselect();
     }
 
@@ -607,11 +637,15 @@ impl KindTable {
         self.offset = self.offset.min(max_offset);
     }
 
-    /// Ids of rows in the window that have no final detail yet, for background enrichment.
+    /// Ids of rows in the window that still lack what a describe tells, for background
+    /// enrichment: in-flight rows never described (their target, permission set and principal
+    /// never change, so one answer names them for good; the planner describes them once more
+    /// when they finish, for the final status and a FAILED one's reason), and finished rows
+    /// without their final answer.
     pub fn undescribed_in_window(&self, visible_rows: usize) -> Vec<(OperationKind, String)> {
         (self.offset..(self.offset + visible_rows).min(self.view.len()))
             .filter_map(|p| self.view_row(p))
-            .filter(|r| r.status.is_finished() && !r.has_final_detail())
+            .filter(|r| r.needs_describe())
             .map(|r| (r.kind, r.request_id.to_string()))
             .collect()
     }
@@ -623,6 +657,7 @@ fn sort_text(row: &RequestRow, column: SortColumn) -> &str {
         SortColumn::RequestId => &row.request_id,
         SortColumn::Account => row.account().unwrap_or(""),
         SortColumn::PermissionSet => row.permission_set().map_or("", short_permission_set),
+        SortColumn::Principal => row.principal_name().unwrap_or(""),
         SortColumn::Created | SortColumn::Status => "",
     }
 }

@@ -8,11 +8,14 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::Rect;
 
+use super::columns::OptionalColumn;
 use super::keymap::{Action, action_for};
 use super::msg::{Effect, ExportFormat, ExportRequest, Msg};
+use super::pivot::{self, PivotView};
 use super::reasons;
 use super::state::{
-    AppState, ErrorLine, GroupFilter, GroupsView, InputMode, READ_ALL_RATES, ScreenWindow, Tab,
+    AppState, Drill, ErrorLine, GroupFilter, GroupsView, InputMode, READ_ALL_RATES, ScreenWindow,
+    Tab,
 };
 use super::table::{ListTrouble, StatusFilter};
 use crate::failures;
@@ -68,8 +71,20 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 },
             ));
         }
+        Msg::Saved(result) => {
+            state.flash = Some((
+                state.now,
+                match result {
+                    Ok(path) => format!("columns remembered in {path}"),
+                    Err(error) => format!("columns not remembered: {error}"),
+                },
+            ));
+        }
         Msg::Configure(config) => {
             state.progress.stuck_after = config.stuck_after;
+            if let Some(columns) = config.columns {
+                state.columns = columns;
+            }
             if let Some(since) = config.since {
                 state.progress.since = since;
                 state.progress.since_start = false;
@@ -89,9 +104,11 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             if state.groups.is_some() {
                 regroup(state);
             }
+            state.repivot();
         }
     }
     enrich_window(state, &mut effects);
+    enrich_in_flight(state, &mut effects);
     read_reasons(state, groups_were_open, &mut effects);
     effects
 }
@@ -235,6 +252,56 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
             })
             .collect(),
     ));
+}
+
+/// The in-flight rows on screen that were never described are described once, as tracking
+/// work ([`Priority::Tracking`]: ahead of the newest failures' reasons, the rows on screen and
+/// the history, in turn with the describes of what finishes), as soon as they have held still for [`ENRICH_AFTER`] on their own: they sit at
+/// the top while a first load streams older rows below, which would keep the whole screen
+/// from ever holding still. Who and what never change, so one answer names them for good;
+/// the planner describes them once more when they finish, for the final status and reason.
+fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
+    if state.terminal_size == (0, 0) || state.groups.is_some() || state.pivot.is_some() {
+        return;
+    }
+    let rows = state.table_rows();
+    let table = state.active_table();
+    let end = (table.offset + rows).min(table.view_len());
+    let flying: Vec<(OperationKind, String)> = (table.offset..end)
+        .filter_map(|p| table.view_row(p))
+        .filter(|r| r.status == Status::InProgress && r.answer.is_none())
+        .map(|r| (r.kind, r.request_id.to_string()))
+        .collect();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    state.active.hash(&mut hasher);
+    flying.hash(&mut hasher);
+    let fingerprint = hasher.finish();
+    let now = state.now;
+    let window = match state.flight_window {
+        Some(window) if window.fingerprint == fingerprint => window,
+        _ => {
+            state.flight_window = Some(ScreenWindow {
+                fingerprint,
+                since: now,
+                enriched: false,
+            });
+            return;
+        }
+    };
+    if window.enriched || now - window.since < ENRICH_AFTER {
+        return;
+    }
+    state.flight_window = Some(ScreenWindow {
+        enriched: true,
+        ..window
+    });
+    effects.extend(flying.into_iter().map(|(kind, request_id)| {
+        Effect::Describe(DescribeRequest {
+            kind,
+            request_id,
+            priority: Priority::Tracking,
+        })
+    }));
 }
 
 fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
@@ -427,6 +494,10 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
         on_offer_key(state, key, effects);
         return;
     }
+    if state.choosing_columns {
+        on_columns_key(state, key, effects);
+        return;
+    }
     if let Some(action) = action_for(key) {
         perform(state, action, effects);
     }
@@ -453,9 +524,30 @@ fn on_offer_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) 
     }
 }
 
+/// Keys while the column chooser is open: `1` to `4` toggle a column (and the config remembers
+/// it), any other key closes the chooser.
+fn on_columns_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let column = match key.code {
+        KeyCode::Char(c @ '1'..='4') => c
+            .to_digit(10)
+            .and_then(|d| OptionalColumn::ALL.get(d as usize - 1).copied()),
+        _ => None,
+    };
+    match column {
+        Some(column) => {
+            state.columns.toggle(column);
+            effects.push(Effect::SaveColumns(state.columns));
+        }
+        None => state.choosing_columns = false,
+    }
+}
+
 /// Carries out one action of the key table.
 fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     if state.groups.is_some() && on_groups_action(state, action, effects) {
+        return;
+    }
+    if state.pivot.is_some() && on_pivot_action(state, action, effects) {
         return;
     }
     let page = state.table_rows().max(1) as isize;
@@ -465,6 +557,11 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     }
     match action {
         Action::FailureGroups => open_groups(state),
+        Action::Pivot => {
+            state.pivot = Some(PivotView::new());
+            state.repivot();
+        }
+        Action::Columns => state.choosing_columns = true,
         Action::ReadAllReasons => {
             state.flash = Some((
                 state.now,
@@ -532,10 +629,20 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         Action::Back => {
             if state.detail_open {
                 state.detail_open = false;
-            } else if state.group_filter.is_some() {
-                state.group_filter = None;
+            } else if let Some(drill) = state.drill.take() {
+                // Back to the pivot the operator drilled down from, as it was.
+                set_text_filter(state, drill.text_filter, effects);
+                state.pivot = Some(drill.pivot);
+                state.repivot();
+            } else if let Some(group) = state.group_filter.take() {
+                // Back to the failure groups, on the group the operator opened.
                 state.rebuild_all();
-                describe_selected_if_needed(state, effects);
+                open_groups(state);
+                if let Some(view) = state.groups.as_mut()
+                    && let Some(at) = view.groups.iter().position(|g| g.pattern == group.pattern)
+                {
+                    view.selected = at;
+                }
             } else if !state.text_filter.is_empty() {
                 set_text_filter(state, String::new(), effects);
             }
@@ -720,6 +827,46 @@ fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>
     true
 }
 
+/// Keys while the pivot is shown. Returns false for the actions that also work there as they
+/// do on the table (they close the pivot first).
+fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
+    let page = state.table_rows().max(1) as isize;
+    let Some(view) = state.pivot.as_mut() else {
+        return false;
+    };
+    let last = view.rows.len().saturating_sub(1);
+    let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
+    match action {
+        Action::Down => view.selected = step(view.selected, 1),
+        Action::Up => view.selected = step(view.selected, -1),
+        Action::PageDown => view.selected = step(view.selected, page),
+        Action::PageUp => view.selected = step(view.selected, -page),
+        Action::First => view.selected = 0,
+        Action::Last => view.selected = last,
+        Action::Pivot => {
+            view.dimension = view.dimension.next();
+            view.selected = 0;
+            state.repivot();
+        }
+        Action::CycleSort => {
+            view.sort = view.sort.next();
+            state.repivot();
+        }
+        Action::ReverseSort => {
+            view.descending = !view.descending;
+            state.repivot();
+        }
+        Action::OpenDetail => drill_down(state, effects),
+        Action::Back => state.pivot = None,
+        Action::Help | Action::Quit => return false,
+        _ => {
+            state.pivot = None;
+            return false;
+        }
+    }
+    true
+}
+
 /// `e`/`E` (and `x`): asks the host to write the file; it answers with `Msg::Exported`.
 fn request_export(state: &mut AppState, format: ExportFormat) {
     let seq = state.export.map_or(1, |e| e.seq + 1);
@@ -751,6 +898,34 @@ fn copy_retry(state: &mut AppState, effects: &mut Vec<Effect>) {
         }
         Err(why) => state.flash = Some((state.now, why)),
     }
+}
+
+/// `Enter` on a pivot row: the table filtered to that value (a `/` term the operator can see
+/// and edit); `Esc` returns to the pivot.
+fn drill_down(state: &mut AppState, effects: &mut Vec<Effect>) {
+    let Some(view) = state.pivot.take() else {
+        return;
+    };
+    let Some(row) = view.selected_row() else {
+        state.pivot = Some(view);
+        return;
+    };
+    let term = pivot::drill_term(view.dimension, &row.key);
+    let saved = state.text_filter.clone();
+    let text = if saved.trim().is_empty() {
+        term
+    } else {
+        format!("{} {term}", saved.trim_end())
+    };
+    state.drill = Some(Drill {
+        pivot: view,
+        text_filter: saved,
+    });
+    set_text_filter(state, text, effects);
+    let rows = state.table_rows();
+    let table = state.tab_table_mut(state.active);
+    table.set_following(true);
+    table.scroll_into_view(rows);
 }
 
 /// Opens the detail pane on the selection. An open pane never moves by itself: opening it
@@ -809,7 +984,14 @@ fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>)
 }
 
 fn set_text_filter(state: &mut AppState, text: String, effects: &mut Vec<Effect>) {
-    state.needle = text.to_lowercase();
+    match super::filter::parse(&text) {
+        Ok(filter) => {
+            state.filter = filter;
+            state.filter_error = None;
+        }
+        // While a term is being typed wrong, the last good filter stays and the prompt says why.
+        Err(error) => state.filter_error = Some(error.to_string()),
+    }
     state.text_filter = text;
     state.rebuild_all();
     describe_selected_if_needed(state, effects);

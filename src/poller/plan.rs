@@ -254,6 +254,9 @@ pub struct Planner {
     queued: HashMap<DescribeKey, Priority>,
     /// Describes on the wire: asking again before they answer is pointless.
     on_the_wire: HashSet<DescribeKey>,
+    /// Requests that left `IN_PROGRESS` and wait for their final describe: they go ahead of
+    /// the tracking describes of requests still in flight.
+    finishing: HashSet<DescribeKey>,
     /// Failed attempts per describe, so a describe that keeps failing is given up.
     describe_failures: HashMap<DescribeKey, u32>,
     names_requested: HashSet<String>,
@@ -288,6 +291,7 @@ impl Planner {
             described_final: HashSet::new(),
             queued: HashMap::new(),
             on_the_wire: HashSet::new(),
+            finishing: HashSet::new(),
             describe_failures: HashMap::new(),
             names_requested: HashSet::new(),
             name_failures: HashMap::new(),
@@ -618,12 +622,41 @@ impl Planner {
         }
     }
 
+    /// A request that left `IN_PROGRESS`: described for its final status and reason, ahead of
+    /// the describes of requests still in flight (the rows on screen asked for who and what):
+    /// a new FAILED waits for no name.
     fn track_finished(&mut self, kind: OperationKind, id: &str) {
         self.request_describe(DescribeRequest {
             kind,
             request_id: id.to_string(),
             priority: Priority::Tracking,
         });
+        let key = key_of(kind, id);
+        if self.queued.get(&key) != Some(&Priority::Tracking) {
+            return;
+        }
+        self.finishing.insert(key);
+        // Its entry (new, or asked earlier for the row on screen) moves ahead of the in-flight
+        // rows' describes.
+        let tracking = &mut self.queues[Priority::Tracking as usize];
+        let Some(from) = tracking
+            .iter()
+            .rposition(|c| matches!(c, Call::Describe(r) if r.kind == kind && r.request_id == id))
+        else {
+            return;
+        };
+        let Some(call) = tracking.remove(from) else {
+            return;
+        };
+        let finishing = &self.finishing;
+        let at = tracking
+            .iter()
+            .position(|c| match c {
+                Call::Describe(r) => !finishing.contains(&key_of(r.kind, &r.request_id)),
+                _ => false,
+            })
+            .unwrap_or(tracking.len());
+        tracking.insert(at, call);
     }
 
     /// A list page arrived. Returns what the app should learn from it.
@@ -884,6 +917,9 @@ impl Planner {
         self.on_the_wire.remove(&key);
         self.describe_failures.remove(&key);
         self.reason_plan.remove(&key);
+        if described.summary.status.is_finished() {
+            self.finishing.remove(&key);
+        }
         let plan = &mut self.kinds[kind.index()];
         if described.summary.status.is_finished() {
             plan.in_progress.remove(&key.1);
@@ -913,6 +949,7 @@ impl Planner {
         }
         self.describe_failures.remove(&key);
         self.reason_plan.remove(&key);
+        self.finishing.remove(&key);
         // A request that cannot be described (gone, or not ours) is not tracked further.
         self.kinds[request.kind.index()].in_progress.remove(&key.1);
         Some(Event::DescribeFailed {
@@ -1288,6 +1325,32 @@ mod tests {
             );
         }
         assert!(drain(&mut p).is_empty());
+    }
+
+    #[test]
+    fn a_request_that_finished_is_described_before_in_flight_rows_named_on_screen() {
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        let tracking = |id: &str| DescribeRequest {
+            kind: K,
+            request_id: id.into(),
+            priority: Priority::Tracking,
+        };
+        // The screen asked for who and what of three requests in flight.
+        for id in ["x", "y", "z"] {
+            p.request_describe(tracking(id));
+        }
+        // "f" and then "y" leave IN_PROGRESS: both go ahead of "x" and "z", in that order.
+        p.track_finished(K, "f");
+        p.track_finished(K, "y");
+        assert_eq!(
+            drain(&mut p),
+            vec![
+                describe(K, "f", Priority::Tracking),
+                describe(K, "y", Priority::Tracking),
+                describe(K, "x", Priority::Tracking),
+                describe(K, "z", Priority::Tracking),
+            ]
+        );
     }
 
     #[test]

@@ -5,20 +5,45 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::format::age;
+use super::format::{age, thousands};
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::columns::OptionalColumn;
 use crate::app::keymap;
 use crate::app::state::InputMode;
 
 pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     let line = if state.input_mode == InputMode::EditingFilter {
-        Line::from(vec![
+        let mut spans = vec![
             Span::styled(" filter: /", theme.key()),
             Span::raw(state.text_filter.clone()),
-            Span::styled("▏", theme.key()),
-            Span::styled("  Enter keeps it, Esc clears it", theme.dim()),
-        ])
+            Span::styled("▏ ", theme.key()),
+        ];
+        spans.extend(filter_counts(state, theme));
+        spans.push(Span::styled(
+            "  Enter keeps it, Esc clears it, ? syntax",
+            theme.dim(),
+        ));
+        Line::from(spans)
+    } else if state.choosing_columns {
+        let mut spans = vec![Span::styled(" columns: ", theme.key())];
+        for (i, column) in OptionalColumn::ALL.into_iter().enumerate() {
+            spans.push(Span::styled(format!("{} ", i + 1), theme.key()));
+            spans.push(Span::raw(format!(
+                "{} {}  ",
+                column.label(),
+                if state.columns.shows(column) {
+                    "✓"
+                } else {
+                    "·"
+                }
+            )));
+        }
+        spans.push(Span::styled(
+            "1-4 toggle (remembered), any other key closes",
+            theme.dim(),
+        ));
+        Line::from(spans)
     } else if let Some(error) = &state.last_error {
         // What to do comes first: a narrow terminal cuts the end of the line, and the hint
         // (`run: aws sso login --profile prod`) is what the operator needs.
@@ -65,4 +90,26 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, state: &AppState, theme: &Them
         spans.push(Span::styled(format!(" {} ", entry.1), theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `32 match · 1,180 not described yet`, or why the filter cannot be read.
+pub fn filter_counts<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
+    if let Some(error) = &state.filter_error {
+        return vec![Span::styled(error.clone(), theme.error())];
+    }
+    let table = state.active_table();
+    let mut spans = vec![Span::styled(
+        format!("{} match", thousands(table.view_len() as u64)),
+        theme.key(),
+    )];
+    if table.not_described > 0 {
+        spans.push(Span::styled(
+            format!(
+                " · {} not described yet",
+                thousands(table.not_described as u64)
+            ),
+            theme.warning(),
+        ));
+    }
+    spans
 }

@@ -13,6 +13,11 @@ pub fn draw(frame: &mut Frame, area: Rect, groups_open: bool, theme: &Theme) {
     let entries: Vec<(String, &str)> = keymap::help_entries(groups_open)
         .into_iter()
         .chain(std::iter::once((MOUSE_HELP.0.to_string(), MOUSE_HELP.1)))
+        .chain(
+            crate::app::filter::SYNTAX_HELP
+                .iter()
+                .map(|(k, what)| (k.to_string(), *what)),
+        )
         .collect();
     // One column when it fits the height, two side by side when it does not, so every key
     // stays readable on a 24-row terminal.

@@ -6,6 +6,7 @@ pub mod format;
 pub mod groups;
 pub mod header;
 pub mod help;
+pub mod pivot;
 pub mod table;
 pub mod theme;
 
@@ -41,6 +42,13 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
     if state.groups.is_some() {
         // The groups take the whole body: table and detail pane alike.
         groups::draw(
+            frame,
+            layout::areas(area, false, state.status_rows()).table,
+            state,
+            theme,
+        );
+    } else if state.pivot.is_some() {
+        pivot::draw(
             frame,
             layout::areas(area, false, state.status_rows()).table,
             state,

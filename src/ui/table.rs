@@ -12,6 +12,7 @@ use ratatui::widgets::{
 use super::format::{age, shorten, wrap_text};
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::columns::{ColumnChoice, OptionalColumn};
 use crate::app::table::{
     KindTable, RequestRow, SortColumn, StatusFilter, format_local, zone_label,
 };
@@ -84,7 +85,12 @@ pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
     }
     let end = (offset + visible).min(table.view_len());
     let inner_width = area.width.saturating_sub(2);
-    let columns = Columns::for_width(inner_width, state.active == Tab::All);
+    let columns = Columns::for_width(
+        inner_width,
+        state.active == Tab::All,
+        state.sort.column,
+        state.columns,
+    );
     let header = TableRow::new(
         columns
             .visible()
@@ -154,9 +160,23 @@ impl Column {
         let wide = total >= 190;
         match self {
             Column::Account if wide => 22,
-            Column::PermissionSet if wide => 26,
-            Column::Principal if wide => 32,
+            Column::PermissionSet if wide => 24,
+            Column::Principal if wide => 28,
             other => other.width(),
+        }
+    }
+
+    /// Left to right.
+    fn order(self) -> u8 {
+        match self {
+            Column::Created | Column::CreatedShort => 0,
+            Column::Status => 1,
+            Column::Kind => 2,
+            Column::RequestId | Column::RequestIdShort => 3,
+            Column::Account => 4,
+            Column::PermissionSet => 5,
+            Column::Principal => 6,
+            Column::FailureReason => 7,
         }
     }
 
@@ -181,7 +201,7 @@ impl Column {
 struct Columns(Vec<Column>, u16);
 
 impl Columns {
-    fn for_width(width: u16, all_kinds: bool) -> Columns {
+    fn for_width(width: u16, all_kinds: bool, sorted: SortColumn, choice: ColumnChoice) -> Columns {
         use Column::*;
         let created = if width >= 110 { Created } else { CreatedShort };
         let id = if width >= 100 {
@@ -197,14 +217,42 @@ impl Columns {
         let mut used: u16 = columns.iter().map(|c| c.width_at(width) + 1).sum();
         // Why a request failed comes first, so it shows even at 60 columns; the other
         // optional columns join only while the reason keeps a readable width.
-        let show_reason = used + FailureReason.width() < width;
+        let show_reason =
+            choice.shows(OptionalColumn::Reason) && used + FailureReason.width() < width;
         let reason_room = if show_reason { REASON_WANTED + 1 } else { 0 };
-        for column in [Account, PermissionSet, Principal] {
-            if used + column.width_at(width) + 1 + reason_room <= width {
+        // The sorted column comes first and stays while the reason keeps its minimum: sorting
+        // by a column nobody can see looks like no order at all (issue 19).
+        let sorted = match sorted {
+            SortColumn::Account => Some(Account),
+            SortColumn::PermissionSet => Some(PermissionSet),
+            SortColumn::Principal => Some(Principal),
+            _ => None,
+        };
+        if let Some(column) = sorted {
+            // The reason keeps a few cells; the detail pane and `w` have it whole.
+            let room = if show_reason { 8 } else { 0 };
+            if used + column.width_at(width) + 1 + room <= width {
                 used += column.width_at(width) + 1;
                 columns.push(column);
             }
         }
+        let chosen = |column: Column| match column {
+            Account => choice.shows(OptionalColumn::Account),
+            PermissionSet => choice.shows(OptionalColumn::PermissionSet),
+            Principal => choice.shows(OptionalColumn::Principal),
+            _ => true,
+        };
+        for column in [Account, PermissionSet, Principal] {
+            if Some(column) != sorted
+                && chosen(column)
+                && used + column.width_at(width) + 1 + reason_room <= width
+            {
+                used += column.width_at(width) + 1;
+                columns.push(column);
+            }
+        }
+        // Shown in the table's own order whatever was placed first.
+        columns.sort_by_key(|c| c.order());
         if show_reason {
             // Last: it takes whatever room is left.
             columns.push(FailureReason);
@@ -252,7 +300,7 @@ fn header_label(column: Column, state: &AppState) -> String {
         Column::RequestId | Column::RequestIdShort => ("Request ID", Some(SortColumn::RequestId)),
         Column::Account => ("Account", Some(SortColumn::Account)),
         Column::PermissionSet => ("Permission set", Some(SortColumn::PermissionSet)),
-        Column::Principal => ("Principal", None),
+        Column::Principal => ("Principal", Some(SortColumn::Principal)),
         Column::Kind => ("Kind", None),
         Column::FailureReason => ("Failure reason", None),
     };
@@ -401,6 +449,12 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
             format!("[/{}] ", state.text_filter),
             theme.warning(),
         ));
+        if table.not_described > 0 {
+            spans.push(Span::styled(
+                format!("{} not described yet ", table.not_described),
+                theme.dim(),
+            ));
+        }
     }
     spans.push(Span::styled(
         format!(

@@ -168,3 +168,53 @@ pub fn enrichment(effects: &[Effect]) -> Vec<String> {
         })
         .collect()
 }
+
+/// The accounts, permission sets and principals of [`rollout`], by row index.
+pub fn rollout_names(i: usize) -> (&'static str, &'static str, &'static str) {
+    const ACCOUNTS: [&str; 4] = [
+        "payments-prod",
+        "payments-dev",
+        "catalog-sandbox",
+        "payments-prod-eu",
+    ];
+    const SETS: [&str; 3] = ["PowerUserAccess", "ReadOnlyAccess", "AdministratorAccess"];
+    const WHO: [&str; 3] = ["payments-engineers", "jane.doe", "platform-admins"];
+    (ACCOUNTS[i % 4], SETS[i % 3], WHO[(i / 2) % 3])
+}
+
+/// A describe answer of row `i` with the names of [`rollout_names`] (account id, permission
+/// set and principal id differ per name, as they do in a real instance).
+pub fn rollout_described(kind: OperationKind, i: usize, status: Status) -> Described {
+    let (account, set, who) = rollout_names(i);
+    let mut d = described(
+        kind,
+        i,
+        status.clone(),
+        (status == Status::Failed).then_some("Quota exceeded for IAM roles in the account"),
+    );
+    d.detail.target_account = Some(format!("1234567890{:02}", i % 4));
+    d.detail.account_name = Some(account.into());
+    d.detail.permission_set = Some(format!(
+        "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-{:016x}",
+        i % 3
+    ));
+    d.detail.permission_set_name = Some(set.into());
+    d.detail.principal_type = Some(if who.contains('.') { "USER" } else { "GROUP" }.into());
+    d.detail.principal_id = Some(format!("9067-{}", (i / 2) % 3));
+    d.detail.principal_name = Some(who.into());
+    d
+}
+
+/// `n` records of assignment creation, of which the first `described` are described with
+/// the names of [`rollout_names`] (in-flight ones included).
+pub fn rollout(width: u16, height: u16, n: usize, described: usize) -> AppState {
+    let mut state = new_state(width, height);
+    load(&mut state, CREATION, n);
+    for i in 0..described {
+        send(
+            &mut state,
+            Event::Described(Box::new(rollout_described(CREATION, i, status_for(i)))),
+        );
+    }
+    state
+}
