@@ -335,6 +335,10 @@ pub struct ServeArgs {
     /// (ssowatch_requests_stuck). Examples: 15m, 1h, 90s.
     #[arg(long, default_value = "15m", value_parser = crate::config::parse_stuck_after, value_name = "DURATION")]
     pub stuck_after: Duration,
+    /// A file whose first line is the bearer token every client must send (dashboards with
+    /// --hub, scripts, Prometheus). Required when --listen is not loopback.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -342,6 +346,7 @@ impl ServeArgs {
         ServeOptions {
             listen: self.listen,
             stuck_after: self.stuck_after,
+            token_file: self.token_file.clone(),
         }
     }
 }

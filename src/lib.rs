@@ -12,6 +12,7 @@ pub mod emulator;
 pub mod estimate;
 pub mod failures;
 pub mod headless;
+pub mod hub;
 pub mod metrics;
 pub mod model;
 pub mod output;

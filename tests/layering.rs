@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["failures"],
     &["app"],
     &["ui", "runtime", "config"],
-    &["metrics", "output"],
+    &["metrics", "output", "hub"],
     &["connect"],
     &["dashboard", "serve", "headless", "wait"],
     &["cli"],

@@ -751,3 +751,216 @@ fn a_port_in_use_is_one_clear_line() {
         r.stderr
     );
 }
+
+/// GET with an optional bearer token; `None` when nothing answers.
+fn http_get_with_token(url: &str, token: Option<&str>) -> Option<(u16, String)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .ok()?;
+        let mut request = client.get(url);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().await.ok()?))
+    })
+}
+
+/// FAILED per kind in a hub snapshot, once the hub has loaded.
+fn hub_failed_by_kind(snapshot: &serde_json::Value) -> Option<BTreeMap<String, u64>> {
+    if snapshot["health"]["loaded"] != serde_json::json!(true) {
+        return None;
+    }
+    let mut counts = BTreeMap::new();
+    for totals in snapshot["totals"].as_array()? {
+        let failed = totals["failed"].as_u64()?;
+        if failed > 0 {
+            // list's kind labels: creation, deletion, provisioning.
+            let kind = totals["kind"].as_str()?;
+            let label = kind.rsplit('-').next()?;
+            counts.insert(label.to_string(), failed);
+        }
+    }
+    Some(counts)
+}
+
+#[test]
+fn the_hub_answers_only_with_its_token_and_its_snapshot_counts_what_list_shows() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_with(
+        &[
+            ("--history", "60"),
+            ("--rate", "0.1"),
+            ("--failure-ratio", "0.3"),
+        ],
+        home.path(),
+    );
+    let token_file = home.path().join("hub-token");
+    std::fs::write(&token_file, "hub-secret-0123456789\n").expect("token file");
+    let token_path = token_file.display().to_string();
+    let mut c = command(
+        &[
+            "--endpoint-url",
+            &emu.url,
+            "--api-budget",
+            "10",
+            "--refresh",
+            "1",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--token-file",
+            &token_path,
+        ],
+        home.path(),
+    );
+    c.stderr(Stdio::piped());
+    let mut child = KillOnDrop(c.spawn().expect("spawn serve"));
+    let url2 = first_line(child.0.stdout.take().expect("stdout"));
+    let snapshot_url = format!("{url2}/v1/snapshot");
+    for (token, what) in [
+        (None, "no token"),
+        (Some("hub-secret-012345678"), "a prefix of it"),
+        (Some("hub-secret-0123456789x"), "a longer one"),
+        (Some("wrong"), "a wrong one"),
+    ] {
+        let (status, body) = http_get_with_token(&snapshot_url, token).expect("serve answers");
+        assert_eq!(status, 401, "{what}: {body}");
+        assert!(!body.contains("hub-secret"), "{body}");
+    }
+    let (status, _) = http_get_with_token(&format!("{url2}/metrics"), None).expect("answers");
+    assert_eq!(status, 401, "/metrics shows the organization too");
+    let (status, _) =
+        http_get_with_token(&format!("{url2}/v1/stream"), Some("wrong")).expect("answers");
+    assert_eq!(status, 401);
+    // With the token: a versioned snapshot whose FAILED counts are list's.
+    let agreed = eventually(480, "the hub's FAILED counts to be list's", || {
+        let (status, body) = http_get_with_token(&snapshot_url, Some("hub-secret-0123456789"))?;
+        assert_eq!(status, 200, "{body}");
+        let snapshot: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(snapshot["version"], serde_json::json!(1));
+        let before = hub_failed_by_kind(&snapshot)?;
+        let listed = failed_by_kind(&emu.url, home.path())?;
+        (before == listed).then_some(listed)
+    });
+    assert!(!agreed.is_empty(), "the emulator has failures: {agreed:?}");
+    // The token never reaches the log or the terminal.
+    drop(child);
+    let log_dir = home.path();
+    let mut leaked = Vec::new();
+    for entry in walk(log_dir) {
+        if entry == token_file {
+            continue;
+        }
+        if std::fs::read_to_string(&entry).is_ok_and(|t| t.contains("hub-secret")) {
+            leaked.push(entry);
+        }
+    }
+    assert!(leaked.is_empty(), "the token was written to {leaked:?}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn serve_on_a_non_loopback_address_without_a_token_is_one_clear_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = run(&["--demo", "serve", "--listen", "0.0.0.0:0"], home.path());
+    assert_exit(&r, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--token-file"), "{}", r.stderr);
+    assert!(r.stderr.contains("0.0.0.0"), "{}", r.stderr);
+}
+
+#[test]
+fn a_hub_client_keeps_its_data_and_reconnects_after_the_hub_restarts() {
+    use ssowatch::hub::client::{HubClient, HubTarget, Update};
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_with(&[("--history", "20"), ("--rate", "0.1")], home.path());
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let start_serve = || {
+        let mut c = command(
+            &[
+                "--endpoint-url",
+                &emu.url,
+                "--refresh",
+                "1",
+                "serve",
+                "--listen",
+                &listen,
+            ],
+            home.path(),
+        );
+        c.stderr(Stdio::null());
+        let mut child = KillOnDrop(c.spawn().expect("spawn serve"));
+        first_line(child.0.stdout.take().expect("stdout"));
+        child
+    };
+    let serve_child = start_serve();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = HubClient::new(HubTarget {
+            url: format!("http://{listen}/"),
+            token: None,
+        })
+        .expect("client");
+        let (snapshot, stream) = client.open().await.expect("the hub answers");
+        assert_eq!(snapshot.version, ssowatch::hub::VERSION);
+        let (tx, mut updates) = tokio::sync::mpsc::channel(4096);
+        let follower = client.follow(stream, tx);
+        drop(serve_child);
+        // The hub is gone: the client says so, and waits a jittered while before trying.
+        let down = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match updates.recv().await {
+                    Some(Update::Down { retry_in, .. }) => return retry_in,
+                    Some(_) => continue,
+                    None => panic!("the follower stopped"),
+                }
+            }
+        })
+        .await
+        .expect("a Down within a minute");
+        assert!(down >= Duration::from_millis(250), "{down:?}");
+        let _serve_again = start_serve();
+        let back = tokio::time::timeout(Duration::from_secs(120), async {
+            loop {
+                match updates.recv().await {
+                    Some(Update::Snapshot(snapshot)) => return snapshot,
+                    Some(Update::Fatal(line)) => panic!("not fatal: {line}"),
+                    Some(_) => continue,
+                    None => panic!("the follower stopped"),
+                }
+            }
+        })
+        .await
+        .expect("a fresh snapshot once the hub is back");
+        assert_eq!(back.version, ssowatch::hub::VERSION);
+        follower.abort();
+    });
+}

@@ -32,6 +32,10 @@ fn connection_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     if state.connection.demo {
         spans.push(Span::styled(" (demo)", theme.warning()));
     }
+    if let Some(hub) = &state.connection.hub {
+        spans.push(Span::raw("  hub "));
+        spans.push(Span::styled(hub.clone(), theme.key()));
+    }
     if let Some(profile) = &info.profile {
         spans.push(Span::raw("  profile "));
         spans.push(Span::styled(profile.clone(), theme.key()));
