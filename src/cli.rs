@@ -79,6 +79,14 @@ pub struct GlobalArgs {
     /// Run against the embedded emulator (no cloud account needed).
     #[arg(long, global = true)]
     pub demo: bool,
+    /// Read from an `ssowatch serve` hub instead of the cloud: no cloud credentials, no
+    /// polling of your own (the dashboard, list, failures and wait).
+    #[arg(long, global = true, value_name = "URL")]
+    pub hub: Option<String>,
+    /// A file whose first line is the hub's bearer token (else SSOWATCH_HUB_TOKEN; never a
+    /// flag: flags show in `ps`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub hub_token_file: Option<PathBuf>,
 }
 
 impl GlobalArgs {

@@ -35,6 +35,8 @@ pub enum Update {
     },
     /// The hub refuses this client for good (another version, a wrong token): one line.
     Fatal(String),
+    /// A note for the status line (the hub did not take a command).
+    Note(String),
 }
 
 /// Where a hub is and how to prove who we are.
