@@ -18,6 +18,7 @@ pub mod model;
 pub mod output;
 pub mod poller;
 pub mod provider;
+pub mod remote;
 pub mod runtime;
 pub mod sanitize;
 pub mod serve;

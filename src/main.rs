@@ -101,8 +101,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         };
         return match &cli.command {
             None => dashboard::run_hub(settings, cli.since.map(Into::into), target).await,
+            Some(Command::List(args)) => ssowatch::remote::list(&target, &args.options()).await,
+            Some(Command::Failures(args)) => {
+                ssowatch::remote::failures(&target, &args.options()).await
+            }
             Some(_) => Err(anyhow::anyhow!(
-                "--hub works with the dashboard, list, failures and wait; the other commands talk to the cloud"
+                "--hub works with the dashboard, list and failures; the other commands talk to the cloud"
             )),
         };
     }

@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["metrics", "output", "hub"],
     &["connect"],
     &["dashboard", "serve", "headless", "wait"],
+    &["remote"],
     &["cli"],
     &["main"],
 ];

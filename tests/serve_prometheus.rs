@@ -851,6 +851,36 @@ fn the_hub_answers_only_with_its_token_and_its_snapshot_counts_what_list_shows()
         (before == listed).then_some(listed)
     });
     assert!(!agreed.is_empty(), "the emulator has failures: {agreed:?}");
+    // `list --hub` with the token from the environment: list's rows, from the hub's snapshot.
+    let hub_list = |token: &str| {
+        let mut c = command(
+            &["--hub", &url2, "list", "--status", "failed", "-o", "json"],
+            home.path(),
+        );
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("SSOWATCH_HUB_TOKEN", token);
+        finish(c)
+    };
+    let r = hub_list("hub-secret-0123456789");
+    assert_exit(&r, 0);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).expect("JSON rows");
+    let mut from_hub = BTreeMap::new();
+    for row in &rows {
+        *from_hub
+            .entry(row["kind"].as_str().expect("kind").to_string())
+            .or_insert(0u64) += 1;
+    }
+    assert_eq!(from_hub, agreed, "list --hub counts what list counts");
+    let r = hub_list("wrong");
+    assert_exit(&r, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("refused the token"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("wrong") && !r.stderr.contains("hub-secret"),
+        "{}",
+        r.stderr
+    );
     // The token never reaches the log or the terminal.
     drop(child);
     let log_dir = home.path();
@@ -962,5 +992,97 @@ fn a_hub_client_keeps_its_data_and_reconnects_after_the_hub_restarts() {
         .expect("a fresh snapshot once the hub is back");
         assert_eq!(back.version, ssowatch::hub::VERSION);
         follower.abort();
+    });
+}
+
+#[test]
+fn what_one_client_asks_the_hub_is_answered_to_every_client_and_a_raise_is_capped() {
+    use ssowatch::hub::Command as HubCommand;
+    use ssowatch::hub::client::{HubClient, HubTarget, Update};
+    use ssowatch::poller::{DescribeRequest, Priority};
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_with(&[("--history", "30"), ("--rate", "0")], home.path());
+    let (_serve, url) = serve(&emu.url, &["--refresh", "1"], home.path());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let target = HubTarget {
+            url: url.clone(),
+            token: None,
+        };
+        let asking = HubClient::new(target.clone()).expect("client");
+        let watching = HubClient::new(target).expect("client");
+        // A SUCCEEDED request of the history: nobody describes those unless asked.
+        let succeeded = loop {
+            let snapshot = asking.snapshot().await.expect("snapshot");
+            let found = snapshot.events.iter().find_map(|e| match e {
+                Event::Records { items, .. } => items
+                    .iter()
+                    .find(|s| s.status == Status::Succeeded)
+                    .cloned(),
+                _ => None,
+            });
+            if let Some(found) = found {
+                break found;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        let (_, stream) = watching.open().await.expect("stream");
+        let (tx, mut updates) = tokio::sync::mpsc::channel(4096);
+        let follower = watching.clone().follow(stream, tx);
+        asking
+            .send(&HubCommand::Describe(DescribeRequest {
+                kind: succeeded.kind,
+                request_id: succeeded.request_id.clone(),
+                priority: Priority::Interactive,
+            }))
+            .await
+            .expect("the hub takes the describe");
+        // The other client sees the answer.
+        tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match updates.recv().await {
+                    Some(Update::Event(event)) => {
+                        if let Event::Described(d) = *event
+                            && d.summary.request_id == succeeded.request_id
+                        {
+                            return;
+                        }
+                    }
+                    Some(_) => {}
+                    None => panic!("the follower stopped"),
+                }
+            }
+        })
+        .await
+        .expect("the describe's answer reaches the other client");
+        follower.abort();
+        // A client may raise the shared budget, but no further than the cap.
+        asking
+            .send(&HubCommand::SetBudget(Some(50.0)))
+            .await
+            .expect("the hub takes the raise");
+        let budget = loop {
+            let spend = asking.snapshot().await.expect("snapshot").spend;
+            if spend.budget_rps > 1.0 {
+                break spend.budget_rps;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        assert_eq!(budget, ssowatch::hub::server::MAX_CLIENT_BUDGET_RPS);
+        asking
+            .send(&HubCommand::SetBudget(None))
+            .await
+            .expect("the hub takes the reset");
+        // A garbled command is refused with a line, not taken.
+        let garbled = reqwest::Client::new()
+            .post(format!("{url}/v1/command"))
+            .body("{\"type\":\"drop_tables\"}")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(garbled.status().as_u16(), 400);
     });
 }
