@@ -335,8 +335,8 @@ impl WaitArgs {
 /// `ssowatch serve` options.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to serve /metrics and /healthz on. Loopback by default; use 0.0.0.0:9464 to
-    /// let a Prometheus on another host scrape it.
+    /// Address to serve /metrics, /healthz and the hub's /v1/ API on. Loopback by default;
+    /// any other address (0.0.0.0:9464 for a Prometheus on another host) needs --token-file.
     #[arg(long, default_value = DEFAULT_LISTEN, value_name = "ADDR:PORT")]
     pub listen: SocketAddr,
     /// A request IN_PROGRESS for longer than this counts as stuck

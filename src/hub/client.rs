@@ -378,6 +378,39 @@ mod tests {
     }
 
     #[test]
+    fn a_hub_of_another_version_is_one_clear_line() {
+        let client = HubClient::new(HubTarget {
+            url: "http://127.0.0.1:9464/".into(),
+            token: None,
+        })
+        .expect("client");
+        assert_eq!(client.url(), "http://127.0.0.1:9464");
+        let newer = r#"{"version": 2, "ssowatch": "0.2.0", "whatever": "changed"}"#;
+        match client.parse_snapshot(newer) {
+            Err(OpenError::Fatal(line)) => {
+                assert!(!line.contains('\n'), "{line}");
+                assert!(line.contains("v2 (ssowatch 0.2.0)"), "{line}");
+                assert!(
+                    line.contains("run the same version on both sides"),
+                    "{line}"
+                );
+            }
+            other => panic!("not fatal: {other:?}"),
+        }
+        assert!(matches!(
+            client.parse_snapshot("{}"),
+            Err(OpenError::Fatal(_))
+        ));
+        assert!(
+            HubClient::new(HubTarget {
+                url: "127.0.0.1:9464".into(),
+                token: None
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
     fn backoff_jitter_stays_within_half_either_way() {
         for _ in 0..100 {
             let d = jittered(Duration::from_secs(2));

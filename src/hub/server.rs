@@ -557,6 +557,37 @@ mod tests {
     }
 
     #[test]
+    fn a_client_of_another_version_gets_one_line_and_the_token_is_checked_first() {
+        let mut headers = HeaderMap::new();
+        assert!(
+            version_mismatch(&headers).is_none(),
+            "a client that says nothing is served"
+        );
+        headers.insert(VERSION_HEADER, VERSION.to_string().parse().expect("header"));
+        assert!(version_mismatch(&headers).is_none());
+        headers.insert(VERSION_HEADER, "2".parse().expect("header"));
+        let refused = version_mismatch(&headers).expect("refused");
+        assert_eq!(refused.status(), StatusCode::CONFLICT);
+        let (hub, _) = Hub::new(
+            ProviderInfo::default(),
+            Instance {
+                id: "i".into(),
+                name: None,
+                identity_store_id: None,
+            },
+            false,
+            Duration::from_secs(5),
+            Token::parse("t0ken"),
+        );
+        let refused = check(&hub, &headers).expect("refused");
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNAUTHORIZED,
+            "no token, no version talk"
+        );
+    }
+
+    #[test]
     fn a_snapshot_rebuilds_rows_names_progress_and_spend() {
         let hub = hub();
         hub.observe(&records(0, 3));
