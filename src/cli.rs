@@ -328,6 +328,7 @@ impl WaitArgs {
                 WaitOutputArg::Text => WaitOutput::Text,
                 WaitOutputArg::Json => WaitOutput::Json,
             },
+            hub: None,
         }
     }
 }

@@ -105,8 +105,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Some(Command::Failures(args)) => {
                 ssowatch::remote::failures(&target, &args.options()).await
             }
+            Some(Command::Wait(args)) => {
+                let options = ssowatch::wait::WaitOptions {
+                    hub: Some(target),
+                    ..args.options()
+                };
+                ssowatch::wait::run(&settings, &options).await
+            }
             Some(_) => Err(anyhow::anyhow!(
-                "--hub works with the dashboard, list and failures; the other commands talk to the cloud"
+                "--hub works with the dashboard, list, failures and wait; the other commands talk to the cloud"
             )),
         };
     }

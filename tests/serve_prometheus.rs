@@ -1086,3 +1086,57 @@ fn what_one_client_asks_the_hub_is_answered_to_every_client_and_a_raise_is_cappe
         assert_eq!(garbled.status().as_u16(), 400);
     });
 }
+
+#[test]
+fn wait_list_and_failures_run_on_a_hub_without_cloud_credentials() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_with(
+        &[
+            ("--history", "40"),
+            ("--rate", "0"),
+            ("--failure-ratio", "0.3"),
+        ],
+        home.path(),
+    );
+    let (_serve, url) = serve(&emu.url, &["--api-budget", "10"], home.path());
+    let on_hub = |args: &[&str]| {
+        let mut all = vec!["--hub", url.as_str()];
+        all.extend_from_slice(args);
+        let mut c = command(&all, home.path());
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY");
+        finish(c)
+    };
+    // Once the hub has loaded, pick a FAILED and a SUCCEEDED request from list --hub.
+    let rows = eventually(480, "the hub to list every FAILED request", || {
+        let (_, body) = http_get(&format!("{url}/v1/snapshot"), None)?;
+        let snapshot: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let hub = hub_failed_by_kind(&snapshot)?;
+        let listed = failed_by_kind(&emu.url, home.path())?;
+        if hub != listed {
+            return None;
+        }
+        let r = on_hub(&["list", "-o", "json"]);
+        assert_exit(&r, 0);
+        serde_json::from_str::<Vec<serde_json::Value>>(&r.stdout).ok()
+    });
+    let id_of = |status: &str| {
+        rows.iter()
+            .find(|r| r["status"] == status)
+            .and_then(|r| r["request_id"].as_str())
+            .expect("a request of that status")
+            .to_string()
+    };
+    let (failed, succeeded) = (id_of("FAILED"), id_of("SUCCEEDED"));
+    let r = on_hub(&["wait", "--request-id", &succeeded, "--timeout", "2m"]);
+    assert_exit(&r, 0);
+    let r = on_hub(&["wait", "--request-id", &failed, "--timeout", "2m"]);
+    assert_exit(&r, 1);
+    assert!(r.stdout.contains(&failed), "{}", r.stdout);
+    let r = on_hub(&["failures", "--exact", "-o", "json"]);
+    assert_exit(&r, 0);
+    assert!(r.stdout.contains("\"count\""), "{}", r.stdout);
+    let r = on_hub(&["describe", &failed]);
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("--hub works with"), "{}", r.stderr);
+}

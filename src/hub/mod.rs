@@ -5,6 +5,8 @@
 //! every view works as on a direct connection. See `docs/hub.md`.
 
 pub mod client;
+pub mod known;
+pub mod provider;
 pub mod server;
 
 use serde::{Deserialize, Serialize};
