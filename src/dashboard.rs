@@ -154,12 +154,14 @@ fn on_hub_message(
             runtime.feed(snapshot.events);
             if link.down {
                 link.down = false;
+                runtime.mark_hub_down(false);
                 runtime.flash(format!("hub {} is back", link.url));
             }
         }
         HubMessage::Event(event) => runtime.feed(vec![*event]),
         HubMessage::Down { error, retry_in } => {
             link.down = true;
+            runtime.mark_hub_down(true);
             let at = runtime.wall_now();
             let message = format!(
                 "{error}; showing the hub's last data, reconnecting in {:.1} s",

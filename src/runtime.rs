@@ -44,6 +44,9 @@ enum Clock {
     },
 }
 
+/// What the header adds to a hub's URL while the hub cannot be reached.
+pub const HUB_DOWN: &str = " (unreachable: last data shown)";
+
 /// Sees every poller event before the app does (`serve` counts calls and failures with it).
 pub type Observer = Box<dyn FnMut(&Event) + Send>;
 
@@ -160,6 +163,19 @@ impl Runtime {
     /// reported them.
     pub fn feed(&mut self, events: Vec<Event>) {
         self.apply(events);
+    }
+
+    /// Marks the hub this client follows as unreachable (its data is the last it sent), or
+    /// back; the header shows it next to the hub's URL.
+    pub fn mark_hub_down(&mut self, down: bool) {
+        if let Some(hub) = &mut self.state.connection.hub {
+            let url = hub.trim_end_matches(HUB_DOWN).to_string();
+            *hub = if down {
+                format!("{url}{HUB_DOWN}")
+            } else {
+                url
+            };
+        }
     }
 
     /// Shows a one-line note on the status line (a hub's client: what the hub said).
@@ -400,5 +416,48 @@ pub async fn simulate(
         for runtime in runtimes.iter_mut() {
             runtime.advance_to(now);
         }
+    }
+}
+
+#[cfg(test)]
+mod hub_tests {
+    use super::*;
+
+    #[test]
+    fn a_remote_runtime_hands_poller_effects_to_its_host_and_marks_its_hub() {
+        let connection = ConnectionInfo {
+            hub: Some("http://127.0.0.1:9464".into()),
+            ..ConnectionInfo::default()
+        };
+        let mut runtime = Runtime::remote(
+            connection,
+            Duration::from_secs(10),
+            Utc::now(),
+            FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()),
+        );
+        assert!(runtime.is_remote());
+        let effects = runtime.handle(Msg::Key(crossterm_key('r')));
+        assert!(
+            effects.contains(&Effect::RefreshNow),
+            "r goes to the host (and on to the hub): {effects:?}"
+        );
+        runtime.mark_hub_down(true);
+        runtime.mark_hub_down(true);
+        assert_eq!(
+            runtime.state().connection.hub.as_deref(),
+            Some(format!("http://127.0.0.1:9464{HUB_DOWN}").as_str())
+        );
+        runtime.mark_hub_down(false);
+        assert_eq!(
+            runtime.state().connection.hub.as_deref(),
+            Some("http://127.0.0.1:9464")
+        );
+    }
+
+    fn crossterm_key(c: char) -> ratatui::crossterm::event::KeyEvent {
+        ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char(c),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        )
     }
 }

@@ -34,7 +34,13 @@ fn connection_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     }
     if let Some(hub) = &state.connection.hub {
         spans.push(Span::raw("  hub "));
-        spans.push(Span::styled(hub.clone(), theme.key()));
+        // The runtime appends a mark while the hub is unreachable.
+        let style = if hub.ends_with(')') {
+            theme.error()
+        } else {
+            theme.key()
+        };
+        spans.push(Span::styled(hub.clone(), style));
     }
     if let Some(profile) = &info.profile {
         spans.push(Span::raw("  profile "));
