@@ -80,6 +80,14 @@ pub struct GlobalArgs {
     /// Run against the embedded emulator (no cloud account needed).
     #[arg(long, global = true)]
     pub demo: bool,
+    /// Read from an `ssowatch serve` hub instead of the cloud: no cloud credentials, no
+    /// polling of your own (the dashboard, list, failures and wait).
+    #[arg(long, global = true, value_name = "URL")]
+    pub hub: Option<String>,
+    /// A file whose first line is the hub's bearer token (else SSOWATCH_HUB_TOKEN; never a
+    /// flag: flags show in `ps`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub hub_token_file: Option<PathBuf>,
 }
 
 impl GlobalArgs {
@@ -356,6 +364,7 @@ impl WaitArgs {
                 WaitOutputArg::Text => WaitOutput::Text,
                 WaitOutputArg::Json => WaitOutput::Json,
             },
+            hub: None,
         }
     }
 }
@@ -363,14 +372,18 @@ impl WaitArgs {
 /// `ssowatch serve` options.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to serve /metrics and /healthz on. Loopback by default; use 0.0.0.0:9464 to
-    /// let a Prometheus on another host scrape it.
+    /// Address to serve /metrics, /healthz and the hub's /v1/ API on. Loopback by default;
+    /// any other address (0.0.0.0:9464 for a Prometheus on another host) needs --token-file.
     #[arg(long, default_value = DEFAULT_LISTEN, value_name = "ADDR:PORT")]
     pub listen: SocketAddr,
     /// A request IN_PROGRESS for longer than this counts as stuck
     /// (ssowatch_requests_stuck). Examples: 15m, 1h, 90s.
     #[arg(long, default_value = "15m", value_parser = crate::config::parse_stuck_after, value_name = "DURATION")]
     pub stuck_after: Duration,
+    /// A file whose first line is the bearer token every client must send (dashboards with
+    /// --hub, scripts, Prometheus). Required when --listen is not loopback.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -378,6 +391,7 @@ impl ServeArgs {
         ServeOptions {
             listen: self.listen,
             stuck_after: self.stuck_after,
+            token_file: self.token_file.clone(),
         }
     }
 }

@@ -46,6 +46,7 @@ pub fn live_runtime(
             provider: info,
             instance: Some(instance),
             demo: settings.demo,
+            hub: None,
         },
         config,
         Pace::Live,

@@ -21,9 +21,13 @@ use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdat
 use tokio::sync::mpsc;
 
 use crate::app::progress::ViewConfig;
-use crate::app::{Effect, Msg};
+use crate::app::{ConnectionInfo, Effect, Msg};
 use crate::config::Settings;
 use crate::connect::{connect, live_runtime};
+use crate::hub::Command;
+use crate::hub::client::{HubClient, HubTarget};
+use crate::poller::Event as PollEvent;
+use crate::provider::{ErrorKind, ProviderError};
 use crate::runtime::Runtime;
 use crate::ui::{self, Theme};
 
@@ -44,8 +48,142 @@ pub async fn run(settings: Settings, since: Option<Duration>) -> anyhow::Result<
     // on a normal screen.
     let connection = connect(&settings).await?;
     let (runtime, emulator) = live_runtime(&settings, connection, *Local::now().offset(), None);
+    let result = run_runtime(&settings, since, runtime, None).await;
+    // Keep the emulator alive until the UI is gone.
+    drop(emulator);
+    result
+}
 
-    let mut runtime = runtime;
+/// The dashboard on a hub (`ssowatch --hub URL`): no cloud credentials, no poller of its own.
+/// It opens the hub's stream before touching the terminal (a wrong URL, token or version is
+/// one line on a normal screen), starts from the hub's snapshot, and sends what the operator
+/// asks for (describes, reasons, the read-all burst, refresh) to the hub.
+pub async fn run_hub(
+    settings: Settings,
+    since: Option<Duration>,
+    target: HubTarget,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs an interactive terminal; for scripts use `ssowatch list --hub URL`"
+        );
+    }
+    let client = HubClient::new(target)?;
+    let (snapshot, stream) = client.open().await?;
+    let refresh = Duration::from_secs_f64(snapshot.refresh_seconds.clamp(1.0, 3600.0));
+    let connection = ConnectionInfo {
+        provider: snapshot.provider.clone(),
+        instance: Some(snapshot.instance.clone()),
+        demo: snapshot.demo,
+        hub: Some(client.url().to_string()),
+    };
+    let mut runtime = Runtime::remote(
+        connection,
+        refresh,
+        chrono::Utc::now(),
+        *Local::now().offset(),
+    );
+    runtime.feed(snapshot.events);
+    let (updates_tx, updates) = mpsc::channel(HUB_UPDATES);
+    let (commands, commands_rx) = mpsc::channel(HUB_COMMANDS);
+    let follower = client.clone().follow(stream, updates_tx.clone());
+    let sender = tokio::spawn(send_commands(client.clone(), commands_rx, updates_tx));
+    let link = HubLink {
+        url: client.url().to_string(),
+        updates,
+        commands,
+        down: false,
+    };
+    let result = run_runtime(&settings, since, runtime, Some(link)).await;
+    follower.abort();
+    sender.abort();
+    result
+}
+
+/// Events waiting for the UI; the follower waits when it is full (the hub then sends this
+/// client a fresh snapshot if it falls too far behind).
+const HUB_UPDATES: usize = 4096;
+/// Commands waiting to be posted; beyond this an operator's request is dropped with a note.
+const HUB_COMMANDS: usize = 64;
+
+/// The dashboard's end of a hub connection.
+struct HubLink {
+    url: String,
+    updates: mpsc::Receiver<HubMessage>,
+    commands: mpsc::Sender<Command>,
+    down: bool,
+}
+
+type HubMessage = crate::hub::client::Update;
+
+/// Posts the operator's commands in order; a refusal comes back as a note for the status
+/// line.
+async fn send_commands(
+    client: HubClient,
+    mut commands: mpsc::Receiver<Command>,
+    updates: mpsc::Sender<HubMessage>,
+) {
+    while let Some(command) = commands.recv().await {
+        if let Err(error) = client.send(&command).await {
+            tracing::warn!(%error, "a command to the hub failed");
+            let note = HubMessage::Note(format!("the hub did not take it: {error}"));
+            if updates.send(note).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The next message from the hub, or never on a direct connection.
+async fn next_hub_message(hub: &mut Option<HubLink>) -> Option<HubMessage> {
+    match hub {
+        Some(link) => link.updates.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Applies one message from the hub. `Err` ends the dashboard with that line.
+fn on_hub_message(
+    runtime: &mut Runtime,
+    link: &mut HubLink,
+    message: HubMessage,
+) -> anyhow::Result<()> {
+    match message {
+        HubMessage::Snapshot(snapshot) => {
+            runtime.feed(snapshot.events);
+            if link.down {
+                link.down = false;
+                runtime.mark_hub_down(false);
+                runtime.flash(format!("hub {} is back", link.url));
+            }
+        }
+        HubMessage::Event(event) => runtime.feed(vec![*event]),
+        HubMessage::Down { error, retry_in } => {
+            link.down = true;
+            runtime.mark_hub_down(true);
+            let at = runtime.wall_now();
+            let message = format!(
+                "{error}; showing the hub's last data, reconnecting in {:.1} s",
+                retry_in.as_secs_f64()
+            );
+            runtime.feed(vec![PollEvent::CallFailed {
+                at,
+                error: ProviderError::new(ErrorKind::Transient, message),
+            }]);
+        }
+        HubMessage::Note(text) => runtime.flash(text),
+        HubMessage::Fatal(line) => anyhow::bail!(line),
+    }
+    Ok(())
+}
+
+async fn run_runtime(
+    settings: &Settings,
+    since: Option<Duration>,
+    mut runtime: Runtime,
+    hub: Option<HubLink>,
+) -> anyhow::Result<()> {
     let now = runtime.wall_now();
     runtime.handle(Msg::Configure(ViewConfig {
         stuck_after: settings.stuck_after,
@@ -74,11 +212,10 @@ pub async fn run(settings: Settings, since: Option<Duration>) -> anyhow::Result<
         alerts,
         export_dir,
         config_path,
+        hub,
     )
     .await;
     restore_terminal(profile);
-    // Keep the emulator alive until the UI is gone.
-    drop(emulator);
     result
 }
 
@@ -180,6 +317,7 @@ async fn event_loop(
     alerts: Alerts,
     export_dir: std::path::PathBuf,
     config_path: Option<std::path::PathBuf>,
+    mut hub: Option<HubLink>,
 ) -> anyhow::Result<()> {
     let mut failures_alerted = runtime.state().progress.new_failed_total;
     let mut exports_done = 0u64;
@@ -222,6 +360,26 @@ async fn event_loop(
                 next_tick = tokio::time::Instant::now() + period;
             }
             () = signals.recv() => break Ok(()),
+            Some(message) = next_hub_message(&mut hub) => {
+                dirty = true;
+                if let Some(link) = hub.as_mut() {
+                    if let Err(error) = on_hub_message(&mut runtime, link, message) {
+                        break Err(error);
+                    }
+                    // A burst of events (a snapshot's worth) makes one frame.
+                    let mut failed = None;
+                    for _ in 0..1024 {
+                        let Ok(message) = link.updates.try_recv() else { break };
+                        if let Err(error) = on_hub_message(&mut runtime, link, message) {
+                            failed = Some(error);
+                            break;
+                        }
+                    }
+                    if let Some(error) = failed {
+                        break Err(error);
+                    }
+                }
+            }
         }
         // Coalesce the keys already waiting into the same frame.
         while batch.len() < 512 {
@@ -248,11 +406,15 @@ async fn event_loop(
                             None => Err("no config directory on this system".to_string()),
                         });
                     }
-                    Effect::Describe(_)
-                    | Effect::DescribeOnScreen(_)
-                    | Effect::ReadReasons(_)
-                    | Effect::SetBudget(_)
-                    | Effect::RefreshNow => {}
+                    other => {
+                        // Only a hub's client gets these back: they go to the hub.
+                        if let (Some(link), Some(command)) = (hub.as_ref(), Command::of(other))
+                            && link.commands.try_send(command).is_err()
+                        {
+                            runtime
+                                .flash("too many requests for the hub at once; try again".into());
+                        }
+                    }
                 }
             }
         }

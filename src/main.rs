@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use ssowatch::cli::{Cli, Command};
+use ssowatch::hub::Token;
+use ssowatch::hub::client::HubTarget;
 use ssowatch::{config, dashboard, emulator, headless};
 
 fn main() -> ExitCode {
@@ -92,6 +94,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return emulator::run(args.config(), args.port).await;
     }
     let settings = config::load(cli.global.config.as_deref(), &cli.global.overrides())?;
+    if let Some(url) = &cli.global.hub {
+        let target = HubTarget {
+            url: url.clone(),
+            token: Token::for_client(cli.global.hub_token_file.as_deref())?,
+        };
+        return match &cli.command {
+            None => dashboard::run_hub(settings, cli.since.map(Into::into), target).await,
+            Some(Command::List(args)) => ssowatch::remote::list(&target, &args.options()).await,
+            Some(Command::Failures(args)) => {
+                ssowatch::remote::failures(&target, &args.options()).await
+            }
+            Some(Command::Wait(args)) => {
+                let options = ssowatch::wait::WaitOptions {
+                    hub: Some(target),
+                    ..args.options()
+                };
+                ssowatch::wait::run(&settings, &options).await
+            }
+            Some(_) => Err(anyhow::anyhow!(
+                "--hub works with the dashboard, list, failures and wait; the other commands talk to the cloud"
+            )),
+        };
+    }
     match &cli.command {
         None => dashboard::run(settings, cli.since.map(Into::into)).await,
         Some(Command::List(args)) => headless::list(&settings, &args.options()).await,

@@ -44,6 +44,9 @@ enum Clock {
     },
 }
 
+/// What the header adds to a hub's URL while the hub cannot be reached.
+pub const HUB_DOWN: &str = " (unreachable: last data shown)";
+
 /// Sees every poller event before the app does (`serve` counts calls and failures with it).
 pub type Observer = Box<dyn FnMut(&Event) + Send>;
 
@@ -51,7 +54,9 @@ pub struct Runtime {
     state: AppState,
     observer: Option<Observer>,
     poller: Poller,
-    provider: Arc<dyn Provider>,
+    /// `None` on a hub's client: its events come from the hub, and what it would ask its
+    /// poller goes back to the host (which sends it to the hub).
+    provider: Option<Arc<dyn Provider>>,
     instance: String,
     in_flight: JoinSet<CallResult>,
     clock: Clock,
@@ -113,7 +118,7 @@ impl Runtime {
             state,
             observer,
             poller,
-            provider,
+            provider: Some(provider),
             instance,
             in_flight: JoinSet::new(),
             clock,
@@ -121,6 +126,68 @@ impl Runtime {
         };
         runtime.apply(events);
         runtime
+    }
+
+    /// A runtime with no poller of its own, for a hub's client (`ssowatch --hub`): the host
+    /// feeds it the hub's events with [`Runtime::feed`], and [`Runtime::handle`] hands the
+    /// effects meant for a poller (describes, reasons, budget, refresh) back to the host.
+    pub fn remote(
+        connection: ConnectionInfo,
+        refresh: Duration,
+        wall_start: DateTime<Utc>,
+        tz: FixedOffset,
+    ) -> Runtime {
+        let config = PollerConfig::new(refresh, 1.0);
+        let (poller, _) = Poller::new(&config, wall_start);
+        Runtime {
+            state: AppState::new(connection, refresh, wall_start, tz),
+            observer: None,
+            poller,
+            provider: None,
+            instance: String::new(),
+            in_flight: JoinSet::new(),
+            clock: Clock::Live {
+                start: tokio::time::Instant::now(),
+                wall_start,
+            },
+            stopped: true,
+        }
+    }
+
+    /// Whether this runtime is a hub's client (see [`Runtime::remote`]).
+    pub fn is_remote(&self) -> bool {
+        self.provider.is_none()
+    }
+
+    /// Applies events that arrived from elsewhere (a hub) as if this runtime's poller had
+    /// reported them.
+    pub fn feed(&mut self, events: Vec<Event>) {
+        self.apply(events);
+    }
+
+    /// Marks the hub this client follows as unreachable (its data is the last it sent), or
+    /// back; the header shows it next to the hub's URL.
+    pub fn mark_hub_down(&mut self, down: bool) {
+        if let Some(hub) = &mut self.state.connection.hub {
+            let url = hub.trim_end_matches(HUB_DOWN).to_string();
+            *hub = if down {
+                format!("{url}{HUB_DOWN}")
+            } else {
+                url
+            };
+        }
+    }
+
+    /// Shows a one-line note on the status line (a hub's client: what the hub said).
+    pub fn flash(&mut self, text: String) {
+        self.state.flash = Some((self.state.now, text));
+    }
+
+    /// Carries out, on this runtime's poller, an effect that a hub's client asked for.
+    pub fn apply_remote(&mut self, effect: Effect) {
+        if let Some(effect) = self.route(effect) {
+            tracing::debug!(?effect, "not a poller effect; ignored");
+        }
     }
 
     /// Counts a call the host made just before the runtime started (instance discovery), so
@@ -161,23 +228,32 @@ impl Runtime {
 
     /// Applies one message; returns the effects only the host can carry out (clipboard, quit).
     pub fn handle(&mut self, msg: Msg) -> Vec<Effect> {
-        let mut for_host = Vec::new();
-        for effect in app::update(&mut self.state, msg) {
-            match effect {
-                Effect::Describe(request) => {
-                    self.poller.request_describe(request);
-                }
-                Effect::DescribeOnScreen(requests) => self.poller.describe_on_screen(requests),
-                Effect::ReadReasons(requests) => self.poller.read_reasons(requests),
-                Effect::SetBudget(budget) => self.poller.set_budget(budget),
-                Effect::RefreshNow => {
-                    let now = self.now();
-                    self.poller.refresh_now(now);
-                }
-                Effect::Copy(_) | Effect::Quit | Effect::SaveColumns(_) => for_host.push(effect),
-            }
+        let effects = app::update(&mut self.state, msg);
+        if self.is_remote() {
+            return effects;
         }
-        for_host
+        effects
+            .into_iter()
+            .filter_map(|effect| self.route(effect))
+            .collect()
+    }
+
+    /// Gives a poller's effect to the poller; returns the others (clipboard, quit).
+    fn route(&mut self, effect: Effect) -> Option<Effect> {
+        match effect {
+            Effect::Describe(request) => {
+                self.poller.request_describe(request);
+            }
+            Effect::DescribeOnScreen(requests) => self.poller.describe_on_screen(requests),
+            Effect::ReadReasons(requests) => self.poller.read_reasons(requests),
+            Effect::SetBudget(budget) => self.poller.set_budget(budget),
+            Effect::RefreshNow => {
+                let now = self.now();
+                self.poller.refresh_now(now);
+            }
+            Effect::Copy(_) | Effect::Quit | Effect::SaveColumns(_) => return Some(effect),
+        }
+        None
     }
 
     fn apply(&mut self, events: Vec<Event>) {
@@ -195,13 +271,16 @@ impl Runtime {
         if self.stopped {
             return;
         }
+        let Some(provider) = self.provider.clone() else {
+            return;
+        };
         let now = self.now();
         let live_start = match &self.clock {
             Clock::Live { start, .. } => Some(*start),
             Clock::Simulated { .. } => None,
         };
         for call in self.poller.due_calls(now, self.in_flight.len()) {
-            let provider = self.provider.clone();
+            let provider = provider.clone();
             let instance = self.instance.clone();
             self.in_flight.spawn(async move {
                 let started = live_start.map_or(now, |start| start.elapsed());
@@ -337,5 +416,48 @@ pub async fn simulate(
         for runtime in runtimes.iter_mut() {
             runtime.advance_to(now);
         }
+    }
+}
+
+#[cfg(test)]
+mod hub_tests {
+    use super::*;
+
+    #[test]
+    fn a_remote_runtime_hands_poller_effects_to_its_host_and_marks_its_hub() {
+        let connection = ConnectionInfo {
+            hub: Some("http://127.0.0.1:9464".into()),
+            ..ConnectionInfo::default()
+        };
+        let mut runtime = Runtime::remote(
+            connection,
+            Duration::from_secs(10),
+            Utc::now(),
+            FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()),
+        );
+        assert!(runtime.is_remote());
+        let effects = runtime.handle(Msg::Key(crossterm_key('r')));
+        assert!(
+            effects.contains(&Effect::RefreshNow),
+            "r goes to the host (and on to the hub): {effects:?}"
+        );
+        runtime.mark_hub_down(true);
+        runtime.mark_hub_down(true);
+        assert_eq!(
+            runtime.state().connection.hub.as_deref(),
+            Some(format!("http://127.0.0.1:9464{HUB_DOWN}").as_str())
+        );
+        runtime.mark_hub_down(false);
+        assert_eq!(
+            runtime.state().connection.hub.as_deref(),
+            Some("http://127.0.0.1:9464")
+        );
+    }
+
+    fn crossterm_key(c: char) -> ratatui::crossterm::event::KeyEvent {
+        ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char(c),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        )
     }
 }

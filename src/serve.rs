@@ -21,6 +21,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use crate::app::Msg;
 use crate::config::Settings;
 use crate::connect::{connect, live_runtime};
+use crate::hub::Token;
+use crate::hub::server::{Commands, Hub};
 use crate::metrics::Metrics;
 use crate::model::{OperationKind, Status};
 use crate::poller::{DescribeRequest, Event, Priority};
@@ -38,6 +40,9 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// A request IN_PROGRESS for longer than this counts as stuck (ssowatch_requests_stuck).
     pub stuck_after: Duration,
+    /// The bearer token every client must send (`/metrics` and `/v1/...`): required when
+    /// `listen` is not loopback.
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 /// How many times the refresh interval the last successful poll may be old before /healthz
@@ -50,6 +55,8 @@ struct Shared {
     health: Mutex<Health>,
     started: DateTime<Utc>,
     refresh: Duration,
+    /// The hub's read API: it also holds the token `/metrics` asks for.
+    hub: Hub,
 }
 
 #[derive(Default)]
@@ -59,6 +66,16 @@ struct Health {
 }
 
 pub async fn run(settings: &Settings, args: &ServeOptions) -> anyhow::Result<()> {
+    let token = match &args.token_file {
+        Some(path) => Some(Token::from_file(path)?),
+        None => None,
+    };
+    if token.is_none() && !args.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "serve shows your organization's requests: listening on {} (not loopback) needs --token-file PATH with a bearer token (and TLS in front, see docs/hub.md)",
+            args.listen
+        );
+    }
     // Bind first: a port in use is the most likely mistake, and it should not wait for a
     // connection to the cloud to be reported.
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -80,11 +97,19 @@ pub async fn run(settings: &Settings, args: &ServeOptions) -> anyhow::Result<()>
         args.stuck_after,
     ));
     let reasons = Arc::new(Mutex::new(ReasonQueue::default()));
+    let (hub, mut commands) = Hub::new(
+        connection.info.clone(),
+        connection.instance.clone(),
+        settings.demo,
+        settings.refresh,
+        token.clone(),
+    );
     let observer = {
-        let (metrics, reasons) = (metrics.clone(), reasons.clone());
+        let (metrics, reasons, hub) = (metrics.clone(), reasons.clone(), hub.clone());
         Box::new(move |event: &Event| {
             metrics.observe_event(event);
             lock(&reasons).note(event);
+            hub.observe(event);
         })
     };
     let (runtime, emulator) = live_runtime(
@@ -99,17 +124,19 @@ pub async fn run(settings: &Settings, args: &ServeOptions) -> anyhow::Result<()>
         health: Mutex::new(Health::default()),
         started,
         refresh: settings.refresh,
+        hub: hub.clone(),
     });
 
     let app = Router::new()
         .route("/metrics", get(metrics_handler))
         .route("/healthz", get(healthz_handler))
         .route("/", get(index_handler))
-        .with_state(shared.clone());
+        .with_state(shared.clone())
+        .merge(hub.routes());
     print_addresses(local, emulator.as_ref().map(|e| e.base_url.as_str()));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let result = drive(&shared, runtime, &reasons).await;
+    let result = drive(&shared, runtime, &reasons, &mut commands).await;
     server.abort();
     drop(emulator);
     result
@@ -126,7 +153,7 @@ fn print_addresses(local: SocketAddr, demo_emulator: Option<&str>) {
         text.push_str(&format!("{url}\n"));
     }
     text.push_str(&format!(
-        "ssowatch serve: /metrics and /healthz on http://{local}"
+        "ssowatch serve: /metrics, /healthz and the hub (ssowatch --hub http://{local}) on http://{local}"
     ));
     if let Some(url) = demo_emulator {
         text.push_str(&format!(
@@ -145,6 +172,7 @@ async fn drive(
     shared: &Shared,
     mut runtime: Runtime,
     reasons: &Mutex<ReasonQueue>,
+    commands: &mut Commands,
 ) -> anyhow::Result<()> {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     #[cfg(unix)]
@@ -153,9 +181,11 @@ async fn drive(
     loop {
         tokio::select! {
             () = runtime.step() => {}
+            command = commands.recv() => commands.apply(&mut runtime, command),
             _ = tick.tick() => {
                 let wall = runtime.wall_now();
                 runtime.handle(Msg::Tick(wall));
+                commands.expire(&mut runtime);
             }
             _ = tokio::signal::ctrl_c() => break,
             _ = recv_signal(&mut sigterm) => break,
@@ -167,6 +197,9 @@ async fn drive(
         shared
             .metrics
             .refresh_from(state, shared.started, Utc::now());
+        shared
+            .hub
+            .set_health(state.last_success, runtime.first_load_done());
         let mut health = lock(&shared.health);
         health.last_success = state.last_success;
         health.poller_stopped = state.poller_stopped.clone();
@@ -226,6 +259,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 async fn metrics_handler(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if !shared.hub.authorized(&headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "this serve needs its bearer token (Authorization: Bearer ...)\n",
+        )
+            .into_response();
+    }
     let last_success = lock(&shared.health).last_success;
     shared
         .metrics
@@ -265,5 +306,5 @@ async fn healthz_handler(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn index_handler() -> &'static str {
-    "ssowatch serve: see /metrics and /healthz\n"
+    "ssowatch serve: see /metrics, /healthz and the hub's /v1/snapshot and /v1/stream (docs/hub.md)\n"
 }

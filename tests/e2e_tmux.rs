@@ -267,3 +267,214 @@ fn demo_failed_only_and_detail_pane() {
     })
     .unwrap_or_else(|s| panic!("q did not quit; screen:\n{s}"));
 }
+
+/// A child process killed when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const TEST_AWS_ENV: [(&str, &str); 3] = [
+    ("AWS_REGION", "us-east-1"),
+    ("AWS_ACCESS_KEY_ID", "AKIAE2ETESTKEY000000"),
+    (
+        "AWS_SECRET_ACCESS_KEY",
+        "E2eTestSecretValueNeverPrinted0000000000",
+    ),
+];
+
+/// Starts `ssowatch args...` with its state in `dir`; returns it and its first stdout line
+/// (the URL that emulate and serve print first).
+fn start_child(args: &[&str], dir: &std::path::Path) -> (Child, String) {
+    use std::io::BufRead;
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .envs(TEST_AWS_ENV)
+        .env("HOME", dir)
+        .env("XDG_STATE_HOME", dir)
+        .env("XDG_CACHE_HOME", dir)
+        .env("XDG_CONFIG_HOME", dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = Child(command.spawn().expect("spawn ssowatch"));
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send(line);
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut reader, &mut rest);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the child prints its URL");
+    (child, line.trim().to_string())
+}
+
+/// A tmux session running `command` (a shell line) at this size.
+fn start_session(name: &str, width: u16, height: u16, command: &str) -> Session {
+    let (w, h) = (width.to_string(), height.to_string());
+    tmux(&["new-session", "-d", "-s", name, "-x", &w, "-y", &h, command])
+        .expect("start tmux session");
+    Session(name.to_string())
+}
+
+/// Polls the screen until `check` holds, for at most `limit`, taking each capture as it is.
+fn wait_for_any(
+    session: &str,
+    limit: Duration,
+    check: impl Fn(&str) -> bool,
+) -> Result<String, String> {
+    let start = Instant::now();
+    loop {
+        let screen = capture(session);
+        if check(&screen) {
+            return Ok(screen);
+        }
+        if start.elapsed() > limit {
+            return Err(screen);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The table's rows on screen at any width (ids may be cut short): its lines with a status.
+fn status_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .filter(|l| {
+            ["SUCCEEDED", "FAILED", "IN_PROGRESS"]
+                .iter()
+                .any(|s| l.contains(s))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_hub_dashboard_and_a_direct_one_show_the_same_rows() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path();
+    // A still world (no new requests), so both screens can be compared row for row.
+    let (_emulator, emulator_url) = start_child(
+        &[
+            "emulate",
+            "--port",
+            "0",
+            "--seed",
+            "5",
+            "--history",
+            "150",
+            "--rate",
+            "0",
+            "--failure-ratio",
+            "0.2",
+        ],
+        path,
+    );
+    let (_serve, hub_url) = start_child(
+        &[
+            "--endpoint-url",
+            &emulator_url,
+            "--api-budget",
+            "2",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        path,
+    );
+    let state = |tag: &str| {
+        let d = path.join(tag);
+        std::fs::create_dir_all(&d).expect("state dir");
+        d.display().to_string()
+    };
+    for (width, height) in [(80u16, 24u16), (200, 50)] {
+        let tag = format!("{width}x{height}-{}", std::process::id());
+        let hub_dir = state(&format!("hub-{tag}"));
+        let direct_dir = state(&format!("direct-{tag}"));
+        // The hub's client has no cloud credentials at all.
+        let hub = start_session(
+            &format!("ssowatch-hub-{tag}"),
+            width,
+            height,
+            &format!(
+                "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME={hub_dir} XDG_STATE_HOME={hub_dir} XDG_CACHE_HOME={hub_dir} XDG_CONFIG_HOME={hub_dir} {BIN} --hub {hub_url}; sleep 30"
+            ),
+        );
+        let (region, key, secret) = (TEST_AWS_ENV[0].1, TEST_AWS_ENV[1].1, TEST_AWS_ENV[2].1);
+        let direct = start_session(
+            &format!("ssowatch-direct-{tag}"),
+            width,
+            height,
+            &format!(
+                "env AWS_REGION={region} AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret} HOME={direct_dir} XDG_STATE_HOME={direct_dir} XDG_CACHE_HOME={direct_dir} XDG_CONFIG_HOME={direct_dir} {BIN} --endpoint-url {emulator_url} --api-budget 2; sleep 30"
+            ),
+        );
+        // Both screens loaded and showing the same rows. Each capture is compared as it is:
+        // two half-written frames would not agree, so agreement needs no holding still.
+        let same_rows = |what: &str, shown: &str| {
+            let start = Instant::now();
+            loop {
+                let (a, b) = (capture(&hub.0), capture(&direct.0));
+                let loaded = |s: &str| {
+                    !s.contains("loading") && s.contains(shown) && !status_rows(s).is_empty()
+                };
+                let rows = status_rows(&a);
+                if loaded(&a) && loaded(&b) && rows == status_rows(&b) {
+                    assert!(
+                        a.contains(&format!("hub {hub_url}")) || width < 100,
+                        "the header names the hub:\n{a}"
+                    );
+                    return rows;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(180),
+                    "{what}: the rows differ at {width}x{height} (loaded {} {}, rows {} {}): {:?}\nhub:\n{a}\ndirect:\n{b}",
+                    loaded(&a),
+                    loaded(&b),
+                    rows.len(),
+                    status_rows(&b).len(),
+                    rows.iter()
+                        .zip(status_rows(&b))
+                        .filter(|(x, y)| *x != y)
+                        .collect::<Vec<_>>()
+                );
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        };
+        let rows = same_rows("all rows", "");
+        assert!(rows.len() >= 5, "few rows:\n{rows:?}");
+        for session in [&hub, &direct] {
+            tmux(&["send-keys", "-t", &session.0, "f"]).expect("send f");
+        }
+        let failed = same_rows("FAILED only", "[status: FAILED]");
+        assert!(failed.iter().all(|r| r.contains("FAILED")), "{failed:?}");
+        // The detail pane's describe goes to the hub, which answers every client.
+        tmux(&["send-keys", "-t", &hub.0, "Enter"]).expect("send Enter");
+        // The header moves with every call the hub makes: a screen is read as it comes.
+        wait_for_any(&hub.0, Duration::from_secs(60), |s| {
+            let after = s
+                .lines()
+                .skip_while(|l| !l.contains("│Failure reason"))
+                .nth(1);
+            after.is_some_and(|l| {
+                l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                    .len()
+                    > 10
+            })
+        })
+        .unwrap_or_else(|s| panic!("no failure reason through the hub:\n{s}"));
+    }
+}

@@ -22,9 +22,10 @@ const LAYERS: &[&[&str]] = &[
     &["handoff"],
     &["app"],
     &["ui", "runtime", "config"],
-    &["metrics", "output"],
+    &["metrics", "output", "hub"],
     &["connect"],
     &["dashboard", "serve", "headless", "wait"],
+    &["remote"],
     &["cli"],
     &["main"],
 ];

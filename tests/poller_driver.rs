@@ -184,6 +184,7 @@ fn start(world: &Arc<Mutex<World>>, budget: f64, refresh: u64) -> Runtime {
             name: None,
         }),
         demo: false,
+        hub: None,
     };
     let mut runtime = Runtime::new(
         provider,

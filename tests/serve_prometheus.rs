@@ -748,3 +748,393 @@ fn a_port_in_use_is_one_clear_line() {
         r.stderr
     );
 }
+
+/// GET with an optional bearer token; `None` when nothing answers.
+fn http_get_with_token(url: &str, token: Option<&str>) -> Option<(u16, String)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .ok()?;
+        let mut request = client.get(url);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().await.ok()?))
+    })
+}
+
+/// FAILED per kind in a hub snapshot, once the hub has loaded.
+fn hub_failed_by_kind(snapshot: &serde_json::Value) -> Option<BTreeMap<String, u64>> {
+    if snapshot["health"]["loaded"] != serde_json::json!(true) {
+        return None;
+    }
+    let mut counts = BTreeMap::new();
+    for totals in snapshot["totals"].as_array()? {
+        let failed = totals["failed"].as_u64()?;
+        if failed > 0 {
+            // list's kind labels: creation, deletion, provisioning.
+            let kind = totals["kind"].as_str()?;
+            let label = kind.rsplit('-').next()?;
+            counts.insert(label.to_string(), failed);
+        }
+    }
+    Some(counts)
+}
+
+#[test]
+fn the_hub_answers_only_with_its_token_and_its_snapshot_counts_what_list_shows() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_with(
+        &[
+            ("--history", "60"),
+            ("--rate", "0.1"),
+            ("--failure-ratio", "0.3"),
+        ],
+        home.path(),
+    );
+    let token_file = home.path().join("hub-token");
+    std::fs::write(&token_file, "hub-secret-0123456789\n").expect("token file");
+    let token_path = token_file.display().to_string();
+    let mut c = command(
+        &[
+            "--endpoint-url",
+            &emu.url,
+            "--api-budget",
+            "10",
+            "--refresh",
+            "1",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--token-file",
+            &token_path,
+        ],
+        home.path(),
+    );
+    c.stderr(Stdio::piped());
+    let mut child = KillOnDrop(c.spawn().expect("spawn serve"));
+    let url2 = first_line(child.0.stdout.take().expect("stdout"));
+    let snapshot_url = format!("{url2}/v1/snapshot");
+    for (token, what) in [
+        (None, "no token"),
+        (Some("hub-secret-012345678"), "a prefix of it"),
+        (Some("hub-secret-0123456789x"), "a longer one"),
+        (Some("wrong"), "a wrong one"),
+    ] {
+        let (status, body) = http_get_with_token(&snapshot_url, token).expect("serve answers");
+        assert_eq!(status, 401, "{what}: {body}");
+        assert!(!body.contains("hub-secret"), "{body}");
+    }
+    let (status, _) = http_get_with_token(&format!("{url2}/metrics"), None).expect("answers");
+    assert_eq!(status, 401, "/metrics shows the organization too");
+    let (status, _) =
+        http_get_with_token(&format!("{url2}/v1/stream"), Some("wrong")).expect("answers");
+    assert_eq!(status, 401);
+    // With the token: a versioned snapshot whose FAILED counts are list's.
+    let agreed = eventually(480, "the hub's FAILED counts to be list's", || {
+        let (status, body) = http_get_with_token(&snapshot_url, Some("hub-secret-0123456789"))?;
+        assert_eq!(status, 200, "{body}");
+        let snapshot: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(snapshot["version"], serde_json::json!(1));
+        let before = hub_failed_by_kind(&snapshot)?;
+        let listed = failed_by_kind(&emu.url, home.path())?;
+        (before == listed).then_some(listed)
+    });
+    assert!(!agreed.is_empty(), "the emulator has failures: {agreed:?}");
+    // `list --hub` with the token from the environment: list's rows, from the hub's snapshot.
+    let hub_list = |token: &str| {
+        let mut c = command(
+            &["--hub", &url2, "list", "--status", "failed", "-o", "json"],
+            home.path(),
+        );
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("SSOWATCH_HUB_TOKEN", token);
+        finish(c)
+    };
+    let r = hub_list("hub-secret-0123456789");
+    assert_exit(&r, 0);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).expect("JSON rows");
+    let mut from_hub = BTreeMap::new();
+    for row in &rows {
+        *from_hub
+            .entry(row["kind"].as_str().expect("kind").to_string())
+            .or_insert(0u64) += 1;
+    }
+    assert_eq!(from_hub, agreed, "list --hub counts what list counts");
+    let r = hub_list("wrong");
+    assert_exit(&r, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("refused the token"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("wrong") && !r.stderr.contains("hub-secret"),
+        "{}",
+        r.stderr
+    );
+    // The token never reaches the log or the terminal.
+    drop(child);
+    let log_dir = home.path();
+    let mut leaked = Vec::new();
+    for entry in walk(log_dir) {
+        if entry == token_file {
+            continue;
+        }
+        if std::fs::read_to_string(&entry).is_ok_and(|t| t.contains("hub-secret")) {
+            leaked.push(entry);
+        }
+    }
+    assert!(leaked.is_empty(), "the token was written to {leaked:?}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn serve_on_a_non_loopback_address_without_a_token_is_one_clear_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = run(&["--demo", "serve", "--listen", "0.0.0.0:0"], home.path());
+    assert_exit(&r, 1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--token-file"), "{}", r.stderr);
+    assert!(r.stderr.contains("0.0.0.0"), "{}", r.stderr);
+}
+
+#[test]
+fn a_hub_client_keeps_its_data_and_reconnects_after_the_hub_restarts() {
+    use ssowatch::hub::client::{HubClient, HubTarget, Update};
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_with(&[("--history", "20"), ("--rate", "0.1")], home.path());
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let start_serve = || {
+        let mut c = command(
+            &[
+                "--endpoint-url",
+                &emu.url,
+                "--refresh",
+                "1",
+                "serve",
+                "--listen",
+                &listen,
+            ],
+            home.path(),
+        );
+        c.stderr(Stdio::null());
+        let mut child = KillOnDrop(c.spawn().expect("spawn serve"));
+        first_line(child.0.stdout.take().expect("stdout"));
+        child
+    };
+    let serve_child = start_serve();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = HubClient::new(HubTarget {
+            url: format!("http://{listen}/"),
+            token: None,
+        })
+        .expect("client");
+        let (snapshot, stream) = client.open().await.expect("the hub answers");
+        assert_eq!(snapshot.version, ssowatch::hub::VERSION);
+        let (tx, mut updates) = tokio::sync::mpsc::channel(4096);
+        let follower = client.follow(stream, tx);
+        drop(serve_child);
+        // The hub is gone: the client says so, and waits a jittered while before trying.
+        let down = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match updates.recv().await {
+                    Some(Update::Down { retry_in, .. }) => return retry_in,
+                    Some(_) => continue,
+                    None => panic!("the follower stopped"),
+                }
+            }
+        })
+        .await
+        .expect("a Down within a minute");
+        assert!(down >= Duration::from_millis(250), "{down:?}");
+        let _serve_again = start_serve();
+        let back = tokio::time::timeout(Duration::from_secs(120), async {
+            loop {
+                match updates.recv().await {
+                    Some(Update::Snapshot(snapshot)) => return snapshot,
+                    Some(Update::Fatal(line)) => panic!("not fatal: {line}"),
+                    Some(_) => continue,
+                    None => panic!("the follower stopped"),
+                }
+            }
+        })
+        .await
+        .expect("a fresh snapshot once the hub is back");
+        assert_eq!(back.version, ssowatch::hub::VERSION);
+        follower.abort();
+    });
+}
+
+#[test]
+fn what_one_client_asks_the_hub_is_answered_to_every_client_and_a_raise_is_capped() {
+    use ssowatch::hub::Command as HubCommand;
+    use ssowatch::hub::client::{HubClient, HubTarget, Update};
+    use ssowatch::poller::{DescribeRequest, Priority};
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_with(&[("--history", "30"), ("--rate", "0")], home.path());
+    let (_serve, url) = serve(&emu.url, &["--api-budget", "5"], home.path());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let target = HubTarget {
+            url: url.clone(),
+            token: None,
+        };
+        let asking = HubClient::new(target.clone()).expect("client");
+        let watching = HubClient::new(target).expect("client");
+        // A SUCCEEDED request of the history: nobody describes those unless asked.
+        let succeeded = loop {
+            let snapshot = asking.snapshot().await.expect("snapshot");
+            let found = snapshot.events.iter().find_map(|e| match e {
+                Event::Records { items, .. } => items
+                    .iter()
+                    .find(|s| s.status == Status::Succeeded)
+                    .cloned(),
+                _ => None,
+            });
+            if let Some(found) = found {
+                break found;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        let (_, stream) = watching.open().await.expect("stream");
+        let (tx, mut updates) = tokio::sync::mpsc::channel(4096);
+        let follower = watching.clone().follow(stream, tx);
+        asking
+            .send(&HubCommand::Describe(DescribeRequest {
+                kind: succeeded.kind,
+                request_id: succeeded.request_id.clone(),
+                priority: Priority::Interactive,
+            }))
+            .await
+            .expect("the hub takes the describe");
+        // The other client sees the answer.
+        tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match updates.recv().await {
+                    Some(Update::Event(event)) => {
+                        if let Event::Described(d) = *event
+                            && d.summary.request_id == succeeded.request_id
+                        {
+                            return;
+                        }
+                    }
+                    Some(_) => {}
+                    None => panic!("the follower stopped"),
+                }
+            }
+        })
+        .await
+        .expect("the describe's answer reaches the other client");
+        follower.abort();
+        // A client may raise the shared budget, but no further than the cap.
+        asking
+            .send(&HubCommand::SetBudget(Some(50.0)))
+            .await
+            .expect("the hub takes the raise");
+        let budget = loop {
+            let spend = asking.snapshot().await.expect("snapshot").spend;
+            // The hub's own budget is 5: wait for the raise to show.
+            if (spend.budget_rps - 5.0).abs() > 0.01 {
+                break spend.budget_rps;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        assert_eq!(budget, ssowatch::hub::server::MAX_CLIENT_BUDGET_RPS);
+        asking
+            .send(&HubCommand::SetBudget(None))
+            .await
+            .expect("the hub takes the reset");
+        // A garbled command is refused with a line, not taken.
+        let garbled = reqwest::Client::new()
+            .post(format!("{url}/v1/command"))
+            .body("{\"type\":\"drop_tables\"}")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(garbled.status().as_u16(), 400);
+    });
+}
+
+#[test]
+fn wait_list_and_failures_run_on_a_hub_without_cloud_credentials() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let emu = emulator_with(
+        &[
+            ("--history", "40"),
+            ("--rate", "0"),
+            ("--failure-ratio", "0.3"),
+        ],
+        home.path(),
+    );
+    let (_serve, url) = serve(&emu.url, &["--api-budget", "10"], home.path());
+    let on_hub = |args: &[&str]| {
+        let mut all = vec!["--hub", url.as_str()];
+        all.extend_from_slice(args);
+        let mut c = command(&all, home.path());
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY");
+        finish(c)
+    };
+    // Once the hub has loaded, pick a FAILED and a SUCCEEDED request from list --hub.
+    let rows = eventually(480, "the hub to list every FAILED request", || {
+        let (_, body) = http_get(&format!("{url}/v1/snapshot"), None)?;
+        let snapshot: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let hub = hub_failed_by_kind(&snapshot)?;
+        let listed = failed_by_kind(&emu.url, home.path())?;
+        if hub != listed {
+            return None;
+        }
+        let r = on_hub(&["list", "-o", "json"]);
+        assert_exit(&r, 0);
+        serde_json::from_str::<Vec<serde_json::Value>>(&r.stdout).ok()
+    });
+    let id_of = |status: &str| {
+        rows.iter()
+            .find(|r| r["status"] == status)
+            .and_then(|r| r["request_id"].as_str())
+            .expect("a request of that status")
+            .to_string()
+    };
+    let (failed, succeeded) = (id_of("FAILED"), id_of("SUCCEEDED"));
+    let r = on_hub(&["wait", "--request-id", &succeeded, "--timeout", "2m"]);
+    assert_exit(&r, 0);
+    let r = on_hub(&["wait", "--request-id", &failed, "--timeout", "2m"]);
+    assert_exit(&r, 1);
+    assert!(r.stdout.contains(&failed), "{}", r.stdout);
+    let r = on_hub(&["failures", "--exact", "-o", "json"]);
+    assert_exit(&r, 0);
+    assert!(r.stdout.contains("\"count\""), "{}", r.stdout);
+    let r = on_hub(&["describe", &failed]);
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("--hub works with"), "{}", r.stderr);
+}

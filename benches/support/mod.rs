@@ -62,6 +62,7 @@ pub fn loaded_state(n: usize, width: u16, height: u16) -> AppState {
                 name: None,
             }),
             demo: false,
+            hub: None,
         },
         Duration::from_secs(10),
         t0(),

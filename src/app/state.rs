@@ -114,6 +114,8 @@ pub struct ConnectionInfo {
     pub provider: ProviderInfo,
     pub instance: Option<Instance>,
     pub demo: bool,
+    /// The hub this dashboard is a client of (`ssowatch --hub URL`), if it is one.
+    pub hub: Option<String>,
 }
 
 /// The last error, shown on the error line; it never clears data.

@@ -7,7 +7,10 @@ use super::plan::Lane;
 use crate::model::{Described, NameKind, OperationKind, StatusSummary};
 use crate::provider::{ErrorKind, ProviderError};
 
-#[derive(Debug, Clone)]
+/// It travels between a hub and its clients (`ssowatch serve`, `ssowatch --hub`) as JSON: a
+/// change of its serialized form is a change of the hub protocol's version.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Event {
     /// Records from a list call (any lane) that are new or changed status.
     Records {
@@ -60,6 +63,7 @@ pub enum Event {
     },
     /// One call finished: its operation and outcome, for the spend breakdown and metrics.
     CallCompleted {
+        #[serde(deserialize_with = "known_operation")]
         operation: &'static str,
         outcome: CallOutcome,
     },
@@ -72,7 +76,9 @@ pub enum Event {
 }
 
 /// How a call ended, coarsely: a bounded label set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum CallOutcome {
     Ok,
     Throttled,
@@ -101,7 +107,7 @@ impl CallOutcome {
 }
 
 /// API spend as the header shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SpendReport {
     /// Requests per second over the last minute.
     pub rps: f64,
@@ -115,4 +121,18 @@ pub struct SpendReport {
     /// Until when calls are paused after a failure, if they are. A time, not a duration, so
     /// the header counts it down on its own clock instead of showing a stale number.
     pub backoff_until: Option<DateTime<Utc>>,
+}
+
+/// An operation name read back from the wire, as the one `&'static str` this build knows for
+/// it; a name it does not know (a newer hub's) is counted as `other`.
+fn known_operation<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    use crate::model::OperationKind;
+    use crate::wire::operations as ops;
+    let name = <String as serde::Deserialize>::deserialize(d)?;
+    let known = OperationKind::ALL
+        .into_iter()
+        .flat_map(|kind| [ops::list(kind), ops::describe(kind)])
+        .chain(ops::NAME_OPERATIONS)
+        .chain([ops::LIST_INSTANCES, ops::DESCRIBE_PERMISSION_SET]);
+    Ok(known.into_iter().find(|op| *op == name).unwrap_or("other"))
 }

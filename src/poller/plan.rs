@@ -26,7 +26,9 @@ use crate::model::{Described, NameKind, OperationKind, Page, Status, StatusSumma
 use crate::provider::{ErrorKind, ListingGuard, ProviderError};
 
 /// Call priorities, most urgent first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Priority {
     /// The describe the operator just asked for.
     Interactive = 0,
@@ -71,7 +73,7 @@ const REASONS_PER_PAGE: u32 = 2;
 
 /// One describe, from the keypress (or the planner's own tracking) to the call. The one type for
 /// "describe this request", whoever asks.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct DescribeRequest {
     pub kind: OperationKind,
     pub request_id: String,
@@ -79,7 +81,7 @@ pub struct DescribeRequest {
 }
 
 /// The three list lanes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Lane {
     /// `Filter.Status = IN_PROGRESS`, every refresh interval.
     Fast,

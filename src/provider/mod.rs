@@ -15,7 +15,7 @@ use crate::model::{Described, Instance, NameKind, OperationKind, Page, Status, S
 
 /// What kind of failure a provider call ended in. The poller decides what to do from this
 /// alone (retry, back off, stop and tell the operator), so every provider maps to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ErrorKind {
     /// The service refused the call for rate: back off and retry.
     Throttled,
@@ -67,7 +67,7 @@ impl ErrorKind {
 
 /// A provider error, already safe to show: messages are sanitized and never contain
 /// credentials.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub struct ProviderError {
     pub kind: ErrorKind,
     pub message: String,
@@ -119,7 +119,7 @@ impl fmt::Display for ProviderError {
 }
 
 /// Where a provider points, for the header and for error messages. Never holds secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ProviderInfo {
     /// `aws` or `huawei`.
     pub name: String,

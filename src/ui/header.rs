@@ -32,6 +32,16 @@ fn connection_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     if state.connection.demo {
         spans.push(Span::styled(" (demo)", theme.warning()));
     }
+    if let Some(hub) = &state.connection.hub {
+        spans.push(Span::raw("  hub "));
+        // The runtime appends a mark while the hub is unreachable.
+        let style = if hub.ends_with(')') {
+            theme.error()
+        } else {
+            theme.key()
+        };
+        spans.push(Span::styled(hub.clone(), style));
+    }
     if let Some(profile) = &info.profile {
         spans.push(Span::raw("  profile "));
         spans.push(Span::styled(profile.clone(), theme.key()));

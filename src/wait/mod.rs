@@ -43,6 +43,8 @@ pub struct WaitOptions {
     /// Give up after this long (exit 2).
     pub timeout: Duration,
     pub output: WaitOutput,
+    /// Read the requests from this hub (`wait --hub URL`) instead of the cloud.
+    pub hub: Option<crate::hub::client::HubTarget>,
 }
 
 /// The report's format on stdout.
@@ -469,7 +471,11 @@ pub async fn wait(settings: &Settings, args: &WaitOptions) -> i32 {
     };
     let start = Instant::now();
     let deadline = start + args.timeout;
-    let connection = match connect_retrying(settings, start, deadline).await {
+    let connected = match &args.hub {
+        Some(target) => connect_hub(target).await,
+        None => connect_retrying(settings, start, deadline).await,
+    };
+    let connection = match connected {
         Ok(c) => c,
         Err(ConnectStop::Fatal(e)) => return setup_error(args, &format!("{e:#}")),
         Err(ConnectStop::Deadline(trouble)) => return connect_timeout(args, &trouble),
@@ -550,6 +556,23 @@ pub async fn wait(settings: &Settings, args: &WaitOptions) -> i32 {
         tracing::warn!("cannot write the wait report");
     }
     outcome.exit_code()
+}
+
+/// A connection whose provider is a hub: the same waiting code reads the hub's snapshot.
+async fn connect_hub(
+    target: &crate::hub::client::HubTarget,
+) -> Result<crate::connect::Connection, ConnectStop> {
+    let (provider, instance) = crate::hub::provider::HubProvider::connect(target.clone())
+        .await
+        .map_err(ConnectStop::Fatal)?;
+    let info = provider.info();
+    Ok(crate::connect::Connection {
+        provider: Arc::new(provider),
+        instance,
+        info,
+        emulator: None,
+        discovered: false,
+    })
 }
 
 /// Why connecting stopped.

@@ -87,6 +87,7 @@ pub fn new_state(width: u16, height: u16) -> AppState {
                 name: None,
             }),
             demo: false,
+            hub: None,
         },
         Duration::from_secs(10),
         t0(),

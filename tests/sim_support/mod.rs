@@ -85,6 +85,7 @@ pub fn observed_runtime_at(
         provider: provider.info(),
         instance: Some(instance),
         demo,
+        hub: None,
     };
     let mut runtime = Runtime::observed(
         provider,
