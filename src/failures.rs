@@ -15,7 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::estimate::{CauseTally, Estimate, KindTally, estimate};
-use crate::model::OperationKind;
+use crate::model::{OperationKind, RequestDetail, StatusSummary};
 
 /// The known causes of a failed request, plus `Other`. A closed set: it is also the metrics
 /// label set.
@@ -257,6 +257,26 @@ pub struct FailedRequest<'a> {
     pub pattern: Option<&'a str>,
     pub account: Option<&'a str>,
     pub permission_set: Option<&'a str>,
+}
+
+impl<'a> FailedRequest<'a> {
+    /// A FAILED request as a listing gave it, with its describe answer when one was read: the
+    /// headless commands and the hub's clients build their groups from these.
+    pub fn of(summary: &'a StatusSummary, detail: Option<&'a RequestDetail>) -> Self {
+        FailedRequest {
+            kind: summary.kind,
+            request_id: &summary.request_id,
+            created: summary.created,
+            reason: detail.and_then(|d| d.failure_reason.as_deref()),
+            pattern: None,
+            account: detail.and_then(|d| d.target_account.as_deref()),
+            permission_set: detail.and_then(|d| {
+                d.permission_set_name
+                    .as_deref()
+                    .or(d.permission_set.as_deref())
+            }),
+        }
+    }
 }
 
 /// The pattern of requests whose reason is not known yet.

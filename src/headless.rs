@@ -264,12 +264,17 @@ pub async fn fetch_list(
         rows.extend(list_all(provider, instance, kind, args.status.as_ref(), |_| {}).await?);
     }
     // The service promises no order: sort client side.
+    newest_first(&mut rows);
+    Ok(rows)
+}
+
+/// Newest first, ties by request id: the order every listing prints in.
+fn newest_first(rows: &mut [StatusSummary]) {
     rows.sort_by(|a, b| {
         b.created
             .cmp(&a.created)
             .then_with(|| a.request_id.cmp(&b.request_id))
     });
-    Ok(rows)
 }
 
 pub async fn list(settings: &Settings, args: &ListOptions) -> anyhow::Result<()> {
@@ -384,11 +389,7 @@ async fn filter_list(
     for hint in hints {
         eprintln!("note: {hint}");
     }
-    kept.sort_by(|a, b| {
-        b.created
-            .cmp(&a.created)
-            .then_with(|| a.request_id.cmp(&b.request_id))
-    });
+    newest_first(&mut kept);
     Ok(kept)
 }
 
@@ -466,22 +467,9 @@ pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Re
         .collect();
     let sampled = if args.exact { 0 } else { described.len() };
     let groups = crate::failures::group_sampled(
-        failed.iter().map(|s| {
-            let detail = by_id.get(s.request_id.as_str()).map(|d| &d.detail);
-            FailedRequest {
-                kind: s.kind,
-                request_id: &s.request_id,
-                created: s.created,
-                reason: detail.and_then(|d| d.failure_reason.as_deref()),
-                pattern: None,
-                account: detail.and_then(|d| d.target_account.as_deref()),
-                permission_set: detail.and_then(|d| {
-                    d.permission_set_name
-                        .as_deref()
-                        .or(d.permission_set.as_deref())
-                }),
-            }
-        }),
+        failed
+            .iter()
+            .map(|s| FailedRequest::of(s, by_id.get(s.request_id.as_str()).map(|d| &d.detail))),
         |_, id| !args.exact && by_id.contains_key(id),
     );
     // The unread are in the causes' estimates: a "reason pending" line would count them twice.
@@ -583,7 +571,7 @@ pub async fn failures_handoff(
 
 /// Writes through one buffered lock of stdout. A closed pipe (`ssowatch list | head`) comes
 /// back as an io error of kind `BrokenPipe`, which `main` treats as a normal end.
-fn write_stdout(
+pub(crate) fn write_stdout(
     write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -2,10 +2,7 @@
 //! credentials and no Identity Center calls: the hub has read it all once for everyone.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::time::Duration;
-
-use anyhow::Context;
 
 use crate::failures::FailedRequest;
 use crate::headless::{FailuresOptions, ListOptions};
@@ -34,7 +31,7 @@ async fn snapshot(target: &HubTarget) -> anyhow::Result<Snapshot> {
 pub async fn list(target: &HubTarget, args: &ListOptions) -> anyhow::Result<()> {
     let known = Known::of(snapshot(target).await?);
     let rows = known.rows(&args.kind.kinds(), args.status.as_ref());
-    write_stdout(|out| output::write_list(out, &rows, args.output))
+    crate::headless::write_stdout(|out| output::write_list(out, &rows, args.output))
 }
 
 /// `ssowatch failures --hub URL`: the hub's FAILED requests grouped by cause, from the
@@ -75,22 +72,9 @@ pub async fn failures(target: &HubTarget, args: &FailuresOptions) -> anyhow::Res
         })
         .collect();
     let groups = crate::failures::group_sampled(
-        failed.iter().map(|s| {
-            let detail = details.get(s.request_id.as_str());
-            FailedRequest {
-                kind: s.kind,
-                request_id: &s.request_id,
-                created: s.created,
-                reason: detail.and_then(|d| d.failure_reason.as_deref()),
-                pattern: None,
-                account: detail.and_then(|d| d.target_account.as_deref()),
-                permission_set: detail.and_then(|d| {
-                    d.permission_set_name
-                        .as_deref()
-                        .or(d.permission_set.as_deref())
-                }),
-            }
-        }),
+        failed
+            .iter()
+            .map(|s| FailedRequest::of(s, details.get(s.request_id.as_str()).copied())),
         |_, _| false,
     );
     let report = output::FailureReport {
@@ -102,14 +86,5 @@ pub async fn failures(target: &HubTarget, args: &FailuresOptions) -> anyhow::Res
         sampled: 0,
         details,
     };
-    write_stdout(|out| output::write_failure_groups(out, &report, args.output))
-}
-
-fn write_stdout(
-    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    write(&mut out)
-        .and_then(|()| out.flush())
-        .context("cannot write the output")
+    crate::headless::write_stdout(|out| output::write_failure_groups(out, &report, args.output))
 }
