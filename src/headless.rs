@@ -268,6 +268,21 @@ pub async fn fetch_list(
     Ok(rows)
 }
 
+/// Every FAILED request of the asked kinds (the service filters them), newest first.
+async fn list_failed(
+    provider: &dyn Provider,
+    instance: &str,
+    kind: KindSelection,
+) -> Result<Vec<StatusSummary>, ProviderError> {
+    let args = ListOptions {
+        kind,
+        status: Some(Status::Failed),
+        output: OutputFormat::Table,
+        filter: None,
+    };
+    fetch_list(provider, instance, &args).await
+}
+
 /// Newest first, ties by request id: the order every listing prints in.
 fn newest_first(rows: &mut [StatusSummary]) {
     rows.sort_by(|a, b| {
@@ -406,13 +421,7 @@ pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Re
     let connection = connect(settings).await?;
     let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
     let instance = &connection.instance.id;
-    let list_args = ListOptions {
-        kind: args.kind,
-        status: Some(Status::Failed),
-        output: args.output,
-        filter: None,
-    };
-    let failed = fetch_list(&provider, instance, &list_args).await?;
+    let failed = list_failed(&provider, instance, args.kind).await?;
     let to_read: Vec<&StatusSummary> = if args.exact {
         failed.iter().collect()
     } else {
@@ -519,13 +528,7 @@ pub async fn failures_handoff(
     let connection = connect(settings).await?;
     let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
     let instance = &connection.instance.id;
-    let list_args = ListOptions {
-        kind: args.kind,
-        status: Some(Status::Failed),
-        output: args.output,
-        filter: None,
-    };
-    let failed = fetch_list(&provider, instance, &list_args).await?;
+    let failed = list_failed(&provider, instance, args.kind).await?;
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) && failed.len() > 20 {
         eprintln!(
             "reading the reasons of {} FAILED requests at up to {} calls/s…",
