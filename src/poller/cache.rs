@@ -54,13 +54,12 @@ fn file_name(provider: &str, endpoint: Option<&str>, instance: &str) -> String {
     format!("describes-{provider}-{}.json", &digest[..16])
 }
 
-/// A temporary file older than this is a crash's leftover even when its process id is in use
-/// again: a write takes a fraction of a second.
-const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
-
 /// Removes the temporary files that a crashed (or killed) write left in the cache directory:
-/// `describes-….json.tmp<pid>` and `names-….json.tmp<pid>` of a process that is gone (or older
-/// than an hour), never one that a running ssowatch is writing now. Returns how many it removed.
+/// `describes-….json.tmp<pid>` and `names-….json.tmp<pid>` of a process that is gone, or whose
+/// id now belongs to another program, never one that a running ssowatch is writing now. No
+/// clock is read: a file's time and the process's clock need not agree (clock changes, network
+/// file systems), and the writer's process says all there is to know. Returns how many it
+/// removed.
 /// Without this, every `kill -9` during a write leaves a full copy of the cache behind (20 kills
 /// left 300 MB on main). Nothing here is fatal: the cache is a nicety.
 pub fn remove_leftover_temp_files(dir: &Path) -> usize {
@@ -77,13 +76,7 @@ pub fn remove_leftover_temp_files(dir: &Path) -> usize {
         if pid == own {
             continue;
         }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > LEFTOVER_AGE);
-        if !old && process_alive(pid) {
+        if ssowatch_running(pid) {
             continue;
         }
         match std::fs::remove_file(entry.path()) {
@@ -111,15 +104,15 @@ fn leftover_pid(name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
-/// Whether a process with this id runs (Linux: `/proc`). Elsewhere a leftover is removed only
-/// once it is old.
-fn process_alive(pid: u32) -> bool {
+/// Whether an ssowatch process with this id is running (and so may be writing its file). Where
+/// `/proc` cannot tell, it is assumed to be, and its file is kept.
+fn ssowatch_running(pid: u32) -> bool {
     let proc_dir = Path::new("/proc");
-    if proc_dir.join("self").exists() {
-        proc_dir.join(pid.to_string()).exists()
-    } else {
-        true
+    if !proc_dir.join("self").exists() {
+        return true;
     }
+    std::fs::read_to_string(proc_dir.join(pid.to_string()).join("comm"))
+        .is_ok_and(|comm| comm.trim_end().starts_with("ssowatch"))
 }
 
 /// Writes `body` to `path` so that a crash mid-write leaves the previous file intact: a
@@ -370,11 +363,17 @@ mod tests {
         for leftover in &leftovers {
             std::fs::write(leftover, b"{\"version\":1,\"records\":[{\"trunc")?;
         }
-        // A write in progress in a live process (this one's parent), and files that are not ours.
-        let live = dir.path().join(format!(
-            "describes-aws-0.json.tmp{}",
-            std::os::unix::process::parent_id()
-        ));
+        // A write in progress in a running ssowatch (this test runs in a binary named
+        // `ssowatch-…`), and files that are not ours.
+        let live = dir
+            .path()
+            .join(format!("describes-aws-0.json.tmp{}", std::process::id()));
+        assert!(ssowatch_running(std::process::id()));
+        // The id of a killed writer that another program (this test's parent) now holds.
+        let parent = std::os::unix::process::parent_id();
+        assert!(!ssowatch_running(parent));
+        let reused = dir.path().join(format!("names-aws-0.json.tmp{parent}"));
+        std::fs::write(&reused, b"{\"trunc")?;
         let others = [
             dir.path().join("notes.json.tmp1"),
             dir.path().join("describes-x.json"),
@@ -391,6 +390,11 @@ mod tests {
         for kept in others.iter().chain([&live]) {
             assert!(kept.exists(), "{} was removed", kept.display());
         }
+        assert!(
+            !reused.exists(),
+            "a reused process id kept {}",
+            reused.display()
+        );
         // The name cache's open sweeps too (it may be opened alone).
         let again = names.with_extension(format!("json.tmp{dead}"));
         std::fs::write(&again, b"x")?;
