@@ -308,24 +308,25 @@ pub fn estimate(cause: &[CauseTally], kinds: &[KindTally], failed: usize) -> Est
 /// still counts for the sample it was picked for.
 #[derive(Debug, Clone, Default)]
 pub struct SampleSet {
-    picked: HashSet<(OperationKind, Box<str>)>,
+    /// Request ids picked, by kind: looked up by `&str` without building a key.
+    picked: [HashSet<Box<str>>; 3],
 }
 
 impl SampleSet {
     pub fn insert(&mut self, kind: OperationKind, request_id: &str) {
-        self.picked.insert((kind, Box::from(request_id)));
+        self.picked[kind.index()].insert(Box::from(request_id));
     }
 
     pub fn contains(&self, kind: OperationKind, request_id: &str) -> bool {
-        self.picked.contains(&(kind, Box::from(request_id)))
+        self.picked[kind.index()].contains(request_id)
     }
 
     pub fn len(&self) -> usize {
-        self.picked.len()
+        self.picked.iter().map(HashSet::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.picked.is_empty()
+        self.len() == 0
     }
 }
 

@@ -328,15 +328,6 @@ impl AppState {
     }
 
     /// The FAILED requests of every kind, as the failure grouping reads them.
-    /// FAILED requests of every kind, as far as they are known.
-    pub fn failed_count(&self) -> usize {
-        OperationKind::ALL
-            .iter()
-            .flat_map(|&k| self.table(k).rows())
-            .filter(|r| r.status == Status::Failed)
-            .count()
-    }
-
     pub fn failed_requests(&self) -> Vec<FailedRequest<'_>> {
         OperationKind::ALL
             .iter()

@@ -31,6 +31,7 @@ const WHEEL_STEP: usize = 3;
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut effects = Vec::new();
     let groups_were_open = state.groups.is_some();
+    let mut rows_changed = false;
     match msg {
         Msg::Key(key) => on_key(state, key, &mut effects),
         Msg::Mouse(mouse) => match mouse.kind {
@@ -97,26 +98,38 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 event,
                 Event::Records { .. } | Event::Cached(_) | Event::Described(_)
             );
+            // What the failure groups, their reading plan and the pivot are built from: only
+            // these events change it, and rebuilding on every call report or spend tick walked
+            // every FAILED row for nothing.
+            rows_changed =
+                recount || matches!(event, Event::Name { .. } | Event::DescribeFailed { .. });
             on_poll(state, event, &mut effects);
             if recount {
                 state.recount_progress();
             }
-            if state.groups.is_some() {
-                regroup(state);
+            if rows_changed {
+                if state.groups.is_some() {
+                    regroup(state);
+                }
+                state.repivot();
             }
-            state.repivot();
         }
     }
     enrich_window(state, &mut effects);
     enrich_in_flight(state, &mut effects);
-    read_reasons(state, groups_were_open, &mut effects);
+    read_reasons(state, groups_were_open, rows_changed, &mut effects);
     effects
 }
 
 /// While the `F` view is open its reasons are read, whatever else happens: FAILED rows that
 /// arrive while it is open (during the first load too, on any tab) join the plan, and closing
 /// it hands reasons back to their usual priority.
-fn read_reasons(state: &mut AppState, were_open: bool, effects: &mut Vec<Effect>) {
+fn read_reasons(
+    state: &mut AppState,
+    were_open: bool,
+    rows_changed: bool,
+    effects: &mut Vec<Effect>,
+) {
     // Reading every reason fast ends when they are all read, or with the view.
     if let Some(view) = state.groups.as_mut()
         && view.reading_all.is_some()
@@ -137,7 +150,8 @@ fn read_reasons(state: &mut AppState, were_open: bool, effects: &mut Vec<Effect>
         .as_ref()
         .is_some_and(|g| g.reading_all.is_some());
     match (were_open, state.groups.is_some()) {
-        (_, true) => {
+        // A plan changes only with the rows (or when the view opens): keys and ticks make none.
+        (_, true) if !were_open || rows_changed => {
             if let Some(plan) = reasons::plan(state, !were_open) {
                 effects.push(Effect::ReadReasons(Some(plan)));
             }
@@ -146,7 +160,7 @@ fn read_reasons(state: &mut AppState, were_open: bool, effects: &mut Vec<Effect>
             reasons::stop(state);
             effects.push(Effect::ReadReasons(None));
         }
-        (false, false) => {}
+        _ => {}
     }
 }
 
