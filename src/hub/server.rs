@@ -42,6 +42,12 @@ pub const CLIENT_BUDGET_FOR: Duration = Duration::from_secs(600);
 /// one clear line.
 pub const VERSION_HEADER: &str = "x-ssowatch-hub-version";
 
+/// The shortest time between two fast-lane refreshes asked for by arriving clients: about
+/// what one refresh takes at the default budget (three list calls), so a client arriving
+/// while one runs shares it, and one arriving later still gets data as fresh as the hub can
+/// make it within the 5 s an operator waits for a view.
+pub const ATTACH_REFRESH_GAP: Duration = Duration::from_secs(3);
+
 /// Commands waiting for the serve loop. Bounded: a client that floods gets 503.
 const COMMAND_QUEUE: usize = 256;
 
@@ -194,6 +200,8 @@ struct Shared {
     compact: Mutex<Compact>,
     stream: broadcast::Sender<Arc<str>>,
     commands: mpsc::Sender<Command>,
+    /// When a client's arrival last asked the runtime for a fresh fast lane.
+    attach_refresh: Mutex<Option<tokio::time::Instant>>,
 }
 
 /// The hub of one `serve`. Clone it freely: every clone is the same hub.
@@ -228,6 +236,7 @@ impl Hub {
                 compact: Mutex::new(Compact::default()),
                 stream,
                 commands,
+                attach_refresh: Mutex::new(None),
             }),
         };
         (
@@ -252,6 +261,28 @@ impl Hub {
                 Err(error) => tracing::error!(%error, "cannot serialize a hub event"),
             }
         }
+    }
+
+    /// A client arrived (a dashboard attached, or `list`/`failures`/`wait --hub` asked for a
+    /// snapshot). An operator opening a view expects what is true now, not what was true at
+    /// the hub's last poll up to one refresh interval ago, so the hub polls its fast lane at
+    /// once: at most once per [`ATTACH_REFRESH_GAP`] (or refresh interval, if shorter), so
+    /// twenty dashboards opened together cost a few refreshes, and always within the hub's
+    /// budget (the refresh only makes the lane due; the limiter paces it like any other
+    /// tracking work). Returns whether this arrival asked for the refresh.
+    pub fn client_attached(&self) -> bool {
+        let now = tokio::time::Instant::now();
+        let mut last = lock(&self.shared.attach_refresh);
+        let gap = ATTACH_REFRESH_GAP.min(self.shared.refresh);
+        if last.is_some_and(|at| now.duration_since(at) < gap) {
+            return false;
+        }
+        // A full queue means the runtime is busy with commands; the next arrival tries again.
+        if self.shared.commands.try_send(Command::RefreshNow).is_err() {
+            return false;
+        }
+        *last = Some(now);
+        true
     }
 
     /// The serve loop's view of the poll's health, for the snapshot.
@@ -401,6 +432,7 @@ async fn snapshot_handler(State(hub): State<Hub>, headers: HeaderMap) -> Respons
     if let Some(refused) = check(&hub, &headers) {
         return refused;
     }
+    hub.client_attached();
     axum::Json(hub.snapshot()).into_response()
 }
 
@@ -408,6 +440,7 @@ async fn stream_handler(State(hub): State<Hub>, headers: HeaderMap) -> Response 
     if let Some(refused) = check(&hub, &headers) {
         return refused;
     }
+    hub.client_attached();
     let stream = client_stream(hub).map(|message| {
         Ok::<_, Infallible>(match message {
             Message::Snapshot(text) => SseEvent::default().event("snapshot").data(text),
@@ -526,6 +559,53 @@ mod tests {
             Some(Message::Snapshot(text)) => super::super::decode(&text).expect("a snapshot"),
             other => panic!("expected a snapshot, got {other:?}"),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn arriving_clients_share_one_fresh_fast_lane_per_attach_gap() {
+        let instance = Instance {
+            id: "ssoins-test".into(),
+            name: None,
+            identity_store_id: None,
+        };
+        let refresh = Duration::from_secs(10);
+        let (hub, mut commands) = Hub::new(ProviderInfo::default(), instance, false, refresh, None);
+        let queued = |commands: &mut Commands| {
+            let mut n = 0;
+            while let Ok(command) = commands.queue.try_recv() {
+                assert_eq!(command, Command::RefreshNow);
+                n += 1;
+            }
+            n
+        };
+        // The first arrival refreshes; twenty more within the gap cost nothing more.
+        assert!(hub.client_attached());
+        for _ in 0..20 {
+            tokio::time::advance(ATTACH_REFRESH_GAP / 25).await;
+            assert!(!hub.client_attached());
+        }
+        assert_eq!(queued(&mut commands), 1);
+        // Once the gap has passed since that refresh, the next arrival refreshes again.
+        tokio::time::advance(ATTACH_REFRESH_GAP / 5).await;
+        assert!(hub.client_attached());
+        assert_eq!(queued(&mut commands), 1);
+        // A hub that refreshes more often than the gap never refreshes faster than that.
+        let (hub, mut commands) = Hub::new(
+            ProviderInfo::default(),
+            Instance {
+                id: "ssoins-test".into(),
+                name: None,
+                identity_store_id: None,
+            },
+            false,
+            Duration::from_secs(1),
+            None,
+        );
+        for _ in 0..10 {
+            hub.client_attached();
+            tokio::time::advance(Duration::from_millis(500)).await;
+        }
+        assert_eq!(queued(&mut commands), 5);
     }
 
     #[tokio::test]
