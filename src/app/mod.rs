@@ -15,6 +15,9 @@ pub mod table;
 pub mod update;
 
 pub use msg::{Effect, ExportFormat, ExportRequest, Msg};
-pub use state::{AppState, ConnectionInfo, ErrorLine, GroupFilter, GroupsView, InputMode, Tab};
+pub use state::{
+    AppState, ConnectionInfo, DataState, ErrorLine, GroupFilter, GroupsView, InputMode, Tab,
+    ViewState,
+};
 pub use table::{KindTable, RequestRow, SortColumn, StatusFilter};
 pub use update::update;

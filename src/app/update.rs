@@ -30,7 +30,7 @@ const WHEEL_STEP: usize = 3;
 /// is the caller's call: every message that reaches here can change what is shown.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let groups_were_open = state.groups.is_some();
+    let groups_were_open = state.view.groups.is_some();
     let mut rows_changed = false;
     match msg {
         Msg::Key(key) => on_key(state, key, &mut effects),
@@ -43,29 +43,30 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             _ => {}
         },
         Msg::Resize { width, height } => {
-            state.terminal_size = (width, height);
+            state.view.terminal_size = (width, height);
             let rows = state.table_rows();
-            for table in &mut state.tables {
+            for table in &mut state.data.tables {
                 table.scroll_into_view(rows);
             }
         }
         Msg::Tick(now) => {
-            state.now = now;
-            state.spinner = state.spinner.wrapping_add(1);
-            state.progress.prune(now);
+            state.data.now = now;
+            state.view.spinner = state.view.spinner.wrapping_add(1);
+            state.data.progress.prune(now);
             // Ages move with the clock: a request can become stuck without any new data.
             state.recount_progress();
             if state
+                .view
                 .flash
                 .as_ref()
                 .is_some_and(|(at, _)| now - *at > chrono::Duration::seconds(3))
             {
-                state.flash = None;
+                state.view.flash = None;
             }
         }
         Msg::Exported(result) => {
-            state.flash = Some((
-                state.now,
+            state.view.flash = Some((
+                state.data.now,
                 match result {
                     Ok(path) => format!("exported to {path}"),
                     Err(error) => format!("export failed: {error}"),
@@ -73,8 +74,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             ));
         }
         Msg::Saved(result) => {
-            state.flash = Some((
-                state.now,
+            state.view.flash = Some((
+                state.data.now,
                 match result {
                     Ok(path) => format!("columns remembered in {path}"),
                     Err(error) => format!("columns not remembered: {error}"),
@@ -82,13 +83,13 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             ));
         }
         Msg::Configure(config) => {
-            state.progress.stuck_after = config.stuck_after;
+            state.data.progress.stuck_after = config.stuck_after;
             if let Some(columns) = config.columns {
-                state.columns = columns;
+                state.view.columns = columns;
             }
             if let Some(since) = config.since {
-                state.progress.since = since;
-                state.progress.since_start = false;
+                state.data.progress.since = since;
+                state.data.progress.since_start = false;
             }
             state.recount_progress();
         }
@@ -108,7 +109,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.recount_progress();
             }
             if rows_changed {
-                if state.groups.is_some() {
+                if state.view.groups.is_some() {
                     regroup(state);
                 }
                 state.repivot();
@@ -131,25 +132,26 @@ fn read_reasons(
     effects: &mut Vec<Effect>,
 ) {
     // Reading every reason fast ends when they are all read, or with the view.
-    if let Some(view) = state.groups.as_mut()
+    if let Some(view) = state.view.groups.as_mut()
         && view.reading_all.is_some()
         && view.unread == 0
     {
         view.reading_all = None;
         effects.push(Effect::SetBudget(None));
-        state.flash = Some((
-            state.now,
+        state.view.flash = Some((
+            state.data.now,
             "every reason read: back to the default budget".into(),
         ));
     }
-    if were_open && state.groups.is_none() && state.reasons.reading_all {
+    if were_open && state.view.groups.is_none() && state.data.reasons.reading_all {
         effects.push(Effect::SetBudget(None));
     }
-    state.reasons.reading_all = state
+    state.data.reasons.reading_all = state
+        .view
         .groups
         .as_ref()
         .is_some_and(|g| g.reading_all.is_some());
-    match (were_open, state.groups.is_some()) {
+    match (were_open, state.view.groups.is_some()) {
         // A plan changes only with the rows (or when the view opens): keys and ticks make none.
         (_, true) if !were_open || rows_changed => {
             if let Some(plan) = reasons::plan(state, !were_open) {
@@ -185,7 +187,7 @@ fn observe_transitions(state: &mut AppState, event: &Event) {
         )],
         _ => return,
     };
-    let now = state.now;
+    let now = state.data.now;
     for (kind, id, status, created) in changes {
         let table = state.table(kind);
         let before = table.row_by_id(id).map(|r| r.status.clone());
@@ -194,15 +196,19 @@ fn observe_transitions(state: &mut AppState, event: &Event) {
             continue;
         }
         if before == Some(Status::InProgress) && status.is_finished() {
-            state.progress.record_completion(now);
+            state.data.progress.record_completion(now);
         }
         let news = *status == Status::Failed
             && failed_known
-            && (before.is_some() || created >= state.progress.since);
+            && (before.is_some() || created >= state.data.progress.since);
         if news {
-            state.progress.new_failed_total += 1;
-            state.progress.unseen_failed += 1;
-            state.progress.failed_since.insert((kind, Box::from(id)));
+            state.data.progress.new_failed_total += 1;
+            state.data.progress.unseen_failed += 1;
+            state
+                .data
+                .progress
+                .failed_since
+                .insert((kind, Box::from(id)));
         }
     }
 }
@@ -217,10 +223,10 @@ fn observe_transitions(state: &mut AppState, event: &Event) {
 /// 2 req/s budget, 182 describes of different requests in 150 s, in the walkthrough that found
 /// it). The poller de-duplicates, so asking again for a window is free.
 fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
-    if state.terminal_size == (0, 0) {
+    if state.view.terminal_size == (0, 0) {
         return;
     }
-    let tab = state.active;
+    let tab = state.view.active;
     let rows = state.table_rows();
     let table = state.active_table();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -232,15 +238,15 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
         }
     }
     let fingerprint = hasher.finish();
-    let now = state.now;
-    let window = match state.window {
+    let now = state.data.now;
+    let window = match state.view.window {
         Some(window) if window.fingerprint == fingerprint => window,
         previous => {
             // The rows the last screen asked for are not on screen any more.
             if previous.is_some_and(|w| w.enriched) {
                 effects.push(Effect::DescribeOnScreen(Vec::new()));
             }
-            state.window = Some(ScreenWindow {
+            state.view.window = Some(ScreenWindow {
                 fingerprint,
                 since: now,
                 enriched: false,
@@ -252,7 +258,7 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
         return;
     }
     let undescribed = table.undescribed_in_window(rows);
-    state.window = Some(ScreenWindow {
+    state.view.window = Some(ScreenWindow {
         enriched: true,
         ..window
     });
@@ -275,7 +281,10 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// from ever holding still. Who and what never change, so one answer names them for good;
 /// the planner describes them once more when they finish, for the final status and reason.
 fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
-    if state.terminal_size == (0, 0) || state.groups.is_some() || state.pivot.is_some() {
+    if state.view.terminal_size == (0, 0)
+        || state.view.groups.is_some()
+        || state.view.pivot.is_some()
+    {
         return;
     }
     let rows = state.table_rows();
@@ -287,14 +296,14 @@ fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
         .map(|r| (r.kind, r.request_id.to_string()))
         .collect();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    state.active.hash(&mut hasher);
+    state.view.active.hash(&mut hasher);
     flying.hash(&mut hasher);
     let fingerprint = hasher.finish();
-    let now = state.now;
-    let window = match state.flight_window {
+    let now = state.data.now;
+    let window = match state.view.flight_window {
         Some(window) if window.fingerprint == fingerprint => window,
         _ => {
-            state.flight_window = Some(ScreenWindow {
+            state.view.flight_window = Some(ScreenWindow {
                 fingerprint,
                 since: now,
                 enriched: false,
@@ -305,7 +314,7 @@ fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
     if window.enriched || now - window.since < ENRICH_AFTER {
         return;
     }
-    state.flight_window = Some(ScreenWindow {
+    state.view.flight_window = Some(ScreenWindow {
         enriched: true,
         ..window
     });
@@ -319,7 +328,7 @@ fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
 }
 
 fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
-    let (tz, sort) = (state.tz, state.sort);
+    let (tz, sort) = (state.data.tz, state.view.sort);
     match event {
         Event::Records { kind, items } => {
             if let Some(all) = state.all_kinds_table_mut() {
@@ -372,7 +381,7 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
                     state.rebuild(op);
                 }
             }
-            state.names.insert((kind, id), name);
+            state.data.names.insert((kind, id), name);
         }
         Event::Described(mut described) => {
             let known: Vec<(NameKind, String, String)> = described
@@ -380,7 +389,7 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
                 .named_ids()
                 .into_iter()
                 .filter_map(|(kind, id)| {
-                    let name = state.names.get(&(kind, id.to_string()))?;
+                    let name = state.data.names.get(&(kind, id.to_string()))?;
                     Some((kind, id.to_string(), name.clone()))
                 })
                 .collect();
@@ -389,10 +398,15 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             }
             let kind = described.summary.kind;
             let key = (kind, Box::from(described.summary.request_id.as_str()));
-            state.describe_errors.remove(&key);
+            state.data.describe_errors.remove(&key);
             // A good answer from the service: the data is not stale, whichever call it was
             // (after a throttling storm the first call through is often a describe).
-            state.last_success = Some(state.last_success.map_or(state.now, |t| t.max(state.now)));
+            state.data.last_success = Some(
+                state
+                    .data
+                    .last_success
+                    .map_or(state.data.now, |t| t.max(state.data.now)),
+            );
             if let Some(all) = state.all_kinds_table_mut() {
                 all.apply_described((*described).clone(), tz, sort);
             }
@@ -406,24 +420,26 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             error,
         } => {
             if error.kind == ErrorKind::Throttled {
-                state.last_throttled = Some(state.now);
+                state.data.last_throttled = Some(state.data.now);
             }
             state
+                .data
                 .describe_errors
                 .insert((kind, Box::from(request_id.as_str())), error.to_string());
         }
         Event::ListSucceeded { kind, at } => {
-            state.last_success = Some(at);
+            state.data.last_success = Some(at);
             let table = state.table_mut(kind);
             table.last_listed = Some(at);
             table.trouble = None;
             // This kind recovered: its error has done its job. Another kind's stays.
             if state
+                .data
                 .last_error
                 .as_ref()
                 .is_some_and(|e| e.at <= at && e.kind.is_none_or(|k| k == kind))
             {
-                state.last_error = None;
+                state.data.last_error = None;
             }
         }
         Event::ListFailed {
@@ -431,9 +447,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             error,
             gave_up,
         } => {
-            let at = state.now;
+            let at = state.data.now;
             if error.kind == ErrorKind::Throttled {
-                state.last_throttled = Some(at);
+                state.data.last_throttled = Some(at);
             }
             state.table_mut(kind).trouble = Some(ListTrouble {
                 at,
@@ -443,7 +459,7 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
                 hint: error.hint.clone(),
                 gave_up,
             });
-            state.last_error = Some(ErrorLine {
+            state.data.last_error = Some(ErrorLine {
                 at,
                 message: format!("{}: {}", kind.label(), error.what()),
                 kind: Some(kind),
@@ -453,7 +469,7 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
         // A standing condition, not an error that the next success clears: it stays on the
         // status line (under any error) for the rest of the run. Several hints add up.
         Event::NamesUnavailable { hint } => {
-            state.notice = Some(match state.notice.take() {
+            state.data.notice = Some(match state.data.notice.take() {
                 Some(earlier) if !earlier.contains(&hint) => format!("{earlier}; {hint}"),
                 Some(earlier) => earlier,
                 None => hint,
@@ -461,9 +477,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
         }
         Event::CallFailed { at, error } => {
             if error.kind == ErrorKind::Throttled {
-                state.last_throttled = Some(at);
+                state.data.last_throttled = Some(at);
             }
-            state.last_error = Some(ErrorLine {
+            state.data.last_error = Some(ErrorLine {
                 at,
                 message: error.what(),
                 kind: None,
@@ -471,17 +487,21 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             });
         }
         Event::CallCompleted { operation, outcome } => {
-            *state.api_calls.entry((operation, outcome)).or_default() += 1;
+            *state
+                .data
+                .api_calls
+                .entry((operation, outcome))
+                .or_default() += 1;
         }
-        Event::Spend(report) => state.spend = report,
+        Event::Spend(report) => state.data.spend = report,
         Event::PollerStopped { reason } => {
-            state.last_error = Some(ErrorLine {
-                at: state.now,
+            state.data.last_error = Some(ErrorLine {
+                at: state.data.now,
                 message: format!("polling stopped: {reason}"),
                 kind: None,
                 hint: Some("press q to quit".into()),
             });
-            state.poller_stopped = Some(reason);
+            state.data.poller_stopped = Some(reason);
         }
     }
 }
@@ -494,21 +514,21 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
         quit(state, effects);
         return;
     }
-    if state.input_mode == InputMode::EditingFilter {
+    if state.view.input_mode == InputMode::EditingFilter {
         on_filter_key(state, key, effects);
         return;
     }
-    if state.help_open {
+    if state.view.help_open {
         // The help says any key closes it, and it means it: `q` too, so reading the help
         // never quits by surprise.
-        state.help_open = false;
+        state.view.help_open = false;
         return;
     }
-    if state.groups.as_ref().is_some_and(|g| g.offer_open) {
+    if state.view.groups.as_ref().is_some_and(|g| g.offer_open) {
         on_offer_key(state, key, effects);
         return;
     }
-    if state.choosing_columns {
+    if state.view.choosing_columns {
         on_columns_key(state, key, effects);
         return;
     }
@@ -520,7 +540,7 @@ fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
 /// Keys while the offer to read every reason is shown: `1` to `4` pick a rate, `Esc` (or any
 /// other key) declines. Nothing else acts behind it.
 fn on_offer_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
-    let Some(view) = state.groups.as_mut() else {
+    let Some(view) = state.view.groups.as_mut() else {
         return;
     };
     view.offer_open = false;
@@ -531,8 +551,8 @@ fn on_offer_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) 
     if let Some(rate) = choice.and_then(|i| READ_ALL_RATES.get(i).copied()) {
         view.reading_all = Some(rate);
         effects.push(Effect::SetBudget(Some(rate)));
-        state.flash = Some((
-            state.now,
+        state.view.flash = Some((
+            state.data.now,
             format!("reading every reason at {rate} req/s; Esc returns to the default budget"),
         ));
     }
@@ -549,36 +569,36 @@ fn on_columns_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>
     };
     match column {
         Some(column) => {
-            state.columns.toggle(column);
-            effects.push(Effect::SaveColumns(state.columns));
+            state.view.columns.toggle(column);
+            effects.push(Effect::SaveColumns(state.view.columns));
         }
-        None => state.choosing_columns = false,
+        None => state.view.choosing_columns = false,
     }
 }
 
 /// Carries out one action of the key table.
 fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
-    if state.groups.is_some() && on_groups_action(state, action, effects) {
+    if state.view.groups.is_some() && on_groups_action(state, action, effects) {
         return;
     }
-    if state.pivot.is_some() && on_pivot_action(state, action, effects) {
+    if state.view.pivot.is_some() && on_pivot_action(state, action, effects) {
         return;
     }
     let page = state.table_rows().max(1) as isize;
     if matches!(action, Action::FailedOnly | Action::FailureGroups) {
         // The operator is looking at the failures: they are not new any more.
-        state.progress.unseen_failed = 0;
+        state.data.progress.unseen_failed = 0;
     }
     match action {
         Action::FailureGroups => open_groups(state),
         Action::Pivot => {
-            state.pivot = Some(PivotView::new());
+            state.view.pivot = Some(PivotView::new());
             state.repivot();
         }
-        Action::Columns => state.choosing_columns = true,
+        Action::Columns => state.view.choosing_columns = true,
         Action::ReadAllReasons => {
-            state.flash = Some((
-                state.now,
+            state.view.flash = Some((
+                state.data.now,
                 "R reads every failure reason now: press F first".into(),
             ));
         }
@@ -590,11 +610,11 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
                 .map(str::to_string);
             match reason {
                 Some(reason) => {
-                    state.flash = Some((state.now, "copied the failure reason".into()));
+                    state.view.flash = Some((state.data.now, "copied the failure reason".into()));
                     effects.push(Effect::Copy(reason));
                 }
                 None => {
-                    state.flash = Some((state.now, "no failure reason to copy".into()));
+                    state.view.flash = Some((state.data.now, "no failure reason to copy".into()));
                 }
             }
         }
@@ -602,24 +622,24 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         Action::ExportJson => request_export(state, ExportFormat::Json),
         Action::Handoff => request_handoff(state),
         Action::CopyRetry => copy_retry(state, effects),
-        Action::WrapReason => state.wrap_selected = !state.wrap_selected,
+        Action::WrapReason => state.view.wrap_selected = !state.view.wrap_selected,
         Action::DetailScrollDown => {
-            state.detail_scroll = state.detail_scroll.saturating_add(3);
+            state.view.detail_scroll = state.view.detail_scroll.saturating_add(3);
         }
         Action::DetailScrollUp => {
-            state.detail_scroll = state.detail_scroll.saturating_sub(3);
+            state.view.detail_scroll = state.view.detail_scroll.saturating_sub(3);
         }
         Action::ResetProgress => {
-            state.progress.since = state.now;
-            state.progress.since_start = false;
+            state.data.progress.since = state.data.now;
+            state.data.progress.since_start = false;
             // From now on: earlier failures are neither "new" nor counted since the moment.
-            state.progress.failed_since.clear();
-            state.progress.unseen_failed = 0;
+            state.data.progress.failed_since.clear();
+            state.data.progress.unseen_failed = 0;
             state.recount_progress();
-            state.flash = Some((state.now, "progress counts from now".into()));
+            state.view.flash = Some((state.data.now, "progress counts from now".into()));
         }
         Action::Quit => quit(state, effects),
-        Action::Help => state.help_open = true,
+        Action::Help => state.view.help_open = true,
         Action::NextKind => switch_tab(state, 1, effects),
         Action::PreviousKind => switch_tab(state, -1, effects),
         Action::AllKinds => set_tab(state, Tab::All, effects),
@@ -638,35 +658,35 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         Action::FailedOnly => toggle_status(state, StatusFilter::FailedOnly, effects),
         Action::InProgressOnly => toggle_status(state, StatusFilter::InProgressOnly, effects),
         Action::AllStatuses => set_status(state, StatusFilter::All, effects),
-        Action::TextFilter => state.input_mode = InputMode::EditingFilter,
+        Action::TextFilter => state.view.input_mode = InputMode::EditingFilter,
         Action::OpenDetail => open_detail(state, effects),
         Action::Back => {
-            if state.detail_open {
-                state.detail_open = false;
-            } else if let Some(drill) = state.drill.take() {
+            if state.view.detail_open {
+                state.view.detail_open = false;
+            } else if let Some(drill) = state.view.drill.take() {
                 // Back to the pivot the operator drilled down from, as it was.
                 set_text_filter(state, drill.text_filter, effects);
-                state.pivot = Some(drill.pivot);
+                state.view.pivot = Some(drill.pivot);
                 state.repivot();
-            } else if let Some(group) = state.group_filter.take() {
+            } else if let Some(group) = state.view.group_filter.take() {
                 // Back to the failure groups, on the group the operator opened.
                 state.rebuild_all();
                 open_groups(state);
-                if let Some(view) = state.groups.as_mut()
+                if let Some(view) = state.view.groups.as_mut()
                     && let Some(at) = view.groups.iter().position(|g| g.pattern == group.pattern)
                 {
                     view.selected = at;
                 }
-            } else if !state.text_filter.is_empty() {
+            } else if !state.view.text_filter.is_empty() {
                 set_text_filter(state, String::new(), effects);
             }
         }
         Action::CycleSort => {
-            state.sort.column = state.sort.column.next();
+            state.view.sort.column = state.view.sort.column.next();
             resort(state, effects);
         }
         Action::ReverseSort => {
-            state.sort.descending = !state.sort.descending;
+            state.view.sort.descending = !state.view.sort.descending;
             resort(state, effects);
         }
         Action::Refresh => effects.push(Effect::RefreshNow),
@@ -677,10 +697,11 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
                 .selected()
                 .map(|r| r.request_id.to_string())
             {
-                state.flash = Some((state.now, format!("copied {id}")));
+                state.view.flash = Some((state.data.now, format!("copied {id}")));
                 effects.push(Effect::Copy(id));
             } else {
-                state.flash = Some((state.now, "nothing to copy: no row is shown".into()));
+                state.view.flash =
+                    Some((state.data.now, "nothing to copy: no row is shown".into()));
             }
         }
     }
@@ -690,13 +711,13 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
 /// view is open (`read_reasons`), most informative first, so the groups' estimates fill in and
 /// narrow while the operator looks.
 fn open_groups(state: &mut AppState) {
-    state.groups = Some(GroupsView::default());
+    state.view.groups = Some(GroupsView::default());
     regroup(state);
 }
 
 /// Recomputes the groups from the rows, keeping the selected group by its pattern.
 fn regroup(state: &mut AppState) {
-    let reading = &state.reasons;
+    let reading = &state.data.reasons;
     let groups = failures::group_sampled(state.failed_requests(), |kind, id| {
         reading.in_sample(kind, id)
     });
@@ -706,7 +727,7 @@ fn regroup(state: &mut AppState) {
         .flat_map(|g| &g.requests)
         .filter(|(kind, id)| reading.in_sample(*kind, id))
         .count();
-    let Some(view) = state.groups.as_mut() else {
+    let Some(view) = state.view.groups.as_mut() else {
         return;
     };
     view.failed = groups.iter().map(|g| g.count).sum();
@@ -732,10 +753,10 @@ fn regroup(state: &mut AppState) {
 /// Keys while the groups are shown. Returns false for the actions that also work there as
 /// they do on the table (they close the groups first).
 fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
-    if state.groups.is_some() && on_group_keys(state, action, effects) {
+    if state.view.groups.is_some() && on_group_keys(state, action, effects) {
         return true;
     }
-    let Some(view) = state.groups.as_mut() else {
+    let Some(view) = state.view.groups.as_mut() else {
         return false;
     };
     let last = view.groups.len().saturating_sub(1);
@@ -762,7 +783,7 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
             let Some(group) = view.groups.get(view.selected) else {
                 return true;
             };
-            state.group_filter = Some(GroupFilter {
+            state.view.group_filter = Some(GroupFilter {
                 pattern: group.pattern.clone(),
                 ids: group
                     .requests
@@ -770,10 +791,10 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
                     .map(|(_, id)| Box::from(id.as_str()))
                     .collect(),
             });
-            state.groups = None;
+            state.view.groups = None;
             // A group can span kinds: show it on the all-kinds tab.
             state.ensure_all_kinds();
-            state.active = Tab::All;
+            state.view.active = Tab::All;
             state.rebuild_all();
             let rows = state.table_rows();
             let table = state.tab_table_mut(Tab::All);
@@ -785,19 +806,19 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
             if view.unread > 0 {
                 view.offer_open = true;
             } else {
-                state.flash = Some((state.now, "every reason is read already".into()));
+                state.view.flash = Some((state.data.now, "every reason is read already".into()));
             }
         }
         // Esc while reading every reason: back to the default budget, the view stays.
         Action::Back if view.reading_all.is_some() => {
             view.reading_all = None;
             effects.push(Effect::SetBudget(None));
-            state.flash = Some((state.now, "back to the default budget".into()));
+            state.view.flash = Some((state.data.now, "back to the default budget".into()));
         }
-        Action::Back | Action::FailureGroups => state.groups = None,
+        Action::Back | Action::FailureGroups => state.view.groups = None,
         Action::Help | Action::Quit => return false,
         _ => {
-            state.groups = None;
+            state.view.groups = None;
             return false;
         }
     }
@@ -807,7 +828,11 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
 /// The `F` view's keys that act on the selected group or on the groups (copy, export, hand
 /// off): see `keymap::GROUP_BINDINGS`. Returns whether the action was one of them.
 fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
-    let group = state.groups.as_ref().and_then(|v| v.groups.get(v.selected));
+    let group = state
+        .view
+        .groups
+        .as_ref()
+        .and_then(|v| v.groups.get(v.selected));
     match action {
         Action::CopyId => {
             let copied = group.filter(|g| !g.requests.is_empty()).map(|g| {
@@ -819,18 +844,19 @@ fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>
             });
             match copied {
                 Some((message, ids)) => {
-                    state.flash = Some((state.now, message));
+                    state.view.flash = Some((state.data.now, message));
                     effects.push(Effect::Copy(ids));
                 }
-                None => state.flash = Some((state.now, "no group to copy".into())),
+                None => state.view.flash = Some((state.data.now, "no group to copy".into())),
             }
         }
         Action::CopyReason => match group.map(|g| g.example.clone()) {
             Some(example) if !example.is_empty() => {
-                state.flash = Some((state.now, "copied the group's failure reason".into()));
+                state.view.flash =
+                    Some((state.data.now, "copied the group's failure reason".into()));
                 effects.push(Effect::Copy(example));
             }
-            _ => state.flash = Some((state.now, "no failure reason to copy".into())),
+            _ => state.view.flash = Some((state.data.now, "no failure reason to copy".into())),
         },
         Action::ExportCsv => request_export(state, ExportFormat::Csv),
         Action::ExportJson => request_export(state, ExportFormat::Json),
@@ -845,7 +871,7 @@ fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>
 /// do on the table (they close the pivot first).
 fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
     let page = state.table_rows().max(1) as isize;
-    let Some(view) = state.pivot.as_mut() else {
+    let Some(view) = state.view.pivot.as_mut() else {
         return false;
     };
     let last = view.rows.len().saturating_sub(1);
@@ -871,10 +897,10 @@ fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effec
             state.repivot();
         }
         Action::OpenDetail => drill_down(state, effects),
-        Action::Back => state.pivot = None,
+        Action::Back => state.view.pivot = None,
         Action::Help | Action::Quit => return false,
         _ => {
-            state.pivot = None;
+            state.view.pivot = None;
             return false;
         }
     }
@@ -883,15 +909,15 @@ fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effec
 
 /// `e`/`E` (and `x`): asks the host to write the file; it answers with `Msg::Exported`.
 fn request_export(state: &mut AppState, format: ExportFormat) {
-    let seq = state.export.map_or(1, |e| e.seq + 1);
-    state.export = Some(ExportRequest { seq, format });
+    let seq = state.view.export.map_or(1, |e| e.seq + 1);
+    state.view.export = Some(ExportRequest { seq, format });
 }
 
 /// `x`: the retry script, ids file and JSON plan of what the view shows, written by the host.
 fn request_handoff(state: &mut AppState) {
     match super::handoff::selection(state) {
         Ok(_) => request_export(state, ExportFormat::Handoff),
-        Err(why) => state.flash = Some((state.now, why)),
+        Err(why) => state.view.flash = Some((state.data.now, why)),
     }
 }
 
@@ -900,8 +926,8 @@ fn copy_retry(state: &mut AppState, effects: &mut Vec<Effect>) {
     match super::handoff::selection(state) {
         Ok(s) => {
             let script = crate::handoff::retry_script(s.cloud, &s.instance, &s.requests);
-            state.flash = Some((
-                state.now,
+            state.view.flash = Some((
+                state.data.now,
                 format!(
                     "copied the retry script of {} request(s) of {}",
                     s.requests.len(),
@@ -910,34 +936,34 @@ fn copy_retry(state: &mut AppState, effects: &mut Vec<Effect>) {
             ));
             effects.push(Effect::Copy(script));
         }
-        Err(why) => state.flash = Some((state.now, why)),
+        Err(why) => state.view.flash = Some((state.data.now, why)),
     }
 }
 
 /// `Enter` on a pivot row: the table filtered to that value (a `/` term the operator can see
 /// and edit); `Esc` returns to the pivot.
 fn drill_down(state: &mut AppState, effects: &mut Vec<Effect>) {
-    let Some(view) = state.pivot.take() else {
+    let Some(view) = state.view.pivot.take() else {
         return;
     };
     let Some(row) = view.selected_row() else {
-        state.pivot = Some(view);
+        state.view.pivot = Some(view);
         return;
     };
     let term = pivot::drill_term(view.dimension, &row.key);
-    let saved = state.text_filter.clone();
+    let saved = state.view.text_filter.clone();
     let text = if saved.trim().is_empty() {
         term
     } else {
         format!("{} {term}", saved.trim_end())
     };
-    state.drill = Some(Drill {
+    state.view.drill = Some(Drill {
         pivot: view,
         text_filter: saved,
     });
     set_text_filter(state, text, effects);
     let rows = state.table_rows();
-    let table = state.tab_table_mut(state.active);
+    let table = state.tab_table_mut(state.view.active);
     table.set_following(true);
     table.scroll_into_view(rows);
 }
@@ -945,16 +971,16 @@ fn drill_down(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// Opens the detail pane on the selection. An open pane never moves by itself: opening it
 /// stops following the newest request.
 fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
-    state.detail_open = true;
-    state.detail_scroll = 0;
+    state.view.detail_open = true;
+    state.view.detail_scroll = 0;
     let rows = state.table_rows();
-    let table = state.tab_table_mut(state.active);
+    let table = state.tab_table_mut(state.view.active);
     table.set_following(false);
     table.scroll_into_view(rows);
     // Opening a request asks again even if an earlier describe of it was given up.
     if let Some(row) = state.active_table().selected() {
         let key = (row.kind, row.request_id.clone());
-        state.describe_errors.remove(&key);
+        state.data.describe_errors.remove(&key);
     }
     describe_selected_if_needed(state, effects);
 }
@@ -962,12 +988,12 @@ fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// `t`: follow the newest request (selection on the top row, moving with new rows), or stop.
 fn toggle_follow(state: &mut AppState, effects: &mut Vec<Effect>) {
     let rows = state.table_rows();
-    let table = state.tab_table_mut(state.active);
+    let table = state.tab_table_mut(state.view.active);
     let follow = !table.following();
     table.set_following(follow);
     table.scroll_into_view(rows);
-    state.flash = Some((
-        state.now,
+    state.view.flash = Some((
+        state.data.now,
         if follow {
             "following the newest request".into()
         } else {
@@ -978,13 +1004,13 @@ fn toggle_follow(state: &mut AppState, effects: &mut Vec<Effect>) {
 }
 
 fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
-    let mut text = state.text_filter.clone();
+    let mut text = state.view.text_filter.clone();
     match key.code {
         KeyCode::Esc => {
             text.clear();
-            state.input_mode = InputMode::Normal;
+            state.view.input_mode = InputMode::Normal;
         }
-        KeyCode::Enter => state.input_mode = InputMode::Normal,
+        KeyCode::Enter => state.view.input_mode = InputMode::Normal,
         KeyCode::Backspace => {
             text.pop();
         }
@@ -992,7 +1018,7 @@ fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>)
         KeyCode::Char(c) if !c.is_control() => text.push(c),
         _ => return,
     }
-    if text != state.text_filter {
+    if text != state.view.text_filter {
         set_text_filter(state, text, effects);
     }
 }
@@ -1000,26 +1026,26 @@ fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>)
 fn set_text_filter(state: &mut AppState, text: String, effects: &mut Vec<Effect>) {
     match super::filter::parse(&text) {
         Ok(filter) => {
-            state.filter = filter;
-            state.filter_error = None;
+            state.view.filter = filter;
+            state.view.filter_error = None;
         }
         // While a term is being typed wrong, the last good filter stays and the prompt says why.
-        Err(error) => state.filter_error = Some(error.to_string()),
+        Err(error) => state.view.filter_error = Some(error.to_string()),
     }
-    state.text_filter = text;
+    state.view.text_filter = text;
     state.rebuild_all();
     describe_selected_if_needed(state, effects);
 }
 
 fn quit(state: &mut AppState, effects: &mut Vec<Effect>) {
-    state.should_quit = true;
+    state.view.should_quit = true;
     effects.push(Effect::Quit);
 }
 
 fn switch_tab(state: &mut AppState, step: isize, effects: &mut Vec<Effect>) {
     let current = Tab::ORDER
         .iter()
-        .position(|&t| t == state.active)
+        .position(|&t| t == state.view.active)
         .unwrap_or(0);
     let next = (current as isize + step).rem_euclid(Tab::ORDER.len() as isize) as usize;
     set_tab(state, Tab::ORDER[next], effects);
@@ -1033,12 +1059,12 @@ fn set_tab(state: &mut AppState, tab: Tab, effects: &mut Vec<Effect>) {
     if tab == Tab::All {
         state.ensure_all_kinds();
     }
-    state.active = tab;
+    state.view.active = tab;
     describe_selected_if_needed(state, effects);
 }
 
 fn toggle_status(state: &mut AppState, filter: StatusFilter, effects: &mut Vec<Effect>) {
-    let next = if state.status_filter == filter {
+    let next = if state.view.status_filter == filter {
         StatusFilter::All
     } else {
         filter
@@ -1047,15 +1073,15 @@ fn toggle_status(state: &mut AppState, filter: StatusFilter, effects: &mut Vec<E
 }
 
 fn set_status(state: &mut AppState, filter: StatusFilter, effects: &mut Vec<Effect>) {
-    if state.status_filter != filter {
-        state.status_filter = filter;
+    if state.view.status_filter != filter {
+        state.view.status_filter = filter;
         state.rebuild_all();
         describe_selected_if_needed(state, effects);
     }
 }
 
 fn resort(state: &mut AppState, effects: &mut Vec<Effect>) {
-    for table in &mut state.tables {
+    for table in &mut state.data.tables {
         table.invalidate_sort();
     }
     state.rebuild_all();
@@ -1064,17 +1090,17 @@ fn resort(state: &mut AppState, effects: &mut Vec<Effect>) {
 
 /// A left click on a table row selects it (with help open, it only closes the help).
 fn click(state: &mut AppState, column: u16, row: u16, effects: &mut Vec<Effect>) {
-    if state.help_open {
-        state.help_open = false;
+    if state.view.help_open {
+        state.view.help_open = false;
         return;
     }
-    let (width, height) = state.terminal_size;
+    let (width, height) = state.view.terminal_size;
     if super::layout::too_small(width, height) {
         return;
     }
     let table = super::layout::areas(
         Rect::new(0, 0, width, height),
-        state.detail_open,
+        state.view.detail_open,
         state.status_rows(),
     )
     .table;
@@ -1100,9 +1126,9 @@ fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
 }
 
 fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
-    let (rows, pane_open) = (state.table_rows(), state.detail_open);
-    state.detail_scroll = 0;
-    let table = state.tab_table_mut(state.active);
+    let (rows, pane_open) = (state.table_rows(), state.view.detail_open);
+    state.view.detail_scroll = 0;
+    let table = state.tab_table_mut(state.view.active);
     table.select_pos(pos);
     if pane_open {
         // The pane shows what the operator chose, even the top row: it never moves by itself.
@@ -1116,7 +1142,7 @@ fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
 /// already known (finished requests never change) or its describe was given up. Whether one is
 /// already on its way is the poller's to know: it asks each request once.
 fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) {
-    if !state.detail_open {
+    if !state.view.detail_open {
         return;
     }
     let Some(row) = state.active_table().selected() else {
@@ -1131,6 +1157,7 @@ fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) 
     };
     if fresh_enough
         || state
+            .data
             .describe_errors
             .contains_key(&(kind, row.request_id.clone()))
     {
