@@ -620,7 +620,7 @@ pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Re
         ExportFormat::Handoff => return export_handoff(state, dir),
     };
     // In the `F` view, the groups are what is shown: they are what is exported.
-    if let Some(view) = &state.view.groups {
+    if let Some(view) = state.view.mode.groups() {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("ssowatch-failure-groups-{stamp}.{extension}"));
         let mut out = io::BufWriter::new(new_file(&path)?);

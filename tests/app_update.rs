@@ -5,7 +5,7 @@ mod app_support;
 
 use app_support::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ssowatch::app::{self, Effect, Msg, StatusFilter, Tab, keymap};
+use ssowatch::app::{self, Effect, Mode, Msg, StatusFilter, Tab, keymap};
 use ssowatch::model::{NameKind, OperationKind, Status};
 use ssowatch::poller::{DescribeRequest, Event, Priority};
 
@@ -471,16 +471,44 @@ fn the_readme_key_table_is_the_key_table() {
 #[test]
 fn every_bound_key_dispatches_to_its_own_action() {
     use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
-    for binding in keymap::BINDINGS {
-        for k in binding.keys {
-            let event = KeyEvent::new(k.code, k.modifiers);
-            assert_eq!(keymap::action_for(event), Some(binding.action), "{k:?}");
+    use ssowatch::app::keymap::{Action, KeySet};
+    for set in KeySet::ALL {
+        for binding in keymap::table(set).bindings {
+            for k in binding.keys {
+                let event = KeyEvent::new(k.code, k.modifiers);
+                assert_eq!(
+                    keymap::action_for(set, event),
+                    Some(binding.action),
+                    "{set:?} {k:?}"
+                );
+            }
         }
     }
     // Terminals send upper-case letters with Shift held.
     let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-    assert_eq!(keymap::action_for(shifted), Some(keymap::Action::Last));
-    assert_eq!(keymap::action_for(KeyEvent::from(KeyCode::Char('Z'))), None);
+    assert_eq!(
+        keymap::action_for(KeySet::Table, shifted),
+        Some(Action::Last)
+    );
+    let z = KeyEvent::from(KeyCode::Char('Z'));
+    assert_eq!(keymap::action_for(KeySet::Table, z), None);
+    // A key no table of a view lists is nothing there, unless that view says what any other
+    // key does: the filter types it, the help and the chooser close.
+    assert_eq!(keymap::action_for(KeySet::Groups, z), None);
+    assert_eq!(keymap::action_for(KeySet::Pivot, z), None);
+    assert_eq!(keymap::action_for(KeySet::TooSmall, z), None);
+    assert_eq!(keymap::action_for(KeySet::Filter, z), Some(Action::Type));
+    assert_eq!(keymap::action_for(KeySet::Help, z), Some(Action::Close));
+    assert_eq!(keymap::action_for(KeySet::Columns, z), Some(Action::Close));
+    // Ctrl-C quits from every view.
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    for set in KeySet::ALL {
+        assert_eq!(
+            keymap::action_for(set, ctrl_c),
+            Some(Action::Quit),
+            "{set:?}"
+        );
+    }
 }
 
 #[test]
@@ -488,11 +516,11 @@ fn q_with_help_open_closes_the_help_and_does_not_quit() {
     let mut state = new_state(120, 40);
     load(&mut state, CREATION, 3);
     key(&mut state, KeyCode::Char('?'));
-    assert!(state.view.help_open);
+    assert!(state.view.mode.help_open());
     let effects = key(&mut state, KeyCode::Char('q'));
     assert!(!effects.contains(&Effect::Quit), "{effects:?}");
     assert!(!state.view.should_quit);
-    assert!(!state.view.help_open);
+    assert!(!state.view.mode.help_open());
     // With help closed, q quits.
     assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
 }
@@ -661,7 +689,7 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
         })
         .collect();
     assert_eq!(asked.len(), 3, "{asked:?}");
-    let Some(view) = &state.view.groups else {
+    let Some(view) = state.view.mode.groups() else {
         panic!("F opens the groups");
     };
     let counts: Vec<usize> = view.groups.iter().map(|g| g.count).collect();
@@ -678,7 +706,7 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
     );
     // Enter on the first group: the all-kinds table with exactly its five requests.
     key(&mut state, KeyCode::Enter);
-    assert!(state.view.groups.is_none());
+    assert!(state.view.mode.groups().is_none());
     assert_eq!(state.view.active, Tab::All);
     let mut shown = visible_ids(&state);
     shown.sort();
@@ -695,13 +723,13 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
     assert_eq!(shown, expected);
     // Esc clears the group and returns to the groups (issue 19): everything again behind them.
     key(&mut state, KeyCode::Esc);
-    assert!(state.view.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
     assert_eq!(state.active_table().view_len(), 50);
     // j in the groups moves the selection; Esc closes them.
     key(&mut state, KeyCode::Char('j'));
-    assert_eq!(state.view.groups.as_ref().map(|g| g.selected), Some(1));
+    assert_eq!(state.view.mode.groups().map(|g| g.selected), Some(1));
     key(&mut state, KeyCode::Esc);
-    assert!(state.view.groups.is_none());
+    assert!(state.view.mode.groups().is_none());
 }
 
 /// The reading plan an update handed the poller, if any.
@@ -950,9 +978,9 @@ fn the_screen_groups_as_the_failures_command_does() {
     key(&mut state, KeyCode::Char('F'));
     let screen = state
         .view
-        .groups
-        .clone()
-        .map(|g| g.groups)
+        .mode
+        .groups()
+        .map(|g| g.groups.clone())
         .unwrap_or_default();
     // `ssowatch failures` groups the same requests without the rows' cached patterns.
     let headless = ssowatch::failures::group(
@@ -1431,12 +1459,13 @@ fn r_in_the_groups_states_the_cost_then_reads_every_reason_at_the_rate_picked() 
     // R offers; nothing is spent until a rate is picked.
     let effects = key(&mut state, KeyCode::Char('R'));
     assert!(!effects.iter().any(|e| matches!(e, Effect::SetBudget(_))));
-    let view = state.view.groups.clone().expect("open");
-    assert!(view.offer_open);
+    assert!(matches!(state.view.mode, Mode::ReadAllOffer(_)));
     // While the offer is shown, other keys act on nothing behind it: `j` declines.
     key(&mut state, KeyCode::Char('j'));
-    let view = state.view.groups.clone().expect("open");
-    assert!(!view.offer_open && view.selected == 0 && view.reading_all.is_none());
+    let Mode::Groups(view) = state.view.mode.clone() else {
+        panic!("back in the groups: {:?}", state.view.mode.key_set());
+    };
+    assert!(view.selected == 0 && view.reading_all.is_none());
     // `2`: 5 req/s.
     key(&mut state, KeyCode::Char('R'));
     let effects = key(&mut state, KeyCode::Char('2'));
@@ -1445,13 +1474,13 @@ fn r_in_the_groups_states_the_cost_then_reads_every_reason_at_the_rate_picked() 
         "{effects:?}"
     );
     assert_eq!(
-        state.view.groups.as_ref().and_then(|g| g.reading_all),
+        state.view.mode.groups().and_then(|g| g.reading_all),
         Some(5.0)
     );
     // Esc: back to the default budget, the view stays open.
     let effects = key(&mut state, KeyCode::Esc);
     assert!(effects.contains(&Effect::SetBudget(None)), "{effects:?}");
-    assert!(state.view.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
     // Reading all again, then closing the view: the default budget again too.
     key(&mut state, KeyCode::Char('R'));
     key(&mut state, KeyCode::Char('4'));
@@ -1469,7 +1498,7 @@ fn reading_every_reason_ends_by_itself_when_the_last_is_read() {
     key(&mut state, KeyCode::Char('R'));
     key(&mut state, KeyCode::Char('3'));
     assert_eq!(
-        state.view.groups.as_ref().and_then(|g| g.reading_all),
+        state.view.mode.groups().and_then(|g| g.reading_all),
         Some(10.0)
     );
     // FAILED (status_for): 0 and 5. Their reasons arrive.
@@ -1484,7 +1513,7 @@ fn reading_every_reason_ends_by_itself_when_the_last_is_read() {
         last = send(&mut state, Event::Described(Box::new(d)));
     }
     assert!(last.contains(&Effect::SetBudget(None)), "{last:?}");
-    let view = state.view.groups.clone().expect("open");
+    let view = state.view.mode.groups().cloned().expect("open");
     assert_eq!((view.unread, view.reading_all), (0, None));
 }
 
@@ -1535,8 +1564,8 @@ fn groups_view() -> ssowatch::app::AppState {
     key(&mut state, KeyCode::Char('F'));
     let keys: Vec<String> = state
         .view
-        .groups
-        .as_ref()
+        .mode
+        .groups()
         .map(|v| v.groups.iter().map(|g| g.key.clone()).collect())
         .unwrap_or_default();
     assert_eq!(
@@ -1563,7 +1592,7 @@ fn flash(state: &ssowatch::app::AppState) -> String {
 }
 
 fn selected_group(state: &ssowatch::app::AppState) -> Option<usize> {
-    state.view.groups.as_ref().map(|v| v.selected)
+    state.view.mode.groups().map(|v| v.selected)
 }
 
 #[test]
@@ -1604,7 +1633,7 @@ fn f_view_y_copies_the_selected_groups_request_ids() {
     let mut expected: Vec<String> = [5, 15, 25].iter().map(|&i| rid(i)).collect();
     expected.sort();
     assert_eq!(ids, expected);
-    assert!(state.view.groups.is_some(), "the view stays open");
+    assert!(state.view.mode.groups().is_some(), "the view stays open");
     assert!(flash(&state).contains("copied 3 request ids of account_unreachable"));
 }
 
@@ -1617,7 +1646,7 @@ fn f_view_shift_y_copies_the_groups_full_reason() {
         text.starts_with("Received a 404 status error: Not supported policy arn:aws:iam::"),
         "{text}"
     );
-    assert!(state.view.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
 }
 
 #[test]
@@ -1629,7 +1658,10 @@ fn f_view_e_and_shift_e_export_the_groups() {
     ] {
         let mut state = groups_view();
         key(&mut state, KeyCode::Char(code));
-        assert!(state.view.groups.is_some(), "{code}: the view stays open");
+        assert!(
+            state.view.mode.groups().is_some(),
+            "{code}: the view stays open"
+        );
         let request = state.view.export.expect("an export is asked for");
         assert_eq!(request.format, format);
         let path = ssowatch::output::export_view(&state, dir.path(), request.format)
@@ -1656,7 +1688,7 @@ fn f_view_e_and_shift_e_export_the_groups() {
 fn f_view_x_writes_the_groups_retry_script_ids_and_plan() {
     let mut state = groups_view();
     key(&mut state, KeyCode::Char('x'));
-    assert!(state.view.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
     let request = state
         .view
         .export
@@ -1727,23 +1759,23 @@ fn f_view_shift_x_copies_the_groups_retry_script() {
     );
     assert!(script.contains("# account_unreachable: 3 request(s)"));
     assert!(flash(&state).contains("copied the retry script of 3 request(s)"));
-    assert!(state.view.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
 }
 
 #[test]
 fn f_view_enter_esc_f_help_and_quit() {
     let mut state = groups_view();
     key(&mut state, KeyCode::Enter);
-    assert!(state.view.groups.is_none() && state.view.group_filter.is_some());
+    assert!(state.view.mode.groups().is_none() && state.view.group_filter.is_some());
     let mut state = groups_view();
     key(&mut state, KeyCode::Esc);
-    assert!(state.view.groups.is_none());
+    assert!(state.view.mode.groups().is_none());
     let mut state = groups_view();
     key(&mut state, KeyCode::Char('F'));
-    assert!(state.view.groups.is_none());
+    assert!(state.view.mode.groups().is_none());
     let mut state = groups_view();
     key(&mut state, KeyCode::Char('?'));
-    assert!(state.view.help_open && state.view.groups.is_some());
+    assert!(state.view.mode.help_open() && state.view.mode.groups().is_some());
     let mut state = groups_view();
     let effects = key(&mut state, KeyCode::Char('q'));
     assert!(effects.contains(&Effect::Quit));
@@ -1751,18 +1783,19 @@ fn f_view_enter_esc_f_help_and_quit() {
 
 #[test]
 fn the_f_views_footer_and_help_are_its_own_keys_and_each_is_handled_there() {
-    let footer: Vec<&str> = keymap::footer_entries_for(true)
+    use ssowatch::app::keymap::KeySet;
+    let footer: Vec<&str> = keymap::footer_entries(KeySet::Groups)
         .iter()
         .map(|(_, label)| *label)
         .collect();
     assert!(footer.contains(&"hand off") && footer.contains(&"copy ids"));
     assert!(!footer.contains(&"filter"), "{footer:?}");
-    let table_footer: Vec<&str> = keymap::footer_entries_for(false)
+    let table_footer: Vec<&str> = keymap::footer_entries(KeySet::Table)
         .iter()
         .map(|(_, label)| *label)
         .collect();
     assert!(table_footer.contains(&"filter") && !table_footer.contains(&"hand off"));
-    let help = keymap::help_entries(true);
+    let help = keymap::help_entries(KeySet::Groups);
     assert_eq!(help.len(), keymap::GROUP_BINDINGS.len());
     assert!(
         help.iter()
@@ -1776,7 +1809,7 @@ fn the_f_views_footer_and_help_are_its_own_keys_and_each_is_handled_there() {
     ];
     for b in keymap::GROUP_BINDINGS {
         let mut state = groups_view();
-        let k = keymap::binding(b.action).keys[0];
+        let k = b.keys[0];
         ssowatch::app::update(
             &mut state,
             Msg::Key(ratatui::crossterm::event::KeyEvent::new(
@@ -1785,7 +1818,7 @@ fn the_f_views_footer_and_help_are_its_own_keys_and_each_is_handled_there() {
             )),
         );
         assert_eq!(
-            state.view.groups.is_none(),
+            state.view.mode.groups().is_none(),
             leaves.contains(&b.action),
             "{:?} ({})",
             b.action,
@@ -1825,7 +1858,7 @@ fn the_groups_selection_stays_on_the_biggest_cause_until_the_operator_moves_it()
     fail_with(&mut state, CREATION, &[15, 20], unreachable);
     key(&mut state, KeyCode::Char('F'));
     let key_of = |state: &ssowatch::app::AppState| {
-        let view = state.view.groups.as_ref().expect("open");
+        let view = state.view.mode.groups().expect("open");
         view.groups[view.selected].key.clone()
     };
     assert_eq!(key_of(&state), "policy_missing");
@@ -1837,7 +1870,7 @@ fn the_groups_selection_stays_on_the_biggest_cause_until_the_operator_moves_it()
     assert_eq!(key_of(&state), "policy_missing");
     fail_with(&mut state, CREATION, &[45, 50, 55], policy);
     assert_eq!(key_of(&state), "policy_missing");
-    assert_eq!(state.view.groups.as_ref().map(|g| g.selected), Some(0));
+    assert_eq!(state.view.mode.groups().map(|g| g.selected), Some(0));
 }
 
 /// Issue 19: field filters, their negation and AND, names and ids alike, and the count of
@@ -1917,7 +1950,7 @@ fn field_filters_match_names_and_ids_and_count_what_is_not_described() {
 fn pivot_counts_drills_down_and_esc_returns_to_it() {
     let mut state = rollout(160, 40, 40, 40);
     key(&mut state, KeyCode::Char('p'));
-    let view = state.view.pivot.clone().expect("pivot open");
+    let view = state.view.mode.pivot().cloned().expect("pivot open");
     assert_eq!(view.counted, 40);
     assert_eq!(view.not_described, 0);
     let prod = view
@@ -1939,7 +1972,7 @@ fn pivot_counts_drills_down_and_esc_returns_to_it() {
     assert_eq!(view.rows.iter().map(|r| r.total).sum::<usize>(), 40);
     // `p` cycles the dimension.
     key(&mut state, KeyCode::Char('p'));
-    let sets = state.view.pivot.clone().expect("pivot open");
+    let sets = state.view.mode.pivot().cloned().expect("pivot open");
     assert_eq!(
         sets.dimension,
         ssowatch::app::pivot::Dimension::PermissionSet
@@ -1956,19 +1989,19 @@ fn pivot_counts_drills_down_and_esc_returns_to_it() {
     key(&mut state, KeyCode::Char('s'));
     key(&mut state, KeyCode::Char('s'));
     assert_eq!(
-        state.view.pivot.as_ref().map(|p| p.sort),
+        state.view.mode.pivot().map(|p| p.sort),
         Some(ssowatch::app::pivot::PivotSort::Total)
     );
     key(&mut state, KeyCode::Char('j'));
     let chosen = state
         .view
-        .pivot
-        .as_ref()
+        .mode
+        .pivot()
         .and_then(|p| p.selected_row())
         .map(|r| r.key.clone())
         .expect("a row");
     key(&mut state, KeyCode::Enter);
-    assert!(state.view.pivot.is_none());
+    assert!(state.view.mode.pivot().is_none());
     let mut shown = visible_ids(&state);
     shown.sort();
     let mut want: Vec<String> = (0..40)
@@ -1979,11 +2012,11 @@ fn pivot_counts_drills_down_and_esc_returns_to_it() {
     assert_eq!(shown, want, "drilled into {chosen}");
     // Esc: back to the pivot on the same row, the table unfiltered behind it.
     key(&mut state, KeyCode::Esc);
-    let back = state.view.pivot.clone().expect("back in the pivot");
+    let back = state.view.mode.pivot().cloned().expect("back in the pivot");
     assert_eq!(back.selected_row().map(|r| r.key.clone()), Some(chosen));
     assert!(state.view.text_filter.is_empty());
     key(&mut state, KeyCode::Esc);
-    assert!(state.view.pivot.is_none());
+    assert!(state.view.mode.pivot().is_none());
     assert_eq!(state.active_table().view_len(), 40);
 }
 
@@ -1993,9 +2026,9 @@ fn esc_from_a_groups_requests_returns_to_the_groups() {
     let mut state = rollout(160, 40, 40, 40);
     key(&mut state, KeyCode::Char('F'));
     key(&mut state, KeyCode::Enter);
-    assert!(state.view.groups.is_none() && state.view.group_filter.is_some());
+    assert!(state.view.mode.groups().is_none() && state.view.group_filter.is_some());
     key(&mut state, KeyCode::Esc);
-    assert!(state.view.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
     assert!(state.view.group_filter.is_none());
 }
 
@@ -2019,7 +2052,7 @@ fn c_chooses_columns_and_the_config_remembers_them() {
     };
     assert!(header(&state).contains("Principal"));
     key(&mut state, KeyCode::Char('c'));
-    assert!(state.view.choosing_columns);
+    assert!(state.view.mode.choosing_columns());
     let effects = key(&mut state, KeyCode::Char('3'));
     assert!(!state.view.columns.shows(OptionalColumn::Principal));
     assert!(
@@ -2031,7 +2064,7 @@ fn c_chooses_columns_and_the_config_remembers_them() {
     assert!(!header(&state).contains("Principal"));
     // Any other key closes the chooser and does nothing else.
     key(&mut state, KeyCode::Char('q'));
-    assert!(!state.view.choosing_columns && !state.view.should_quit);
+    assert!(!state.view.mode.choosing_columns() && !state.view.should_quit);
     // Sorting by the hidden column shows it anyway.
     for _ in 0..5 {
         key(&mut state, KeyCode::Char('s'));
@@ -2049,4 +2082,197 @@ fn c_chooses_columns_and_the_config_remembers_them() {
             .as_ref()
             .is_some_and(|(_, m)| m.contains("columns remembered"))
     );
+}
+
+/// What the table behind a view shows: its tab, status filter, text filter, sort, selection.
+fn table_behind(state: &ssowatch::app::AppState) -> String {
+    format!(
+        "{:?} {:?} {:?} {:?} {:?} {:?}",
+        state.view.active,
+        state.view.status_filter,
+        state.view.text_filter,
+        state.view.sort,
+        state.active_table().selected_pos(),
+        state.view.mode.pane_open(),
+    )
+}
+
+/// Issue 22: keys in the `F` view act on the groups, never on the table hidden behind them;
+/// a key the view's table does not list does nothing at all.
+#[test]
+fn keys_in_the_f_view_never_act_on_the_hidden_table() {
+    let mut state = groups_view();
+    let behind = table_behind(&state);
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(
+        selected_group(&state),
+        Some(1),
+        "j moves the group selection"
+    );
+    assert_eq!(table_behind(&state), behind, "and not the table's");
+    for code in [
+        KeyCode::Char('f'),
+        KeyCode::Char('i'),
+        KeyCode::Char('a'),
+        KeyCode::Char('s'),
+        KeyCode::Char('/'),
+        KeyCode::Char('t'),
+        KeyCode::Char('w'),
+        KeyCode::Char('p'),
+        KeyCode::Char('c'),
+        KeyCode::Char('0'),
+        KeyCode::Tab,
+    ] {
+        let effects = key(&mut state, code);
+        assert!(effects.is_empty(), "{code:?}: {effects:?}");
+        assert!(
+            matches!(state.view.mode, Mode::Groups(_)),
+            "{code:?} leaves the groups open"
+        );
+        assert_eq!(table_behind(&state), behind, "{code:?} reached the table");
+    }
+    assert_eq!(selected_group(&state), Some(1));
+    // The wheel moves the groups too.
+    app::update(
+        &mut state,
+        Msg::Mouse(ratatui::crossterm::event::MouseEvent {
+            kind: ratatui::crossterm::event::MouseEventKind::ScrollDown,
+            column: 10,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(selected_group(&state), Some(2));
+    assert_eq!(table_behind(&state), behind);
+}
+
+/// Issue 22: the pivot's keys act on the pivot; the tab keys change what it counts; nothing
+/// else reaches the table behind it.
+#[test]
+fn keys_in_the_pivot_act_on_the_pivot_only() {
+    let mut state = rollout(160, 40, 40, 40);
+    load(&mut state, OperationKind::AssignmentDeletion, 10);
+    key(&mut state, KeyCode::Char('p'));
+    let behind = table_behind(&state);
+    for code in [
+        KeyCode::Char('f'),
+        KeyCode::Char('/'),
+        KeyCode::Char('c'),
+        KeyCode::Char('F'),
+        KeyCode::Char('w'),
+    ] {
+        key(&mut state, code);
+        assert!(
+            state.view.mode.pivot().is_some(),
+            "{code:?} closed the pivot"
+        );
+        assert_eq!(table_behind(&state), behind, "{code:?} reached the table");
+    }
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(state.view.mode.pivot().map(|p| p.selected), Some(1));
+    assert_eq!(table_behind(&state), behind, "j moved the table");
+    // `2`: the pivot counts the deletion tab.
+    key(&mut state, KeyCode::Char('2'));
+    assert_eq!(
+        state.view.active,
+        Tab::Kind(OperationKind::AssignmentDeletion)
+    );
+    assert_eq!(state.view.mode.pivot().map(|p| p.counted), Some(10));
+    // Its help is its own keys.
+    key(&mut state, KeyCode::Char('?'));
+    assert!(state.view.mode.help_open() && state.view.mode.pivot().is_some());
+    let help = keymap::help_entries(state.view.mode.under_help().key_set());
+    assert!(
+        help.iter()
+            .any(|(_, what)| what.contains("count by the next field"))
+    );
+    key(&mut state, KeyCode::Char('q'));
+    assert!(state.view.mode.pivot().is_some() && !state.view.should_quit);
+}
+
+/// Issue 22: on the "terminal too small" screen the operator sees none of the views, so no
+/// key acts on them; `q` and Ctrl-C still quit (as k9s and gitui do).
+#[test]
+fn keys_on_the_too_small_screen_only_quit() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    app::update(
+        &mut state,
+        Msg::Resize {
+            width: 40,
+            height: 10,
+        },
+    );
+    assert_eq!(state.key_set(), keymap::KeySet::TooSmall);
+    let behind = table_behind(&state);
+    for code in [
+        KeyCode::Char('j'),
+        KeyCode::Char('f'),
+        KeyCode::Char('F'),
+        KeyCode::Char('p'),
+        KeyCode::Char('/'),
+        KeyCode::Char('?'),
+        KeyCode::Char('c'),
+        KeyCode::Enter,
+        KeyCode::Tab,
+        KeyCode::Char('r'),
+        KeyCode::Char('y'),
+    ] {
+        let effects = key(&mut state, code);
+        assert!(effects.is_empty(), "{code:?}: {effects:?}");
+        assert!(matches!(state.view.mode, Mode::Table), "{code:?}");
+        assert_eq!(table_behind(&state), behind, "{code:?}");
+    }
+    assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
+    let mut state = new_state(120, 40);
+    app::update(
+        &mut state,
+        Msg::Resize {
+            width: 40,
+            height: 10,
+        },
+    );
+    let effects = app::update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(effects.contains(&Effect::Quit));
+}
+
+/// Issue 22: typing the filter goes through the filter's key table: characters are typed
+/// (`q` too), Enter keeps, Esc clears, Ctrl-C quits; the footer shows those keys.
+#[test]
+fn the_filter_prompt_has_its_own_keys() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    key(&mut state, KeyCode::Char('/'));
+    assert!(state.view.mode.typing_filter());
+    chars(&mut state, "q?j");
+    assert_eq!(state.view.text_filter, "q?j");
+    assert!(!state.view.should_quit);
+    key(&mut state, KeyCode::Backspace);
+    assert_eq!(state.view.text_filter, "q?");
+    let footer: Vec<&str> = keymap::footer_entries(state.key_set())
+        .iter()
+        .map(|(_, label)| *label)
+        .collect();
+    assert_eq!(footer, ["keep", "clear", "quit"]);
+    key(&mut state, KeyCode::Enter);
+    assert!(matches!(state.view.mode, Mode::Table));
+    assert_eq!(state.view.text_filter, "q?");
+    key(&mut state, KeyCode::Char('/'));
+    key(&mut state, KeyCode::Esc);
+    assert!(matches!(state.view.mode, Mode::Table));
+    assert!(state.view.text_filter.is_empty());
+    // Opened over the detail pane, the pane stays under the prompt and after it.
+    key(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Char('/'));
+    assert!(state.view.mode.pane_open());
+    key(&mut state, KeyCode::Enter);
+    assert!(matches!(state.view.mode, Mode::Detail));
+    let effects = app::update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(effects.contains(&Effect::Quit));
 }

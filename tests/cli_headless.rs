@@ -825,7 +825,7 @@ fn list_filter_and_the_dashboards_filter_and_pivot_agree_with_a_script() {
         }
     }
     app_support::key(&mut state, KeyCode::Char('p'));
-    let view = state.view.pivot.clone().expect("the pivot is open");
+    let view = state.view.mode.pivot().cloned().expect("the pivot is open");
     let pivot: BTreeMap<String, [usize; 4]> = view
         .rows
         .iter()

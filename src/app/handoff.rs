@@ -44,7 +44,7 @@ pub fn selection(state: &AppState) -> Result<Selection, String> {
     } else {
         Cloud::Aws
     };
-    let (label, requests) = match &state.view.groups {
+    let (label, requests) = match state.view.mode.groups() {
         Some(view) => {
             let group = view
                 .groups

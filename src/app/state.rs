@@ -7,6 +7,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use super::columns::ColumnChoice;
 use super::filter::Filter;
+use super::keymap::KeySet;
+use super::mode::Mode;
 use super::msg::ExportRequest;
 use super::pivot::PivotView;
 use super::progress::{Counts, Progress};
@@ -69,9 +71,6 @@ pub struct GroupsView {
     pub failed: usize,
     pub unread: usize,
     pub sampled: usize,
-    /// The offer to read every reason now (`R`): its cost at each rate, until the operator
-    /// picks one (`1` to `4`) or declines (`Esc`).
-    pub offer_open: bool,
     /// Reading every reason at this rate (requests per second) until all are read, `Esc` or
     /// the view closes; then the configured budget again.
     pub reading_all: Option<f64>,
@@ -98,14 +97,6 @@ pub struct Drill {
     pub pivot: PivotView,
     /// The `/` filter before the drill-down added its term.
     pub text_filter: String,
-}
-
-/// Keyboard mode: normal navigation, or typing the `/` filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum InputMode {
-    #[default]
-    Normal,
-    EditingFilter,
 }
 
 /// What the header shows about the connection.
@@ -197,20 +188,16 @@ pub struct ViewState {
     /// error (shown in the prompt).
     pub(crate) filter: Filter,
     pub filter_error: Option<String>,
-    pub input_mode: InputMode,
     pub sort: SortSpec,
-    pub detail_open: bool,
-    pub help_open: bool,
-    /// Open while the failure groups are shown instead of the table.
-    pub groups: Option<GroupsView>,
+    /// What the screen shows, and so which keys apply: the one place that says it.
+    pub mode: Mode,
+    /// The table narrowed to a failure group's requests (`Enter` in the groups); `Esc`
+    /// returns to the groups.
     pub group_filter: Option<GroupFilter>,
-    /// Open while the pivot (`p`) is shown instead of the table.
-    pub pivot: Option<PivotView>,
     /// The table narrowed from a pivot row (`Enter`); `Esc` returns to the pivot.
     pub drill: Option<Drill>,
-    /// The optional columns shown (`c`; config `columns`), and whether the chooser is open.
+    /// The optional columns shown (`c`; config `columns`).
     pub columns: ColumnChoice,
-    pub choosing_columns: bool,
     /// The rows on screen (a fingerprint of their kind and ids), since when they have held
     /// still, and whether their describes were asked: see `update::enrich_window`.
     pub(crate) window: Option<ScreenWindow>,
@@ -270,16 +257,11 @@ impl AppState {
             text_filter: String::new(),
             filter: Filter::default(),
             filter_error: None,
-            input_mode: InputMode::Normal,
             sort: SortSpec::default(),
-            detail_open: false,
-            help_open: false,
-            groups: None,
+            mode: Mode::Table,
             group_filter: None,
-            pivot: None,
             drill: None,
             columns: ColumnChoice::default(),
-            choosing_columns: false,
             window: None,
             flight_window: None,
             flash: None,
@@ -348,12 +330,22 @@ impl AppState {
 
     /// Recounts the open pivot from the active tab's view.
     pub(crate) fn repivot(&mut self) {
-        let Some(mut view) = self.view.pivot.take() else {
-            return;
-        };
-        let table = self.tab_table(self.view.active);
-        view.recompute((0..table.view_len()).filter_map(|p| table.view_row(p)));
-        self.view.pivot = Some(view);
+        let table = &self.data.tables[self.view.active.index()];
+        if let Some(view) = self.view.mode.pivot_mut() {
+            view.recompute((0..table.view_len()).filter_map(|p| table.view_row(p)));
+        }
+    }
+
+    /// The key table that applies now: the open mode's, or the too-small screen's, where no
+    /// key may act on views the operator cannot see. A state no host gave a size (`serve`,
+    /// tests) has no screen to be too small.
+    pub fn key_set(&self) -> KeySet {
+        let (width, height) = self.view.terminal_size;
+        if (width, height) != (0, 0) && super::layout::too_small(width, height) {
+            KeySet::TooSmall
+        } else {
+            self.view.mode.key_set()
+        }
     }
 
     /// The FAILED requests of every kind, as the failure grouping reads them.
@@ -485,14 +477,14 @@ impl AppState {
     pub fn table_rows(&self) -> usize {
         super::layout::table_body_rows(
             self.view.terminal_size,
-            self.view.detail_open,
+            self.view.mode.pane_open(),
             self.status_rows(),
         ) as usize
     }
 
     /// The status line's text when it shows an error: what to do first, then what happened.
     pub fn error_text(&self) -> Option<(Option<&str>, &str)> {
-        if self.view.input_mode == InputMode::EditingFilter {
+        if self.view.mode.typing_filter() {
             return None;
         }
         let error = self.data.last_error.as_ref()?;

@@ -3,19 +3,19 @@
 
 use std::hash::{Hash, Hasher};
 
-use ratatui::crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
-};
+use chrono::{DateTime, Utc};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui::layout::Rect;
 
 use super::columns::OptionalColumn;
-use super::keymap::{Action, action_for};
+use super::keymap::{self, Action, KeySet};
+use super::mode::Mode;
 use super::msg::{Effect, ExportFormat, ExportRequest, Msg};
 use super::pivot::{self, PivotView};
 use super::reasons;
 use super::state::{
-    AppState, Drill, ErrorLine, GroupFilter, GroupsView, InputMode, READ_ALL_RATES, ScreenWindow,
-    Tab,
+    AppState, Drill, ErrorLine, GroupFilter, GroupsView, READ_ALL_RATES, ScreenWindow, Tab,
 };
 use super::table::{ListTrouble, StatusFilter};
 use crate::failures;
@@ -26,17 +26,42 @@ use crate::provider::ErrorKind;
 /// Rows the mouse wheel moves per notch.
 const WHEEL_STEP: usize = 3;
 
+/// The wheel moves what the screen shows, the way the move keys do: the table's rows (also
+/// under the filter prompt and the chooser, which leave the table in sight), the groups or
+/// the pivot; over the help or the too-small screen, nothing.
+fn wheel(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
+    let delta = if action == Action::Down {
+        WHEEL_STEP as isize
+    } else {
+        -(WHEEL_STEP as isize)
+    };
+    match state.key_set() {
+        KeySet::Table | KeySet::Filter | KeySet::Columns => move_by(state, delta, effects),
+        KeySet::Groups => {
+            for _ in 0..WHEEL_STEP {
+                on_groups_action(state, action, effects);
+            }
+        }
+        KeySet::Pivot => {
+            for _ in 0..WHEEL_STEP {
+                on_pivot_action(state, action, effects);
+            }
+        }
+        KeySet::ReadAllOffer | KeySet::Help | KeySet::TooSmall => {}
+    }
+}
+
 /// Applies one message. Returns the effects to perform, and whether the screen must be redrawn
 /// is the caller's call: every message that reaches here can change what is shown.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let groups_were_open = state.view.groups.is_some();
+    let groups_were_open = state.view.mode.groups().is_some();
     let mut rows_changed = false;
     match msg {
         Msg::Key(key) => on_key(state, key, &mut effects),
         Msg::Mouse(mouse) => match mouse.kind {
-            MouseEventKind::ScrollDown => move_by(state, WHEEL_STEP as isize, &mut effects),
-            MouseEventKind::ScrollUp => move_by(state, -(WHEEL_STEP as isize), &mut effects),
+            MouseEventKind::ScrollDown => wheel(state, Action::Down, &mut effects),
+            MouseEventKind::ScrollUp => wheel(state, Action::Up, &mut effects),
             MouseEventKind::Down(MouseButton::Left) => {
                 click(state, mouse.column, mouse.row, &mut effects)
             }
@@ -109,7 +134,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.recount_progress();
             }
             if rows_changed {
-                if state.view.groups.is_some() {
+                if state.view.mode.groups().is_some() {
                     regroup(state);
                 }
                 state.repivot();
@@ -132,7 +157,7 @@ fn read_reasons(
     effects: &mut Vec<Effect>,
 ) {
     // Reading every reason fast ends when they are all read, or with the view.
-    if let Some(view) = state.view.groups.as_mut()
+    if let Some(view) = state.view.mode.groups_mut()
         && view.reading_all.is_some()
         && view.unread == 0
     {
@@ -143,15 +168,16 @@ fn read_reasons(
             "every reason read: back to the default budget".into(),
         ));
     }
-    if were_open && state.view.groups.is_none() && state.data.reasons.reading_all {
+    let open = state.view.mode.groups().is_some();
+    if were_open && !open && state.data.reasons.reading_all {
         effects.push(Effect::SetBudget(None));
     }
     state.data.reasons.reading_all = state
         .view
-        .groups
-        .as_ref()
+        .mode
+        .groups()
         .is_some_and(|g| g.reading_all.is_some());
-    match (were_open, state.view.groups.is_some()) {
+    match (were_open, open) {
         // A plan changes only with the rows (or when the view opens): keys and ticks make none.
         (_, true) if !were_open || rows_changed => {
             if let Some(plan) = reasons::plan(state, !were_open) {
@@ -213,6 +239,45 @@ fn observe_transitions(state: &mut AppState, event: &Event) {
     }
 }
 
+/// What a screen window's timer says of the rows it fingerprints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Other rows than last time: the clock starts again. `was_asked`: the rows that left
+    /// had their describes asked.
+    Moved { was_asked: bool },
+    /// The same rows, not still for long enough yet, or asked for already.
+    Waiting,
+    /// The same rows for [`ENRICH_AFTER`]: ask for them now (once).
+    Ready,
+}
+
+/// The one timer behind both screen windows (every row on screen, and the rows in flight on
+/// screen): rows are described once they have held still for [`ENRICH_AFTER`], and once only.
+fn hold(slot: &mut Option<ScreenWindow>, fingerprint: u64, now: DateTime<Utc>) -> Held {
+    match *slot {
+        Some(window) if window.fingerprint == fingerprint => {
+            if window.enriched || now - window.since < ENRICH_AFTER {
+                return Held::Waiting;
+            }
+            *slot = Some(ScreenWindow {
+                enriched: true,
+                ..window
+            });
+            Held::Ready
+        }
+        previous => {
+            *slot = Some(ScreenWindow {
+                fingerprint,
+                since: now,
+                enriched: false,
+            });
+            Held::Moved {
+                was_asked: previous.is_some_and(|w| w.enriched),
+            }
+        }
+    }
+}
+
 /// Finished rows on screen without their detail get described at [`Priority::OnScreen`], so
 /// the account, permission set and principal columns fill in for what the operator is looking
 /// at, without spending budget on the rest of the history.
@@ -238,30 +303,17 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
         }
     }
     let fingerprint = hasher.finish();
-    let now = state.data.now;
-    let window = match state.view.window {
-        Some(window) if window.fingerprint == fingerprint => window,
-        previous => {
-            // The rows the last screen asked for are not on screen any more.
-            if previous.is_some_and(|w| w.enriched) {
-                effects.push(Effect::DescribeOnScreen(Vec::new()));
-            }
-            state.view.window = Some(ScreenWindow {
-                fingerprint,
-                since: now,
-                enriched: false,
-            });
+    match hold(&mut state.view.window, fingerprint, state.data.now) {
+        // The rows the last screen asked for are not on screen any more.
+        Held::Moved { was_asked: true } => {
+            effects.push(Effect::DescribeOnScreen(Vec::new()));
             return;
         }
-    };
-    if window.enriched || now - window.since < ENRICH_AFTER {
-        return;
+        Held::Moved { was_asked: false } | Held::Waiting => return,
+        Held::Ready => {}
     }
+    let table = state.active_table();
     let undescribed = table.undescribed_in_window(rows);
-    state.view.window = Some(ScreenWindow {
-        enriched: true,
-        ..window
-    });
     effects.push(Effect::DescribeOnScreen(
         undescribed
             .into_iter()
@@ -281,10 +333,7 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// from ever holding still. Who and what never change, so one answer names them for good;
 /// the planner describes them once more when they finish, for the final status and reason.
 fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
-    if state.view.terminal_size == (0, 0)
-        || state.view.groups.is_some()
-        || state.view.pivot.is_some()
-    {
+    if state.view.terminal_size == (0, 0) || !state.view.mode.shows_table() {
         return;
     }
     let rows = state.table_rows();
@@ -299,25 +348,9 @@ fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
     state.view.active.hash(&mut hasher);
     flying.hash(&mut hasher);
     let fingerprint = hasher.finish();
-    let now = state.data.now;
-    let window = match state.view.flight_window {
-        Some(window) if window.fingerprint == fingerprint => window,
-        _ => {
-            state.view.flight_window = Some(ScreenWindow {
-                fingerprint,
-                since: now,
-                enriched: false,
-            });
-            return;
-        }
-    };
-    if window.enriched || now - window.since < ENRICH_AFTER {
+    if hold(&mut state.view.flight_window, fingerprint, state.data.now) != Held::Ready {
         return;
     }
-    state.view.flight_window = Some(ScreenWindow {
-        enriched: true,
-        ..window
-    });
     effects.extend(flying.into_iter().map(|(kind, request_id)| {
         Effect::Describe(DescribeRequest {
             kind,
@@ -506,49 +539,75 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
     }
 }
 
+/// A key goes to the key table of what the screen shows ([`AppState::key_set`]): a key that
+/// table does not list does nothing, so no view's keys reach the view hidden behind it.
 fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
     if key.kind == KeyEventKind::Release {
         return;
     }
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        quit(state, effects);
-        return;
-    }
-    if state.view.input_mode == InputMode::EditingFilter {
-        on_filter_key(state, key, effects);
-        return;
-    }
-    if state.view.help_open {
-        // The help says any key closes it, and it means it: `q` too, so reading the help
-        // never quits by surprise.
-        state.view.help_open = false;
-        return;
-    }
-    if state.view.groups.as_ref().is_some_and(|g| g.offer_open) {
-        on_offer_key(state, key, effects);
-        return;
-    }
-    if state.view.choosing_columns {
-        on_columns_key(state, key, effects);
-        return;
-    }
-    if let Some(action) = action_for(key) {
-        perform(state, action, effects);
+    let set = state.key_set();
+    if let Some(action) = keymap::action_for(set, key) {
+        perform(state, set, action, key, effects);
     }
 }
 
-/// Keys while the offer to read every reason is shown: `1` to `4` pick a rate, `Esc` (or any
-/// other key) declines. Nothing else acts behind it.
-fn on_offer_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
-    let Some(view) = state.view.groups.as_mut() else {
+/// Carries out an action of a view's key table.
+fn perform(
+    state: &mut AppState,
+    set: KeySet,
+    action: Action,
+    key: KeyEvent,
+    effects: &mut Vec<Effect>,
+) {
+    if action == Action::Quit {
+        quit(state, effects);
         return;
-    };
-    view.offer_open = false;
-    let choice = match key.code {
+    }
+    match set {
+        KeySet::Table => on_table_action(state, action, effects),
+        KeySet::Filter => on_filter_action(state, action, key, effects),
+        KeySet::Columns => on_columns_action(state, action, key, effects),
+        KeySet::Groups => on_groups_action(state, action, effects),
+        KeySet::ReadAllOffer => on_offer_action(state, action, key, effects),
+        KeySet::Pivot => on_pivot_action(state, action, effects),
+        // Any key closes the help, `q` too: reading the help never quits by surprise.
+        KeySet::Help => close_help(state),
+        // Only quitting is bound there.
+        KeySet::TooSmall => {}
+    }
+}
+
+/// The digit of `1` to `4` as an index (0 to 3).
+fn digit(key: KeyEvent) -> Option<usize> {
+    match key.code {
         KeyCode::Char(c @ '1'..='4') => c.to_digit(10).map(|d| d as usize - 1),
         _ => None,
+    }
+}
+
+/// `?`: the help over the open view, showing that view's keys.
+fn open_help(state: &mut AppState) {
+    let over = std::mem::take(&mut state.view.mode);
+    state.view.mode = Mode::Help(Box::new(over));
+}
+
+fn close_help(state: &mut AppState) {
+    if let Mode::Help(over) = std::mem::take(&mut state.view.mode) {
+        state.view.mode = *over;
+    }
+}
+
+/// Keys while the offer to read every reason is shown: `1` to `4` pick a rate, any other key
+/// declines. Either way the groups are shown again.
+fn on_offer_action(state: &mut AppState, action: Action, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let Mode::ReadAllOffer(mut view) = std::mem::take(&mut state.view.mode) else {
+        return;
     };
-    if let Some(rate) = choice.and_then(|i| READ_ALL_RATES.get(i).copied()) {
+    let rate = match action {
+        Action::Choose => digit(key).and_then(|i| READ_ALL_RATES.get(i).copied()),
+        _ => None,
+    };
+    if let Some(rate) = rate {
         view.reading_all = Some(rate);
         effects.push(Effect::SetBudget(Some(rate)));
         state.view.flash = Some((
@@ -556,15 +615,19 @@ fn on_offer_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) 
             format!("reading every reason at {rate} req/s; Esc returns to the default budget"),
         ));
     }
+    state.view.mode = Mode::Groups(view);
 }
 
 /// Keys while the column chooser is open: `1` to `4` toggle a column (and the config remembers
 /// it), any other key closes the chooser.
-fn on_columns_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
-    let column = match key.code {
-        KeyCode::Char(c @ '1'..='4') => c
-            .to_digit(10)
-            .and_then(|d| OptionalColumn::ALL.get(d as usize - 1).copied()),
+fn on_columns_action(
+    state: &mut AppState,
+    action: Action,
+    key: KeyEvent,
+    effects: &mut Vec<Effect>,
+) {
+    let column = match action {
+        Action::Choose => digit(key).and_then(|i| OptionalColumn::ALL.get(i).copied()),
         _ => None,
     };
     match column {
@@ -572,18 +635,42 @@ fn on_columns_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>
             state.view.columns.toggle(column);
             effects.push(Effect::SaveColumns(state.view.columns));
         }
-        None => state.view.choosing_columns = false,
+        None => state.view.mode = Mode::table(state.view.mode.pane_open()),
     }
 }
 
-/// Carries out one action of the key table.
-fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
-    if state.view.groups.is_some() && on_groups_action(state, action, effects) {
-        return;
+/// Keys while typing the `/` filter: the table narrows with each keystroke.
+fn on_filter_action(
+    state: &mut AppState,
+    action: Action,
+    key: KeyEvent,
+    effects: &mut Vec<Effect>,
+) {
+    let mut text = state.view.text_filter.clone();
+    let back = Mode::table(state.view.mode.pane_open());
+    match action {
+        Action::ClearFilter => {
+            text.clear();
+            state.view.mode = back;
+        }
+        Action::KeepFilter => state.view.mode = back,
+        Action::DeleteChar => {
+            text.pop();
+        }
+        Action::ClearLine => text.clear(),
+        Action::Type => match key.code {
+            KeyCode::Char(c) => text.push(c),
+            _ => return,
+        },
+        _ => return,
     }
-    if state.view.pivot.is_some() && on_pivot_action(state, action, effects) {
-        return;
+    if text != state.view.text_filter {
+        set_text_filter(state, text, effects);
     }
+}
+
+/// Keys of the table (with or without the detail pane).
+fn on_table_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     let page = state.table_rows().max(1) as isize;
     if matches!(action, Action::FailedOnly | Action::FailureGroups) {
         // The operator is looking at the failures: they are not new any more.
@@ -592,10 +679,14 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     match action {
         Action::FailureGroups => open_groups(state),
         Action::Pivot => {
-            state.view.pivot = Some(PivotView::new());
+            state.view.mode = Mode::Pivot(PivotView::new());
             state.repivot();
         }
-        Action::Columns => state.view.choosing_columns = true,
+        Action::Columns => {
+            state.view.mode = Mode::Columns {
+                pane: state.view.mode.pane_open(),
+            }
+        }
         Action::ReadAllReasons => {
             state.view.flash = Some((
                 state.data.now,
@@ -638,8 +729,7 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
             state.recount_progress();
             state.view.flash = Some((state.data.now, "progress counts from now".into()));
         }
-        Action::Quit => quit(state, effects),
-        Action::Help => state.view.help_open = true,
+        Action::Help => open_help(state),
         Action::NextKind => switch_tab(state, 1, effects),
         Action::PreviousKind => switch_tab(state, -1, effects),
         Action::AllKinds => set_tab(state, Tab::All, effects),
@@ -658,21 +748,25 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         Action::FailedOnly => toggle_status(state, StatusFilter::FailedOnly, effects),
         Action::InProgressOnly => toggle_status(state, StatusFilter::InProgressOnly, effects),
         Action::AllStatuses => set_status(state, StatusFilter::All, effects),
-        Action::TextFilter => state.view.input_mode = InputMode::EditingFilter,
+        Action::TextFilter => {
+            state.view.mode = Mode::Filter {
+                pane: state.view.mode.pane_open(),
+            }
+        }
         Action::OpenDetail => open_detail(state, effects),
         Action::Back => {
-            if state.view.detail_open {
-                state.view.detail_open = false;
+            if state.view.mode.pane_open() {
+                state.view.mode = Mode::Table;
             } else if let Some(drill) = state.view.drill.take() {
                 // Back to the pivot the operator drilled down from, as it was.
                 set_text_filter(state, drill.text_filter, effects);
-                state.view.pivot = Some(drill.pivot);
+                state.view.mode = Mode::Pivot(drill.pivot);
                 state.repivot();
             } else if let Some(group) = state.view.group_filter.take() {
                 // Back to the failure groups, on the group the operator opened.
                 state.rebuild_all();
                 open_groups(state);
-                if let Some(view) = state.view.groups.as_mut()
+                if let Some(view) = state.view.mode.groups_mut()
                     && let Some(at) = view.groups.iter().position(|g| g.pattern == group.pattern)
                 {
                     view.selected = at;
@@ -704,6 +798,15 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
                     Some((state.data.now, "nothing to copy: no row is shown".into()));
             }
         }
+        // Not in the table's key table.
+        Action::Quit
+        | Action::Choose
+        | Action::KeepFilter
+        | Action::ClearFilter
+        | Action::DeleteChar
+        | Action::ClearLine
+        | Action::Type
+        | Action::Close => {}
     }
 }
 
@@ -711,7 +814,7 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
 /// view is open (`read_reasons`), most informative first, so the groups' estimates fill in and
 /// narrow while the operator looks.
 fn open_groups(state: &mut AppState) {
-    state.view.groups = Some(GroupsView::default());
+    state.view.mode = Mode::Groups(GroupsView::default());
     regroup(state);
 }
 
@@ -727,7 +830,7 @@ fn regroup(state: &mut AppState) {
         .flat_map(|g| &g.requests)
         .filter(|(kind, id)| reading.in_sample(*kind, id))
         .count();
-    let Some(view) = state.view.groups.as_mut() else {
+    let Some(view) = state.view.mode.groups_mut() else {
         return;
     };
     view.failed = groups.iter().map(|g| g.count).sum();
@@ -750,14 +853,14 @@ fn regroup(state: &mut AppState) {
     view.groups = groups;
 }
 
-/// Keys while the groups are shown. Returns false for the actions that also work there as
-/// they do on the table (they close the groups first).
-fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
-    if state.view.groups.is_some() && on_group_keys(state, action, effects) {
-        return true;
+/// Keys while the groups are shown (`keymap::GROUP_BINDINGS`): they act on the groups.
+fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
+    if on_group_keys(state, action, effects) {
+        return;
     }
-    let Some(view) = state.view.groups.as_mut() else {
-        return false;
+    let now = state.data.now;
+    let Some(view) = state.view.mode.groups_mut() else {
+        return;
     };
     let last = view.groups.len().saturating_sub(1);
     let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
@@ -781,7 +884,7 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
         Action::Last => view.selected = last,
         Action::OpenDetail => {
             let Some(group) = view.groups.get(view.selected) else {
-                return true;
+                return;
             };
             state.view.group_filter = Some(GroupFilter {
                 pattern: group.pattern.clone(),
@@ -791,7 +894,7 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
                     .map(|(_, id)| Box::from(id.as_str()))
                     .collect(),
             });
-            state.view.groups = None;
+            state.view.mode = Mode::Table;
             // A group can span kinds: show it on the all-kinds tab.
             state.ensure_all_kinds();
             state.view.active = Tab::All;
@@ -804,25 +907,24 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
         }
         Action::ReadAllReasons => {
             if view.unread > 0 {
-                view.offer_open = true;
+                if let Mode::Groups(view) = std::mem::take(&mut state.view.mode) {
+                    state.view.mode = Mode::ReadAllOffer(view);
+                }
             } else {
-                state.view.flash = Some((state.data.now, "every reason is read already".into()));
+                state.view.flash = Some((now, "every reason is read already".into()));
             }
         }
         // Esc while reading every reason: back to the default budget, the view stays.
         Action::Back if view.reading_all.is_some() => {
             view.reading_all = None;
             effects.push(Effect::SetBudget(None));
-            state.view.flash = Some((state.data.now, "back to the default budget".into()));
+            state.view.flash = Some((now, "back to the default budget".into()));
         }
-        Action::Back | Action::FailureGroups => state.view.groups = None,
-        Action::Help | Action::Quit => return false,
-        _ => {
-            state.view.groups = None;
-            return false;
-        }
+        Action::Back | Action::FailureGroups => state.view.mode = Mode::Table,
+        Action::Refresh => effects.push(Effect::RefreshNow),
+        Action::Help => open_help(state),
+        _ => {}
     }
-    true
 }
 
 /// The `F` view's keys that act on the selected group or on the groups (copy, export, hand
@@ -830,8 +932,8 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
 fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
     let group = state
         .view
-        .groups
-        .as_ref()
+        .mode
+        .groups()
         .and_then(|v| v.groups.get(v.selected));
     match action {
         Action::CopyId => {
@@ -867,44 +969,52 @@ fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>
     true
 }
 
-/// Keys while the pivot is shown. Returns false for the actions that also work there as they
-/// do on the table (they close the pivot first).
-fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
+/// Keys while the pivot is shown (`keymap::PIVOT_BINDINGS`): they act on the pivot, and the
+/// tab keys choose the tab it counts.
+fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     let page = state.table_rows().max(1) as isize;
-    let Some(view) = state.view.pivot.as_mut() else {
-        return false;
-    };
-    let last = view.rows.len().saturating_sub(1);
-    let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
     match action {
-        Action::Down => view.selected = step(view.selected, 1),
-        Action::Up => view.selected = step(view.selected, -1),
-        Action::PageDown => view.selected = step(view.selected, page),
-        Action::PageUp => view.selected = step(view.selected, -page),
-        Action::First => view.selected = 0,
-        Action::Last => view.selected = last,
-        Action::Pivot => {
-            view.dimension = view.dimension.next();
-            view.selected = 0;
-            state.repivot();
-        }
-        Action::CycleSort => {
-            view.sort = view.sort.next();
-            state.repivot();
-        }
-        Action::ReverseSort => {
-            view.descending = !view.descending;
-            state.repivot();
+        Action::NextKind => switch_tab(state, 1, effects),
+        Action::PreviousKind => switch_tab(state, -1, effects),
+        Action::AllKinds => set_tab(state, Tab::All, effects),
+        Action::KindCreation => set_kind(state, OperationKind::AssignmentCreation, effects),
+        Action::KindDeletion => set_kind(state, OperationKind::AssignmentDeletion, effects),
+        Action::KindProvisioning => {
+            set_kind(state, OperationKind::PermissionSetProvisioning, effects)
         }
         Action::OpenDetail => drill_down(state, effects),
-        Action::Back => state.view.pivot = None,
-        Action::Help | Action::Quit => return false,
+        Action::Back => state.view.mode = Mode::Table,
+        Action::Refresh => effects.push(Effect::RefreshNow),
+        Action::Help => open_help(state),
         _ => {
-            state.view.pivot = None;
-            return false;
+            let Some(view) = state.view.mode.pivot_mut() else {
+                return;
+            };
+            let last = view.rows.len().saturating_sub(1);
+            let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
+            match action {
+                Action::Down => view.selected = step(view.selected, 1),
+                Action::Up => view.selected = step(view.selected, -1),
+                Action::PageDown => view.selected = step(view.selected, page),
+                Action::PageUp => view.selected = step(view.selected, -page),
+                Action::First => view.selected = 0,
+                Action::Last => view.selected = last,
+                _ => {}
+            }
+            match action {
+                Action::Pivot => {
+                    view.dimension = view.dimension.next();
+                    view.selected = 0;
+                }
+                Action::CycleSort => view.sort = view.sort.next(),
+                Action::ReverseSort => view.descending = !view.descending,
+                // A move: the counts stay.
+                _ => return,
+            }
         }
     }
-    true
+    // Counts follow the tab, the field and the sort.
+    state.repivot();
 }
 
 /// `e`/`E` (and `x`): asks the host to write the file; it answers with `Msg::Exported`.
@@ -943,11 +1053,11 @@ fn copy_retry(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// `Enter` on a pivot row: the table filtered to that value (a `/` term the operator can see
 /// and edit); `Esc` returns to the pivot.
 fn drill_down(state: &mut AppState, effects: &mut Vec<Effect>) {
-    let Some(view) = state.view.pivot.take() else {
+    let Mode::Pivot(view) = std::mem::take(&mut state.view.mode) else {
         return;
     };
     let Some(row) = view.selected_row() else {
-        state.view.pivot = Some(view);
+        state.view.mode = Mode::Pivot(view);
         return;
     };
     let term = pivot::drill_term(view.dimension, &row.key);
@@ -961,6 +1071,7 @@ fn drill_down(state: &mut AppState, effects: &mut Vec<Effect>) {
         pivot: view,
         text_filter: saved,
     });
+    state.view.mode = Mode::Table;
     set_text_filter(state, text, effects);
     let rows = state.table_rows();
     let table = state.tab_table_mut(state.view.active);
@@ -971,7 +1082,7 @@ fn drill_down(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// Opens the detail pane on the selection. An open pane never moves by itself: opening it
 /// stops following the newest request.
 fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
-    state.view.detail_open = true;
+    state.view.mode = Mode::Detail;
     state.view.detail_scroll = 0;
     let rows = state.table_rows();
     let table = state.tab_table_mut(state.view.active);
@@ -1001,26 +1112,6 @@ fn toggle_follow(state: &mut AppState, effects: &mut Vec<Effect>) {
         },
     ));
     describe_selected_if_needed(state, effects);
-}
-
-fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
-    let mut text = state.view.text_filter.clone();
-    match key.code {
-        KeyCode::Esc => {
-            text.clear();
-            state.view.input_mode = InputMode::Normal;
-        }
-        KeyCode::Enter => state.view.input_mode = InputMode::Normal,
-        KeyCode::Backspace => {
-            text.pop();
-        }
-        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
-        KeyCode::Char(c) if !c.is_control() => text.push(c),
-        _ => return,
-    }
-    if text != state.view.text_filter {
-        set_text_filter(state, text, effects);
-    }
 }
 
 fn set_text_filter(state: &mut AppState, text: String, effects: &mut Vec<Effect>) {
@@ -1090,17 +1181,17 @@ fn resort(state: &mut AppState, effects: &mut Vec<Effect>) {
 
 /// A left click on a table row selects it (with help open, it only closes the help).
 fn click(state: &mut AppState, column: u16, row: u16, effects: &mut Vec<Effect>) {
-    if state.view.help_open {
-        state.view.help_open = false;
-        return;
+    match state.key_set() {
+        KeySet::Help => return close_help(state),
+        // Only the table's rows take a click; the groups and the pivot are keys-only.
+        KeySet::TooSmall => return,
+        _ if !state.view.mode.shows_table() => return,
+        _ => {}
     }
     let (width, height) = state.view.terminal_size;
-    if super::layout::too_small(width, height) {
-        return;
-    }
     let table = super::layout::areas(
         Rect::new(0, 0, width, height),
-        state.view.detail_open,
+        state.view.mode.pane_open(),
         state.status_rows(),
     )
     .table;
@@ -1126,7 +1217,7 @@ fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
 }
 
 fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
-    let (rows, pane_open) = (state.table_rows(), state.view.detail_open);
+    let (rows, pane_open) = (state.table_rows(), state.view.mode.pane_open());
     state.view.detail_scroll = 0;
     let table = state.tab_table_mut(state.view.active);
     table.select_pos(pos);
@@ -1142,7 +1233,7 @@ fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
 /// already known (finished requests never change) or its describe was given up. Whether one is
 /// already on its way is the poller's to know: it asks each request once.
 fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) {
-    if !state.view.detail_open {
+    if !state.view.mode.pane_open() {
         return;
     }
     let Some(row) = state.active_table().selected() else {

@@ -10,22 +10,18 @@ use super::theme::Theme;
 use crate::app::AppState;
 use crate::app::columns::OptionalColumn;
 use crate::app::keymap;
-use crate::app::state::InputMode;
 
 pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let line = if state.view.input_mode == InputMode::EditingFilter {
+    let line = if state.view.mode.typing_filter() {
         let mut spans = vec![
             Span::styled(" filter: /", theme.key()),
             Span::raw(state.view.text_filter.clone()),
             Span::styled("▏ ", theme.key()),
         ];
+        // What Enter and Esc do is the footer's: the filter's key table.
         spans.extend(filter_counts(state, theme));
-        spans.push(Span::styled(
-            "  Enter keeps it, Esc clears it, ? syntax",
-            theme.dim(),
-        ));
         Line::from(spans)
-    } else if state.view.choosing_columns {
+    } else if state.view.mode.choosing_columns() {
         let mut spans = vec![Span::styled(" columns: ", theme.key())];
         for (i, column) in OptionalColumn::ALL.into_iter().enumerate() {
             spans.push(Span::styled(format!("{} ", i + 1), theme.key()));
@@ -39,10 +35,7 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: 
                 }
             )));
         }
-        spans.push(Span::styled(
-            "1-4 toggle (remembered), any other key closes",
-            theme.dim(),
-        ));
+        // The keys are the footer's: the chooser's key table.
         Line::from(spans)
     } else if let Some(error) = &state.data.last_error {
         // What to do comes first: a narrow terminal cuts the end of the line, and the hint
@@ -74,10 +67,11 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, state: &AppState, theme: 
     frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }
 
-/// The key bar: the footer entries of the open view's keys that fit the width, `? help` and `q quit`
-/// always among them so a narrow terminal still says where the rest is.
+/// The key bar: the footer entries of the open view's keys (`keymap::footer_entries`) that fit
+/// the width, the last two (`? help` and `q quit` where the view has them) always among them so
+/// a narrow terminal still says where the rest is.
 pub fn draw_footer(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let keys: Vec<(String, &str)> = keymap::footer_entries_for(state.view.groups.is_some());
+    let keys: Vec<(String, &str)> = keymap::footer_entries(state.key_set());
     let cost = |(key, what): &(String, &str)| key.chars().count() + what.chars().count() + 3;
     let always = keys.len().saturating_sub(2);
     let mut budget = (area.width as usize).saturating_sub(keys[always..].iter().map(cost).sum());

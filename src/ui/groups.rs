@@ -8,14 +8,14 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 
 use super::format::{duration_words, shorten, thousands};
 use super::theme::Theme;
-use crate::app::AppState;
 use crate::app::state::READ_ALL_RATES;
 use crate::app::table::format_local;
+use crate::app::{AppState, Mode};
 use crate::failures::FailureGroup;
 use crate::model::Status;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let Some(view) = &state.view.groups else {
+    let Some(view) = state.view.mode.groups() else {
         return;
     };
     let read = view.failed - view.unread;
@@ -83,7 +83,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .highlight_symbol("▶ ");
     let mut list_state = ListState::default().with_selected(Some(view.selected));
     frame.render_stateful_widget(list, area, &mut list_state);
-    if view.offer_open {
+    if matches!(state.view.mode.under_help(), Mode::ReadAllOffer(_)) {
         draw_offer(frame, area, state, view.unread, theme);
     }
 }
@@ -176,7 +176,7 @@ fn group_lines<'a>(
 ) -> Vec<Line<'a>> {
     let kinds: Vec<&str> = g.kinds.iter().map(|k| k.short()).collect();
     let time = |t| format_local(t, state.data.tz);
-    let sampled = state.view.groups.as_ref().map_or(0, |v| v.sampled);
+    let sampled = state.view.mode.groups().map_or(0, |v| v.sampled);
     let summary = format!(
         " {}{} · {} · {} account{} · {} permission set{} · {} … {}",
         if g.is_pending() {

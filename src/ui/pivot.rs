@@ -17,7 +17,7 @@ const BAR: usize = 10;
 const BAR_NARROW: usize = 5;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let Some(view) = &state.view.pivot else {
+    let Some(view) = state.view.mode.pivot() else {
         return;
     };
     let mut title = vec![

@@ -12,12 +12,12 @@ use ratatui::widgets::{
 use super::format::{age, shorten, wrap_text};
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::Tab;
 use crate::app::columns::{ColumnChoice, OptionalColumn};
 use crate::app::table::{
     KindTable, RequestRow, SortColumn, StatusFilter, format_local, zone_label,
 };
 use crate::app::table::{ListTrouble, LoadProgress};
-use crate::app::{InputMode, Tab};
 use crate::model::short_permission_set;
 
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
@@ -452,7 +452,7 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
             theme.warning(),
         ));
     }
-    if !state.view.text_filter.is_empty() || state.view.input_mode == InputMode::EditingFilter {
+    if !state.view.text_filter.is_empty() || state.view.mode.typing_filter() {
         spans.push(Span::styled(
             format!("[/{}] ", state.view.text_filter),
             theme.warning(),
