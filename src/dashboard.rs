@@ -319,7 +319,7 @@ async fn event_loop(
     config_path: Option<std::path::PathBuf>,
     mut hub: Option<HubLink>,
 ) -> anyhow::Result<()> {
-    let mut failures_alerted = runtime.state().progress.new_failed_total;
+    let mut failures_alerted = runtime.state().data.progress.new_failed_total;
     let mut exports_done = 0u64;
     let theme = Theme {
         color: profile.colour,
@@ -338,7 +338,7 @@ async fn event_loop(
     let mut dirty = true;
     let result = loop {
         if dirty {
-            let failed = runtime.state().progress.new_failed_total;
+            let failed = runtime.state().data.progress.new_failed_total;
             if failed > failures_alerted {
                 alerts.raise(failed - failures_alerted);
                 failures_alerted = failed;
@@ -425,7 +425,7 @@ async fn event_loop(
             break Ok(());
         }
         // `e`/`E`: the view asked for an export; write it here, where I/O belongs.
-        if let Some(request) = runtime.state().export
+        if let Some(request) = runtime.state().view.export
             && request.seq > exports_done
         {
             exports_done = request.seq;

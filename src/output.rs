@@ -613,14 +613,14 @@ impl<'a> ExportRow<'a> {
 /// Writes the dashboard's current view (tab, filters and sort as shown) to a new file in `dir`
 /// and returns its path: `ssowatch-<tab>-<UTC time>.csv` or `.json`. CSV is spreadsheet-safe.
 pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Result<PathBuf> {
-    let stamp = state.now.format("%Y%m%dT%H%M%SZ");
+    let stamp = state.data.now.format("%Y%m%dT%H%M%SZ");
     let extension = match format {
         ExportFormat::Csv => "csv",
         ExportFormat::Json => "json",
         ExportFormat::Handoff => return export_handoff(state, dir),
     };
     // In the `F` view, the groups are what is shown: they are what is exported.
-    if let Some(view) = &state.groups {
+    if let Some(view) = state.view.mode.groups() {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("ssowatch-failure-groups-{stamp}.{extension}"));
         let mut out = io::BufWriter::new(new_file(&path)?);
@@ -639,7 +639,7 @@ pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Re
             read: view.failed - view.unread,
             sampled: view.sampled,
             details,
-            provider: &state.connection.provider.name,
+            provider: &state.data.connection.provider.name,
         };
         write_failure_groups(&mut out, &report, as_format)?;
         out.flush()?;
@@ -652,7 +652,7 @@ pub fn export_view(state: &AppState, dir: &Path, format: ExportFormat) -> io::Re
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!(
         "ssowatch-{}-{stamp}.{extension}",
-        state.active.short()
+        state.view.active.short()
     ));
     let mut out = io::BufWriter::new(new_file(&path)?);
     match format {
@@ -690,7 +690,7 @@ fn new_file(path: &Path) -> io::Result<std::fs::File> {
 pub fn export_handoff(state: &AppState, dir: &Path) -> io::Result<PathBuf> {
     let selection = crate::app::handoff::selection(state).map_err(io::Error::other)?;
     let (cloud, instance, requests) = (selection.cloud, &selection.instance, &selection.requests);
-    let stamp = state.now.format("%Y%m%dT%H%M%SZ");
+    let stamp = state.data.now.format("%Y%m%dT%H%M%SZ");
     std::fs::create_dir_all(dir)?;
     let stem = format!("ssowatch-retry-{}-{stamp}", selection.label);
     let script = dir.join(format!("{stem}.sh"));

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, Utc};
 use tokio::task::JoinSet;
 
-use crate::app::{self, AppState, ConnectionInfo, Effect, Msg};
+use crate::app::{self, AppState, ConnectionInfo, DataState, Effect, Msg};
 use crate::poller::{self, Call, DescribeRequest, Event, Outcome, Poller, PollerConfig};
 use crate::provider::{Provider, ProviderError};
 
@@ -168,7 +168,7 @@ impl Runtime {
     /// Marks the hub this client follows as unreachable (its data is the last it sent), or
     /// back; the header shows it next to the hub's URL.
     pub fn mark_hub_down(&mut self, down: bool) {
-        if let Some(hub) = &mut self.state.connection.hub {
+        if let Some(hub) = &mut self.state.data.connection.hub {
             let url = hub.trim_end_matches(HUB_DOWN).to_string();
             *hub = if down {
                 format!("{url}{HUB_DOWN}")
@@ -180,7 +180,7 @@ impl Runtime {
 
     /// Shows a one-line note on the status line (a hub's client: what the hub said).
     pub fn flash(&mut self, text: String) {
-        self.state.flash = Some((self.state.now, text));
+        self.state.view.flash = Some((self.state.data.now, text));
     }
 
     /// Carries out, on this runtime's poller, an effect that a hub's client asked for.
@@ -203,6 +203,11 @@ impl Runtime {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The data alone, without the view state: what `serve` and the metrics read.
+    pub fn data(&self) -> &DataState {
+        &self.state.data
     }
 
     /// Time since start.
@@ -444,12 +449,12 @@ mod hub_tests {
         runtime.mark_hub_down(true);
         runtime.mark_hub_down(true);
         assert_eq!(
-            runtime.state().connection.hub.as_deref(),
+            runtime.state().data.connection.hub.as_deref(),
             Some(format!("http://127.0.0.1:9464{HUB_DOWN}").as_str())
         );
         runtime.mark_hub_down(false);
         assert_eq!(
-            runtime.state().connection.hub.as_deref(),
+            runtime.state().data.connection.hub.as_deref(),
             Some("http://127.0.0.1:9464")
         );
     }

@@ -118,7 +118,7 @@ pub async fn run(settings: &Settings, args: &ServeOptions) -> anyhow::Result<()>
         FixedOffset::east_opt(0).expect("UTC offset"),
         Some(observer),
     );
-    let started = runtime.state().now;
+    let started = runtime.data().now;
     let shared = Arc::new(Shared {
         metrics,
         health: Mutex::new(Health::default()),
@@ -193,16 +193,16 @@ async fn drive(
         for request in lock(reasons).drain() {
             runtime.describe(request);
         }
-        let state = runtime.state();
+        let data = runtime.data();
         shared
             .metrics
-            .refresh_from(state, shared.started, Utc::now());
+            .refresh_from(data, shared.started, Utc::now());
         shared
             .hub
-            .set_health(state.last_success, runtime.first_load_done());
+            .set_health(data.last_success, runtime.first_load_done());
         let mut health = lock(&shared.health);
-        health.last_success = state.last_success;
-        health.poller_stopped = state.poller_stopped.clone();
+        health.last_success = data.last_success;
+        health.poller_stopped = data.poller_stopped.clone();
     }
     // Writes the describe cache.
     runtime.shutdown();

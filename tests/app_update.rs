@@ -5,7 +5,7 @@ mod app_support;
 
 use app_support::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ssowatch::app::{self, Effect, Msg, StatusFilter, Tab, keymap};
+use ssowatch::app::{self, Effect, Mode, Msg, StatusFilter, Tab, keymap};
 use ssowatch::model::{NameKind, OperationKind, Status};
 use ssowatch::poller::{DescribeRequest, Event, Priority};
 
@@ -83,7 +83,7 @@ fn status_and_text_filters_stack() {
     );
 
     key(&mut state, KeyCode::Char('f'));
-    assert_eq!(state.status_filter, StatusFilter::FailedOnly);
+    assert_eq!(state.view.status_filter, StatusFilter::FailedOnly);
     let failed = visible_ids(&state);
     assert_eq!(failed.len(), 10);
     assert!(failed.iter().all(|id| {
@@ -106,10 +106,10 @@ fn status_and_text_filters_stack() {
     key(&mut state, KeyCode::Char('i'));
     assert!(visible_ids(&state).is_empty());
     key(&mut state, KeyCode::Esc);
-    assert!(state.text_filter.is_empty());
+    assert!(state.view.text_filter.is_empty());
     assert_eq!(visible_ids(&state).len(), 20);
     key(&mut state, KeyCode::Char('i'));
-    assert_eq!(state.status_filter, StatusFilter::All);
+    assert_eq!(state.view.status_filter, StatusFilter::All);
     assert_eq!(visible_ids(&state).len(), 50);
 }
 
@@ -216,7 +216,7 @@ fn errors_never_wipe_data_and_success_clears_the_error_line() {
     );
     send(&mut state, Event::CallFailed { at: t0(), error });
     assert_eq!(state.active_table().len(), 10);
-    assert!(state.last_error.is_some());
+    assert!(state.data.last_error.is_some());
     assert!(state.recently_throttled());
     send(
         &mut state,
@@ -225,7 +225,7 @@ fn errors_never_wipe_data_and_success_clears_the_error_line() {
             at: t0() + chrono::Duration::seconds(1),
         },
     );
-    assert!(state.last_error.is_none());
+    assert!(state.data.last_error.is_none());
 }
 
 #[test]
@@ -244,20 +244,26 @@ fn tabs_sort_and_navigation_keys() {
     assert_eq!(visible_ids(&state)[0], rid(99));
     assert_eq!(state.active_table().selected_id(), Some(rid(page).as_str()));
     key(&mut state, KeyCode::Tab);
-    assert_eq!(state.active, Tab::Kind(OperationKind::AssignmentDeletion));
+    assert_eq!(
+        state.view.active,
+        Tab::Kind(OperationKind::AssignmentDeletion)
+    );
     key(&mut state, KeyCode::BackTab);
     key(&mut state, KeyCode::BackTab);
     // The all-kinds tab comes first; going back from it wraps to the last kind.
-    assert_eq!(state.active, Tab::All);
+    assert_eq!(state.view.active, Tab::All);
     key(&mut state, KeyCode::BackTab);
     assert_eq!(
-        state.active,
+        state.view.active,
         Tab::Kind(OperationKind::PermissionSetProvisioning)
     );
     key(&mut state, KeyCode::Char('1'));
-    assert_eq!(state.active, Tab::Kind(OperationKind::AssignmentCreation));
+    assert_eq!(
+        state.view.active,
+        Tab::Kind(OperationKind::AssignmentCreation)
+    );
     key(&mut state, KeyCode::Char('0'));
-    assert_eq!(state.active, Tab::All);
+    assert_eq!(state.view.active, Tab::All);
     assert!(key(&mut state, KeyCode::Char('r')).contains(&Effect::RefreshNow));
     assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
 }
@@ -418,6 +424,7 @@ fn principal_and_account_names_replace_ids_in_the_table_and_a_names_hint_shows_o
     );
     assert!(
         state
+            .data
             .notice
             .as_ref()
             .is_some_and(|n| n.contains("identitystore:DescribeUser"))
@@ -430,7 +437,7 @@ fn principal_and_account_names_replace_ids_in_the_table_and_a_names_hint_shows_o
             at: t0() + chrono::Duration::seconds(5),
         },
     );
-    assert!(state.notice.is_some());
+    assert!(state.data.notice.is_some());
 }
 
 /// A record newer than every loaded one (and than any with a smaller `i`): it sorts to the top.
@@ -464,16 +471,44 @@ fn the_readme_key_table_is_the_key_table() {
 #[test]
 fn every_bound_key_dispatches_to_its_own_action() {
     use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
-    for binding in keymap::BINDINGS {
-        for k in binding.keys {
-            let event = KeyEvent::new(k.code, k.modifiers);
-            assert_eq!(keymap::action_for(event), Some(binding.action), "{k:?}");
+    use ssowatch::app::keymap::{Action, KeySet};
+    for set in KeySet::ALL {
+        for binding in keymap::table(set).bindings {
+            for k in binding.keys {
+                let event = KeyEvent::new(k.code, k.modifiers);
+                assert_eq!(
+                    keymap::action_for(set, event),
+                    Some(binding.action),
+                    "{set:?} {k:?}"
+                );
+            }
         }
     }
     // Terminals send upper-case letters with Shift held.
     let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-    assert_eq!(keymap::action_for(shifted), Some(keymap::Action::Last));
-    assert_eq!(keymap::action_for(KeyEvent::from(KeyCode::Char('Z'))), None);
+    assert_eq!(
+        keymap::action_for(KeySet::Table, shifted),
+        Some(Action::Last)
+    );
+    let z = KeyEvent::from(KeyCode::Char('Z'));
+    assert_eq!(keymap::action_for(KeySet::Table, z), None);
+    // A key no table of a view lists is nothing there, unless that view says what any other
+    // key does: the filter types it, the help and the chooser close.
+    assert_eq!(keymap::action_for(KeySet::Groups, z), None);
+    assert_eq!(keymap::action_for(KeySet::Pivot, z), None);
+    assert_eq!(keymap::action_for(KeySet::TooSmall, z), None);
+    assert_eq!(keymap::action_for(KeySet::Filter, z), Some(Action::Type));
+    assert_eq!(keymap::action_for(KeySet::Help, z), Some(Action::Close));
+    assert_eq!(keymap::action_for(KeySet::Columns, z), Some(Action::Close));
+    // Ctrl-C quits from every view.
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    for set in KeySet::ALL {
+        assert_eq!(
+            keymap::action_for(set, ctrl_c),
+            Some(Action::Quit),
+            "{set:?}"
+        );
+    }
 }
 
 #[test]
@@ -481,11 +516,11 @@ fn q_with_help_open_closes_the_help_and_does_not_quit() {
     let mut state = new_state(120, 40);
     load(&mut state, CREATION, 3);
     key(&mut state, KeyCode::Char('?'));
-    assert!(state.help_open);
+    assert!(state.view.mode.help_open());
     let effects = key(&mut state, KeyCode::Char('q'));
     assert!(!effects.contains(&Effect::Quit), "{effects:?}");
-    assert!(!state.should_quit);
-    assert!(!state.help_open);
+    assert!(!state.view.should_quit);
+    assert!(!state.view.mode.help_open());
     // With help closed, q quits.
     assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
 }
@@ -578,7 +613,7 @@ fn the_all_kinds_tab_holds_every_kind_and_f_there_shows_every_failed() {
     load(&mut state, OperationKind::AssignmentDeletion, 5);
     load(&mut state, OperationKind::PermissionSetProvisioning, 5);
     key(&mut state, KeyCode::Char('0'));
-    assert_eq!(state.active, Tab::All);
+    assert_eq!(state.view.active, Tab::All);
     assert_eq!(state.active_table().len(), 20);
     key(&mut state, KeyCode::Char('f'));
     // status_for: every fifth is FAILED: 2 + 1 + 1.
@@ -654,7 +689,7 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
         })
         .collect();
     assert_eq!(asked.len(), 3, "{asked:?}");
-    let Some(view) = &state.groups else {
+    let Some(view) = state.view.mode.groups() else {
         panic!("F opens the groups");
     };
     let counts: Vec<usize> = view.groups.iter().map(|g| g.count).collect();
@@ -671,8 +706,8 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
     );
     // Enter on the first group: the all-kinds table with exactly its five requests.
     key(&mut state, KeyCode::Enter);
-    assert!(state.groups.is_none());
-    assert_eq!(state.active, Tab::All);
+    assert!(state.view.mode.groups().is_none());
+    assert_eq!(state.view.active, Tab::All);
     let mut shown = visible_ids(&state);
     shown.sort();
     let mut expected: Vec<String> = [0, 10, 20]
@@ -688,13 +723,13 @@ fn failure_groups_group_by_cause_and_enter_shows_only_that_groups_requests() {
     assert_eq!(shown, expected);
     // Esc clears the group and returns to the groups (issue 19): everything again behind them.
     key(&mut state, KeyCode::Esc);
-    assert!(state.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
     assert_eq!(state.active_table().view_len(), 50);
     // j in the groups moves the selection; Esc closes them.
     key(&mut state, KeyCode::Char('j'));
-    assert_eq!(state.groups.as_ref().map(|g| g.selected), Some(1));
+    assert_eq!(state.view.mode.groups().map(|g| g.selected), Some(1));
     key(&mut state, KeyCode::Esc);
-    assert!(state.groups.is_none());
+    assert!(state.view.mode.groups().is_none());
 }
 
 /// The reading plan an update handed the poller, if any.
@@ -763,7 +798,7 @@ fn progress_counts_since_a_moment_and_marks_stuck_requests() {
     load(&mut state, CREATION, 30);
     configure(&mut state, Some(10));
     // Created 30 s + i minutes before t0: i = 0..=9 are within the last 10 minutes.
-    let c = &state.progress.counts;
+    let c = &state.data.progress.counts;
     assert_eq!(c.started, 10);
     assert_eq!((c.succeeded, c.failed), (4, 2));
     // In flight is what is IN_PROGRESS now (i % 5 in 1, 2), whenever it started.
@@ -772,8 +807,8 @@ fn progress_counts_since_a_moment_and_marks_stuck_requests() {
     assert_eq!(c.stuck, 6);
     // `z` counts from now: nothing started since.
     key(&mut state, KeyCode::Char('z'));
-    assert_eq!(state.progress.counts.started, 0);
-    assert!(!state.progress.since_start);
+    assert_eq!(state.data.progress.counts.started, 0);
+    assert!(!state.data.progress.since_start);
 }
 
 #[test]
@@ -781,44 +816,44 @@ fn a_new_failure_is_counted_once_and_cleared_when_the_operator_looks() {
     let mut state = new_state(120, 40);
     load(&mut state, CREATION, 30);
     // Loaded history is not news.
-    assert_eq!(state.progress.new_failed_total, 0);
+    assert_eq!(state.data.progress.new_failed_total, 0);
     // An in-flight request fails, another finishes.
     send(
         &mut state,
         records(CREATION, &[(1, Status::Failed), (2, Status::Succeeded)]),
     );
-    assert_eq!(state.progress.new_failed_total, 1);
-    assert_eq!(state.progress.unseen_failed, 1);
-    assert_eq!(state.progress.completions.len(), 2);
+    assert_eq!(state.data.progress.new_failed_total, 1);
+    assert_eq!(state.data.progress.unseen_failed, 1);
+    assert_eq!(state.data.progress.completions.len(), 2);
     // The same answer again is nothing new.
     send(&mut state, records(CREATION, &[(1, Status::Failed)]));
-    assert_eq!(state.progress.new_failed_total, 1);
+    assert_eq!(state.data.progress.new_failed_total, 1);
     // An old FAILED request read late (created before the progress moment) is not news.
     send(&mut state, records(CREATION, &[(900, Status::Failed)]));
-    assert_eq!(state.progress.new_failed_total, 1);
+    assert_eq!(state.data.progress.new_failed_total, 1);
     key(&mut state, KeyCode::Char('f'));
-    assert_eq!(state.progress.unseen_failed, 0);
-    assert_eq!(state.progress.new_failed_total, 1);
+    assert_eq!(state.data.progress.unseen_failed, 0);
+    assert_eq!(state.data.progress.new_failed_total, 1);
 }
 
 #[test]
 fn new_failed_and_the_failed_count_since_the_moment_agree() {
     let mut state = new_state(120, 40);
     load(&mut state, CREATION, 30);
-    assert_eq!(state.progress.counts.failed, 0);
+    assert_eq!(state.data.progress.counts.failed, 0);
     // Two requests that started before ssowatch did fail while it watches: both are new, and
     // both count as failed since the start.
     send(
         &mut state,
         records(CREATION, &[(1, Status::Failed), (2, Status::Failed)]),
     );
-    assert_eq!(state.progress.unseen_failed, 2);
-    assert_eq!(state.progress.counts.failed, 2);
+    assert_eq!(state.data.progress.unseen_failed, 2);
+    assert_eq!(state.data.progress.counts.failed, 2);
     // `z` counts from now: neither is new nor failed since then.
     key(&mut state, KeyCode::Char('z'));
-    assert_eq!(state.progress.unseen_failed, 0);
-    assert_eq!(state.progress.counts.failed, 0);
-    assert_eq!(state.progress.counts.in_flight, 10);
+    assert_eq!(state.data.progress.unseen_failed, 0);
+    assert_eq!(state.data.progress.counts.failed, 0);
+    assert_eq!(state.data.progress.counts.in_flight, 10);
 }
 
 #[test]
@@ -839,12 +874,12 @@ fn the_eta_follows_the_recent_completion_rate() {
             ],
         ),
     );
-    let p = &state.progress;
+    let p = &state.data.progress;
     assert_eq!(p.recent_rate(t0()), Some(1.0));
     assert_eq!(p.counts.in_flight, 7, "what runs now, whenever it started");
     assert_eq!(p.eta(t0()), Some(std::time::Duration::from_secs(7 * 60)));
     configure(&mut state, Some(60));
-    let p = &state.progress;
+    let p = &state.data.progress;
     assert_eq!(p.counts.in_flight, 7);
     assert_eq!(
         p.per_minute(t0())[ssowatch::app::progress::SPARK_MINUTES - 1],
@@ -860,7 +895,7 @@ fn export_writes_the_filtered_view_with_full_reasons_spreadsheet_safe() {
     fail_with(&mut state, CREATION, &[0], &long);
     key(&mut state, KeyCode::Char('f'));
     key(&mut state, KeyCode::Char('e'));
-    let Some(request) = state.export else {
+    let Some(request) = state.view.export else {
         panic!("e asks the host for an export");
     };
     assert_eq!(request.format, ssowatch::app::ExportFormat::Csv);
@@ -888,12 +923,13 @@ fn export_writes_the_filtered_view_with_full_reasons_spreadsheet_safe() {
     );
     assert!(
         state
+            .view
             .flash
             .as_ref()
             .is_some_and(|(_, m)| m.contains("exported to"))
     );
     key(&mut state, KeyCode::Char('E'));
-    assert_eq!(state.export.map(|e| e.seq), Some(request.seq + 1));
+    assert_eq!(state.view.export.map(|e| e.seq), Some(request.seq + 1));
 }
 
 #[test]
@@ -940,7 +976,12 @@ fn the_screen_groups_as_the_failures_command_does() {
         "An unexpected internal service exception was encountered",
     );
     key(&mut state, KeyCode::Char('F'));
-    let screen = state.groups.clone().map(|g| g.groups).unwrap_or_default();
+    let screen = state
+        .view
+        .mode
+        .groups()
+        .map(|g| g.groups.clone())
+        .unwrap_or_default();
     // `ssowatch failures` groups the same requests without the rows' cached patterns.
     let headless = ssowatch::failures::group(
         state
@@ -1144,7 +1185,7 @@ fn one_kinds_error_survives_another_kinds_success() {
         },
     );
     assert!(
-        state.last_error.is_some(),
+        state.data.last_error.is_some(),
         "another kind's success cleared it"
     );
     assert!(
@@ -1161,7 +1202,7 @@ fn one_kinds_error_survives_another_kinds_success() {
             at: t0() + chrono::Duration::seconds(2),
         },
     );
-    assert!(state.last_error.is_none());
+    assert!(state.data.last_error.is_none());
     assert!(state.table(deletion).trouble.is_none());
 }
 
@@ -1418,12 +1459,13 @@ fn r_in_the_groups_states_the_cost_then_reads_every_reason_at_the_rate_picked() 
     // R offers; nothing is spent until a rate is picked.
     let effects = key(&mut state, KeyCode::Char('R'));
     assert!(!effects.iter().any(|e| matches!(e, Effect::SetBudget(_))));
-    let view = state.groups.clone().expect("open");
-    assert!(view.offer_open);
+    assert!(matches!(state.view.mode, Mode::ReadAllOffer(_)));
     // While the offer is shown, other keys act on nothing behind it: `j` declines.
     key(&mut state, KeyCode::Char('j'));
-    let view = state.groups.clone().expect("open");
-    assert!(!view.offer_open && view.selected == 0 && view.reading_all.is_none());
+    let Mode::Groups(view) = state.view.mode.clone() else {
+        panic!("back in the groups: {:?}", state.view.mode.key_set());
+    };
+    assert!(view.selected == 0 && view.reading_all.is_none());
     // `2`: 5 req/s.
     key(&mut state, KeyCode::Char('R'));
     let effects = key(&mut state, KeyCode::Char('2'));
@@ -1431,11 +1473,14 @@ fn r_in_the_groups_states_the_cost_then_reads_every_reason_at_the_rate_picked() 
         effects.contains(&Effect::SetBudget(Some(5.0))),
         "{effects:?}"
     );
-    assert_eq!(state.groups.as_ref().and_then(|g| g.reading_all), Some(5.0));
+    assert_eq!(
+        state.view.mode.groups().and_then(|g| g.reading_all),
+        Some(5.0)
+    );
     // Esc: back to the default budget, the view stays open.
     let effects = key(&mut state, KeyCode::Esc);
     assert!(effects.contains(&Effect::SetBudget(None)), "{effects:?}");
-    assert!(state.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
     // Reading all again, then closing the view: the default budget again too.
     key(&mut state, KeyCode::Char('R'));
     key(&mut state, KeyCode::Char('4'));
@@ -1453,7 +1498,7 @@ fn reading_every_reason_ends_by_itself_when_the_last_is_read() {
     key(&mut state, KeyCode::Char('R'));
     key(&mut state, KeyCode::Char('3'));
     assert_eq!(
-        state.groups.as_ref().and_then(|g| g.reading_all),
+        state.view.mode.groups().and_then(|g| g.reading_all),
         Some(10.0)
     );
     // FAILED (status_for): 0 and 5. Their reasons arrive.
@@ -1468,7 +1513,7 @@ fn reading_every_reason_ends_by_itself_when_the_last_is_read() {
         last = send(&mut state, Event::Described(Box::new(d)));
     }
     assert!(last.contains(&Effect::SetBudget(None)), "{last:?}");
-    let view = state.groups.clone().expect("open");
+    let view = state.view.mode.groups().cloned().expect("open");
     assert_eq!((view.unread, view.reading_all), (0, None));
 }
 
@@ -1518,8 +1563,9 @@ fn groups_view() -> ssowatch::app::AppState {
     );
     key(&mut state, KeyCode::Char('F'));
     let keys: Vec<String> = state
-        .groups
-        .as_ref()
+        .view
+        .mode
+        .groups()
         .map(|v| v.groups.iter().map(|g| g.key.clone()).collect())
         .unwrap_or_default();
     assert_eq!(
@@ -1538,6 +1584,7 @@ fn copied(effects: &[Effect]) -> Option<String> {
 
 fn flash(state: &ssowatch::app::AppState) -> String {
     state
+        .view
         .flash
         .as_ref()
         .map(|(_, m)| m.clone())
@@ -1545,7 +1592,7 @@ fn flash(state: &ssowatch::app::AppState) -> String {
 }
 
 fn selected_group(state: &ssowatch::app::AppState) -> Option<usize> {
-    state.groups.as_ref().map(|v| v.selected)
+    state.view.mode.groups().map(|v| v.selected)
 }
 
 #[test]
@@ -1586,7 +1633,7 @@ fn f_view_y_copies_the_selected_groups_request_ids() {
     let mut expected: Vec<String> = [5, 15, 25].iter().map(|&i| rid(i)).collect();
     expected.sort();
     assert_eq!(ids, expected);
-    assert!(state.groups.is_some(), "the view stays open");
+    assert!(state.view.mode.groups().is_some(), "the view stays open");
     assert!(flash(&state).contains("copied 3 request ids of account_unreachable"));
 }
 
@@ -1599,7 +1646,7 @@ fn f_view_shift_y_copies_the_groups_full_reason() {
         text.starts_with("Received a 404 status error: Not supported policy arn:aws:iam::"),
         "{text}"
     );
-    assert!(state.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
 }
 
 #[test]
@@ -1611,8 +1658,11 @@ fn f_view_e_and_shift_e_export_the_groups() {
     ] {
         let mut state = groups_view();
         key(&mut state, KeyCode::Char(code));
-        assert!(state.groups.is_some(), "{code}: the view stays open");
-        let request = state.export.expect("an export is asked for");
+        assert!(
+            state.view.mode.groups().is_some(),
+            "{code}: the view stays open"
+        );
+        let request = state.view.export.expect("an export is asked for");
         assert_eq!(request.format, format);
         let path = ssowatch::output::export_view(&state, dir.path(), request.format)
             .unwrap_or_else(|e| panic!("export: {e}"));
@@ -1638,8 +1688,11 @@ fn f_view_e_and_shift_e_export_the_groups() {
 fn f_view_x_writes_the_groups_retry_script_ids_and_plan() {
     let mut state = groups_view();
     key(&mut state, KeyCode::Char('x'));
-    assert!(state.groups.is_some());
-    let request = state.export.expect("x asks the host to write the hand-off");
+    assert!(state.view.mode.groups().is_some());
+    let request = state
+        .view
+        .export
+        .expect("x asks the host to write the hand-off");
     assert_eq!(request.format, ssowatch::app::ExportFormat::Handoff);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let script_path = ssowatch::output::export_view(&state, dir.path(), request.format)
@@ -1706,23 +1759,23 @@ fn f_view_shift_x_copies_the_groups_retry_script() {
     );
     assert!(script.contains("# account_unreachable: 3 request(s)"));
     assert!(flash(&state).contains("copied the retry script of 3 request(s)"));
-    assert!(state.groups.is_some());
+    assert!(state.view.mode.groups().is_some());
 }
 
 #[test]
 fn f_view_enter_esc_f_help_and_quit() {
     let mut state = groups_view();
     key(&mut state, KeyCode::Enter);
-    assert!(state.groups.is_none() && state.group_filter.is_some());
+    assert!(state.view.mode.groups().is_none() && state.view.group_filter.is_some());
     let mut state = groups_view();
     key(&mut state, KeyCode::Esc);
-    assert!(state.groups.is_none());
+    assert!(state.view.mode.groups().is_none());
     let mut state = groups_view();
     key(&mut state, KeyCode::Char('F'));
-    assert!(state.groups.is_none());
+    assert!(state.view.mode.groups().is_none());
     let mut state = groups_view();
     key(&mut state, KeyCode::Char('?'));
-    assert!(state.help_open && state.groups.is_some());
+    assert!(state.view.mode.help_open() && state.view.mode.groups().is_some());
     let mut state = groups_view();
     let effects = key(&mut state, KeyCode::Char('q'));
     assert!(effects.contains(&Effect::Quit));
@@ -1730,18 +1783,19 @@ fn f_view_enter_esc_f_help_and_quit() {
 
 #[test]
 fn the_f_views_footer_and_help_are_its_own_keys_and_each_is_handled_there() {
-    let footer: Vec<&str> = keymap::footer_entries_for(true)
+    use ssowatch::app::keymap::KeySet;
+    let footer: Vec<&str> = keymap::footer_entries(KeySet::Groups)
         .iter()
         .map(|(_, label)| *label)
         .collect();
     assert!(footer.contains(&"hand off") && footer.contains(&"copy ids"));
     assert!(!footer.contains(&"filter"), "{footer:?}");
-    let table_footer: Vec<&str> = keymap::footer_entries_for(false)
+    let table_footer: Vec<&str> = keymap::footer_entries(KeySet::Table)
         .iter()
         .map(|(_, label)| *label)
         .collect();
     assert!(table_footer.contains(&"filter") && !table_footer.contains(&"hand off"));
-    let help = keymap::help_entries(true);
+    let help = keymap::help_entries(KeySet::Groups);
     assert_eq!(help.len(), keymap::GROUP_BINDINGS.len());
     assert!(
         help.iter()
@@ -1755,7 +1809,7 @@ fn the_f_views_footer_and_help_are_its_own_keys_and_each_is_handled_there() {
     ];
     for b in keymap::GROUP_BINDINGS {
         let mut state = groups_view();
-        let k = keymap::binding(b.action).keys[0];
+        let k = b.keys[0];
         ssowatch::app::update(
             &mut state,
             Msg::Key(ratatui::crossterm::event::KeyEvent::new(
@@ -1764,7 +1818,7 @@ fn the_f_views_footer_and_help_are_its_own_keys_and_each_is_handled_there() {
             )),
         );
         assert_eq!(
-            state.groups.is_none(),
+            state.view.mode.groups().is_none(),
             leaves.contains(&b.action),
             "{:?} ({})",
             b.action,
@@ -1788,7 +1842,7 @@ fn x_outside_the_groups_hands_off_the_views_failed_rows() {
     );
     key(&mut state, KeyCode::Char('x'));
     assert_eq!(
-        state.export.map(|e| e.format),
+        state.view.export.map(|e| e.format),
         Some(ssowatch::app::ExportFormat::Handoff)
     );
 }
@@ -1804,7 +1858,7 @@ fn the_groups_selection_stays_on_the_biggest_cause_until_the_operator_moves_it()
     fail_with(&mut state, CREATION, &[15, 20], unreachable);
     key(&mut state, KeyCode::Char('F'));
     let key_of = |state: &ssowatch::app::AppState| {
-        let view = state.groups.as_ref().expect("open");
+        let view = state.view.mode.groups().expect("open");
         view.groups[view.selected].key.clone()
     };
     assert_eq!(key_of(&state), "policy_missing");
@@ -1816,7 +1870,7 @@ fn the_groups_selection_stays_on_the_biggest_cause_until_the_operator_moves_it()
     assert_eq!(key_of(&state), "policy_missing");
     fail_with(&mut state, CREATION, &[45, 50, 55], policy);
     assert_eq!(key_of(&state), "policy_missing");
-    assert_eq!(state.groups.as_ref().map(|g| g.selected), Some(0));
+    assert_eq!(state.view.mode.groups().map(|g| g.selected), Some(0));
 }
 
 /// Issue 19: field filters, their negation and AND, names and ids alike, and the count of
@@ -1883,6 +1937,7 @@ fn field_filters_match_names_and_ids_and_count_what_is_not_described() {
     filter(&mut state, "colour:red");
     assert!(
         state
+            .view
             .filter_error
             .as_deref()
             .is_some_and(|e| e.contains("colour"))
@@ -1895,7 +1950,7 @@ fn field_filters_match_names_and_ids_and_count_what_is_not_described() {
 fn pivot_counts_drills_down_and_esc_returns_to_it() {
     let mut state = rollout(160, 40, 40, 40);
     key(&mut state, KeyCode::Char('p'));
-    let view = state.pivot.clone().expect("pivot open");
+    let view = state.view.mode.pivot().cloned().expect("pivot open");
     assert_eq!(view.counted, 40);
     assert_eq!(view.not_described, 0);
     let prod = view
@@ -1917,7 +1972,7 @@ fn pivot_counts_drills_down_and_esc_returns_to_it() {
     assert_eq!(view.rows.iter().map(|r| r.total).sum::<usize>(), 40);
     // `p` cycles the dimension.
     key(&mut state, KeyCode::Char('p'));
-    let sets = state.pivot.clone().expect("pivot open");
+    let sets = state.view.mode.pivot().cloned().expect("pivot open");
     assert_eq!(
         sets.dimension,
         ssowatch::app::pivot::Dimension::PermissionSet
@@ -1934,18 +1989,19 @@ fn pivot_counts_drills_down_and_esc_returns_to_it() {
     key(&mut state, KeyCode::Char('s'));
     key(&mut state, KeyCode::Char('s'));
     assert_eq!(
-        state.pivot.as_ref().map(|p| p.sort),
+        state.view.mode.pivot().map(|p| p.sort),
         Some(ssowatch::app::pivot::PivotSort::Total)
     );
     key(&mut state, KeyCode::Char('j'));
     let chosen = state
-        .pivot
-        .as_ref()
+        .view
+        .mode
+        .pivot()
         .and_then(|p| p.selected_row())
         .map(|r| r.key.clone())
         .expect("a row");
     key(&mut state, KeyCode::Enter);
-    assert!(state.pivot.is_none());
+    assert!(state.view.mode.pivot().is_none());
     let mut shown = visible_ids(&state);
     shown.sort();
     let mut want: Vec<String> = (0..40)
@@ -1956,11 +2012,11 @@ fn pivot_counts_drills_down_and_esc_returns_to_it() {
     assert_eq!(shown, want, "drilled into {chosen}");
     // Esc: back to the pivot on the same row, the table unfiltered behind it.
     key(&mut state, KeyCode::Esc);
-    let back = state.pivot.clone().expect("back in the pivot");
+    let back = state.view.mode.pivot().cloned().expect("back in the pivot");
     assert_eq!(back.selected_row().map(|r| r.key.clone()), Some(chosen));
-    assert!(state.text_filter.is_empty());
+    assert!(state.view.text_filter.is_empty());
     key(&mut state, KeyCode::Esc);
-    assert!(state.pivot.is_none());
+    assert!(state.view.mode.pivot().is_none());
     assert_eq!(state.active_table().view_len(), 40);
 }
 
@@ -1970,10 +2026,10 @@ fn esc_from_a_groups_requests_returns_to_the_groups() {
     let mut state = rollout(160, 40, 40, 40);
     key(&mut state, KeyCode::Char('F'));
     key(&mut state, KeyCode::Enter);
-    assert!(state.groups.is_none() && state.group_filter.is_some());
+    assert!(state.view.mode.groups().is_none() && state.view.group_filter.is_some());
     key(&mut state, KeyCode::Esc);
-    assert!(state.groups.is_some());
-    assert!(state.group_filter.is_none());
+    assert!(state.view.mode.groups().is_some());
+    assert!(state.view.group_filter.is_none());
 }
 
 /// Issue 19: `c` chooses the columns; each toggle asks the host to remember it in the config,
@@ -1996,9 +2052,9 @@ fn c_chooses_columns_and_the_config_remembers_them() {
     };
     assert!(header(&state).contains("Principal"));
     key(&mut state, KeyCode::Char('c'));
-    assert!(state.choosing_columns);
+    assert!(state.view.mode.choosing_columns());
     let effects = key(&mut state, KeyCode::Char('3'));
-    assert!(!state.columns.shows(OptionalColumn::Principal));
+    assert!(!state.view.columns.shows(OptionalColumn::Principal));
     assert!(
         effects
             .iter()
@@ -2008,7 +2064,7 @@ fn c_chooses_columns_and_the_config_remembers_them() {
     assert!(!header(&state).contains("Principal"));
     // Any other key closes the chooser and does nothing else.
     key(&mut state, KeyCode::Char('q'));
-    assert!(!state.choosing_columns && !state.should_quit);
+    assert!(!state.view.mode.choosing_columns() && !state.view.should_quit);
     // Sorting by the hidden column shows it anyway.
     for _ in 0..5 {
         key(&mut state, KeyCode::Char('s'));
@@ -2021,8 +2077,202 @@ fn c_chooses_columns_and_the_config_remembers_them() {
     );
     assert!(
         state
+            .view
             .flash
             .as_ref()
             .is_some_and(|(_, m)| m.contains("columns remembered"))
     );
+}
+
+/// What the table behind a view shows: its tab, status filter, text filter, sort, selection.
+fn table_behind(state: &ssowatch::app::AppState) -> String {
+    format!(
+        "{:?} {:?} {:?} {:?} {:?} {:?}",
+        state.view.active,
+        state.view.status_filter,
+        state.view.text_filter,
+        state.view.sort,
+        state.active_table().selected_pos(),
+        state.view.mode.pane_open(),
+    )
+}
+
+/// Issue 22: keys in the `F` view act on the groups, never on the table hidden behind them;
+/// a key the view's table does not list does nothing at all.
+#[test]
+fn keys_in_the_f_view_never_act_on_the_hidden_table() {
+    let mut state = groups_view();
+    let behind = table_behind(&state);
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(
+        selected_group(&state),
+        Some(1),
+        "j moves the group selection"
+    );
+    assert_eq!(table_behind(&state), behind, "and not the table's");
+    for code in [
+        KeyCode::Char('f'),
+        KeyCode::Char('i'),
+        KeyCode::Char('a'),
+        KeyCode::Char('s'),
+        KeyCode::Char('/'),
+        KeyCode::Char('t'),
+        KeyCode::Char('w'),
+        KeyCode::Char('p'),
+        KeyCode::Char('c'),
+        KeyCode::Char('0'),
+        KeyCode::Tab,
+    ] {
+        let effects = key(&mut state, code);
+        assert!(effects.is_empty(), "{code:?}: {effects:?}");
+        assert!(
+            matches!(state.view.mode, Mode::Groups(_)),
+            "{code:?} leaves the groups open"
+        );
+        assert_eq!(table_behind(&state), behind, "{code:?} reached the table");
+    }
+    assert_eq!(selected_group(&state), Some(1));
+    // The wheel moves the groups too.
+    app::update(
+        &mut state,
+        Msg::Mouse(ratatui::crossterm::event::MouseEvent {
+            kind: ratatui::crossterm::event::MouseEventKind::ScrollDown,
+            column: 10,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(selected_group(&state), Some(2));
+    assert_eq!(table_behind(&state), behind);
+}
+
+/// Issue 22: the pivot's keys act on the pivot; the tab keys change what it counts; nothing
+/// else reaches the table behind it.
+#[test]
+fn keys_in_the_pivot_act_on_the_pivot_only() {
+    let mut state = rollout(160, 40, 40, 40);
+    load(&mut state, OperationKind::AssignmentDeletion, 10);
+    key(&mut state, KeyCode::Char('p'));
+    let behind = table_behind(&state);
+    for code in [
+        KeyCode::Char('f'),
+        KeyCode::Char('/'),
+        KeyCode::Char('c'),
+        KeyCode::Char('F'),
+        KeyCode::Char('w'),
+    ] {
+        key(&mut state, code);
+        assert!(
+            state.view.mode.pivot().is_some(),
+            "{code:?} closed the pivot"
+        );
+        assert_eq!(table_behind(&state), behind, "{code:?} reached the table");
+    }
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(state.view.mode.pivot().map(|p| p.selected), Some(1));
+    assert_eq!(table_behind(&state), behind, "j moved the table");
+    // `2`: the pivot counts the deletion tab.
+    key(&mut state, KeyCode::Char('2'));
+    assert_eq!(
+        state.view.active,
+        Tab::Kind(OperationKind::AssignmentDeletion)
+    );
+    assert_eq!(state.view.mode.pivot().map(|p| p.counted), Some(10));
+    // Its help is its own keys.
+    key(&mut state, KeyCode::Char('?'));
+    assert!(state.view.mode.help_open() && state.view.mode.pivot().is_some());
+    let help = keymap::help_entries(state.view.mode.under_help().key_set());
+    assert!(
+        help.iter()
+            .any(|(_, what)| what.contains("count by the next field"))
+    );
+    key(&mut state, KeyCode::Char('q'));
+    assert!(state.view.mode.pivot().is_some() && !state.view.should_quit);
+}
+
+/// Issue 22: on the "terminal too small" screen the operator sees none of the views, so no
+/// key acts on them; `q` and Ctrl-C still quit (as k9s and gitui do).
+#[test]
+fn keys_on_the_too_small_screen_only_quit() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    app::update(
+        &mut state,
+        Msg::Resize {
+            width: 40,
+            height: 10,
+        },
+    );
+    assert_eq!(state.key_set(), keymap::KeySet::TooSmall);
+    let behind = table_behind(&state);
+    for code in [
+        KeyCode::Char('j'),
+        KeyCode::Char('f'),
+        KeyCode::Char('F'),
+        KeyCode::Char('p'),
+        KeyCode::Char('/'),
+        KeyCode::Char('?'),
+        KeyCode::Char('c'),
+        KeyCode::Enter,
+        KeyCode::Tab,
+        KeyCode::Char('r'),
+        KeyCode::Char('y'),
+    ] {
+        let effects = key(&mut state, code);
+        assert!(effects.is_empty(), "{code:?}: {effects:?}");
+        assert!(matches!(state.view.mode, Mode::Table), "{code:?}");
+        assert_eq!(table_behind(&state), behind, "{code:?}");
+    }
+    assert!(key(&mut state, KeyCode::Char('q')).contains(&Effect::Quit));
+    let mut state = new_state(120, 40);
+    app::update(
+        &mut state,
+        Msg::Resize {
+            width: 40,
+            height: 10,
+        },
+    );
+    let effects = app::update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(effects.contains(&Effect::Quit));
+}
+
+/// Issue 22: typing the filter goes through the filter's key table: characters are typed
+/// (`q` too), Enter keeps, Esc clears, Ctrl-C quits; the footer shows those keys.
+#[test]
+fn the_filter_prompt_has_its_own_keys() {
+    let mut state = new_state(120, 40);
+    load(&mut state, CREATION, 20);
+    key(&mut state, KeyCode::Char('/'));
+    assert!(state.view.mode.typing_filter());
+    chars(&mut state, "q?j");
+    assert_eq!(state.view.text_filter, "q?j");
+    assert!(!state.view.should_quit);
+    key(&mut state, KeyCode::Backspace);
+    assert_eq!(state.view.text_filter, "q?");
+    let footer: Vec<&str> = keymap::footer_entries(state.key_set())
+        .iter()
+        .map(|(_, label)| *label)
+        .collect();
+    assert_eq!(footer, ["keep", "clear", "quit"]);
+    key(&mut state, KeyCode::Enter);
+    assert!(matches!(state.view.mode, Mode::Table));
+    assert_eq!(state.view.text_filter, "q?");
+    key(&mut state, KeyCode::Char('/'));
+    key(&mut state, KeyCode::Esc);
+    assert!(matches!(state.view.mode, Mode::Table));
+    assert!(state.view.text_filter.is_empty());
+    // Opened over the detail pane, the pane stays under the prompt and after it.
+    key(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Char('/'));
+    assert!(state.view.mode.pane_open());
+    key(&mut state, KeyCode::Enter);
+    assert!(matches!(state.view.mode, Mode::Detail));
+    let effects = app::update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(effects.contains(&Effect::Quit));
 }

@@ -811,7 +811,7 @@ fn list_filter_and_the_dashboards_filter_and_pivot_agree_with_a_script() {
     );
     assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
     app_support::key(&mut state, KeyCode::Esc);
-    assert!(state.text_filter.is_empty());
+    assert!(state.view.text_filter.is_empty());
     // The pivot by account: the script's counts per account.
     let mut counts: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     for d in &described {
@@ -825,7 +825,7 @@ fn list_filter_and_the_dashboards_filter_and_pivot_agree_with_a_script() {
         }
     }
     app_support::key(&mut state, KeyCode::Char('p'));
-    let view = state.pivot.clone().expect("the pivot is open");
+    let view = state.view.mode.pivot().cloned().expect("the pivot is open");
     let pivot: BTreeMap<String, [usize; 4]> = view
         .rows
         .iter()

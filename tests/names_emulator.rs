@@ -202,12 +202,12 @@ async fn denied_names_leave_the_ids_hint_once_and_are_not_asked_again() {
     let (rt, events) = runtime(&handle, PollerConfig::new(Duration::from_secs(10), 4.0)).await;
     let mut runtimes = vec![rt];
     run_for(&mut runtimes, &clock, 10).await;
-    let hint_line = runtimes[0].state().notice.clone().unwrap_or_default();
+    let hint_line = runtimes[0].state().data.notice.clone().unwrap_or_default();
     assert!(hint_line.contains("need"), "{hint_line}");
     run_for(&mut runtimes, &clock, 110).await;
     // The hint stays: it is a standing condition, not an error the next success clears.
     assert_eq!(
-        runtimes[0].state().notice.clone().unwrap_or_default(),
+        runtimes[0].state().data.notice.clone().unwrap_or_default(),
         hint_line
     );
     // Each denied operation was tried once at most, however many ids were on screen.
@@ -300,7 +300,7 @@ async fn restart_asks_for_nothing_it_already_has(start: chrono::DateTime<chrono:
         !runtimes[0].state().is_stale(),
         "{start}: stale on a healthy emulator"
     );
-    let wall = runtimes[0].state().now;
+    let wall = runtimes[0].state().data.now;
     assert_eq!(wall, start + chrono::Duration::seconds(90), "{start}");
     let described_before: HashSet<String> = runtimes[0]
         .state()

@@ -405,6 +405,7 @@ async fn a_describe_that_keeps_failing_is_given_up_and_the_row_stops_waiting() {
     assert_eq!(attempts, MAX_ATTEMPTS as usize);
     let error = runtime
         .state()
+        .data
         .describe_errors
         .get(&(KIND, Box::from("req-00003")))
         .expect("the app was told");
@@ -426,11 +427,11 @@ async fn one_kind_failing_never_starves_the_others() {
     let provisioning = state.table(OperationKind::PermissionSetProvisioning);
     assert_eq!(provisioning.len(), 1);
     let listed = provisioning.last_listed.expect("provisioning was listed");
-    assert!(state.now - listed <= chrono::Duration::seconds(20));
+    assert!(state.data.now - listed <= chrono::Duration::seconds(20));
     // The failing kind says so on its tab and on the error line; it is retried a bounded
     // number of times per refresh interval, not in a loop.
     assert!(state.table(KIND).trouble.is_some());
-    assert!(state.last_error.is_some());
+    assert!(state.data.last_error.is_some());
     let failing_calls = world
         .lock()
         .unwrap()
@@ -451,7 +452,7 @@ async fn throttling_backs_off_and_recovers_without_losing_progress() {
     let mut runtime = start(&world, 5.0, 10);
     run_for(&mut runtime, 90, |_| {}).await;
     let state = runtime.state();
-    assert_eq!(state.spend.throttled_calls, 4);
+    assert_eq!(state.data.spend.throttled_calls, 4);
     assert_eq!(state.table(KIND).history_load.records, 50);
     assert!(state.table(KIND).history_load.done);
     // Backoff spreads the retries out: the four throttled calls and the retry span seconds.
@@ -459,7 +460,7 @@ async fn throttling_backs_off_and_recovers_without_losing_progress() {
     let span = calls[4].0 - calls[0].0;
     assert!(span >= Duration::from_secs(5), "retries too fast: {span:?}");
     // The adaptive limiter cut its rate at least in half, and successes are bringing it back.
-    let rate = state.spend.effective_rps;
+    let rate = state.data.spend.effective_rps;
     assert!(rate > 2.5 && rate <= 5.0, "rate {rate}");
 }
 
@@ -471,7 +472,10 @@ async fn a_panicking_call_stops_polling_with_a_message() {
     until_listed(&mut runtime, "req-00001").await;
     open(&mut runtime, "req-00001");
     run_for(&mut runtime, 10, |_| {}).await;
-    assert!(runtime.state().poller_stopped.is_some(), "no PollerStopped");
+    assert!(
+        runtime.state().data.poller_stopped.is_some(),
+        "no PollerStopped"
+    );
     let calls = world.lock().unwrap().calls.len();
     run_for(&mut runtime, 60, |_| {}).await;
     assert_eq!(world.lock().unwrap().calls.len(), calls, "still polling");

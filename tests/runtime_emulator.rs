@@ -348,7 +348,7 @@ async fn the_failure_groups_opened_at_start_drain_every_pending_reason() {
         Duration::from_secs(1),
         |step| clock.advance(step),
         |now, runtimes| {
-            let Some(view) = &runtimes[0].state().groups else {
+            let Some(view) = runtimes[0].state().view.mode.groups() else {
                 return;
             };
             most_unread = most_unread.max(view.unread);
@@ -366,7 +366,13 @@ async fn the_failure_groups_opened_at_start_drain_every_pending_reason() {
     let drained_at = drained_at.expect("every pending reason read while the view was open");
     // 4 req/s, ~150 reasons plus the listing: well within two minutes.
     assert!(drained_at < Duration::from_secs(120), "{drained_at:?}");
-    let view = runtimes[0].state().groups.clone().expect("still open");
+    let view = runtimes[0]
+        .state()
+        .view
+        .mode
+        .groups()
+        .cloned()
+        .expect("still open");
     // Exact once read: no group is an estimate any more.
     assert!(
         view.groups.iter().all(|g| !g.estimate.estimated),

@@ -209,6 +209,7 @@ fn user_messages(state: &AppState) -> Vec<String> {
     };
     out.extend(
         state
+            .data
             .last_error
             .as_ref()
             .map(|e| with_hint(&e.message, &e.hint)),
@@ -222,16 +223,16 @@ fn user_messages(state: &AppState) -> Vec<String> {
                 .map(|t| with_hint(&t.message, &t.hint)),
         );
     }
-    out.extend(state.describe_errors.values().cloned());
-    out.extend(state.poller_stopped.clone());
-    out.extend(state.flash.as_ref().map(|(_, m)| m.clone()));
+    out.extend(state.data.describe_errors.values().cloned());
+    out.extend(state.data.poller_stopped.clone());
+    out.extend(state.view.flash.as_ref().map(|(_, m)| m.clone()));
     out
 }
 
 /// No string anywhere in the state holds a character that `Debug` must escape: control
 /// characters (ESC, CSI, BEL, CR, LF), bidi overrides and other invisible format characters.
 fn check_no_escapes(row: &str, state: &AppState) {
-    let debug = format!("{:?}", state.tables);
+    let debug = format!("{:?}", state.data.tables);
     if let Some(at) = debug.find("\\u{").or_else(|| debug.find("\\r")) {
         let from = at.saturating_sub(80);
         panic!(
@@ -282,14 +283,17 @@ async fn run_row(row: Row) -> Seen {
             }
             let runtime = &runtimes[0];
             let state = runtime.state();
-            assert_eq!(state.poller_stopped, None, "{name}: polling stopped");
+            assert_eq!(state.data.poller_stopped, None, "{name}: polling stopped");
             for message in user_messages(state) {
                 check_user_text(name, &message);
             }
             if loaded.is_none() {
                 // The load before the fault is clean: nothing to tell (a spurious timeout
                 // under tokio's paused clock would show here too).
-                assert_eq!(state.last_error, None, "{name}: an error before the fault");
+                assert_eq!(
+                    state.data.last_error, None,
+                    "{name}: an error before the fault"
+                );
             }
             if now >= FAULT_ON && loaded.is_none() {
                 assert!(runtime.first_load_done(), "{name}: no clean first load");
@@ -401,7 +405,7 @@ fn check_recovered(name: &str, state: &AppState, loaded: &[BTreeSet<String>; 3],
         assert_eq!(table.trouble, None, "{name}: {kind:?} still in trouble");
     }
     assert_eq!(
-        state.last_error.as_ref().map(|e| e.message.as_str()),
+        state.data.last_error.as_ref().map(|e| e.message.as_str()),
         None,
         "{name}: the error line outlived the fault"
     );
@@ -440,7 +444,7 @@ async fn throttling_half_of_all_calls() {
 async fn throttling_every_call() {
     let seen = run_row(Row::everywhere("throttle", Fault::Throttle, 1.0, true)).await;
     assert!(
-        seen.end.last_throttled.is_some(),
+        seen.end.data.last_throttled.is_some(),
         "the header knows it was throttled"
     );
 }
@@ -928,7 +932,7 @@ async fn recovery_after_a_throttle_storm_takes_seconds() {
                 if fresh_at.is_none() && !state.is_stale() {
                     fresh_at = Some(now - storm_end);
                 }
-                if budget_at.is_none() && state.spend.effective_rps >= BUDGET_RPS {
+                if budget_at.is_none() && state.data.spend.effective_rps >= BUDGET_RPS {
                     budget_at = Some(now - storm_end);
                 }
             }

@@ -150,7 +150,7 @@ fn the_series_count_stays_flat_while_10000_more_requests_finish() {
             .collect()
     };
     let scrape = |metrics: &Metrics, state: &AppState| {
-        metrics.refresh_from(state, Utc::now(), Utc::now());
+        metrics.refresh_from(&state.data, Utc::now(), Utc::now());
         metrics.encode()
     };
     let first = batch(0, 100);
@@ -231,7 +231,7 @@ fn history_failures_are_known_but_not_new() {
         items: vec![in_flight],
     });
     metrics.observe_event(&Event::Described(Box::new(watched)));
-    metrics.refresh_from(&state, Utc::now(), Utc::now());
+    metrics.refresh_from(&state.data, Utc::now(), Utc::now());
     let exposition = metrics.encode();
     assert!(
         exposition
@@ -266,7 +266,7 @@ fn requests_in_flight_past_the_threshold_are_stuck_until_they_finish() {
         items: vec![old.clone(), young],
     });
     let stuck = |metrics: &Metrics| {
-        metrics.refresh_from(&state, Utc::now(), Utc::now());
+        metrics.refresh_from(&state.data, Utc::now(), Utc::now());
         counter_sum(&metrics.encode(), "ssowatch_requests_stuck")
     };
     assert_eq!(stuck(&metrics), 1.0);

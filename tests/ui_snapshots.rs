@@ -235,7 +235,7 @@ fn position_is_shown_after_toggling_filters() {
 #[test]
 fn times_carry_their_zone() {
     let mut state = loaded(120, 14);
-    state.tz = match chrono::FixedOffset::east_opt(3600) {
+    state.data.tz = match chrono::FixedOffset::east_opt(3600) {
         Some(tz) => tz,
         None => panic!("offset"),
     };
@@ -410,7 +410,7 @@ fn describing_and_error_states_in_the_detail_pane() {
 #[test]
 fn a_provider_without_region_shows_its_endpoint() {
     let mut state = loaded(120, 14);
-    state.connection.provider = ssowatch::provider::ProviderInfo {
+    state.data.connection.provider = ssowatch::provider::ProviderInfo {
         name: "huawei".into(),
         profile: None,
         region: None,

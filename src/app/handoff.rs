@@ -33,17 +33,18 @@ fn failed_detail(row: &RequestRow) -> Option<FailedDetail> {
 /// What the hand-off keys act on now, or why there is nothing to hand off.
 pub fn selection(state: &AppState) -> Result<Selection, String> {
     let instance = state
+        .data
         .connection
         .instance
         .as_ref()
         .map(|i| i.id.clone())
         .ok_or("no instance yet: nothing to hand off")?;
-    let cloud = if state.connection.provider.name == "huawei" {
+    let cloud = if state.data.connection.provider.name == "huawei" {
         Cloud::Huawei
     } else {
         Cloud::Aws
     };
-    let (label, requests) = match &state.groups {
+    let (label, requests) = match state.view.mode.groups() {
         Some(view) => {
             let group = view
                 .groups

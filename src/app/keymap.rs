@@ -1,11 +1,12 @@
-//! Keys as data: one table of actions and the keys bound to them. Dispatch (`update`), the help
-//! overlay, the footer and the README's key table are all built from [`BINDINGS`], so a key
-//! cannot be added in one place and forgotten in another (gitui's key list and television's
-//! keymap work the same way).
+//! Keys as data: one table per view ([`KeySet`], picked by the open [`super::mode::Mode`]) of
+//! actions and the keys bound to them. Dispatch (`update`), the help overlay, the footer and the
+//! README's key table are all built from these tables, so a key cannot be added in one place
+//! and forgotten in another, nor act in a view whose table does not list it (gitui's key list
+//! and k9s' per-view hints work the same way).
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// Everything the operator can ask for with a key in normal mode.
+/// Everything the operator can ask for with a key, in any view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     NextKind,
@@ -46,6 +47,17 @@ pub enum Action {
     DetailScrollUp,
     Help,
     Quit,
+    /// `1` to `4` in the column chooser and the offer to read every reason: the digit says which.
+    Choose,
+    /// Typing the filter: keep it (`Enter`), clear it (`Esc`), delete a character, clear the
+    /// line, or type a character.
+    KeepFilter,
+    ClearFilter,
+    DeleteChar,
+    ClearLine,
+    Type,
+    /// Closes the view (help, chooser, offer) that any other key closes.
+    Close,
 }
 
 /// One key: a code and the modifiers that must be held (Shift is folded into the character).
@@ -97,7 +109,8 @@ const fn bind(
     }
 }
 
-/// The one key table. Order is the order of the help overlay and the README.
+/// The table view's keys (with or without the detail pane). Order is the order of the help
+/// overlay and the README.
 pub const BINDINGS: &[Binding] = &[
     bind(
         Action::NextKind,
@@ -294,125 +307,387 @@ pub const BINDINGS: &[Binding] = &[
     bind(Action::Quit, &[ch('q'), ctrl('c')], "quit", Some("quit")),
 ];
 
-/// What a key does in the failure groups view (`F`), where it acts on the groups: the help
-/// and the footer of that view are built from this table, and dispatch follows it
-/// (`update::on_groups_action`). The keys are those of [`BINDINGS`].
-#[derive(Debug, Clone, Copy)]
-pub struct ViewBinding {
-    pub action: Action,
-    pub help: &'static str,
-    pub footer: Option<&'static str>,
-}
+/// Keys shared by several tables, so a key means the same wherever it is bound.
+const MOVE_DOWN: &[Key] = &[ch('j'), plain(KeyCode::Down)];
+const MOVE_UP: &[Key] = &[ch('k'), plain(KeyCode::Up)];
+const PAGE_DOWN: &[Key] = &[plain(KeyCode::PageDown)];
+const PAGE_UP: &[Key] = &[plain(KeyCode::PageUp)];
+const FIRST: &[Key] = &[ch('g'), plain(KeyCode::Home)];
+const LAST: &[Key] = &[ch('G'), plain(KeyCode::End)];
+const OPEN: &[Key] = &[plain(KeyCode::Enter), plain(KeyCode::Right), ch('l')];
+const BACK: &[Key] = &[plain(KeyCode::Esc), plain(KeyCode::Left), ch('h')];
+const HELP: &[Key] = &[ch('?')];
+const QUIT: &[Key] = &[ch('q'), ctrl('c')];
+const CTRL_C: &[Key] = &[ctrl('c')];
+const DIGITS: &[Key] = &[ch('1'), ch('2'), ch('3'), ch('4')];
 
-const fn in_view(action: Action, help: &'static str, footer: Option<&'static str>) -> ViewBinding {
-    ViewBinding {
-        action,
-        help,
-        footer,
-    }
-}
-
-/// The keys of the `F` view, in help order.
-pub const GROUP_BINDINGS: &[ViewBinding] = &[
-    in_view(Action::Down, "next group", Some("move")),
-    in_view(Action::Up, "previous group", None),
-    in_view(Action::PageDown, "five groups down", None),
-    in_view(Action::PageUp, "five groups up", None),
-    in_view(Action::First, "first group", None),
-    in_view(Action::Last, "last group", None),
-    in_view(
+/// The keys of the `F` view, in help order: they act on the groups, never on the table
+/// hidden behind them.
+pub const GROUP_BINDINGS: &[Binding] = &[
+    bind(Action::Down, MOVE_DOWN, "next group", Some("move")),
+    bind(Action::Up, MOVE_UP, "previous group", None),
+    bind(Action::PageDown, PAGE_DOWN, "five groups down", None),
+    bind(Action::PageUp, PAGE_UP, "five groups up", None),
+    bind(Action::First, FIRST, "first group", None),
+    bind(Action::Last, LAST, "last group", None),
+    bind(
         Action::OpenDetail,
+        OPEN,
         "the group's requests in the table",
         Some("requests"),
     ),
-    in_view(
+    bind(
         Action::CopyId,
+        &[ch('y')],
         "copy the group's request ids",
         Some("copy ids"),
     ),
-    in_view(Action::CopyReason, "copy the group's full reason", None),
-    in_view(
+    bind(
+        Action::CopyReason,
+        &[ch('Y')],
+        "copy the group's full reason",
+        None,
+    ),
+    bind(
         Action::Handoff,
+        &[ch('x')],
         "write the group's retry script, ids, plan (export_dir)",
         Some("hand off"),
     ),
-    in_view(Action::CopyRetry, "copy the group's retry script", None),
-    in_view(
+    bind(
+        Action::CopyRetry,
+        &[ch('X')],
+        "copy the group's retry script",
+        None,
+    ),
+    bind(
         Action::ExportCsv,
+        &[ch('e')],
         "export the groups to CSV (in export_dir)",
         Some("export"),
     ),
-    in_view(Action::ExportJson, "export the groups to JSON", None),
-    in_view(
+    bind(
+        Action::ExportJson,
+        &[ch('E')],
+        "export the groups to JSON",
+        None,
+    ),
+    bind(
         Action::ReadAllReasons,
+        &[ch('R')],
         "read every reason now, at a rate you pick (the cost is shown first)",
         Some("read all"),
     ),
-    in_view(
+    bind(Action::Refresh, &[ch('r')], "refresh now", None),
+    bind(
         Action::Back,
+        BACK,
         "close the groups (while reading all: back to the default budget)",
         Some("back"),
     ),
-    in_view(Action::FailureGroups, "close the groups", None),
-    in_view(Action::Help, "this help", Some("help")),
-    in_view(Action::Quit, "quit", Some("quit")),
+    bind(Action::FailureGroups, &[ch('F')], "close the groups", None),
+    bind(Action::Help, HELP, "this help", Some("help")),
+    bind(Action::Quit, QUIT, "quit", Some("quit")),
 ];
 
-/// The `F` view's entry for an action, if it does something there.
-pub fn group_binding(action: Action) -> Option<&'static ViewBinding> {
-    GROUP_BINDINGS.iter().find(|b| b.action == action)
+/// The keys of the pivot (`p`): they act on the pivot; the tab keys choose what it counts.
+pub const PIVOT_BINDINGS: &[Binding] = &[
+    bind(Action::Down, MOVE_DOWN, "next row", Some("move")),
+    bind(Action::Up, MOVE_UP, "previous row", None),
+    bind(Action::PageDown, PAGE_DOWN, "page down", None),
+    bind(Action::PageUp, PAGE_UP, "page up", None),
+    bind(Action::First, FIRST, "first row", None),
+    bind(Action::Last, LAST, "last row", None),
+    bind(
+        Action::Pivot,
+        &[ch('p')],
+        "count by the next field: account, permission set, principal",
+        Some("by"),
+    ),
+    bind(
+        Action::CycleSort,
+        &[ch('s')],
+        "cycle the sort column",
+        Some("sort"),
+    ),
+    bind(Action::ReverseSort, &[ch('S')], "reverse the sort", None),
+    bind(
+        Action::OpenDetail,
+        OPEN,
+        "the table filtered to the row's value (Esc comes back)",
+        Some("filter"),
+    ),
+    bind(
+        Action::NextKind,
+        &[plain(KeyCode::Tab)],
+        "count the next tab",
+        Some("kind"),
+    ),
+    bind(
+        Action::PreviousKind,
+        &[plain(KeyCode::BackTab)],
+        "count the previous tab",
+        None,
+    ),
+    bind(Action::AllKinds, &[ch('0')], "count all kinds", None),
+    bind(
+        Action::KindCreation,
+        &[ch('1')],
+        "count assignment creation",
+        None,
+    ),
+    bind(
+        Action::KindDeletion,
+        &[ch('2')],
+        "count assignment deletion",
+        None,
+    ),
+    bind(
+        Action::KindProvisioning,
+        &[ch('3')],
+        "count permission-set provisioning",
+        None,
+    ),
+    bind(Action::Refresh, &[ch('r')], "refresh now", None),
+    bind(Action::Back, BACK, "close the pivot", Some("back")),
+    bind(Action::Help, HELP, "this help", Some("help")),
+    bind(Action::Quit, QUIT, "quit", Some("quit")),
+];
+
+/// The keys while typing the `/` filter: every other character is typed.
+pub const FILTER_BINDINGS: &[Binding] = &[
+    bind(
+        Action::KeepFilter,
+        &[plain(KeyCode::Enter)],
+        "keep the filter",
+        Some("keep"),
+    ),
+    bind(
+        Action::DeleteChar,
+        &[plain(KeyCode::Backspace)],
+        "delete the last character",
+        None,
+    ),
+    bind(Action::ClearLine, &[ctrl('u')], "clear the line", None),
+    bind(
+        Action::ClearFilter,
+        &[plain(KeyCode::Esc)],
+        "clear the filter",
+        Some("clear"),
+    ),
+    bind(Action::Quit, CTRL_C, "quit", Some("quit")),
+];
+
+/// The keys of the column chooser (`c`): any other key closes it.
+pub const COLUMN_BINDINGS: &[Binding] = &[
+    bind(
+        Action::Choose,
+        DIGITS,
+        "show or hide the column (remembered in the config)",
+        Some("toggle"),
+    ),
+    bind(Action::Quit, CTRL_C, "quit", Some("quit")),
+];
+
+/// The keys of the offer to read every reason (`R` in the groups): any other key declines.
+pub const OFFER_BINDINGS: &[Binding] = &[
+    bind(
+        Action::Choose,
+        DIGITS,
+        "read every reason at that rate",
+        Some("rate"),
+    ),
+    bind(Action::Quit, CTRL_C, "quit", Some("quit")),
+];
+
+/// The keys while the help is shown: any other key closes it, `q` too, so reading the help
+/// never quits by surprise.
+pub const HELP_BINDINGS: &[Binding] = &[bind(Action::Quit, CTRL_C, "quit", Some("quit"))];
+
+/// The keys of the "terminal too small" screen: nothing of the hidden views can act, since
+/// the operator cannot see what a key would do; quitting still works.
+pub const TOO_SMALL_BINDINGS: &[Binding] = &[bind(Action::Quit, QUIT, "quit", Some("quit"))];
+
+/// Which key table applies: one per [`super::mode::Mode`], and one for the too-small screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeySet {
+    Table,
+    Filter,
+    Columns,
+    Groups,
+    ReadAllOffer,
+    Pivot,
+    Help,
+    TooSmall,
 }
 
-/// The help overlay's `(keys, what)` lines of the view that is open.
-pub fn help_entries(groups_open: bool) -> Vec<(String, &'static str)> {
-    if groups_open {
-        GROUP_BINDINGS
-            .iter()
-            .map(|b| (keys_label(binding(b.action)), b.help))
-            .collect()
-    } else {
-        BINDINGS.iter().map(|b| (keys_label(b), b.help)).collect()
+impl KeySet {
+    pub const ALL: [KeySet; 8] = [
+        KeySet::Table,
+        KeySet::Filter,
+        KeySet::Columns,
+        KeySet::Groups,
+        KeySet::ReadAllOffer,
+        KeySet::Pivot,
+        KeySet::Help,
+        KeySet::TooSmall,
+    ];
+}
+
+/// What a key that no binding lists does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Other {
+    Nothing,
+    /// A printable character, without Ctrl, is this action (typing); other keys do nothing.
+    Typed(Action),
+    /// Any key is this action (closing a view that says "any key closes").
+    Any(Action),
+}
+
+/// One view's keys: its bindings, what any other key does, and how the help and the footer
+/// say so.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyTable {
+    /// The help overlay's title while this view is under it.
+    pub title: &'static str,
+    pub bindings: &'static [Binding],
+    pub other: Other,
+    /// The help's and the footer's words for the other keys: `(keys, help, footer)`.
+    pub other_help: Option<(&'static str, &'static str, Option<&'static str>)>,
+}
+
+/// The key table of a view.
+pub fn table(set: KeySet) -> &'static KeyTable {
+    const TABLE: KeyTable = KeyTable {
+        title: " Keys ",
+        bindings: BINDINGS,
+        other: Other::Nothing,
+        other_help: None,
+    };
+    const FILTER: KeyTable = KeyTable {
+        title: " Keys of the filter ",
+        bindings: FILTER_BINDINGS,
+        other: Other::Typed(Action::Type),
+        other_help: Some(("other keys", "typed into the filter", None)),
+    };
+    const COLUMNS: KeyTable = KeyTable {
+        title: " Keys of the column chooser ",
+        bindings: COLUMN_BINDINGS,
+        other: Other::Any(Action::Close),
+        other_help: Some(("other keys", "close the chooser", Some("close"))),
+    };
+    const GROUPS: KeyTable = KeyTable {
+        title: " Keys of the failure groups ",
+        bindings: GROUP_BINDINGS,
+        other: Other::Nothing,
+        other_help: None,
+    };
+    const OFFER: KeyTable = KeyTable {
+        title: " Keys of the offer ",
+        bindings: OFFER_BINDINGS,
+        other: Other::Any(Action::Close),
+        other_help: Some(("other keys", "keep the default budget", Some("decline"))),
+    };
+    const PIVOT: KeyTable = KeyTable {
+        title: " Keys of the pivot ",
+        bindings: PIVOT_BINDINGS,
+        other: Other::Nothing,
+        other_help: None,
+    };
+    const HELP_TABLE: KeyTable = KeyTable {
+        title: " Keys of the help ",
+        bindings: HELP_BINDINGS,
+        other: Other::Any(Action::Close),
+        other_help: Some(("any key", "close this help", Some("close"))),
+    };
+    const TOO_SMALL: KeyTable = KeyTable {
+        title: " Keys ",
+        bindings: TOO_SMALL_BINDINGS,
+        other: Other::Nothing,
+        other_help: None,
+    };
+    match set {
+        KeySet::Table => &TABLE,
+        KeySet::Filter => &FILTER,
+        KeySet::Columns => &COLUMNS,
+        KeySet::Groups => &GROUPS,
+        KeySet::ReadAllOffer => &OFFER,
+        KeySet::Pivot => &PIVOT,
+        KeySet::Help => &HELP_TABLE,
+        KeySet::TooSmall => &TOO_SMALL,
     }
 }
 
-/// The footer's `(key, label)` pairs of the view that is open, in table order.
-pub fn footer_entries_for(groups_open: bool) -> Vec<(String, &'static str)> {
-    if groups_open {
-        GROUP_BINDINGS
-            .iter()
-            .filter_map(|b| Some((key_name(binding(b.action).keys[0]), b.footer?)))
-            .collect()
-    } else {
-        footer_entries().collect()
+/// The help overlay's `(keys, what)` lines of a view.
+pub fn help_entries(set: KeySet) -> Vec<(String, &'static str)> {
+    let table = table(set);
+    table
+        .bindings
+        .iter()
+        .map(|b| (keys_label(b), b.help))
+        .chain(
+            table
+                .other_help
+                .map(|(keys, help, _)| (keys.to_string(), help)),
+        )
+        .collect()
+}
+
+/// The footer's `(key, label)` pairs of a view, in table order; the draw keeps the last two
+/// (help and quit, where the view has them) whatever the width.
+pub fn footer_entries(set: KeySet) -> Vec<(String, &'static str)> {
+    let table = table(set);
+    let other = table
+        .other_help
+        .and_then(|(keys, _, footer)| Some((keys.to_string(), footer?)));
+    let bound = table
+        .bindings
+        .iter()
+        .filter_map(|b| Some((footer_key(b), b.footer?)));
+    // What any other key does reads best before "quit", which stays last.
+    let mut entries: Vec<(String, &'static str)> = bound.collect();
+    if let Some(other) = other {
+        let at = entries.len().saturating_sub(1);
+        entries.insert(at, other);
     }
+    entries
 }
 
 /// What the mouse does; listed with the keys.
 pub const MOUSE_HELP: (&str, &str) = ("mouse", "wheel scrolls, a click selects a row");
 
-/// The action bound to a key event, if any.
-pub fn action_for(event: KeyEvent) -> Option<Action> {
+/// The action a key event asks for in a view, if any.
+pub fn action_for(set: KeySet, event: KeyEvent) -> Option<Action> {
     // Terminals report Shift with upper-case letters and Shift-Tab; the character says it all.
     let modifiers = match event.code {
         KeyCode::Char(_) | KeyCode::BackTab => event.modifiers - KeyModifiers::SHIFT,
         _ => event.modifiers,
     };
-    BINDINGS
+    let table = table(set);
+    let bound = table
+        .bindings
         .iter()
         .find(|b| {
             b.keys
                 .iter()
                 .any(|k| k.code == event.code && k.modifiers == modifiers)
         })
-        .map(|b| b.action)
+        .map(|b| b.action);
+    bound.or(match table.other {
+        Other::Nothing => None,
+        Other::Typed(action) => match event.code {
+            KeyCode::Char(c) if !c.is_control() && !modifiers.contains(KeyModifiers::CONTROL) => {
+                Some(action)
+            }
+            _ => None,
+        },
+        Other::Any(action) => Some(action),
+    })
 }
 
-/// The binding of an action (every action has one).
-pub fn binding(action: Action) -> &'static Binding {
-    BINDINGS
-        .iter()
-        .find(|b| b.action == action)
-        .expect("every action is in BINDINGS")
+/// The table view's binding of an action, if it has one there.
+pub fn binding(action: Action) -> Option<&'static Binding> {
+    BINDINGS.iter().find(|b| b.action == action)
 }
 
 /// How a key is written in the help, the footer and the README.
@@ -431,6 +706,7 @@ pub fn key_name(key: Key) -> String {
         KeyCode::End => "End".into(),
         KeyCode::Enter => "Enter".into(),
         KeyCode::Esc => "Esc".into(),
+        KeyCode::Backspace => "Backspace".into(),
         other => format!("{other:?}"),
     };
     if key.modifiers.contains(KeyModifiers::CONTROL) {
@@ -440,8 +716,32 @@ pub fn key_name(key: Key) -> String {
     }
 }
 
+/// A run of digit keys (`1` to `4`) as one range, the way the operator reads it.
+fn digit_range(keys: &[Key]) -> Option<String> {
+    let digits: Vec<u32> = keys
+        .iter()
+        .map(|k| match k.code {
+            KeyCode::Char(c) if k.modifiers.is_empty() => c.to_digit(10),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let (first, last) = (*digits.first()?, *digits.last()?);
+    let run = digits.len() > 2 && digits.windows(2).all(|w| w[1] == w[0] + 1);
+    run.then(|| format!("{first}-{last}"))
+}
+
+/// The key the footer names for a binding: its first, or its range of digits.
+fn footer_key(binding: &Binding) -> String {
+    digit_range(binding.keys)
+        .or_else(|| binding.keys.first().map(|k| key_name(*k)))
+        .unwrap_or_default()
+}
+
 /// The keys of a binding as the help overlay shows them: `j ↓`.
 pub fn keys_label(binding: &Binding) -> String {
+    if let Some(range) = digit_range(binding.keys) {
+        return range;
+    }
     binding
         .keys
         .iter()
@@ -450,17 +750,11 @@ pub fn keys_label(binding: &Binding) -> String {
         .join(" ")
 }
 
-/// The `(key, label)` pairs of the footer, in table order.
-pub fn footer_entries() -> impl Iterator<Item = (String, &'static str)> {
-    BINDINGS
-        .iter()
-        .filter_map(|b| Some((key_name(b.keys[0]), b.footer?)))
-}
-
 pub const README_START: &str = "<!-- keys:start (generated from src/app/keymap.rs) -->";
 pub const README_END: &str = "<!-- keys:end -->";
 
-/// The README's key table, markers included.
+/// The README's key table (the table view's keys, which every other view's build on),
+/// markers included.
 pub fn readme_table() -> String {
     let mut out = format!("{README_START}\n| key | action |\n| --- | --- |\n");
     let code = |k: Key| format!("`{}`", key_name(k).replace('|', "\\|"));

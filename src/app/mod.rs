@@ -6,6 +6,7 @@ pub mod filter;
 pub mod handoff;
 pub mod keymap;
 pub mod layout;
+pub mod mode;
 pub mod msg;
 pub mod pivot;
 pub mod progress;
@@ -14,7 +15,10 @@ pub mod state;
 pub mod table;
 pub mod update;
 
+pub use mode::Mode;
 pub use msg::{Effect, ExportFormat, ExportRequest, Msg};
-pub use state::{AppState, ConnectionInfo, ErrorLine, GroupFilter, GroupsView, InputMode, Tab};
+pub use state::{
+    AppState, ConnectionInfo, DataState, ErrorLine, GroupFilter, GroupsView, Tab, ViewState,
+};
 pub use table::{KindTable, RequestRow, SortColumn, StatusFilter};
 pub use update::update;

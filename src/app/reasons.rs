@@ -49,9 +49,10 @@ fn candidates(state: &AppState) -> Vec<Candidate<'_>> {
             kind: r.kind,
             request_id: &r.request_id,
             created: r.created,
-            picked: state.reasons.sample.contains(r.kind, &r.request_id),
+            picked: state.data.reasons.sample.contains(r.kind, &r.request_id),
             unread: !r.has_final_detail()
                 && !state
+                    .data
                     .describe_errors
                     .contains_key(&(r.kind, r.request_id.clone())),
         })
@@ -69,6 +70,7 @@ pub fn plan(state: &mut AppState, force: bool) -> Option<Vec<DescribeRequest>> {
     let unread = all.iter().filter(|c| c.unread).count();
     if !force
         && state
+            .data
             .reasons
             .planned_at
             .is_some_and(|(was_failed, was_unread)| {
@@ -78,7 +80,7 @@ pub fn plan(state: &mut AppState, force: bool) -> Option<Vec<DescribeRequest>> {
         return None;
     }
     let new_picks = estimate::SAMPLE_BATCH
-        .min(estimate::SAMPLE_SIZE.saturating_sub(state.reasons.sample.len()));
+        .min(estimate::SAMPLE_SIZE.saturating_sub(state.data.reasons.sample.len()));
     let mut plan = Vec::with_capacity(PLAN_LEN.min(unread));
     let mut newly_picked = Vec::new();
     for (i, stage) in estimate::read_order(&all, new_picks)
@@ -96,14 +98,14 @@ pub fn plan(state: &mut AppState, force: bool) -> Option<Vec<DescribeRequest>> {
         });
     }
     for (kind, id) in &newly_picked {
-        state.reasons.sample.insert(*kind, id);
+        state.data.reasons.sample.insert(*kind, id);
     }
-    state.reasons.planned_at = Some((failed, unread));
+    state.data.reasons.planned_at = Some((failed, unread));
     Some(plan)
 }
 
 /// The view closed: reasons go back to their usual priority. The sample stays, so a view
 /// opened again goes on where it stopped.
 pub fn stop(state: &mut AppState) {
-    state.reasons.planned_at = None;
+    state.data.reasons.planned_at = None;
 }

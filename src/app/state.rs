@@ -7,6 +7,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use super::columns::ColumnChoice;
 use super::filter::Filter;
+use super::keymap::KeySet;
+use super::mode::Mode;
 use super::msg::ExportRequest;
 use super::pivot::PivotView;
 use super::progress::{Counts, Progress};
@@ -69,9 +71,6 @@ pub struct GroupsView {
     pub failed: usize,
     pub unread: usize,
     pub sampled: usize,
-    /// The offer to read every reason now (`R`): its cost at each rate, until the operator
-    /// picks one (`1` to `4`) or declines (`Esc`).
-    pub offer_open: bool,
     /// Reading every reason at this rate (requests per second) until all are read, `Esc` or
     /// the view closes; then the configured budget again.
     pub reading_all: Option<f64>,
@@ -98,14 +97,6 @@ pub struct Drill {
     pub pivot: PivotView,
     /// The `/` filter before the drill-down added its term.
     pub text_filter: String,
-}
-
-/// Keyboard mode: normal navigation, or typing the `/` filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum InputMode {
-    #[default]
-    Normal,
-    EditingFilter,
 }
 
 /// What the header shows about the connection.
@@ -138,37 +129,26 @@ pub struct ScreenWindow {
     pub enriched: bool,
 }
 
-/// The whole app state.
+/// The whole app state: what the service told us ([`DataState`]) and what the operator is
+/// looking at ([`ViewState`]). `serve` and the metrics read the data alone, so nothing a key
+/// does can change what a scrape reports.
 #[derive(Debug, Clone)]
 pub struct AppState {
+    pub data: DataState,
+    pub view: ViewState,
+}
+
+/// What the polls and describes brought in, and what is counted from it: the same whichever
+/// view is open, and all that `serve`, the metrics and the hub's health read.
+#[derive(Debug, Clone)]
+pub struct DataState {
     /// One table per kind, then the all-kinds table (which holds every row once more, with
     /// its kind, so sorting, filtering and selection work the same on every tab). The copy
-    /// costs memory, so it is made only once the operator first shows that tab.
+    /// costs memory, so it is made only once the operator first shows that tab. Each table's
+    /// view (order, selection) is rebuilt from the [`ViewState`]'s sort and filters.
     pub tables: [KindTable; 4],
     /// Whether the all-kinds table has been filled and is kept in step.
     pub(crate) all_kinds_live: bool,
-    pub active: Tab,
-    pub status_filter: StatusFilter,
-    /// The `/` filter as typed.
-    pub text_filter: String,
-    /// `text_filter` parsed, once per keystroke; the last good parse while the text has an
-    /// error (shown in the prompt).
-    pub(crate) filter: Filter,
-    pub filter_error: Option<String>,
-    pub input_mode: InputMode,
-    pub sort: SortSpec,
-    pub detail_open: bool,
-    pub help_open: bool,
-    /// Open while the failure groups are shown instead of the table.
-    pub groups: Option<GroupsView>,
-    pub group_filter: Option<GroupFilter>,
-    /// Open while the pivot (`p`) is shown instead of the table.
-    pub pivot: Option<PivotView>,
-    /// The table narrowed from a pivot row (`Enter`); `Esc` returns to the pivot.
-    pub drill: Option<Drill>,
-    /// The optional columns shown (`c`; config `columns`), and whether the chooser is open.
-    pub columns: ColumnChoice,
-    pub choosing_columns: bool,
     pub connection: ConnectionInfo,
     pub refresh_interval: Duration,
     pub last_success: Option<DateTime<Utc>>,
@@ -180,6 +160,44 @@ pub struct AppState {
     pub spend: SpendReport,
     /// Calls made, by operation and outcome (for the spend breakdown and metrics).
     pub api_calls: BTreeMap<(&'static str, CallOutcome), u64>,
+    /// Friendly names by kind and id (permission sets, accounts, users, groups), for rows
+    /// whose describe answer arrives after the name.
+    pub names: HashMap<(NameKind, String), String>,
+    /// Describe errors per request, shown in the detail pane.
+    pub describe_errors: HashMap<(OperationKind, Box<str>), String>,
+    pub poller_stopped: Option<String>,
+    pub now: DateTime<Utc>,
+    /// Time zone of the Created column; fixed per run so snapshots are reproducible.
+    pub tz: FixedOffset,
+    /// This rollout's progress: counts since a moment, completions, new failures.
+    pub progress: Progress,
+    /// The `F` view's reading of failure reasons: the random sample and its plan. Data, not
+    /// view: the sample and what was read of it outlive the view.
+    pub reasons: ReasonReading,
+}
+
+/// What the operator chose to look at and how: the open view, the tab, filters, sort,
+/// columns, the screen. Nothing here is reported by `serve` or the metrics.
+#[derive(Debug, Clone)]
+pub struct ViewState {
+    pub active: Tab,
+    pub status_filter: StatusFilter,
+    /// The `/` filter as typed.
+    pub text_filter: String,
+    /// `text_filter` parsed, once per keystroke; the last good parse while the text has an
+    /// error (shown in the prompt).
+    pub(crate) filter: Filter,
+    pub filter_error: Option<String>,
+    pub sort: SortSpec,
+    /// What the screen shows, and so which keys apply: the one place that says it.
+    pub mode: Mode,
+    /// The table narrowed to a failure group's requests (`Enter` in the groups); `Esc`
+    /// returns to the groups.
+    pub group_filter: Option<GroupFilter>,
+    /// The table narrowed from a pivot row (`Enter`); `Esc` returns to the pivot.
+    pub drill: Option<Drill>,
+    /// The optional columns shown (`c`; config `columns`).
+    pub columns: ColumnChoice,
     /// The rows on screen (a fingerprint of their kind and ids), since when they have held
     /// still, and whether their describes were asked: see `update::enrich_window`.
     pub(crate) window: Option<ScreenWindow>,
@@ -187,31 +205,24 @@ pub struct AppState {
     /// a first load streams older rows below, and the rows in flight are what a rollout's
     /// operator reads first (`update::enrich_in_flight`).
     pub(crate) flight_window: Option<ScreenWindow>,
-    /// Friendly names by kind and id (permission sets, accounts, users, groups), for rows
-    /// whose describe answer arrives after the name.
-    pub names: HashMap<(NameKind, String), String>,
-    /// Describe errors per request, shown in the detail pane.
-    pub describe_errors: HashMap<(OperationKind, Box<str>), String>,
     /// A short-lived message (e.g. "copied ...").
     pub flash: Option<(DateTime<Utc>, String)>,
-    pub poller_stopped: Option<String>,
-    pub now: DateTime<Utc>,
-    /// Time zone of the Created column; fixed per run so snapshots are reproducible.
-    pub tz: FixedOffset,
     pub terminal_size: (u16, u16),
     /// Spinner frame, advanced by ticks while loading.
     pub spinner: u8,
     pub should_quit: bool,
-    /// This rollout's progress: counts since a moment, completions, new failures.
-    pub progress: Progress,
     /// The last export asked for (`e`/`E`); the host does it.
     pub export: Option<ExportRequest>,
     /// Lines the detail pane is scrolled down by.
     pub detail_scroll: u16,
     /// Whether the selected row shows its full failure reason, wrapped under it (`w`).
     pub wrap_selected: bool,
-    /// The `F` view's reading of failure reasons: the random sample and its plan.
-    pub reasons: ReasonReading,
+}
+
+impl DataState {
+    pub fn table(&self, kind: OperationKind) -> &KindTable {
+        &self.tables[kind.index()]
+    }
 }
 
 impl AppState {
@@ -221,24 +232,9 @@ impl AppState {
         now: DateTime<Utc>,
         tz: FixedOffset,
     ) -> AppState {
-        AppState {
+        let data = DataState {
             tables: Default::default(),
             all_kinds_live: false,
-            active: Tab::Kind(OperationKind::AssignmentCreation),
-            status_filter: StatusFilter::All,
-            text_filter: String::new(),
-            filter: Filter::default(),
-            filter_error: None,
-            input_mode: InputMode::Normal,
-            sort: SortSpec::default(),
-            detail_open: false,
-            help_open: false,
-            groups: None,
-            group_filter: None,
-            pivot: None,
-            drill: None,
-            columns: ColumnChoice::default(),
-            choosing_columns: false,
             connection,
             refresh_interval,
             last_success: None,
@@ -247,58 +243,73 @@ impl AppState {
             last_throttled: None,
             spend: SpendReport::default(),
             api_calls: BTreeMap::new(),
-            window: None,
-            flight_window: None,
             names: HashMap::new(),
             describe_errors: HashMap::new(),
-            flash: None,
             poller_stopped: None,
             now,
             tz,
+            progress: Progress::new(now),
+            reasons: ReasonReading::default(),
+        };
+        let view = ViewState {
+            active: Tab::Kind(OperationKind::AssignmentCreation),
+            status_filter: StatusFilter::All,
+            text_filter: String::new(),
+            filter: Filter::default(),
+            filter_error: None,
+            sort: SortSpec::default(),
+            mode: Mode::Table,
+            group_filter: None,
+            drill: None,
+            columns: ColumnChoice::default(),
+            window: None,
+            flight_window: None,
+            flash: None,
             // No screen until a host says its size: `serve` never does, and so never asks to
             // describe rows nobody looks at.
             terminal_size: (0, 0),
             spinner: 0,
             should_quit: false,
-            progress: Progress::new(now),
             export: None,
             detail_scroll: 0,
             wrap_selected: false,
-            reasons: ReasonReading::default(),
-        }
+        };
+        AppState { data, view }
     }
 
     pub fn table(&self, kind: OperationKind) -> &KindTable {
-        &self.tables[kind.index()]
+        self.data.table(kind)
     }
 
     pub(crate) fn table_mut(&mut self, kind: OperationKind) -> &mut KindTable {
-        &mut self.tables[kind.index()]
+        &mut self.data.tables[kind.index()]
     }
 
     pub fn tab_table(&self, tab: Tab) -> &KindTable {
-        &self.tables[tab.index()]
+        &self.data.tables[tab.index()]
     }
 
     pub(crate) fn tab_table_mut(&mut self, tab: Tab) -> &mut KindTable {
-        &mut self.tables[tab.index()]
+        &mut self.data.tables[tab.index()]
     }
 
     /// The all-kinds table, when it is live (shown at least once); updates skip it before.
     pub(crate) fn all_kinds_table_mut(&mut self) -> Option<&mut KindTable> {
-        self.all_kinds_live.then(|| &mut self.tables[ALL_KINDS])
+        self.data
+            .all_kinds_live
+            .then(|| &mut self.data.tables[ALL_KINDS])
     }
 
     /// Fills the all-kinds table from the kind tables the first time it is needed.
     pub(crate) fn ensure_all_kinds(&mut self) {
-        if self.all_kinds_live {
+        if self.data.all_kinds_live {
             return;
         }
-        let (kinds, all) = self.tables.split_at_mut(ALL_KINDS);
+        let (kinds, all) = self.data.tables.split_at_mut(ALL_KINDS);
         for table in kinds.iter() {
             all[0].extend_from(table);
         }
-        self.all_kinds_live = true;
+        self.data.all_kinds_live = true;
         self.rebuild_table(ALL_KINDS);
     }
 
@@ -314,17 +325,27 @@ impl AppState {
     }
 
     pub fn active_table(&self) -> &KindTable {
-        self.tab_table(self.active)
+        self.tab_table(self.view.active)
     }
 
     /// Recounts the open pivot from the active tab's view.
     pub(crate) fn repivot(&mut self) {
-        let Some(mut view) = self.pivot.take() else {
-            return;
-        };
-        let table = self.tab_table(self.active);
-        view.recompute((0..table.view_len()).filter_map(|p| table.view_row(p)));
-        self.pivot = Some(view);
+        let table = &self.data.tables[self.view.active.index()];
+        if let Some(view) = self.view.mode.pivot_mut() {
+            view.recompute((0..table.view_len()).filter_map(|p| table.view_row(p)));
+        }
+    }
+
+    /// The key table that applies now: the open mode's, or the too-small screen's, where no
+    /// key may act on views the operator cannot see. A state no host gave a size (`serve`,
+    /// tests) has no screen to be too small.
+    pub fn key_set(&self) -> KeySet {
+        let (width, height) = self.view.terminal_size;
+        if (width, height) != (0, 0) && super::layout::too_small(width, height) {
+            KeySet::TooSmall
+        } else {
+            self.view.mode.key_set()
+        }
     }
 
     /// The FAILED requests of every kind, as the failure grouping reads them.
@@ -348,13 +369,13 @@ impl AppState {
     /// Recounts the progress since its moment (every row of every kind: cheap next to a
     /// rebuild, and always right).
     pub(crate) fn recount_progress(&mut self) {
-        let (since, now) = (self.progress.since, self.now);
+        let (since, now) = (self.data.progress.since, self.data.now);
         let mut counts = Counts::default();
         for row in OperationKind::ALL
             .iter()
             .flat_map(|&k| self.table(k).rows())
         {
-            if self.progress.is_stuck(&row.status, row.created, now) {
+            if self.data.progress.is_stuck(&row.status, row.created, now) {
                 counts.stuck += 1;
             }
             // In flight is what is IN_PROGRESS now, whenever it started.
@@ -365,6 +386,7 @@ impl AppState {
                 // Started before the moment, failed since: a failure of this rollout too.
                 if row.status == Status::Failed
                     && self
+                        .data
                         .progress
                         .failed_since
                         .contains(&(row.kind, row.request_id.clone()))
@@ -380,7 +402,7 @@ impl AppState {
                 Status::InProgress | Status::Unknown(_) => {}
             }
         }
-        self.progress.counts = counts;
+        self.data.progress.counts = counts;
     }
 
     /// Whether any kind is still in its first load.
@@ -410,11 +432,11 @@ impl AppState {
 
     /// The data is stale when no poll has succeeded for three refresh intervals.
     pub fn is_stale(&self) -> bool {
-        match self.last_success {
+        match self.data.last_success {
             Some(at) => {
-                let limit = chrono::Duration::from_std(self.refresh_interval * 3)
+                let limit = chrono::Duration::from_std(self.data.refresh_interval * 3)
                     .unwrap_or(chrono::Duration::seconds(30));
-                self.now - at > limit
+                self.data.now - at > limit
             }
             None => false,
         }
@@ -422,29 +444,30 @@ impl AppState {
 
     /// The header warns about throttling for a minute after the last throttled call.
     pub fn recently_throttled(&self) -> bool {
-        self.last_throttled
-            .is_some_and(|at| self.now - at < chrono::Duration::seconds(60))
+        self.data
+            .last_throttled
+            .is_some_and(|at| self.data.now - at < chrono::Duration::seconds(60))
     }
 
     /// Rebuilds the view of one kind (after data, filter or sort changed).
     /// Rebuilds the view of one kind and of the all-kinds table, which holds its rows too.
     pub(crate) fn rebuild(&mut self, kind: OperationKind) {
         self.rebuild_table(kind.index());
-        if self.all_kinds_live {
+        if self.data.all_kinds_live {
             self.rebuild_table(ALL_KINDS);
         }
     }
 
     fn rebuild_table(&mut self, index: usize) {
-        let (sort, status) = (self.sort, self.status_filter);
-        let only = self.group_filter.as_ref().map(|g| &g.ids);
-        self.tables[index].rebuild_view(sort, status, &self.filter, only);
+        let (sort, status) = (self.view.sort, self.view.status_filter);
+        let only = self.view.group_filter.as_ref().map(|g| &g.ids);
+        self.data.tables[index].rebuild_view(sort, status, &self.view.filter, only);
         let rows = self.table_rows();
-        self.tables[index].scroll_into_view(rows);
+        self.data.tables[index].scroll_into_view(rows);
     }
 
     pub(crate) fn rebuild_all(&mut self) {
-        let tables = if self.all_kinds_live { 4 } else { 3 };
+        let tables = if self.data.all_kinds_live { 4 } else { 3 };
         for index in 0..tables {
             self.rebuild_table(index);
         }
@@ -452,16 +475,19 @@ impl AppState {
 
     /// How many table rows fit on screen; shared with the renderer's layout.
     pub fn table_rows(&self) -> usize {
-        super::layout::table_body_rows(self.terminal_size, self.detail_open, self.status_rows())
-            as usize
+        super::layout::table_body_rows(
+            self.view.terminal_size,
+            self.view.mode.pane_open(),
+            self.status_rows(),
+        ) as usize
     }
 
     /// The status line's text when it shows an error: what to do first, then what happened.
     pub fn error_text(&self) -> Option<(Option<&str>, &str)> {
-        if self.input_mode == InputMode::EditingFilter {
+        if self.view.mode.typing_filter() {
             return None;
         }
-        let error = self.last_error.as_ref()?;
+        let error = self.data.last_error.as_ref()?;
         Some((error.hint.as_deref(), error.message.as_str()))
     }
 
@@ -474,7 +500,7 @@ impl AppState {
         // " error ", "12m ago: ", the hint and " — ", the message, "  (showing last good data)".
         let chars =
             7 + 10 + hint.map_or(0, |h| h.chars().count() + 3) + message.chars().count() + 26;
-        let width = usize::from(self.terminal_size.0.max(1));
+        let width = usize::from(self.view.terminal_size.0.max(1));
         chars.div_ceil(width).clamp(1, 3) as u16
     }
 }

@@ -3,19 +3,19 @@
 
 use std::hash::{Hash, Hasher};
 
-use ratatui::crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
-};
+use chrono::{DateTime, Utc};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui::layout::Rect;
 
 use super::columns::OptionalColumn;
-use super::keymap::{Action, action_for};
+use super::keymap::{self, Action, KeySet};
+use super::mode::Mode;
 use super::msg::{Effect, ExportFormat, ExportRequest, Msg};
 use super::pivot::{self, PivotView};
 use super::reasons;
 use super::state::{
-    AppState, Drill, ErrorLine, GroupFilter, GroupsView, InputMode, READ_ALL_RATES, ScreenWindow,
-    Tab,
+    AppState, Drill, ErrorLine, GroupFilter, GroupsView, READ_ALL_RATES, ScreenWindow, Tab,
 };
 use super::table::{ListTrouble, StatusFilter};
 use crate::failures;
@@ -26,46 +26,72 @@ use crate::provider::ErrorKind;
 /// Rows the mouse wheel moves per notch.
 const WHEEL_STEP: usize = 3;
 
+/// The wheel moves what the screen shows, the way the move keys do: the table's rows (also
+/// under the filter prompt and the chooser, which leave the table in sight), the groups or
+/// the pivot; over the help or the too-small screen, nothing.
+fn wheel(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
+    let delta = if action == Action::Down {
+        WHEEL_STEP as isize
+    } else {
+        -(WHEEL_STEP as isize)
+    };
+    match state.key_set() {
+        KeySet::Table | KeySet::Filter | KeySet::Columns => move_by(state, delta, effects),
+        KeySet::Groups => {
+            for _ in 0..WHEEL_STEP {
+                on_groups_action(state, action, effects);
+            }
+        }
+        KeySet::Pivot => {
+            for _ in 0..WHEEL_STEP {
+                on_pivot_action(state, action, effects);
+            }
+        }
+        KeySet::ReadAllOffer | KeySet::Help | KeySet::TooSmall => {}
+    }
+}
+
 /// Applies one message. Returns the effects to perform, and whether the screen must be redrawn
 /// is the caller's call: every message that reaches here can change what is shown.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let groups_were_open = state.groups.is_some();
+    let groups_were_open = state.view.mode.groups().is_some();
     let mut rows_changed = false;
     match msg {
         Msg::Key(key) => on_key(state, key, &mut effects),
         Msg::Mouse(mouse) => match mouse.kind {
-            MouseEventKind::ScrollDown => move_by(state, WHEEL_STEP as isize, &mut effects),
-            MouseEventKind::ScrollUp => move_by(state, -(WHEEL_STEP as isize), &mut effects),
+            MouseEventKind::ScrollDown => wheel(state, Action::Down, &mut effects),
+            MouseEventKind::ScrollUp => wheel(state, Action::Up, &mut effects),
             MouseEventKind::Down(MouseButton::Left) => {
                 click(state, mouse.column, mouse.row, &mut effects)
             }
             _ => {}
         },
         Msg::Resize { width, height } => {
-            state.terminal_size = (width, height);
+            state.view.terminal_size = (width, height);
             let rows = state.table_rows();
-            for table in &mut state.tables {
+            for table in &mut state.data.tables {
                 table.scroll_into_view(rows);
             }
         }
         Msg::Tick(now) => {
-            state.now = now;
-            state.spinner = state.spinner.wrapping_add(1);
-            state.progress.prune(now);
+            state.data.now = now;
+            state.view.spinner = state.view.spinner.wrapping_add(1);
+            state.data.progress.prune(now);
             // Ages move with the clock: a request can become stuck without any new data.
             state.recount_progress();
             if state
+                .view
                 .flash
                 .as_ref()
                 .is_some_and(|(at, _)| now - *at > chrono::Duration::seconds(3))
             {
-                state.flash = None;
+                state.view.flash = None;
             }
         }
         Msg::Exported(result) => {
-            state.flash = Some((
-                state.now,
+            state.view.flash = Some((
+                state.data.now,
                 match result {
                     Ok(path) => format!("exported to {path}"),
                     Err(error) => format!("export failed: {error}"),
@@ -73,8 +99,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             ));
         }
         Msg::Saved(result) => {
-            state.flash = Some((
-                state.now,
+            state.view.flash = Some((
+                state.data.now,
                 match result {
                     Ok(path) => format!("columns remembered in {path}"),
                     Err(error) => format!("columns not remembered: {error}"),
@@ -82,13 +108,13 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             ));
         }
         Msg::Configure(config) => {
-            state.progress.stuck_after = config.stuck_after;
+            state.data.progress.stuck_after = config.stuck_after;
             if let Some(columns) = config.columns {
-                state.columns = columns;
+                state.view.columns = columns;
             }
             if let Some(since) = config.since {
-                state.progress.since = since;
-                state.progress.since_start = false;
+                state.data.progress.since = since;
+                state.data.progress.since_start = false;
             }
             state.recount_progress();
         }
@@ -108,7 +134,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.recount_progress();
             }
             if rows_changed {
-                if state.groups.is_some() {
+                if state.view.mode.groups().is_some() {
                     regroup(state);
                 }
                 state.repivot();
@@ -131,25 +157,27 @@ fn read_reasons(
     effects: &mut Vec<Effect>,
 ) {
     // Reading every reason fast ends when they are all read, or with the view.
-    if let Some(view) = state.groups.as_mut()
+    if let Some(view) = state.view.mode.groups_mut()
         && view.reading_all.is_some()
         && view.unread == 0
     {
         view.reading_all = None;
         effects.push(Effect::SetBudget(None));
-        state.flash = Some((
-            state.now,
+        state.view.flash = Some((
+            state.data.now,
             "every reason read: back to the default budget".into(),
         ));
     }
-    if were_open && state.groups.is_none() && state.reasons.reading_all {
+    let open = state.view.mode.groups().is_some();
+    if were_open && !open && state.data.reasons.reading_all {
         effects.push(Effect::SetBudget(None));
     }
-    state.reasons.reading_all = state
-        .groups
-        .as_ref()
+    state.data.reasons.reading_all = state
+        .view
+        .mode
+        .groups()
         .is_some_and(|g| g.reading_all.is_some());
-    match (were_open, state.groups.is_some()) {
+    match (were_open, open) {
         // A plan changes only with the rows (or when the view opens): keys and ticks make none.
         (_, true) if !were_open || rows_changed => {
             if let Some(plan) = reasons::plan(state, !were_open) {
@@ -185,7 +213,7 @@ fn observe_transitions(state: &mut AppState, event: &Event) {
         )],
         _ => return,
     };
-    let now = state.now;
+    let now = state.data.now;
     for (kind, id, status, created) in changes {
         let table = state.table(kind);
         let before = table.row_by_id(id).map(|r| r.status.clone());
@@ -194,15 +222,58 @@ fn observe_transitions(state: &mut AppState, event: &Event) {
             continue;
         }
         if before == Some(Status::InProgress) && status.is_finished() {
-            state.progress.record_completion(now);
+            state.data.progress.record_completion(now);
         }
         let news = *status == Status::Failed
             && failed_known
-            && (before.is_some() || created >= state.progress.since);
+            && (before.is_some() || created >= state.data.progress.since);
         if news {
-            state.progress.new_failed_total += 1;
-            state.progress.unseen_failed += 1;
-            state.progress.failed_since.insert((kind, Box::from(id)));
+            state.data.progress.new_failed_total += 1;
+            state.data.progress.unseen_failed += 1;
+            state
+                .data
+                .progress
+                .failed_since
+                .insert((kind, Box::from(id)));
+        }
+    }
+}
+
+/// What a screen window's timer says of the rows it fingerprints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Other rows than last time: the clock starts again. `was_asked`: the rows that left
+    /// had their describes asked.
+    Moved { was_asked: bool },
+    /// The same rows, not still for long enough yet, or asked for already.
+    Waiting,
+    /// The same rows for [`ENRICH_AFTER`]: ask for them now (once).
+    Ready,
+}
+
+/// The one timer behind both screen windows (every row on screen, and the rows in flight on
+/// screen): rows are described once they have held still for [`ENRICH_AFTER`], and once only.
+fn hold(slot: &mut Option<ScreenWindow>, fingerprint: u64, now: DateTime<Utc>) -> Held {
+    match *slot {
+        Some(window) if window.fingerprint == fingerprint => {
+            if window.enriched || now - window.since < ENRICH_AFTER {
+                return Held::Waiting;
+            }
+            *slot = Some(ScreenWindow {
+                enriched: true,
+                ..window
+            });
+            Held::Ready
+        }
+        previous => {
+            *slot = Some(ScreenWindow {
+                fingerprint,
+                since: now,
+                enriched: false,
+            });
+            Held::Moved {
+                was_asked: previous.is_some_and(|w| w.enriched),
+            }
         }
     }
 }
@@ -217,10 +288,10 @@ fn observe_transitions(state: &mut AppState, event: &Event) {
 /// 2 req/s budget, 182 describes of different requests in 150 s, in the walkthrough that found
 /// it). The poller de-duplicates, so asking again for a window is free.
 fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
-    if state.terminal_size == (0, 0) {
+    if state.view.terminal_size == (0, 0) {
         return;
     }
-    let tab = state.active;
+    let tab = state.view.active;
     let rows = state.table_rows();
     let table = state.active_table();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -232,30 +303,17 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
         }
     }
     let fingerprint = hasher.finish();
-    let now = state.now;
-    let window = match state.window {
-        Some(window) if window.fingerprint == fingerprint => window,
-        previous => {
-            // The rows the last screen asked for are not on screen any more.
-            if previous.is_some_and(|w| w.enriched) {
-                effects.push(Effect::DescribeOnScreen(Vec::new()));
-            }
-            state.window = Some(ScreenWindow {
-                fingerprint,
-                since: now,
-                enriched: false,
-            });
+    match hold(&mut state.view.window, fingerprint, state.data.now) {
+        // The rows the last screen asked for are not on screen any more.
+        Held::Moved { was_asked: true } => {
+            effects.push(Effect::DescribeOnScreen(Vec::new()));
             return;
         }
-    };
-    if window.enriched || now - window.since < ENRICH_AFTER {
-        return;
+        Held::Moved { was_asked: false } | Held::Waiting => return,
+        Held::Ready => {}
     }
+    let table = state.active_table();
     let undescribed = table.undescribed_in_window(rows);
-    state.window = Some(ScreenWindow {
-        enriched: true,
-        ..window
-    });
     effects.push(Effect::DescribeOnScreen(
         undescribed
             .into_iter()
@@ -275,7 +333,7 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// from ever holding still. Who and what never change, so one answer names them for good;
 /// the planner describes them once more when they finish, for the final status and reason.
 fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
-    if state.terminal_size == (0, 0) || state.groups.is_some() || state.pivot.is_some() {
+    if state.view.terminal_size == (0, 0) || !state.view.mode.shows_table() {
         return;
     }
     let rows = state.table_rows();
@@ -287,28 +345,12 @@ fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
         .map(|r| (r.kind, r.request_id.to_string()))
         .collect();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    state.active.hash(&mut hasher);
+    state.view.active.hash(&mut hasher);
     flying.hash(&mut hasher);
     let fingerprint = hasher.finish();
-    let now = state.now;
-    let window = match state.flight_window {
-        Some(window) if window.fingerprint == fingerprint => window,
-        _ => {
-            state.flight_window = Some(ScreenWindow {
-                fingerprint,
-                since: now,
-                enriched: false,
-            });
-            return;
-        }
-    };
-    if window.enriched || now - window.since < ENRICH_AFTER {
+    if hold(&mut state.view.flight_window, fingerprint, state.data.now) != Held::Ready {
         return;
     }
-    state.flight_window = Some(ScreenWindow {
-        enriched: true,
-        ..window
-    });
     effects.extend(flying.into_iter().map(|(kind, request_id)| {
         Effect::Describe(DescribeRequest {
             kind,
@@ -319,7 +361,7 @@ fn enrich_in_flight(state: &mut AppState, effects: &mut Vec<Effect>) {
 }
 
 fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
-    let (tz, sort) = (state.tz, state.sort);
+    let (tz, sort) = (state.data.tz, state.view.sort);
     match event {
         Event::Records { kind, items } => {
             if let Some(all) = state.all_kinds_table_mut() {
@@ -372,7 +414,7 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
                     state.rebuild(op);
                 }
             }
-            state.names.insert((kind, id), name);
+            state.data.names.insert((kind, id), name);
         }
         Event::Described(mut described) => {
             let known: Vec<(NameKind, String, String)> = described
@@ -380,7 +422,7 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
                 .named_ids()
                 .into_iter()
                 .filter_map(|(kind, id)| {
-                    let name = state.names.get(&(kind, id.to_string()))?;
+                    let name = state.data.names.get(&(kind, id.to_string()))?;
                     Some((kind, id.to_string(), name.clone()))
                 })
                 .collect();
@@ -389,10 +431,15 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             }
             let kind = described.summary.kind;
             let key = (kind, Box::from(described.summary.request_id.as_str()));
-            state.describe_errors.remove(&key);
+            state.data.describe_errors.remove(&key);
             // A good answer from the service: the data is not stale, whichever call it was
             // (after a throttling storm the first call through is often a describe).
-            state.last_success = Some(state.last_success.map_or(state.now, |t| t.max(state.now)));
+            state.data.last_success = Some(
+                state
+                    .data
+                    .last_success
+                    .map_or(state.data.now, |t| t.max(state.data.now)),
+            );
             if let Some(all) = state.all_kinds_table_mut() {
                 all.apply_described((*described).clone(), tz, sort);
             }
@@ -406,24 +453,26 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             error,
         } => {
             if error.kind == ErrorKind::Throttled {
-                state.last_throttled = Some(state.now);
+                state.data.last_throttled = Some(state.data.now);
             }
             state
+                .data
                 .describe_errors
                 .insert((kind, Box::from(request_id.as_str())), error.to_string());
         }
         Event::ListSucceeded { kind, at } => {
-            state.last_success = Some(at);
+            state.data.last_success = Some(at);
             let table = state.table_mut(kind);
             table.last_listed = Some(at);
             table.trouble = None;
             // This kind recovered: its error has done its job. Another kind's stays.
             if state
+                .data
                 .last_error
                 .as_ref()
                 .is_some_and(|e| e.at <= at && e.kind.is_none_or(|k| k == kind))
             {
-                state.last_error = None;
+                state.data.last_error = None;
             }
         }
         Event::ListFailed {
@@ -431,9 +480,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             error,
             gave_up,
         } => {
-            let at = state.now;
+            let at = state.data.now;
             if error.kind == ErrorKind::Throttled {
-                state.last_throttled = Some(at);
+                state.data.last_throttled = Some(at);
             }
             state.table_mut(kind).trouble = Some(ListTrouble {
                 at,
@@ -443,7 +492,7 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
                 hint: error.hint.clone(),
                 gave_up,
             });
-            state.last_error = Some(ErrorLine {
+            state.data.last_error = Some(ErrorLine {
                 at,
                 message: format!("{}: {}", kind.label(), error.what()),
                 kind: Some(kind),
@@ -453,7 +502,7 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
         // A standing condition, not an error that the next success clears: it stays on the
         // status line (under any error) for the rest of the run. Several hints add up.
         Event::NamesUnavailable { hint } => {
-            state.notice = Some(match state.notice.take() {
+            state.data.notice = Some(match state.data.notice.take() {
                 Some(earlier) if !earlier.contains(&hint) => format!("{earlier}; {hint}"),
                 Some(earlier) => earlier,
                 None => hint,
@@ -461,9 +510,9 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
         }
         Event::CallFailed { at, error } => {
             if error.kind == ErrorKind::Throttled {
-                state.last_throttled = Some(at);
+                state.data.last_throttled = Some(at);
             }
-            state.last_error = Some(ErrorLine {
+            state.data.last_error = Some(ErrorLine {
                 at,
                 message: error.what(),
                 kind: None,
@@ -471,114 +520,176 @@ fn on_poll(state: &mut AppState, event: Event, effects: &mut Vec<Effect>) {
             });
         }
         Event::CallCompleted { operation, outcome } => {
-            *state.api_calls.entry((operation, outcome)).or_default() += 1;
+            *state
+                .data
+                .api_calls
+                .entry((operation, outcome))
+                .or_default() += 1;
         }
-        Event::Spend(report) => state.spend = report,
+        Event::Spend(report) => state.data.spend = report,
         Event::PollerStopped { reason } => {
-            state.last_error = Some(ErrorLine {
-                at: state.now,
+            state.data.last_error = Some(ErrorLine {
+                at: state.data.now,
                 message: format!("polling stopped: {reason}"),
                 kind: None,
                 hint: Some("press q to quit".into()),
             });
-            state.poller_stopped = Some(reason);
+            state.data.poller_stopped = Some(reason);
         }
     }
 }
 
+/// A key goes to the key table of what the screen shows ([`AppState::key_set`]): a key that
+/// table does not list does nothing, so no view's keys reach the view hidden behind it.
 fn on_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
     if key.kind == KeyEventKind::Release {
         return;
     }
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        quit(state, effects);
-        return;
-    }
-    if state.input_mode == InputMode::EditingFilter {
-        on_filter_key(state, key, effects);
-        return;
-    }
-    if state.help_open {
-        // The help says any key closes it, and it means it: `q` too, so reading the help
-        // never quits by surprise.
-        state.help_open = false;
-        return;
-    }
-    if state.groups.as_ref().is_some_and(|g| g.offer_open) {
-        on_offer_key(state, key, effects);
-        return;
-    }
-    if state.choosing_columns {
-        on_columns_key(state, key, effects);
-        return;
-    }
-    if let Some(action) = action_for(key) {
-        perform(state, action, effects);
+    let set = state.key_set();
+    if let Some(action) = keymap::action_for(set, key) {
+        perform(state, set, action, key, effects);
     }
 }
 
-/// Keys while the offer to read every reason is shown: `1` to `4` pick a rate, `Esc` (or any
-/// other key) declines. Nothing else acts behind it.
-fn on_offer_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
-    let Some(view) = state.groups.as_mut() else {
+/// Carries out an action of a view's key table.
+fn perform(
+    state: &mut AppState,
+    set: KeySet,
+    action: Action,
+    key: KeyEvent,
+    effects: &mut Vec<Effect>,
+) {
+    if action == Action::Quit {
+        quit(state, effects);
         return;
-    };
-    view.offer_open = false;
-    let choice = match key.code {
+    }
+    match set {
+        KeySet::Table => on_table_action(state, action, effects),
+        KeySet::Filter => on_filter_action(state, action, key, effects),
+        KeySet::Columns => on_columns_action(state, action, key, effects),
+        KeySet::Groups => on_groups_action(state, action, effects),
+        KeySet::ReadAllOffer => on_offer_action(state, action, key, effects),
+        KeySet::Pivot => on_pivot_action(state, action, effects),
+        // Any key closes the help, `q` too: reading the help never quits by surprise.
+        KeySet::Help => close_help(state),
+        // Only quitting is bound there.
+        KeySet::TooSmall => {}
+    }
+}
+
+/// The digit of `1` to `4` as an index (0 to 3).
+fn digit(key: KeyEvent) -> Option<usize> {
+    match key.code {
         KeyCode::Char(c @ '1'..='4') => c.to_digit(10).map(|d| d as usize - 1),
         _ => None,
+    }
+}
+
+/// `?`: the help over the open view, showing that view's keys.
+fn open_help(state: &mut AppState) {
+    let over = std::mem::take(&mut state.view.mode);
+    state.view.mode = Mode::Help(Box::new(over));
+}
+
+fn close_help(state: &mut AppState) {
+    if let Mode::Help(over) = std::mem::take(&mut state.view.mode) {
+        state.view.mode = *over;
+    }
+}
+
+/// Keys while the offer to read every reason is shown: `1` to `4` pick a rate, any other key
+/// declines. Either way the groups are shown again.
+fn on_offer_action(state: &mut AppState, action: Action, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let Mode::ReadAllOffer(mut view) = std::mem::take(&mut state.view.mode) else {
+        return;
     };
-    if let Some(rate) = choice.and_then(|i| READ_ALL_RATES.get(i).copied()) {
+    let rate = match action {
+        Action::Choose => digit(key).and_then(|i| READ_ALL_RATES.get(i).copied()),
+        _ => None,
+    };
+    if let Some(rate) = rate {
         view.reading_all = Some(rate);
         effects.push(Effect::SetBudget(Some(rate)));
-        state.flash = Some((
-            state.now,
+        state.view.flash = Some((
+            state.data.now,
             format!("reading every reason at {rate} req/s; Esc returns to the default budget"),
         ));
     }
+    state.view.mode = Mode::Groups(view);
 }
 
 /// Keys while the column chooser is open: `1` to `4` toggle a column (and the config remembers
 /// it), any other key closes the chooser.
-fn on_columns_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
-    let column = match key.code {
-        KeyCode::Char(c @ '1'..='4') => c
-            .to_digit(10)
-            .and_then(|d| OptionalColumn::ALL.get(d as usize - 1).copied()),
+fn on_columns_action(
+    state: &mut AppState,
+    action: Action,
+    key: KeyEvent,
+    effects: &mut Vec<Effect>,
+) {
+    let column = match action {
+        Action::Choose => digit(key).and_then(|i| OptionalColumn::ALL.get(i).copied()),
         _ => None,
     };
     match column {
         Some(column) => {
-            state.columns.toggle(column);
-            effects.push(Effect::SaveColumns(state.columns));
+            state.view.columns.toggle(column);
+            effects.push(Effect::SaveColumns(state.view.columns));
         }
-        None => state.choosing_columns = false,
+        None => state.view.mode = Mode::table(state.view.mode.pane_open()),
     }
 }
 
-/// Carries out one action of the key table.
-fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
-    if state.groups.is_some() && on_groups_action(state, action, effects) {
-        return;
+/// Keys while typing the `/` filter: the table narrows with each keystroke.
+fn on_filter_action(
+    state: &mut AppState,
+    action: Action,
+    key: KeyEvent,
+    effects: &mut Vec<Effect>,
+) {
+    let mut text = state.view.text_filter.clone();
+    let back = Mode::table(state.view.mode.pane_open());
+    match action {
+        Action::ClearFilter => {
+            text.clear();
+            state.view.mode = back;
+        }
+        Action::KeepFilter => state.view.mode = back,
+        Action::DeleteChar => {
+            text.pop();
+        }
+        Action::ClearLine => text.clear(),
+        Action::Type => match key.code {
+            KeyCode::Char(c) => text.push(c),
+            _ => return,
+        },
+        _ => return,
     }
-    if state.pivot.is_some() && on_pivot_action(state, action, effects) {
-        return;
+    if text != state.view.text_filter {
+        set_text_filter(state, text, effects);
     }
+}
+
+/// Keys of the table (with or without the detail pane).
+fn on_table_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     let page = state.table_rows().max(1) as isize;
     if matches!(action, Action::FailedOnly | Action::FailureGroups) {
         // The operator is looking at the failures: they are not new any more.
-        state.progress.unseen_failed = 0;
+        state.data.progress.unseen_failed = 0;
     }
     match action {
         Action::FailureGroups => open_groups(state),
         Action::Pivot => {
-            state.pivot = Some(PivotView::new());
+            state.view.mode = Mode::Pivot(PivotView::new());
             state.repivot();
         }
-        Action::Columns => state.choosing_columns = true,
+        Action::Columns => {
+            state.view.mode = Mode::Columns {
+                pane: state.view.mode.pane_open(),
+            }
+        }
         Action::ReadAllReasons => {
-            state.flash = Some((
-                state.now,
+            state.view.flash = Some((
+                state.data.now,
                 "R reads every failure reason now: press F first".into(),
             ));
         }
@@ -590,11 +701,11 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
                 .map(str::to_string);
             match reason {
                 Some(reason) => {
-                    state.flash = Some((state.now, "copied the failure reason".into()));
+                    state.view.flash = Some((state.data.now, "copied the failure reason".into()));
                     effects.push(Effect::Copy(reason));
                 }
                 None => {
-                    state.flash = Some((state.now, "no failure reason to copy".into()));
+                    state.view.flash = Some((state.data.now, "no failure reason to copy".into()));
                 }
             }
         }
@@ -602,24 +713,23 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         Action::ExportJson => request_export(state, ExportFormat::Json),
         Action::Handoff => request_handoff(state),
         Action::CopyRetry => copy_retry(state, effects),
-        Action::WrapReason => state.wrap_selected = !state.wrap_selected,
+        Action::WrapReason => state.view.wrap_selected = !state.view.wrap_selected,
         Action::DetailScrollDown => {
-            state.detail_scroll = state.detail_scroll.saturating_add(3);
+            state.view.detail_scroll = state.view.detail_scroll.saturating_add(3);
         }
         Action::DetailScrollUp => {
-            state.detail_scroll = state.detail_scroll.saturating_sub(3);
+            state.view.detail_scroll = state.view.detail_scroll.saturating_sub(3);
         }
         Action::ResetProgress => {
-            state.progress.since = state.now;
-            state.progress.since_start = false;
+            state.data.progress.since = state.data.now;
+            state.data.progress.since_start = false;
             // From now on: earlier failures are neither "new" nor counted since the moment.
-            state.progress.failed_since.clear();
-            state.progress.unseen_failed = 0;
+            state.data.progress.failed_since.clear();
+            state.data.progress.unseen_failed = 0;
             state.recount_progress();
-            state.flash = Some((state.now, "progress counts from now".into()));
+            state.view.flash = Some((state.data.now, "progress counts from now".into()));
         }
-        Action::Quit => quit(state, effects),
-        Action::Help => state.help_open = true,
+        Action::Help => open_help(state),
         Action::NextKind => switch_tab(state, 1, effects),
         Action::PreviousKind => switch_tab(state, -1, effects),
         Action::AllKinds => set_tab(state, Tab::All, effects),
@@ -638,35 +748,39 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
         Action::FailedOnly => toggle_status(state, StatusFilter::FailedOnly, effects),
         Action::InProgressOnly => toggle_status(state, StatusFilter::InProgressOnly, effects),
         Action::AllStatuses => set_status(state, StatusFilter::All, effects),
-        Action::TextFilter => state.input_mode = InputMode::EditingFilter,
+        Action::TextFilter => {
+            state.view.mode = Mode::Filter {
+                pane: state.view.mode.pane_open(),
+            }
+        }
         Action::OpenDetail => open_detail(state, effects),
         Action::Back => {
-            if state.detail_open {
-                state.detail_open = false;
-            } else if let Some(drill) = state.drill.take() {
+            if state.view.mode.pane_open() {
+                state.view.mode = Mode::Table;
+            } else if let Some(drill) = state.view.drill.take() {
                 // Back to the pivot the operator drilled down from, as it was.
                 set_text_filter(state, drill.text_filter, effects);
-                state.pivot = Some(drill.pivot);
+                state.view.mode = Mode::Pivot(drill.pivot);
                 state.repivot();
-            } else if let Some(group) = state.group_filter.take() {
+            } else if let Some(group) = state.view.group_filter.take() {
                 // Back to the failure groups, on the group the operator opened.
                 state.rebuild_all();
                 open_groups(state);
-                if let Some(view) = state.groups.as_mut()
+                if let Some(view) = state.view.mode.groups_mut()
                     && let Some(at) = view.groups.iter().position(|g| g.pattern == group.pattern)
                 {
                     view.selected = at;
                 }
-            } else if !state.text_filter.is_empty() {
+            } else if !state.view.text_filter.is_empty() {
                 set_text_filter(state, String::new(), effects);
             }
         }
         Action::CycleSort => {
-            state.sort.column = state.sort.column.next();
+            state.view.sort.column = state.view.sort.column.next();
             resort(state, effects);
         }
         Action::ReverseSort => {
-            state.sort.descending = !state.sort.descending;
+            state.view.sort.descending = !state.view.sort.descending;
             resort(state, effects);
         }
         Action::Refresh => effects.push(Effect::RefreshNow),
@@ -677,12 +791,22 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
                 .selected()
                 .map(|r| r.request_id.to_string())
             {
-                state.flash = Some((state.now, format!("copied {id}")));
+                state.view.flash = Some((state.data.now, format!("copied {id}")));
                 effects.push(Effect::Copy(id));
             } else {
-                state.flash = Some((state.now, "nothing to copy: no row is shown".into()));
+                state.view.flash =
+                    Some((state.data.now, "nothing to copy: no row is shown".into()));
             }
         }
+        // Not in the table's key table.
+        Action::Quit
+        | Action::Choose
+        | Action::KeepFilter
+        | Action::ClearFilter
+        | Action::DeleteChar
+        | Action::ClearLine
+        | Action::Type
+        | Action::Close => {}
     }
 }
 
@@ -690,13 +814,13 @@ fn perform(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
 /// view is open (`read_reasons`), most informative first, so the groups' estimates fill in and
 /// narrow while the operator looks.
 fn open_groups(state: &mut AppState) {
-    state.groups = Some(GroupsView::default());
+    state.view.mode = Mode::Groups(GroupsView::default());
     regroup(state);
 }
 
 /// Recomputes the groups from the rows, keeping the selected group by its pattern.
 fn regroup(state: &mut AppState) {
-    let reading = &state.reasons;
+    let reading = &state.data.reasons;
     let groups = failures::group_sampled(state.failed_requests(), |kind, id| {
         reading.in_sample(kind, id)
     });
@@ -706,7 +830,7 @@ fn regroup(state: &mut AppState) {
         .flat_map(|g| &g.requests)
         .filter(|(kind, id)| reading.in_sample(*kind, id))
         .count();
-    let Some(view) = state.groups.as_mut() else {
+    let Some(view) = state.view.mode.groups_mut() else {
         return;
     };
     view.failed = groups.iter().map(|g| g.count).sum();
@@ -729,14 +853,14 @@ fn regroup(state: &mut AppState) {
     view.groups = groups;
 }
 
-/// Keys while the groups are shown. Returns false for the actions that also work there as
-/// they do on the table (they close the groups first).
-fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
-    if state.groups.is_some() && on_group_keys(state, action, effects) {
-        return true;
+/// Keys while the groups are shown (`keymap::GROUP_BINDINGS`): they act on the groups.
+fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
+    if on_group_keys(state, action, effects) {
+        return;
     }
-    let Some(view) = state.groups.as_mut() else {
-        return false;
+    let now = state.data.now;
+    let Some(view) = state.view.mode.groups_mut() else {
+        return;
     };
     let last = view.groups.len().saturating_sub(1);
     let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
@@ -760,9 +884,9 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
         Action::Last => view.selected = last,
         Action::OpenDetail => {
             let Some(group) = view.groups.get(view.selected) else {
-                return true;
+                return;
             };
-            state.group_filter = Some(GroupFilter {
+            state.view.group_filter = Some(GroupFilter {
                 pattern: group.pattern.clone(),
                 ids: group
                     .requests
@@ -770,10 +894,10 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
                     .map(|(_, id)| Box::from(id.as_str()))
                     .collect(),
             });
-            state.groups = None;
+            state.view.mode = Mode::Table;
             // A group can span kinds: show it on the all-kinds tab.
             state.ensure_all_kinds();
-            state.active = Tab::All;
+            state.view.active = Tab::All;
             state.rebuild_all();
             let rows = state.table_rows();
             let table = state.tab_table_mut(Tab::All);
@@ -783,31 +907,34 @@ fn on_groups_action(state: &mut AppState, action: Action, effects: &mut Vec<Effe
         }
         Action::ReadAllReasons => {
             if view.unread > 0 {
-                view.offer_open = true;
+                if let Mode::Groups(view) = std::mem::take(&mut state.view.mode) {
+                    state.view.mode = Mode::ReadAllOffer(view);
+                }
             } else {
-                state.flash = Some((state.now, "every reason is read already".into()));
+                state.view.flash = Some((now, "every reason is read already".into()));
             }
         }
         // Esc while reading every reason: back to the default budget, the view stays.
         Action::Back if view.reading_all.is_some() => {
             view.reading_all = None;
             effects.push(Effect::SetBudget(None));
-            state.flash = Some((state.now, "back to the default budget".into()));
+            state.view.flash = Some((now, "back to the default budget".into()));
         }
-        Action::Back | Action::FailureGroups => state.groups = None,
-        Action::Help | Action::Quit => return false,
-        _ => {
-            state.groups = None;
-            return false;
-        }
+        Action::Back | Action::FailureGroups => state.view.mode = Mode::Table,
+        Action::Refresh => effects.push(Effect::RefreshNow),
+        Action::Help => open_help(state),
+        _ => {}
     }
-    true
 }
 
 /// The `F` view's keys that act on the selected group or on the groups (copy, export, hand
 /// off): see `keymap::GROUP_BINDINGS`. Returns whether the action was one of them.
 fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
-    let group = state.groups.as_ref().and_then(|v| v.groups.get(v.selected));
+    let group = state
+        .view
+        .mode
+        .groups()
+        .and_then(|v| v.groups.get(v.selected));
     match action {
         Action::CopyId => {
             let copied = group.filter(|g| !g.requests.is_empty()).map(|g| {
@@ -819,18 +946,19 @@ fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>
             });
             match copied {
                 Some((message, ids)) => {
-                    state.flash = Some((state.now, message));
+                    state.view.flash = Some((state.data.now, message));
                     effects.push(Effect::Copy(ids));
                 }
-                None => state.flash = Some((state.now, "no group to copy".into())),
+                None => state.view.flash = Some((state.data.now, "no group to copy".into())),
             }
         }
         Action::CopyReason => match group.map(|g| g.example.clone()) {
             Some(example) if !example.is_empty() => {
-                state.flash = Some((state.now, "copied the group's failure reason".into()));
+                state.view.flash =
+                    Some((state.data.now, "copied the group's failure reason".into()));
                 effects.push(Effect::Copy(example));
             }
-            _ => state.flash = Some((state.now, "no failure reason to copy".into())),
+            _ => state.view.flash = Some((state.data.now, "no failure reason to copy".into())),
         },
         Action::ExportCsv => request_export(state, ExportFormat::Csv),
         Action::ExportJson => request_export(state, ExportFormat::Json),
@@ -841,57 +969,65 @@ fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>
     true
 }
 
-/// Keys while the pivot is shown. Returns false for the actions that also work there as they
-/// do on the table (they close the pivot first).
-fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) -> bool {
+/// Keys while the pivot is shown (`keymap::PIVOT_BINDINGS`): they act on the pivot, and the
+/// tab keys choose the tab it counts.
+fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     let page = state.table_rows().max(1) as isize;
-    let Some(view) = state.pivot.as_mut() else {
-        return false;
-    };
-    let last = view.rows.len().saturating_sub(1);
-    let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
     match action {
-        Action::Down => view.selected = step(view.selected, 1),
-        Action::Up => view.selected = step(view.selected, -1),
-        Action::PageDown => view.selected = step(view.selected, page),
-        Action::PageUp => view.selected = step(view.selected, -page),
-        Action::First => view.selected = 0,
-        Action::Last => view.selected = last,
-        Action::Pivot => {
-            view.dimension = view.dimension.next();
-            view.selected = 0;
-            state.repivot();
-        }
-        Action::CycleSort => {
-            view.sort = view.sort.next();
-            state.repivot();
-        }
-        Action::ReverseSort => {
-            view.descending = !view.descending;
-            state.repivot();
+        Action::NextKind => switch_tab(state, 1, effects),
+        Action::PreviousKind => switch_tab(state, -1, effects),
+        Action::AllKinds => set_tab(state, Tab::All, effects),
+        Action::KindCreation => set_kind(state, OperationKind::AssignmentCreation, effects),
+        Action::KindDeletion => set_kind(state, OperationKind::AssignmentDeletion, effects),
+        Action::KindProvisioning => {
+            set_kind(state, OperationKind::PermissionSetProvisioning, effects)
         }
         Action::OpenDetail => drill_down(state, effects),
-        Action::Back => state.pivot = None,
-        Action::Help | Action::Quit => return false,
+        Action::Back => state.view.mode = Mode::Table,
+        Action::Refresh => effects.push(Effect::RefreshNow),
+        Action::Help => open_help(state),
         _ => {
-            state.pivot = None;
-            return false;
+            let Some(view) = state.view.mode.pivot_mut() else {
+                return;
+            };
+            let last = view.rows.len().saturating_sub(1);
+            let step = |pos: usize, delta: isize| pos.saturating_add_signed(delta).min(last);
+            match action {
+                Action::Down => view.selected = step(view.selected, 1),
+                Action::Up => view.selected = step(view.selected, -1),
+                Action::PageDown => view.selected = step(view.selected, page),
+                Action::PageUp => view.selected = step(view.selected, -page),
+                Action::First => view.selected = 0,
+                Action::Last => view.selected = last,
+                _ => {}
+            }
+            match action {
+                Action::Pivot => {
+                    view.dimension = view.dimension.next();
+                    view.selected = 0;
+                }
+                Action::CycleSort => view.sort = view.sort.next(),
+                Action::ReverseSort => view.descending = !view.descending,
+                // A move: the counts stay.
+                _ => return,
+            }
         }
     }
-    true
+    // Counts follow the tab, the field and the sort.
+    state.repivot();
 }
 
 /// `e`/`E` (and `x`): asks the host to write the file; it answers with `Msg::Exported`.
 fn request_export(state: &mut AppState, format: ExportFormat) {
-    let seq = state.export.map_or(1, |e| e.seq + 1);
-    state.export = Some(ExportRequest { seq, format });
+    let seq = state.view.export.map_or(1, |e| e.seq + 1);
+    state.view.export = Some(ExportRequest { seq, format });
 }
 
 /// `x`: the retry script, ids file and JSON plan of what the view shows, written by the host.
 fn request_handoff(state: &mut AppState) {
     match super::handoff::selection(state) {
         Ok(_) => request_export(state, ExportFormat::Handoff),
-        Err(why) => state.flash = Some((state.now, why)),
+        Err(why) => state.view.flash = Some((state.data.now, why)),
     }
 }
 
@@ -900,8 +1036,8 @@ fn copy_retry(state: &mut AppState, effects: &mut Vec<Effect>) {
     match super::handoff::selection(state) {
         Ok(s) => {
             let script = crate::handoff::retry_script(s.cloud, &s.instance, &s.requests);
-            state.flash = Some((
-                state.now,
+            state.view.flash = Some((
+                state.data.now,
                 format!(
                     "copied the retry script of {} request(s) of {}",
                     s.requests.len(),
@@ -910,34 +1046,35 @@ fn copy_retry(state: &mut AppState, effects: &mut Vec<Effect>) {
             ));
             effects.push(Effect::Copy(script));
         }
-        Err(why) => state.flash = Some((state.now, why)),
+        Err(why) => state.view.flash = Some((state.data.now, why)),
     }
 }
 
 /// `Enter` on a pivot row: the table filtered to that value (a `/` term the operator can see
 /// and edit); `Esc` returns to the pivot.
 fn drill_down(state: &mut AppState, effects: &mut Vec<Effect>) {
-    let Some(view) = state.pivot.take() else {
+    let Mode::Pivot(view) = std::mem::take(&mut state.view.mode) else {
         return;
     };
     let Some(row) = view.selected_row() else {
-        state.pivot = Some(view);
+        state.view.mode = Mode::Pivot(view);
         return;
     };
     let term = pivot::drill_term(view.dimension, &row.key);
-    let saved = state.text_filter.clone();
+    let saved = state.view.text_filter.clone();
     let text = if saved.trim().is_empty() {
         term
     } else {
         format!("{} {term}", saved.trim_end())
     };
-    state.drill = Some(Drill {
+    state.view.drill = Some(Drill {
         pivot: view,
         text_filter: saved,
     });
+    state.view.mode = Mode::Table;
     set_text_filter(state, text, effects);
     let rows = state.table_rows();
-    let table = state.tab_table_mut(state.active);
+    let table = state.tab_table_mut(state.view.active);
     table.set_following(true);
     table.scroll_into_view(rows);
 }
@@ -945,16 +1082,16 @@ fn drill_down(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// Opens the detail pane on the selection. An open pane never moves by itself: opening it
 /// stops following the newest request.
 fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
-    state.detail_open = true;
-    state.detail_scroll = 0;
+    state.view.mode = Mode::Detail;
+    state.view.detail_scroll = 0;
     let rows = state.table_rows();
-    let table = state.tab_table_mut(state.active);
+    let table = state.tab_table_mut(state.view.active);
     table.set_following(false);
     table.scroll_into_view(rows);
     // Opening a request asks again even if an earlier describe of it was given up.
     if let Some(row) = state.active_table().selected() {
         let key = (row.kind, row.request_id.clone());
-        state.describe_errors.remove(&key);
+        state.data.describe_errors.remove(&key);
     }
     describe_selected_if_needed(state, effects);
 }
@@ -962,12 +1099,12 @@ fn open_detail(state: &mut AppState, effects: &mut Vec<Effect>) {
 /// `t`: follow the newest request (selection on the top row, moving with new rows), or stop.
 fn toggle_follow(state: &mut AppState, effects: &mut Vec<Effect>) {
     let rows = state.table_rows();
-    let table = state.tab_table_mut(state.active);
+    let table = state.tab_table_mut(state.view.active);
     let follow = !table.following();
     table.set_following(follow);
     table.scroll_into_view(rows);
-    state.flash = Some((
-        state.now,
+    state.view.flash = Some((
+        state.data.now,
         if follow {
             "following the newest request".into()
         } else {
@@ -977,49 +1114,29 @@ fn toggle_follow(state: &mut AppState, effects: &mut Vec<Effect>) {
     describe_selected_if_needed(state, effects);
 }
 
-fn on_filter_key(state: &mut AppState, key: KeyEvent, effects: &mut Vec<Effect>) {
-    let mut text = state.text_filter.clone();
-    match key.code {
-        KeyCode::Esc => {
-            text.clear();
-            state.input_mode = InputMode::Normal;
-        }
-        KeyCode::Enter => state.input_mode = InputMode::Normal,
-        KeyCode::Backspace => {
-            text.pop();
-        }
-        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
-        KeyCode::Char(c) if !c.is_control() => text.push(c),
-        _ => return,
-    }
-    if text != state.text_filter {
-        set_text_filter(state, text, effects);
-    }
-}
-
 fn set_text_filter(state: &mut AppState, text: String, effects: &mut Vec<Effect>) {
     match super::filter::parse(&text) {
         Ok(filter) => {
-            state.filter = filter;
-            state.filter_error = None;
+            state.view.filter = filter;
+            state.view.filter_error = None;
         }
         // While a term is being typed wrong, the last good filter stays and the prompt says why.
-        Err(error) => state.filter_error = Some(error.to_string()),
+        Err(error) => state.view.filter_error = Some(error.to_string()),
     }
-    state.text_filter = text;
+    state.view.text_filter = text;
     state.rebuild_all();
     describe_selected_if_needed(state, effects);
 }
 
 fn quit(state: &mut AppState, effects: &mut Vec<Effect>) {
-    state.should_quit = true;
+    state.view.should_quit = true;
     effects.push(Effect::Quit);
 }
 
 fn switch_tab(state: &mut AppState, step: isize, effects: &mut Vec<Effect>) {
     let current = Tab::ORDER
         .iter()
-        .position(|&t| t == state.active)
+        .position(|&t| t == state.view.active)
         .unwrap_or(0);
     let next = (current as isize + step).rem_euclid(Tab::ORDER.len() as isize) as usize;
     set_tab(state, Tab::ORDER[next], effects);
@@ -1033,12 +1150,12 @@ fn set_tab(state: &mut AppState, tab: Tab, effects: &mut Vec<Effect>) {
     if tab == Tab::All {
         state.ensure_all_kinds();
     }
-    state.active = tab;
+    state.view.active = tab;
     describe_selected_if_needed(state, effects);
 }
 
 fn toggle_status(state: &mut AppState, filter: StatusFilter, effects: &mut Vec<Effect>) {
-    let next = if state.status_filter == filter {
+    let next = if state.view.status_filter == filter {
         StatusFilter::All
     } else {
         filter
@@ -1047,15 +1164,15 @@ fn toggle_status(state: &mut AppState, filter: StatusFilter, effects: &mut Vec<E
 }
 
 fn set_status(state: &mut AppState, filter: StatusFilter, effects: &mut Vec<Effect>) {
-    if state.status_filter != filter {
-        state.status_filter = filter;
+    if state.view.status_filter != filter {
+        state.view.status_filter = filter;
         state.rebuild_all();
         describe_selected_if_needed(state, effects);
     }
 }
 
 fn resort(state: &mut AppState, effects: &mut Vec<Effect>) {
-    for table in &mut state.tables {
+    for table in &mut state.data.tables {
         table.invalidate_sort();
     }
     state.rebuild_all();
@@ -1064,17 +1181,17 @@ fn resort(state: &mut AppState, effects: &mut Vec<Effect>) {
 
 /// A left click on a table row selects it (with help open, it only closes the help).
 fn click(state: &mut AppState, column: u16, row: u16, effects: &mut Vec<Effect>) {
-    if state.help_open {
-        state.help_open = false;
-        return;
+    match state.key_set() {
+        KeySet::Help => return close_help(state),
+        // Only the table's rows take a click; the groups and the pivot are keys-only.
+        KeySet::TooSmall => return,
+        _ if !state.view.mode.shows_table() => return,
+        _ => {}
     }
-    let (width, height) = state.terminal_size;
-    if super::layout::too_small(width, height) {
-        return;
-    }
+    let (width, height) = state.view.terminal_size;
     let table = super::layout::areas(
         Rect::new(0, 0, width, height),
-        state.detail_open,
+        state.view.mode.pane_open(),
         state.status_rows(),
     )
     .table;
@@ -1100,9 +1217,9 @@ fn move_by(state: &mut AppState, delta: isize, effects: &mut Vec<Effect>) {
 }
 
 fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
-    let (rows, pane_open) = (state.table_rows(), state.detail_open);
-    state.detail_scroll = 0;
-    let table = state.tab_table_mut(state.active);
+    let (rows, pane_open) = (state.table_rows(), state.view.mode.pane_open());
+    state.view.detail_scroll = 0;
+    let table = state.tab_table_mut(state.view.active);
     table.select_pos(pos);
     if pane_open {
         // The pane shows what the operator chose, even the top row: it never moves by itself.
@@ -1116,7 +1233,7 @@ fn move_to(state: &mut AppState, pos: usize, effects: &mut Vec<Effect>) {
 /// already known (finished requests never change) or its describe was given up. Whether one is
 /// already on its way is the poller's to know: it asks each request once.
 fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) {
-    if !state.detail_open {
+    if !state.view.mode.pane_open() {
         return;
     }
     let Some(row) = state.active_table().selected() else {
@@ -1131,6 +1248,7 @@ fn describe_selected_if_needed(state: &mut AppState, effects: &mut Vec<Effect>) 
     };
     if fresh_enough
         || state
+            .data
             .describe_errors
             .contains_key(&(kind, row.request_id.clone()))
     {

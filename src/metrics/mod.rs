@@ -32,7 +32,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::app::AppState;
+use crate::app::DataState;
 use crate::failures::{CAUSE_LABELS, cause_label};
 use crate::model::{Described, OperationKind, Status, StatusSummary};
 use crate::poller::{CallOutcome, Event, SpendReport};
@@ -296,8 +296,8 @@ impl Metrics {
         }
     }
 
-    /// Sets the gauges from the app state, as of `now`. Called before each scrape is encoded.
-    pub fn refresh_from(&self, state: &AppState, started: DateTime<Utc>, now: DateTime<Utc>) {
+    /// Sets the gauges from the app's data (never its view state), as of `now`. Called before each scrape is encoded.
+    pub fn refresh_from(&self, state: &DataState, started: DateTime<Utc>, now: DateTime<Utc>) {
         for kind in OperationKind::ALL {
             let table = state.table(kind);
             let counts = table.counts;

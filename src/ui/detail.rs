@@ -52,14 +52,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         "Created",
         format!(
             "{} ({} ago; {} UTC)",
-            format_local(row.created, state.tz),
-            age(state.now, row.created),
+            format_local(row.created, state.data.tz),
+            age(state.data.now, row.created),
             row.created.format("%Y-%m-%dT%H:%M:%S%.3fZ")
         ),
     )]);
 
     let key = (row.kind, row.request_id.clone());
-    let describe_error = state.describe_errors.get(&key);
+    let describe_error = state.data.describe_errors.get(&key);
     match &row.answer {
         Some(answer) => {
             let d = &answer.detail;
@@ -93,8 +93,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
                 format!(
                     "From {} at {} ({} ago){}",
                     answer.source_call,
-                    format_local(answer.described_at, state.tz),
-                    age(state.now, answer.described_at),
+                    format_local(answer.described_at, state.data.tz),
+                    age(state.data.now, answer.described_at),
                     if answer.status != row.status {
                         "; status has changed since, describing again"
                     } else {
@@ -121,6 +121,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
 
     // J/K scroll a long reason; never past the last line.
     let scroll = state
+        .view
         .detail_scroll
         .min(lines.len().saturating_sub(1) as u16);
     frame.render_widget(

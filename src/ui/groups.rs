@@ -8,14 +8,14 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 
 use super::format::{duration_words, shorten, thousands};
 use super::theme::Theme;
-use crate::app::AppState;
 use crate::app::state::READ_ALL_RATES;
 use crate::app::table::format_local;
+use crate::app::{AppState, Mode};
 use crate::failures::FailureGroup;
 use crate::model::Status;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let Some(view) = &state.groups else {
+    let Some(view) = state.view.mode.groups() else {
         return;
     };
     let read = view.failed - view.unread;
@@ -83,7 +83,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .highlight_symbol("▶ ");
     let mut list_state = ListState::default().with_selected(Some(view.selected));
     frame.render_stateful_widget(list, area, &mut list_state);
-    if view.offer_open {
+    if matches!(state.view.mode.under_help(), Mode::ReadAllOffer(_)) {
         draw_offer(frame, area, state, view.unread, theme);
     }
 }
@@ -120,7 +120,7 @@ pub fn offer_lines(unread: usize, budget: f64) -> Vec<String> {
 }
 
 fn draw_offer(frame: &mut Frame, area: Rect, state: &AppState, unread: usize, theme: &Theme) {
-    let lines = offer_lines(unread, state.spend.budget_rps);
+    let lines = offer_lines(unread, state.data.spend.budget_rps);
     let width =
         (lines.iter().map(|l| l.chars().count()).max().unwrap_or(40) as u16 + 4).min(area.width);
     let height = (lines.len() as u16 + 2).min(area.height);
@@ -175,8 +175,8 @@ fn group_lines<'a>(
     theme: &Theme,
 ) -> Vec<Line<'a>> {
     let kinds: Vec<&str> = g.kinds.iter().map(|k| k.short()).collect();
-    let time = |t| format_local(t, state.tz);
-    let sampled = state.groups.as_ref().map_or(0, |v| v.sampled);
+    let time = |t| format_local(t, state.data.tz);
+    let sampled = state.view.mode.groups().map_or(0, |v| v.sampled);
     let summary = format!(
         " {}{} · {} · {} account{} · {} permission set{} · {} … {}",
         if g.is_pending() {
@@ -218,7 +218,7 @@ fn group_lines<'a>(
                     if g.is_pending() {
                         g.hint
                     } else {
-                        g.cause.hint_for(&state.connection.provider.name)
+                        g.cause.hint_for(&state.data.connection.provider.name)
                     },
                     width.saturating_sub(13)
                 )

@@ -25,14 +25,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
 }
 
 fn connection_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
-    let info = &state.connection.provider;
+    let info = &state.data.connection.provider;
     let mut spans = vec![Span::styled(" ssowatch ", theme.title())];
     spans.push(Span::raw(" provider "));
     spans.push(Span::styled(info.name.clone(), theme.key()));
-    if state.connection.demo {
+    if state.data.connection.demo {
         spans.push(Span::styled(" (demo)", theme.warning()));
     }
-    if let Some(hub) = &state.connection.hub {
+    if let Some(hub) = &state.data.connection.hub {
         spans.push(Span::raw("  hub "));
         // The runtime appends a mark while the hub is unreachable.
         let style = if hub.ends_with(')') {
@@ -54,7 +54,7 @@ fn connection_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         spans.push(Span::raw("  endpoint "));
         spans.push(Span::styled(endpoint.clone(), theme.key()));
     }
-    if let Some(instance) = &state.connection.instance {
+    if let Some(instance) = &state.data.connection.instance {
         spans.push(Span::raw("  instance "));
         spans.push(Span::styled(instance.id.clone(), theme.key()));
         if let Some(name) = &instance.name {
@@ -66,13 +66,13 @@ fn connection_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
 
 fn freshness_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     let mut spans = vec![Span::raw(" last poll ")];
-    match state.last_success {
+    match state.data.last_success {
         Some(at) => {
             let text = format!(
                 "{} {} ({} ago)",
-                at.with_timezone(&state.tz).format("%H:%M:%S"),
-                zone_label(state.tz),
-                age(state.now, at)
+                at.with_timezone(&state.data.tz).format("%H:%M:%S"),
+                zone_label(state.data.tz),
+                age(state.data.now, at)
             );
             let style = if state.is_stale() {
                 theme.warning()
@@ -89,12 +89,12 @@ fn freshness_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     }
     if state.recently_throttled() {
         spans.push(Span::styled("  THROTTLED", theme.error()));
-    } else if state.last_error.is_some() {
+    } else if state.data.last_error.is_some() {
         spans.push(Span::styled("  CALLS FAILING", theme.error()));
     }
-    let spend = &state.spend;
-    if let Some(until) = spend.backoff_until.filter(|&until| until > state.now) {
-        let secs = (until - state.now).num_milliseconds() as f64 / 1000.0;
+    let spend = &state.data.spend;
+    if let Some(until) = spend.backoff_until.filter(|&until| until > state.data.now) {
+        let secs = (until - state.data.now).num_milliseconds() as f64 / 1000.0;
         spans.push(Span::styled(
             format!("  backing off {:.0}s", secs.ceil()),
             theme.warning(),
@@ -103,7 +103,7 @@ fn freshness_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     spans.push(Span::styled("  │", theme.dim()));
     spans.push(Span::raw(format!(
         " every {}s, api {:.2}/{:.1} req/s",
-        state.refresh_interval.as_secs(),
+        state.data.refresh_interval.as_secs(),
         spend.rps,
         spend.budget_rps,
     )));
@@ -127,7 +127,7 @@ fn freshness_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
 /// This rollout: counts since a moment, new failures, completions per minute and an ETA.
 /// What matters most comes first, so a narrow terminal cuts the least useful part.
 fn progress_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
-    let p = &state.progress;
+    let p = &state.data.progress;
     let c = &p.counts;
     let mut spans = vec![Span::raw(" ")];
     // A new failure is the news: first, so no width cuts it off.
@@ -141,11 +141,11 @@ fn progress_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     let since = if p.since_start {
         format!(
             "since start {}",
-            p.since.with_timezone(&state.tz).format("%H:%M")
+            p.since.with_timezone(&state.data.tz).format("%H:%M")
         )
     } else {
-        let local = p.since.with_timezone(&state.tz);
-        if local.date_naive() == state.now.with_timezone(&state.tz).date_naive() {
+        let local = p.since.with_timezone(&state.data.tz);
+        if local.date_naive() == state.data.now.with_timezone(&state.data.tz).date_naive() {
             format!("since {}", local.format("%H:%M"))
         } else {
             format!("since {}", local.format("%m-%d %H:%M"))
@@ -179,18 +179,18 @@ fn progress_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     spans.push(Span::styled(failed, theme.status(&Status::Failed)));
     spans.push(Span::styled(" │ ", theme.dim()));
     // From the first minute with completions: empty minutes before it say nothing.
-    let spark = sparkline(&p.per_minute(state.now));
+    let spark = sparkline(&p.per_minute(state.data.now));
     spans.push(Span::styled(spark.trim_start().to_string(), theme.key()));
-    match p.recent_rate(state.now) {
+    match p.recent_rate(state.data.now) {
         Some(rate) => spans.push(Span::raw(format!(" {rate:.1} done/min"))),
         None => spans.push(Span::styled(" no completions yet", theme.dim())),
     }
-    match p.eta(state.now) {
+    match p.eta(state.data.now) {
         Some(eta) => spans.push(Span::raw(format!(
             " · ETA {}",
             age(
-                state.now,
-                state.now - chrono::Duration::from_std(eta).unwrap_or_default()
+                state.data.now,
+                state.data.now - chrono::Duration::from_std(eta).unwrap_or_default()
             )
         ))),
         None if c.in_flight > 0 => spans.push(Span::styled(" · ETA -", theme.dim())),

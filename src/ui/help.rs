@@ -6,11 +6,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::theme::Theme;
-use crate::app::keymap::{self, MOUSE_HELP};
+use crate::app::keymap::{self, KeySet, MOUSE_HELP};
 
-/// The keys of the view that is open: the table's, or the failure groups' (`F`).
-pub fn draw(frame: &mut Frame, area: Rect, groups_open: bool, theme: &Theme) {
-    let entries: Vec<(String, &str)> = keymap::help_entries(groups_open)
+/// The keys of the view under the help (`keys`: its key table): the table's, the failure
+/// groups' (`F`) or the pivot's.
+pub fn draw(frame: &mut Frame, area: Rect, keys: KeySet, theme: &Theme) {
+    let entries: Vec<(String, &str)> = keymap::help_entries(keys)
         .into_iter()
         .chain(std::iter::once((MOUSE_HELP.0.to_string(), MOUSE_HELP.1)))
         .chain(
@@ -32,14 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, groups_open: bool, theme: &Theme) {
     let popup = super::format::centered(area, width, height);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(Line::styled(
-            if groups_open {
-                " Keys of the failure groups "
-            } else {
-                " Keys "
-            },
-            theme.title(),
-        ))
+        .title(Line::styled(keymap::table(keys).title, theme.title()))
         .title_bottom(Line::styled(" any key closes this help ", theme.dim()));
     let inner = block.inner(popup);
     frame.render_widget(Clear, popup);

@@ -16,8 +16,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 pub use theme::Theme;
 
-use crate::app::AppState;
 use crate::app::layout;
+use crate::app::{AppState, Mode};
 
 /// Draws one frame.
 pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
@@ -36,10 +36,11 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
         );
         return;
     }
-    let areas = layout::areas(area, state.detail_open, state.status_rows());
+    let mode = &state.view.mode;
+    let areas = layout::areas(area, mode.pane_open(), state.status_rows());
     header::draw(frame, areas.header, state, theme);
     table::draw_tabs(frame, areas.tabs, state, theme);
-    if state.groups.is_some() {
+    if mode.groups().is_some() {
         // The groups take the whole body: table and detail pane alike.
         groups::draw(
             frame,
@@ -47,7 +48,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
             state,
             theme,
         );
-    } else if state.pivot.is_some() {
+    } else if mode.pivot().is_some() {
         pivot::draw(
             frame,
             layout::areas(area, false, state.status_rows()).table,
@@ -62,7 +63,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
     }
     footer::draw_status_line(frame, areas.status_line, state, theme);
     footer::draw_footer(frame, areas.footer, state, theme);
-    if state.help_open {
-        help::draw(frame, area, state.groups.is_some(), theme);
+    if let Mode::Help(over) = mode {
+        help::draw(frame, area, over.key_set(), theme);
     }
 }

@@ -17,12 +17,16 @@ const BAR: usize = 10;
 const BAR_NARROW: usize = 5;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
-    let Some(view) = &state.pivot else {
+    let Some(view) = state.view.mode.pivot() else {
         return;
     };
     let mut title = vec![
         Span::styled(
-            format!(" {} by {} ", state.active.label(), view.dimension.label()),
+            format!(
+                " {} by {} ",
+                state.view.active.label(),
+                view.dimension.label()
+            ),
             theme.title(),
         ),
         Span::raw(format!(
@@ -150,6 +154,6 @@ fn pivot_row<'a>(
             },
         )),
         Cell::from(bar),
-        Cell::from(format!("{:>4} ago", age(state.now, row.newest))),
+        Cell::from(format!("{:>4} ago", age(state.data.now, row.newest))),
     ])
 }

@@ -12,12 +12,12 @@ use ratatui::widgets::{
 use super::format::{age, shorten, wrap_text};
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::Tab;
 use crate::app::columns::{ColumnChoice, OptionalColumn};
 use crate::app::table::{
     KindTable, RequestRow, SortColumn, StatusFilter, format_local, zone_label,
 };
 use crate::app::table::{ListTrouble, LoadProgress};
-use crate::app::{InputMode, Tab};
 use crate::model::short_permission_set;
 
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
@@ -28,7 +28,7 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme)
         for (i, tab) in Tab::ORDER.into_iter().enumerate() {
             let name = if short { tab.short() } else { tab.label() };
             let label = format!(" {i} {name} ({}) ", state.tab_len(tab));
-            let style = if tab == state.active {
+            let style = if tab == state.view.active {
                 theme.active_tab()
             } else {
                 theme.dim()
@@ -87,9 +87,9 @@ pub fn draw_table(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme
     let inner_width = area.width.saturating_sub(2);
     let columns = Columns::for_width(
         inner_width,
-        state.active == Tab::All,
-        state.sort.column,
-        state.columns,
+        state.view.active == Tab::All,
+        state.view.sort.column,
+        state.view.columns,
     );
     let header = TableRow::new(
         columns
@@ -293,7 +293,7 @@ fn header_label(column: Column, state: &AppState) -> String {
     let (name, sort) = match column {
         Column::Created | Column::CreatedShort => {
             // Times are in the operator's zone; say which, headless output is UTC.
-            let name = format!("Created {}", zone_label(state.tz));
+            let name = format!("Created {}", zone_label(state.data.tz));
             return with_sort_arrow(name, Some(SortColumn::Created), state);
         }
         Column::Status => ("Status", Some(SortColumn::Status)),
@@ -308,8 +308,12 @@ fn header_label(column: Column, state: &AppState) -> String {
 }
 
 fn with_sort_arrow(name: String, sort: Option<SortColumn>, state: &AppState) -> String {
-    if sort == Some(state.sort.column) {
-        let arrow = if state.sort.descending { "▼" } else { "▲" };
+    if sort == Some(state.view.sort.column) {
+        let arrow = if state.view.sort.descending {
+            "▼"
+        } else {
+            "▲"
+        };
         format!("{name} {arrow}")
     } else {
         name
@@ -330,7 +334,7 @@ fn rows_for<'a>(
         .filter_map(|pos| Some((pos, table.view_row(pos)?)))
         .map(|(pos, row)| {
             let is_selected = Some(pos) == selected;
-            let wrap = state.wrap_selected && is_selected;
+            let wrap = state.view.wrap_selected && is_selected;
             table_row(row, columns, reason_width, wrap, is_selected, state, theme)
         })
         .collect()
@@ -358,13 +362,13 @@ fn table_row<'a>(
     };
     let cells = columns.visible().map(|column| match column {
         Column::Created => Cell::from(Line::from(vec![
-            Span::raw(format_local(row.created, state.tz)),
+            Span::raw(format_local(row.created, state.data.tz)),
             age_span(row, state, theme),
         ])),
         Column::CreatedShort => Cell::from(Line::from(vec![
             Span::raw(
                 row.created
-                    .with_timezone(&state.tz)
+                    .with_timezone(&state.data.tz)
                     .format("%m-%d %H:%M")
                     .to_string(),
             ),
@@ -404,8 +408,12 @@ fn table_row<'a>(
 /// The age, with a warning mark when the request has been in flight longer than
 /// `stuck_after`.
 fn age_span<'a>(row: &RequestRow, state: &AppState, theme: &Theme) -> Span<'a> {
-    let age = age(state.now, row.created);
-    if state.progress.is_stuck(&row.status, row.created, state.now) {
+    let age = age(state.data.now, row.created);
+    if state
+        .data
+        .progress
+        .is_stuck(&row.status, row.created, state.data.now)
+    {
         Span::styled(format!(" ⚠{age:>3}"), theme.warning())
     } else {
         Span::raw(format!(" {age:>4}"))
@@ -415,7 +423,7 @@ fn age_span<'a>(row: &RequestRow, state: &AppState, theme: &Theme) -> Span<'a> {
 fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     let table = state.active_table();
     let mut spans = vec![Span::styled(
-        format!(" {} ", state.active.label()),
+        format!(" {} ", state.view.active.label()),
         theme.title(),
     )];
     spans.push(Span::raw(format!(
@@ -432,21 +440,21 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     if table.following() && table.view_len() > 0 {
         spans.push(Span::styled("⇡follow ", theme.dim()));
     }
-    if state.status_filter != StatusFilter::All {
+    if state.view.status_filter != StatusFilter::All {
         spans.push(Span::styled(
-            format!("[status: {}] ", state.status_filter.label()),
+            format!("[status: {}] ", state.view.status_filter.label()),
             theme.warning(),
         ));
     }
-    if let Some(group) = &state.group_filter {
+    if let Some(group) = &state.view.group_filter {
         spans.push(Span::styled(
             format!("[group: {}] ", shorten(&group.pattern, 48)),
             theme.warning(),
         ));
     }
-    if !state.text_filter.is_empty() || state.input_mode == InputMode::EditingFilter {
+    if !state.view.text_filter.is_empty() || state.view.mode.typing_filter() {
         spans.push(Span::styled(
-            format!("[/{}] ", state.text_filter),
+            format!("[/{}] ", state.view.text_filter),
             theme.warning(),
         ));
         if table.not_described > 0 {
@@ -459,8 +467,12 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     spans.push(Span::styled(
         format!(
             "[sort: {} {}] ",
-            state.sort.column.label(),
-            if state.sort.descending { "desc" } else { "asc" }
+            state.view.sort.column.label(),
+            if state.view.sort.descending {
+                "desc"
+            } else {
+                "asc"
+            }
         ),
         theme.dim(),
     ));
@@ -487,7 +499,7 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
         spans.push(Span::styled(
             format!(
                 "{} loading: {} pages, {} records ",
-                SPINNER[state.spinner as usize % SPINNER.len()],
+                SPINNER[state.view.spinner as usize % SPINNER.len()],
                 load.pages,
                 load.records
             ),
@@ -499,7 +511,7 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
 
 /// The first load of the tab's kinds, summed on the all-kinds tab.
 fn tab_load(state: &AppState) -> LoadProgress {
-    match state.active {
+    match state.view.active {
         Tab::Kind(kind) => state.table(kind).history_load,
         Tab::All => {
             let mut sum = LoadProgress {
@@ -518,7 +530,7 @@ fn tab_load(state: &AppState) -> LoadProgress {
 
 /// The listings of the tab's kinds that fail now, with why.
 fn tab_troubles(state: &AppState) -> Vec<(crate::model::OperationKind, &ListTrouble)> {
-    let kinds: Vec<crate::model::OperationKind> = match state.active {
+    let kinds: Vec<crate::model::OperationKind> = match state.view.active {
         Tab::Kind(kind) => vec![kind],
         Tab::All => crate::model::OperationKind::ALL.to_vec(),
     };
@@ -565,7 +577,7 @@ fn empty_message(state: &AppState) -> String {
     if !load.done && table.is_empty() {
         format!(
             "Loading {} requests… {} pages, {} records so far",
-            state.active.short(),
+            state.view.active.short(),
             load.pages,
             load.records
         )
