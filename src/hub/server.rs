@@ -263,13 +263,15 @@ impl Hub {
         }
     }
 
-    /// A client arrived (a dashboard attached, or `list`/`failures`/`wait --hub` asked for a
-    /// snapshot). An operator opening a view expects what is true now, not what was true at
-    /// the hub's last poll up to one refresh interval ago, so the hub polls its fast lane at
-    /// once: at most once per [`ATTACH_REFRESH_GAP`] (or refresh interval, if shorter), so
+    /// A dashboard attached (opened, or reconnected after a restart). An operator opening a
+    /// view expects what is true now, not what was true at the hub's last poll up to one
+    /// refresh interval ago, so the hub polls its fast lane at once: at most once per [`ATTACH_REFRESH_GAP`] (or refresh interval, if shorter), so
     /// twenty dashboards opened together cost a few refreshes, and always within the hub's
     /// budget (the refresh only makes the lane due; the limiter paces it like any other
-    /// tracking work). Returns whether this arrival asked for the refresh.
+    /// tracking work). Only the stream asks: a script that reads `/v1/snapshot` over and over
+    /// (`wait --hub` does, and so would a monitor) would otherwise keep the fast lane running
+    /// back to back and starve the history and the reasons. Returns whether this arrival
+    /// asked for the refresh.
     pub fn client_attached(&self) -> bool {
         let now = tokio::time::Instant::now();
         let mut last = lock(&self.shared.attach_refresh);
@@ -432,7 +434,6 @@ async fn snapshot_handler(State(hub): State<Hub>, headers: HeaderMap) -> Respons
     if let Some(refused) = check(&hub, &headers) {
         return refused;
     }
-    hub.client_attached();
     axum::Json(hub.snapshot()).into_response()
 }
 
@@ -578,7 +579,20 @@ mod tests {
             }
             n
         };
-        // The first arrival refreshes; twenty more within the gap cost nothing more.
+        // A script reading snapshots over and over asks for nothing: it would keep the fast
+        // lane running back to back.
+        for _ in 0..5 {
+            let answer = snapshot_handler(State(hub.clone()), HeaderMap::new()).await;
+            assert_eq!(answer.status(), StatusCode::OK);
+            tokio::time::advance(ATTACH_REFRESH_GAP).await;
+        }
+        assert_eq!(queued(&mut commands), 0);
+        // A dashboard attaching to the stream does; twenty more within the gap cost nothing
+        // more.
+        let answer = stream_handler(State(hub.clone()), HeaderMap::new()).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(queued(&mut commands), 1);
+        tokio::time::advance(ATTACH_REFRESH_GAP).await;
         assert!(hub.client_attached());
         for _ in 0..20 {
             tokio::time::advance(ATTACH_REFRESH_GAP / 25).await;
