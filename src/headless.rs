@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use crate::call_path::CallPath;
 use crate::config::{ProviderKind, Settings};
-use crate::connect::connect;
+use crate::connect::{Connection, connect};
 use crate::failures::{CAUSE_LABELS, Cause, FailedRequest};
 use crate::handoff::{self, Cloud, FailedDetail, Handoff};
 use crate::model::{
@@ -24,14 +24,16 @@ use crate::model::{
 use crate::output::{self, OutputFormat};
 use crate::provider::ProviderError;
 
-/// The call path of one headless command: connected, at the headless budget.
-async fn script_calls(settings: &Settings) -> anyhow::Result<CallPath> {
+/// The call path of one headless command, at the headless budget, with its connection: keep
+/// the connection until the command ends (`--demo`'s emulator stops when it is dropped).
+async fn script_calls(settings: &Settings) -> anyhow::Result<(Connection, CallPath)> {
     let connection = connect(settings).await?;
-    Ok(CallPath::for_script(
-        connection.provider,
-        connection.instance,
+    let calls = CallPath::for_script(
+        connection.provider.clone(),
+        connection.instance.clone(),
         settings.headless_budget_rps,
-    ))
+    );
+    Ok((connection, calls))
 }
 
 /// `ssowatch list` options, filled by `main` from the command line.
@@ -113,7 +115,7 @@ pub async fn list(settings: &Settings, args: &ListOptions) -> anyhow::Result<()>
         Some(Ok(filter)) => Some(filter),
         None => None,
     };
-    let mut calls = script_calls(settings).await?;
+    let (_connection, mut calls) = script_calls(settings).await?;
     let mut rows = fetch_list(&mut calls, args).await?;
     if let Some(filter) = filter.filter(|f| !f.is_empty()) {
         rows = filter_list(&mut calls, &filter, rows, settings).await?;
@@ -205,7 +207,7 @@ pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Re
     if let Some(handoff) = args.handoff {
         return failures_handoff(settings, args, handoff).await;
     }
-    let mut calls = script_calls(settings).await?;
+    let (_connection, mut calls) = script_calls(settings).await?;
     let failed = list_failed(&mut calls, args.kind).await?;
     let to_read: Vec<&StatusSummary> = if args.exact {
         failed.iter().collect()
@@ -307,7 +309,7 @@ pub async fn failures_handoff(
     handoff: Handoff,
 ) -> anyhow::Result<()> {
     let wanted = args.cause.as_deref().map(parse_cause).transpose()?;
-    let mut calls = script_calls(settings).await?;
+    let (_connection, mut calls) = script_calls(settings).await?;
     let failed = list_failed(&mut calls, args.kind).await?;
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) && failed.len() > 20 {
         eprintln!(
@@ -397,7 +399,7 @@ pub fn validate_request_id(provider: ProviderKind, id: &str) -> Result<(), Usage
 
 pub async fn describe(settings: &Settings, args: &DescribeOptions) -> anyhow::Result<()> {
     validate_request_id(settings.provider, &args.request_id)?;
-    let mut calls = script_calls(settings).await?;
+    let (_connection, mut calls) = script_calls(settings).await?;
     let kinds = args
         .kind
         .map_or_else(|| OperationKind::ALL.to_vec(), |k| k.kinds());
