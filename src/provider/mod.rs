@@ -535,9 +535,9 @@ impl Gate for Ungated {
     fn answered(&mut self, _: Answered<'_>, _: tokio::time::Instant) {}
 }
 
-/// Retries with [`RetryPolicy::from_env`], for one-shot work (the headless commands and
-/// instance discovery): a script run during a rollout competes with the rollout for the same
-/// 20 requests per second. The dashboard's poller owns its own retries, on the same
+/// Retries with [`RetryPolicy::from_env`], unpaced: for instance discovery (before any budget
+/// exists) and [`list_all`]. The scripts retry on the same policy through their budget
+/// (`crate::call_path`); the dashboard's poller owns its own retries, on the same
 /// [`ErrorKind::is_retryable`] set.
 pub async fn with_retry<T, F, Fut>(call: F) -> Result<T, ProviderError>
 where
