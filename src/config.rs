@@ -32,7 +32,8 @@ pub struct Settings {
     pub refresh: Duration,
     /// Requests per second the dashboard may spend.
     pub api_budget_rps: f64,
-    /// Requests per second `list` and `describe` may spend.
+    /// Requests per second the scripts (`list`, `describe`, `failures`, `wait`) may spend,
+    /// through their one call path ([`crate::call_path`]).
     pub headless_budget_rps: f64,
     /// Start the embedded emulator and point the provider at it.
     pub demo: bool,

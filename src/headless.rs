@@ -1,221 +1,39 @@
 //! The headless commands, for scripts and for people without a TTY: `list` and `describe`.
 //!
 //! A script shares the account's 20 requests per second with the pipelines it watches, so every
-//! call goes through the same [`RateLimiter`] the dashboard uses (at `--api-budget`, by default
-//! [`crate::config::DEFAULT_HEADLESS_BUDGET_RPS`]), and every failed call is retried on one
-//! bounded policy ([`crate::provider::RetryPolicy`]).
+//! call goes through the scripts' one call path ([`CallPath`]): paced by the limiter the
+//! dashboard uses (at `--api-budget`, by default
+//! [`crate::config::DEFAULT_HEADLESS_BUDGET_RPS`]), each failed call retried on one bounded
+//! policy ([`crate::provider::RetryPolicy`]), each name asked once.
 
 use std::io::Write;
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
-use async_trait::async_trait;
 use chrono::Offset;
 
 use std::collections::HashMap;
 
+use crate::call_path::CallPath;
 use crate::config::{ProviderKind, Settings};
-use crate::connect::connect;
+use crate::connect::{Connection, connect};
 use crate::failures::{CAUSE_LABELS, Cause, FailedRequest};
 use crate::handoff::{self, Cloud, FailedDetail, Handoff};
 use crate::model::{
-    Described, Instance, KindSelection, NameKind, OperationKind, Page, RequestDetail, Status,
-    StatusSummary, UsageError,
+    KindSelection, OperationKind, RequestDetail, Status, StatusSummary, UsageError,
 };
 use crate::output::{self, OutputFormat};
-use crate::poller::budget::RateLimiter;
-use crate::poller::names::NameService;
-use crate::provider::{
-    AccountPage, ErrorKind, Provider, ProviderError, ProviderInfo, list_all, with_retry,
-};
+use crate::provider::ProviderError;
 
-/// A provider whose calls start no faster than the budget allows: each call waits for a slot
-/// of the shared [`RateLimiter`] first. Time is tokio's, so tests can run it in paused time.
-pub struct Budgeted {
-    inner: Arc<dyn Provider>,
-    limiter: tokio::sync::Mutex<RateLimiter>,
-    start: tokio::time::Instant,
-}
-
-impl Budgeted {
-    pub fn new(inner: Arc<dyn Provider>, rate: f64) -> Budgeted {
-        Budgeted {
-            inner,
-            limiter: tokio::sync::Mutex::new(RateLimiter::new(rate, rand::random())),
-            start: tokio::time::Instant::now(),
-        }
-    }
-
-    /// Waits until the limiter grants a slot, and takes it.
-    async fn slot(&self) {
-        loop {
-            let wait_until = {
-                let mut limiter = self.limiter.lock().await;
-                let now = self.start.elapsed();
-                if limiter.try_acquire(now) {
-                    return;
-                }
-                // `ready_at` can equal `now` while the window is still full by a hair: wait
-                // at least a millisecond so this never spins.
-                limiter.ready_at(now).max(now + Duration::from_millis(1))
-            };
-            tokio::time::sleep_until(self.start + wait_until).await;
-        }
-    }
-}
-
-#[async_trait]
-impl Provider for Budgeted {
-    fn info(&self) -> ProviderInfo {
-        self.inner.info()
-    }
-
-    async fn list_instances(&self) -> Result<Vec<Instance>, ProviderError> {
-        self.slot().await;
-        self.inner.list_instances().await
-    }
-
-    async fn list_page(
-        &self,
-        instance: &str,
-        kind: OperationKind,
-        status: Option<&Status>,
-        page_token: Option<&str>,
-    ) -> Result<Page, ProviderError> {
-        self.slot().await;
-        self.inner
-            .list_page(instance, kind, status, page_token)
-            .await
-    }
-
-    async fn describe(
-        &self,
-        instance: &str,
-        kind: OperationKind,
-        request_id: &str,
-    ) -> Result<Described, ProviderError> {
-        self.slot().await;
-        self.inner.describe(instance, kind, request_id).await
-    }
-
-    async fn permission_set_name(
-        &self,
-        instance: &str,
-        permission_set: &str,
-    ) -> Result<Option<String>, ProviderError> {
-        self.slot().await;
-        self.inner
-            .permission_set_name(instance, permission_set)
-            .await
-    }
-
-    // Identity Store and Organizations are other services with their own quotas: their calls
-    // do not spend the Identity Center budget.
-    async fn principal_name(
-        &self,
-        identity_store: &str,
-        kind: NameKind,
-        principal: &str,
-    ) -> Result<Option<String>, ProviderError> {
-        self.inner
-            .principal_name(identity_store, kind, principal)
-            .await
-    }
-
-    async fn list_accounts_page(
-        &self,
-        page_token: Option<&str>,
-    ) -> Result<AccountPage, ProviderError> {
-        self.inner.list_accounts_page(page_token).await
-    }
-
-    async fn account_name(&self, account: &str) -> Result<Option<String>, ProviderError> {
-        self.inner.account_name(account).await
-    }
-}
-
-/// Most ListAccounts pages a headless describe walks to name one account.
-const MAX_HEADLESS_ACCOUNT_PAGES: usize = 50;
-
-/// Fills in the names of a described request's permission set, principal and account. Names
-/// are a nicety: a call that fails leaves the id, and a denied one adds the hint returned.
-pub async fn resolve_names(
-    provider: &dyn Provider,
-    instance: &Instance,
-    detail: &mut RequestDetail,
-) -> Vec<String> {
-    let mut hints = Vec::new();
-    let info = provider.info();
-    let mut note = |service: NameService, error: &ProviderError| {
-        tracing::warn!(%error, "no name");
-        if error.kind == ErrorKind::Auth {
-            hints.push(service.denied_hint(&info.name));
-        }
-    };
-    for (kind, id) in detail
-        .named_ids()
-        .into_iter()
-        .map(|(k, id)| (k, id.to_string()))
-        .collect::<Vec<_>>()
-    {
-        let name = match kind {
-            NameKind::PermissionSet => {
-                with_retry(|| provider.permission_set_name(&instance.id, &id)).await
-            }
-            NameKind::User | NameKind::Group => match identity_store(provider, instance).await {
-                Some(store) => with_retry(|| provider.principal_name(&store, kind, &id)).await,
-                None => continue,
-            },
-            NameKind::Account => match with_retry(|| provider.account_name(&id)).await {
-                Err(e) if e.kind == ErrorKind::Auth => account_from_listing(provider, &id).await,
-                other => other,
-            },
-        };
-        match name {
-            Ok(Some(name)) => {
-                detail.set_name(kind, &id, &name);
-            }
-            Ok(None) => {}
-            Err(error) if error.kind == ErrorKind::Config => {}
-            Err(error) => note(NameService::of(kind), &error),
-        }
-    }
-    hints.dedup();
-    hints
-}
-
-/// The instance's identity store: known from discovery, or (for an instance given by id) from
-/// one ListInstances.
-async fn identity_store(provider: &dyn Provider, instance: &Instance) -> Option<String> {
-    if let Some(store) = &instance.identity_store_id {
-        return Some(store.clone());
-    }
-    let instances = with_retry(|| provider.list_instances()).await.ok()?;
-    instances
-        .into_iter()
-        .find(|i| i.id == instance.id)
-        .and_then(|i| i.identity_store_id)
-}
-
-/// One account's name from the organization's listing, for callers that may list accounts but
-/// not describe them.
-async fn account_from_listing(
-    provider: &dyn Provider,
-    account: &str,
-) -> Result<Option<String>, ProviderError> {
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_HEADLESS_ACCOUNT_PAGES {
-        let page = with_retry(|| provider.list_accounts_page(token.as_deref())).await?;
-        if let Some((_, name)) = page.accounts.iter().find(|(id, _)| id == account) {
-            return Ok(Some(name.clone()));
-        }
-        match page.next_token {
-            Some(next) => token = Some(next),
-            None => break,
-        }
-    }
-    Ok(None)
+/// The call path of one headless command, at the headless budget, with its connection: keep
+/// the connection until the command ends (`--demo`'s emulator stops when it is dropped).
+async fn script_calls(settings: &Settings) -> anyhow::Result<(Connection, CallPath)> {
+    let connection = connect(settings).await?;
+    let calls = CallPath::for_script(
+        connection.provider.clone(),
+        connection.instance.clone(),
+        settings.headless_budget_rps,
+    );
+    Ok((connection, calls))
 }
 
 /// `ssowatch list` options, filled by `main` from the command line.
@@ -255,13 +73,12 @@ pub struct DescribeOptions {
 
 /// Every page of the asked kinds, merged, newest first.
 pub async fn fetch_list(
-    provider: &dyn Provider,
-    instance: &str,
+    calls: &mut CallPath,
     args: &ListOptions,
 ) -> Result<Vec<StatusSummary>, ProviderError> {
     let mut rows = Vec::new();
     for kind in args.kind.kinds() {
-        rows.extend(list_all(provider, instance, kind, args.status.as_ref(), |_| {}).await?);
+        rows.extend(calls.list(kind, args.status.as_ref()).await?);
     }
     // The service promises no order: sort client side.
     newest_first(&mut rows);
@@ -270,8 +87,7 @@ pub async fn fetch_list(
 
 /// Every FAILED request of the asked kinds (the service filters them), newest first.
 async fn list_failed(
-    provider: &dyn Provider,
-    instance: &str,
+    calls: &mut CallPath,
     kind: KindSelection,
 ) -> Result<Vec<StatusSummary>, ProviderError> {
     let args = ListOptions {
@@ -280,7 +96,7 @@ async fn list_failed(
         output: OutputFormat::Table,
         filter: None,
     };
-    fetch_list(provider, instance, &args).await
+    fetch_list(calls, &args).await
 }
 
 /// Newest first, ties by request id: the order every listing prints in.
@@ -299,22 +115,12 @@ pub async fn list(settings: &Settings, args: &ListOptions) -> anyhow::Result<()>
         Some(Ok(filter)) => Some(filter),
         None => None,
     };
-    let connection = connect(settings).await?;
-    let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
-    let mut rows = fetch_list(&provider, &connection.instance.id, args).await?;
+    let (_connection, mut calls) = script_calls(settings).await?;
+    let mut rows = fetch_list(&mut calls, args).await?;
     if let Some(filter) = filter.filter(|f| !f.is_empty()) {
-        rows = filter_list(&provider, &connection.instance, &filter, rows, settings).await?;
+        rows = filter_list(&mut calls, &filter, rows, settings).await?;
     }
     write_stdout(|out| output::write_list(out, &rows, args.output))
-}
-
-/// The name a detail holds for one of its ids' kinds.
-fn name_of(detail: &RequestDetail, kind: NameKind) -> Option<&str> {
-    match kind {
-        NameKind::PermissionSet => detail.permission_set_name.as_deref(),
-        NameKind::Account => detail.account_name.as_deref(),
-        NameKind::User | NameKind::Group => detail.principal_name.as_deref(),
-    }
 }
 
 /// What a filter reads of a listed record, described or not.
@@ -335,8 +141,7 @@ fn field_texts(
 /// nothing; only the records it leaves open are described, within the headless budget, once
 /// each, with the names of their ids (each id named once), and stderr says how many.
 async fn filter_list(
-    provider: &dyn Provider,
-    instance: &Instance,
+    calls: &mut CallPath,
     filter: &crate::app::filter::Filter,
     rows: Vec<StatusSummary>,
     settings: &Settings,
@@ -363,35 +168,19 @@ async fn filter_list(
         total,
         settings.headless_budget_rps
     );
-    let mut names: HashMap<(NameKind, String), Option<String>> = HashMap::new();
     let mut hints: Vec<String> = Vec::new();
     for s in open {
-        let mut d = with_retry(|| provider.describe(&instance.id, s.kind, &s.request_id))
+        let mut d = calls
+            .describe(s.kind, &s.request_id)
             .await
+            .map_err(ProviderError::from)
             .with_context(|| format!("cannot describe request {}", s.request_id))?;
-        let ids: Vec<(NameKind, String)> = d
-            .detail
-            .named_ids()
-            .into_iter()
-            .map(|(k, id)| (k, id.to_string()))
-            .collect();
-        if ids.iter().any(|key| !names.contains_key(key)) {
-            let mut named = d.detail.clone();
-            for hint in resolve_names(provider, instance, &mut named).await {
-                if !hints.contains(&hint) {
-                    hints.push(hint);
-                }
-            }
-            for (kind, id) in &ids {
-                let name = name_of(&named, *kind).map(str::to_string);
-                names.entry((*kind, id.clone())).or_insert(name);
-            }
-        }
-        for (kind, id) in &ids {
-            if let Some(Some(name)) = names.get(&(*kind, id.clone())) {
-                d.detail.set_name(*kind, id, name);
-            }
-        }
+        hints.extend(
+            calls
+                .name(&mut d.detail)
+                .await
+                .map_err(ProviderError::from)?,
+        );
         // The describe's status is the newer one.
         let summary = StatusSummary {
             status: d.summary.status.clone(),
@@ -418,10 +207,8 @@ pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Re
     if let Some(handoff) = args.handoff {
         return failures_handoff(settings, args, handoff).await;
     }
-    let connection = connect(settings).await?;
-    let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
-    let instance = &connection.instance.id;
-    let failed = list_failed(&provider, instance, args.kind).await?;
+    let (_connection, mut calls) = script_calls(settings).await?;
+    let failed = list_failed(&mut calls, args.kind).await?;
     let to_read: Vec<&StatusSummary> = if args.exact {
         failed.iter().collect()
     } else {
@@ -450,21 +237,18 @@ pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Re
             settings.headless_budget_rps
         );
     }
-    let mut names: HashMap<String, Option<String>> = HashMap::new();
     let mut described = Vec::with_capacity(to_read.len());
     for summary in &to_read {
-        let mut d = with_retry(|| provider.describe(instance, summary.kind, &summary.request_id))
+        let mut d = calls
+            .describe(summary.kind, &summary.request_id)
             .await
+            .map_err(ProviderError::from)
             .with_context(|| format!("cannot describe FAILED request {}", summary.request_id))?;
         if let Some(ps) = d.detail.permission_set.clone() {
-            if !names.contains_key(&ps) {
-                let name = with_retry(|| provider.permission_set_name(instance, &ps))
-                    .await
-                    .ok()
-                    .flatten();
-                names.insert(ps.clone(), name);
-            }
-            d.detail.permission_set_name = names.get(&ps).cloned().flatten();
+            d.detail.permission_set_name = calls
+                .permission_set_name(&ps)
+                .await
+                .map_err(ProviderError::from)?;
         }
         // The list said FAILED; the detail carries the reason.
         d.summary = (*summary).clone();
@@ -486,7 +270,7 @@ pub async fn failures(settings: &Settings, args: &FailuresOptions) -> anyhow::Re
         .into_iter()
         .filter(|g| !g.is_pending() && wanted.is_none_or(|w| g.cause == w))
         .collect();
-    let provider_name = provider.info().name;
+    let provider_name = calls.info().name;
     let report = output::FailureReport {
         provider: &provider_name,
         groups: &groups,
@@ -525,10 +309,8 @@ pub async fn failures_handoff(
     handoff: Handoff,
 ) -> anyhow::Result<()> {
     let wanted = args.cause.as_deref().map(parse_cause).transpose()?;
-    let connection = connect(settings).await?;
-    let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
-    let instance = &connection.instance.id;
-    let failed = list_failed(&provider, instance, args.kind).await?;
+    let (_connection, mut calls) = script_calls(settings).await?;
+    let failed = list_failed(&mut calls, args.kind).await?;
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) && failed.len() > 20 {
         eprintln!(
             "reading the reasons of {} FAILED requests at up to {} calls/s…",
@@ -538,8 +320,10 @@ pub async fn failures_handoff(
     }
     let mut chosen = Vec::new();
     for summary in &failed {
-        let d = with_retry(|| provider.describe(instance, summary.kind, &summary.request_id))
+        let d = calls
+            .describe(summary.kind, &summary.request_id)
             .await
+            .map_err(ProviderError::from)
             .with_context(|| format!("cannot describe FAILED request {}", summary.request_id))?;
         let cause = d
             .detail
@@ -559,6 +343,7 @@ pub async fn failures_handoff(
         ProviderKind::Aws => Cloud::Aws,
         ProviderKind::Huawei => Cloud::Huawei,
     };
+    let instance = &calls.instance().id;
     let text = match handoff {
         Handoff::Ids => handoff::ids_file(&chosen),
         Handoff::Retry => handoff::retry_script(cloud, instance, &chosen),
@@ -614,29 +399,23 @@ pub fn validate_request_id(provider: ProviderKind, id: &str) -> Result<(), Usage
 
 pub async fn describe(settings: &Settings, args: &DescribeOptions) -> anyhow::Result<()> {
     validate_request_id(settings.provider, &args.request_id)?;
-    let connection = connect(settings).await?;
-    let provider = Budgeted::new(connection.provider, settings.headless_budget_rps);
-    let instance = &connection.instance.id;
+    let (_connection, mut calls) = script_calls(settings).await?;
     let kinds = args
         .kind
         .map_or_else(|| OperationKind::ALL.to_vec(), |k| k.kinds());
-    let mut not_found = false;
-    for kind in kinds {
-        match with_retry(|| provider.describe(instance, kind, &args.request_id)).await {
-            Ok(mut described) => {
-                for hint in
-                    resolve_names(&provider, &connection.instance, &mut described.detail).await
-                {
-                    eprintln!("note: {hint}");
-                }
-                return write_stdout(|out| output::write_described(out, &described, args.output));
-            }
-            Err(e) if e.kind == ErrorKind::NotFound => not_found = true,
-            Err(e) => return Err(e.into()),
+    let found = calls
+        .describe_any(&kinds, &args.request_id)
+        .await
+        .map_err(ProviderError::from)?;
+    if let Some(mut described) = found {
+        for hint in calls
+            .name(&mut described.detail)
+            .await
+            .map_err(ProviderError::from)?
+        {
+            eprintln!("note: {hint}");
         }
-    }
-    if !not_found {
-        bail!("nothing to describe");
+        return write_stdout(|out| output::write_described(out, &described, args.output));
     }
     match args.kind {
         Some(kind) => bail!(

@@ -4,6 +4,7 @@
 //! The binary is thin; everything lives here so tests and benchmarks drive the same code.
 
 pub mod app;
+pub mod call_path;
 pub mod cli;
 pub mod config;
 pub mod connect;

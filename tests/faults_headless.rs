@@ -701,14 +701,19 @@ async fn headless_calls_are_spaced_by_the_budget() {
         pages: 10,
         started: std::sync::Mutex::new(Vec::new()),
     });
-    let budgeted = ssowatch::headless::Budgeted::new(inner.clone(), 2.0);
+    let instance = Instance {
+        id: "ins".into(),
+        identity_store_id: None,
+        name: None,
+    };
+    let mut calls = ssowatch::call_path::CallPath::for_script(inner.clone(), instance, 2.0);
     let args = ssowatch::headless::ListOptions {
         kind: ssowatch::model::KindSelection::All,
         status: None,
         output: ssowatch::output::OutputFormat::Json,
         filter: None,
     };
-    let rows = ssowatch::headless::fetch_list(&budgeted, "ins", &args)
+    let rows = ssowatch::headless::fetch_list(&mut calls, &args)
         .await
         .expect("lists");
     assert_eq!(rows.len(), 3000);

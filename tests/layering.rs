@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["wire"],
     &["provider", "emulator"],
     &["poller", "estimate"],
-    &["failures"],
+    &["failures", "call_path"],
     &["handoff"],
     &["app"],
     &["ui", "runtime", "config"],

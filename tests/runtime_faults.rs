@@ -856,7 +856,16 @@ async fn headless_list_does_not_retry_what_the_endpoint_does_not_implement() {
             output: ssowatch::output::OutputFormat::Json,
             filter: None,
         };
-        let error = ssowatch::headless::fetch_list(&provider, &handle.instance_arn(), &args)
+        let mut calls = ssowatch::call_path::CallPath::for_script(
+            std::sync::Arc::new(provider),
+            ssowatch::model::Instance {
+                id: handle.instance_arn(),
+                identity_store_id: None,
+                name: None,
+            },
+            ssowatch::config::DEFAULT_HEADLESS_BUDGET_RPS,
+        );
+        let error = ssowatch::headless::fetch_list(&mut calls, &args)
             .await
             .expect_err("the listing fails");
         assert_eq!(

@@ -23,7 +23,7 @@ use super::budget::RateLimiter;
 use super::event::Event;
 use super::plan::{Call, MAX_ATTEMPTS};
 use crate::model::NameKind;
-use crate::provider::{AccountPage, ErrorKind, ProviderError};
+use crate::provider::{AccountPage, ErrorKind, MAX_ACCOUNT_PAGES, ProviderError};
 
 /// Requests per second for Identity Store: one DescribeUser/DescribeGroup per principal on
 /// screen, so a first screen of a few dozen principals is named within about 15 s. Small next
@@ -36,8 +36,6 @@ pub const ORGANIZATIONS_RPS: f64 = 1.0;
 pub const NAME_TTL: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 /// Upper bound on cached names.
 const MAX_NAMES: usize = 200_000;
-/// Bound on one ListAccounts walk (20 accounts a page: 200,000 accounts).
-const MAX_ACCOUNT_PAGES: usize = 10_000;
 const FORMAT_VERSION: u32 = 1;
 
 /// The services that hold names, each with its own limiter and its own permission.

@@ -194,6 +194,14 @@ pub trait Provider: Send + Sync {
     }
 }
 
+/// The most pages one walk of the organization's accounts reads: 20 accounts a page on AWS
+/// (100 on Huawei Cloud), so 200,000 accounts or more, far beyond the largest organizations.
+/// An account listing is walked to name accounts, never to see every record, so a count
+/// bound is enough here (the status listings are bounded by progress instead,
+/// [`ListingGuard`]): it stops a service that hands out page tokens forever. The dashboard's
+/// names (`poller::names`) and the scripts' (`call_path`) both walk to it.
+pub const MAX_ACCOUNT_PAGES: usize = 10_000;
+
 /// One page of an account listing: (account id, account name) pairs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountPage {
@@ -343,10 +351,40 @@ impl RetryPolicy {
         }
     }
 
+    /// The schedule of `wait`: every failure that waiting can fix is retried, a probe every few
+    /// seconds (waits of 0.5 to 1, 1 to 2, 2 to 4, then 2.5 to 5 s), until the caller's
+    /// deadline and never before it: a pipeline gate must not give up before its own
+    /// `--timeout`. No attempt, timeout or total bound: the deadline is the bound.
+    pub const UNTIL_DEADLINE: RetryPolicy = RetryPolicy {
+        attempts: u32::MAX,
+        base: Duration::from_secs(1),
+        cap: Duration::from_secs(5),
+        call_timeout: CALL_TIMEOUT,
+        timeouts: u32::MAX,
+        total: Duration::MAX,
+    };
+
     /// Runs `call` until it succeeds, fails with an error that retrying cannot fix
-    /// ([`ErrorKind::is_retryable`]), or has used every attempt.
-    pub async fn run<T, F, Fut>(&self, mut call: F) -> Result<T, ProviderError>
+    /// ([`ErrorKind::is_retryable`]), or has used every attempt. Unpaced, with no deadline:
+    /// for discovery, which runs before any budget exists.
+    pub async fn run<T, F, Fut>(&self, call: F) -> Result<T, ProviderError>
     where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        self.run_gated(&mut Ungated, call)
+            .await
+            .map_err(ProviderError::from)
+    }
+
+    /// The one retry loop: runs `call` through `gate` (which paces each attempt and may set a
+    /// deadline) until it succeeds, fails with an error that retrying cannot fix, has used
+    /// this policy's attempts, timeouts or total time, or the gate's deadline passes. The
+    /// headless commands and `wait` reach it through [`crate::provider::Gate`]'s one
+    /// implementation, the call path of the scripts; discovery through [`RetryPolicy::run`].
+    pub async fn run_gated<T, F, Fut, G>(&self, gate: &mut G, mut call: F) -> Result<T, CallError>
+    where
+        G: Gate,
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
@@ -354,15 +392,25 @@ impl RetryPolicy {
         let mut retry = 0;
         let mut timeouts = 0;
         loop {
-            let attempt_started = tokio::time::Instant::now();
-            let answer = match tokio::time::timeout(self.call_timeout, call()).await {
+            if !gate.ready().await {
+                return Err(CallError::Deadline);
+            }
+            let started = tokio::time::Instant::now();
+            // A call is cut at the call timeout, or at the deadline when that comes first.
+            let cut = started + self.call_timeout;
+            let deadline = gate.deadline().filter(|d| *d <= cut);
+            let answer = match tokio::time::timeout_at(deadline.unwrap_or(cut), call()).await {
                 // A provider's own timeout (the SDK's) ends a hanging call as an error of its
                 // own: a call that took the whole timeout is a call without an answer.
-                Ok(Err(e)) if attempt_started.elapsed() >= self.call_timeout => {
+                Ok(Err(e)) if started.elapsed() >= self.call_timeout => {
                     timeouts += 1;
                     Err(e)
                 }
                 Ok(answer) => answer,
+                Err(_) if deadline.is_some() => {
+                    gate.answered(Answered::CutAtDeadline, started);
+                    return Err(CallError::Deadline);
+                }
                 Err(_) => {
                     timeouts += 1;
                     Err(ProviderError::new(
@@ -374,39 +422,122 @@ impl RetryPolicy {
                     ))
                 }
             };
-            let wait = self.delay(retry, rand::random_range(0.0..=1.0));
-            let in_time = start.elapsed() + wait < self.total;
-            match answer {
-                Err(e)
-                    if e.kind.is_retryable()
-                        && retry + 1 < self.attempts
-                        && timeouts < self.timeouts
-                        && in_time =>
-                {
-                    tracing::warn!(error = %e, retry, ?wait, "retrying");
-                    tokio::time::sleep(wait).await;
-                    retry += 1;
+            let error = match answer {
+                Ok(value) => {
+                    gate.answered(Answered::Ok, started);
+                    return Ok(value);
                 }
-                Err(e) if e.kind.is_retryable() && retry > 0 => {
-                    let attempts = retry + 1;
-                    let took = start.elapsed().as_secs();
-                    return Err(ProviderError {
-                        message: format!(
-                            "{} (gave up after {attempts} attempts in {took} s)",
-                            e.message
-                        ),
-                        ..e
-                    });
-                }
-                other => return other,
+                Err(error) => error,
+            };
+            gate.answered(Answered::Failed(&error), started);
+            if !error.kind.is_retryable() {
+                return Err(error.into());
             }
+            let wait = self.delay(retry, rand::random_range(0.0..=1.0));
+            let in_time = start.elapsed().saturating_add(wait) < self.total;
+            if retry.saturating_add(1) < self.attempts && timeouts < self.timeouts && in_time {
+                tracing::warn!(%error, retry, ?wait, "retrying");
+                let at = tokio::time::Instant::now() + wait;
+                if let Some(deadline) = gate.deadline()
+                    && at >= deadline
+                {
+                    // No retry fits: wait the deadline out all the same, so that a caller on
+                    // a deadline never gives up before it.
+                    tokio::time::sleep_until(deadline).await;
+                    return Err(CallError::Deadline);
+                }
+                tokio::time::sleep_until(at).await;
+                retry += 1;
+                continue;
+            }
+            if retry == 0 {
+                return Err(error.into());
+            }
+            let attempts = retry + 1;
+            let took = start.elapsed().as_secs();
+            return Err(ProviderError {
+                message: format!(
+                    "{} (gave up after {attempts} attempts in {took} s)",
+                    error.message
+                ),
+                ..error
+            }
+            .into());
         }
     }
 }
 
-/// Retries with [`RetryPolicy::from_env`], for one-shot work (the headless commands and
-/// instance discovery): a script run during a rollout competes with the rollout for the same
-/// 20 requests per second. The dashboard's poller owns its own retries, on the same
+/// Why a retried call gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// The service said no in a way retrying will not fix, or retrying was given up.
+    Provider(ProviderError),
+    /// The gate's deadline passed while waiting for budget, for a retry or for the answer.
+    Deadline,
+}
+
+impl From<ProviderError> for CallError {
+    fn from(error: ProviderError) -> CallError {
+        CallError::Provider(error)
+    }
+}
+
+impl From<CallError> for ProviderError {
+    /// For callers without a deadline, which never see [`CallError::Deadline`]: an error
+    /// that says what happened all the same.
+    fn from(error: CallError) -> ProviderError {
+        match error {
+            CallError::Provider(error) => error,
+            CallError::Deadline => ProviderError::new(
+                ErrorKind::Transient,
+                "the timeout passed before the service answered",
+            ),
+        }
+    }
+}
+
+/// What [`RetryPolicy::run_gated`] tells its gate of an attempt.
+#[derive(Debug, Clone, Copy)]
+pub enum Answered<'a> {
+    Ok,
+    Failed(&'a ProviderError),
+    /// The deadline cut the call before it answered.
+    CutAtDeadline,
+}
+
+/// Paces the attempts of [`RetryPolicy::run_gated`] and says when they must end. It lives
+/// here, under the loop, so that the loop is one for every caller; the budget of the scripts
+/// (`crate::call_path`, on the poller's rate limiter) implements it.
+pub trait Gate {
+    /// When every attempt must have ended, if ever.
+    fn deadline(&self) -> Option<tokio::time::Instant>;
+
+    /// Waits until the next attempt may start, and counts it. `false` when the deadline
+    /// comes first; the gate has then waited until it.
+    fn ready(&mut self) -> impl std::future::Future<Output = bool> + Send;
+
+    /// How an attempt that started at `started` ended.
+    fn answered(&mut self, answer: Answered<'_>, started: tokio::time::Instant);
+}
+
+/// No pacing and no deadline: discovery, and the raw listings of the provider tests.
+struct Ungated;
+
+impl Gate for Ungated {
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        None
+    }
+
+    async fn ready(&mut self) -> bool {
+        true
+    }
+
+    fn answered(&mut self, _: Answered<'_>, _: tokio::time::Instant) {}
+}
+
+/// Retries with [`RetryPolicy::from_env`], unpaced: for instance discovery (before any budget
+/// exists) and [`list_all`]. The scripts retry on the same policy through their budget
+/// (`crate::call_path`); the dashboard's poller owns its own retries, on the same
 /// [`ErrorKind::is_retryable`] set.
 pub async fn with_retry<T, F, Fut>(call: F) -> Result<T, ProviderError>
 where
@@ -505,21 +636,39 @@ impl ListingGuard {
 /// Lists every page of one kind, retrying throttled and transient pages, de-duplicated by
 /// request id (a record may move between pages while we walk them). `on_page` sees each page
 /// as it arrives. A listing that loops or makes no progress is stopped ([`ListingGuard`]).
+/// Unpaced: the scripts list through their budget (`crate::call_path`), on [`list_pages`].
 pub async fn list_all(
     provider: &dyn Provider,
     instance: &str,
     kind: OperationKind,
     status: Option<&Status>,
-    mut on_page: impl FnMut(&Page),
+    on_page: impl FnMut(&Page),
 ) -> Result<Vec<StatusSummary>, ProviderError> {
+    list_pages(
+        kind,
+        async |token: Option<String>| {
+            with_retry(|| provider.list_page(instance, kind, status, token.as_deref())).await
+        },
+        on_page,
+    )
+    .await
+}
+
+/// The one listing loop: every page `fetch` brings for a page token (`None` first), of one
+/// kind, de-duplicated by request id and stopped by a [`ListingGuard`]. `fetch` retries (or
+/// not) as its caller decides.
+pub async fn list_pages<E: From<ProviderError>>(
+    kind: OperationKind,
+    mut fetch: impl AsyncFnMut(Option<String>) -> Result<Page, E>,
+    mut on_page: impl FnMut(&Page),
+) -> Result<Vec<StatusSummary>, E> {
     let mut all = Vec::new();
     let mut seen_ids = std::collections::HashSet::new();
     let mut token: Option<String> = None;
     let started = tokio::time::Instant::now();
     let mut guard = ListingGuard::new(Duration::ZERO);
     loop {
-        let page =
-            with_retry(|| provider.list_page(instance, kind, status, token.as_deref())).await?;
+        let page = fetch(token.take()).await?;
         on_page(&page);
         let items = page.items.len();
         let before = all.len();
@@ -537,7 +686,7 @@ pub async fn list_all(
             next.as_deref(),
             started.elapsed(),
         ) {
-            return Err(ProviderError::new(ErrorKind::Malformed, why));
+            return Err(ProviderError::new(ErrorKind::Malformed, why).into());
         }
         let Some(next) = next else {
             break;

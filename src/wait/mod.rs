@@ -10,7 +10,7 @@
 //! in a normal rollout) and describes a tracked request once, when it leaves IN_PROGRESS, to
 //! learn how it ended. It never describes every id every round.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,10 +21,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::call_path::{CallPath, trouble_line};
 use crate::config::Settings;
 use crate::model::{KindSelection, OperationKind, RequestDetail, Status, StatusSummary};
-use crate::poller::budget::RateLimiter;
-use crate::provider::{ErrorKind, Provider, ProviderError};
+use crate::provider::{CallError, ErrorKind, Provider, ProviderError};
 use crate::sanitize::clean_text;
 
 /// `ssowatch wait` options, filled by `main` from the command line. The set is named by
@@ -56,11 +56,9 @@ pub enum WaitOutput {
     Json,
 }
 
-mod pace;
 mod report;
 mod request_set;
 
-use pace::{CallError, Pace};
 use report::{build_report, write_text};
 pub use request_set::{RequestRef, parse_request_ids, parse_since};
 use request_set::{RequestSet, read_request_set};
@@ -171,13 +169,12 @@ impl Outcome {
 }
 
 struct Waiter {
-    provider: Arc<dyn Provider>,
-    instance: String,
-    pace: Pace,
+    /// Every call, paced, retried and named through the scripts' one path, to the deadline.
+    calls: CallPath,
+    deadline: Instant,
     kinds: Vec<OperationKind>,
     since: Option<DateTime<Utc>>,
     tracked: BTreeMap<String, Tracked>,
-    names: HashMap<String, Option<String>>,
     progress: Progress,
     refresh: Duration,
     /// Off while the initial `--since` listing reads what had finished before wait started:
@@ -207,24 +204,7 @@ impl Waiter {
         kind: OperationKind,
         status: Option<Status>,
     ) -> Result<Vec<StatusSummary>, Stop> {
-        let mut items = Vec::new();
-        let mut token: Option<String> = None;
-        let mut tokens = HashSet::new();
-        loop {
-            let provider = &self.provider;
-            let instance = &self.instance;
-            let page = self
-                .pace
-                .call(|| provider.list_page(instance, kind, status.as_ref(), token.as_deref()))
-                .await?;
-            items.extend(page.items);
-            match page.next_token {
-                Some(next) if !next.is_empty() && tokens.insert(next.clone()) => {
-                    token = Some(next);
-                }
-                _ => return Ok(items),
-            }
-        }
+        Ok(self.calls.list(kind, status.as_ref()).await?)
     }
 
     fn counts(&self) -> (u64, u64, u64) {
@@ -302,52 +282,44 @@ impl Waiter {
             return Ok(());
         };
         let kinds = known.map_or_else(|| self.kinds.clone(), |k| vec![k]);
-        for kind in kinds {
-            let provider = &self.provider;
-            let instance = &self.instance;
-            match self
-                .pace
-                .call(|| provider.describe(instance, kind, id))
-                .await
-            {
-                Ok(described) => {
-                    let name = self.permission_set_name(&described.detail).await?;
-                    if let Some(t) = self.tracked.get_mut(id) {
-                        t.kind = Some(kind);
-                        t.status = Some(described.summary.status.clone());
-                        t.created = Some(described.summary.created);
-                        let mut detail = described.detail;
-                        detail.permission_set_name = detail.permission_set_name.or(name);
-                        t.detail = Some(detail);
-                        t.missing_rounds = 0;
-                    }
-                    if described.summary.status.is_finished() {
-                        self.report_change(id, true);
-                    }
-                    return Ok(());
-                }
-                Err(CallError::Provider(e)) if e.kind == ErrorKind::NotFound => continue,
-                Err(CallError::Provider(e)) if e.kind == ErrorKind::Validation => {
-                    return Err(Stop::Fatal(ProviderError {
-                        message: format!("request id {id} was refused: {}", e.message),
-                        ..e
-                    }));
-                }
-                Err(e) => return Err(e.into()),
+        let described = match self.calls.describe_any(&kinds, id).await {
+            Ok(described) => described,
+            Err(CallError::Provider(e)) if e.kind == ErrorKind::Validation => {
+                return Err(Stop::Fatal(ProviderError {
+                    message: format!("request id {id} was refused: {}", e.message),
+                    ..e
+                }));
             }
-        }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(described) = described else {
+            if let Some(t) = self.tracked.get_mut(id) {
+                t.missing_rounds += 1;
+                if t.missing_rounds >= NOT_FOUND_ROUNDS {
+                    t.not_found = true;
+                    self.report_change(id, true);
+                }
+            }
+            return Ok(());
+        };
+        let name = self.permission_set_name(&described.detail).await?;
         if let Some(t) = self.tracked.get_mut(id) {
-            t.missing_rounds += 1;
-            if t.missing_rounds >= NOT_FOUND_ROUNDS {
-                t.not_found = true;
-                self.report_change(id, true);
-            }
+            t.kind = Some(described.summary.kind);
+            t.status = Some(described.summary.status.clone());
+            t.created = Some(described.summary.created);
+            let mut detail = described.detail;
+            detail.permission_set_name = detail.permission_set_name.or(name);
+            t.detail = Some(detail);
+            t.missing_rounds = 0;
+        }
+        if described.summary.status.is_finished() {
+            self.report_change(id, true);
         }
         Ok(())
     }
 
-    /// A permission set's name, asked once per permission set; a name is a nicety, so only
-    /// the deadline and refusals stop the wait.
+    /// A failed request's permission-set name, asked once per permission set; a name is a
+    /// nicety, so only the deadline stops the wait.
     async fn permission_set_name(
         &mut self,
         detail: &RequestDetail,
@@ -358,22 +330,7 @@ impl Waiter {
         if detail.failure_reason.is_none() {
             return Ok(None);
         }
-        if let Some(name) = self.names.get(ps) {
-            return Ok(name.clone());
-        }
-        let provider = &self.provider;
-        let instance = &self.instance;
-        let name = match self
-            .pace
-            .call(|| provider.permission_set_name(instance, ps))
-            .await
-        {
-            Ok(name) => name,
-            Err(CallError::Deadline) => return Err(Stop::Deadline),
-            Err(CallError::Provider(_)) => None,
-        };
-        self.names.insert(ps.to_string(), name.clone());
-        Ok(name)
+        Ok(self.calls.permission_set_name(ps).await?)
     }
 
     /// Every request of the kinds created since `--since`, from a full listing.
@@ -443,8 +400,8 @@ impl Waiter {
             }
             closing_listing_done = false;
             let next = round_start + self.refresh;
-            if next >= self.pace.deadline {
-                tokio::time::sleep_until(self.pace.deadline).await;
+            if next >= self.deadline {
+                tokio::time::sleep_until(self.deadline).await;
                 return Err(Stop::Deadline);
             }
             tokio::time::sleep_until(next).await;
@@ -499,21 +456,17 @@ pub async fn wait(settings: &Settings, args: &WaitOptions) -> i32 {
         RequestSet::Since(since) => (BTreeMap::new(), Some(since)),
     };
     let mut waiter = Waiter {
-        provider: connection.provider.clone(),
-        instance: connection.instance.id.clone(),
-        pace: Pace {
-            limiter: RateLimiter::new(settings.api_budget_rps, rand::random()),
+        calls: CallPath::until(
+            connection.provider.clone(),
+            connection.instance.clone(),
+            settings.headless_budget_rps,
             start,
             deadline,
-            calls: 0,
-            throttled: 0,
-            last_retryable: None,
-            failing_since: None,
-        },
+        ),
+        deadline,
         kinds,
         since,
         tracked,
-        names: HashMap::new(),
         progress: Progress::new(),
         refresh: settings.refresh,
         announce: true,
@@ -523,12 +476,12 @@ pub async fn wait(settings: &Settings, args: &WaitOptions) -> i32 {
     let (outcome, error) = match result {
         Ok(()) if waiter.tracked.values().any(Tracked::failed) => (Outcome::Failed, None),
         Ok(()) => (Outcome::Succeeded, None),
-        Err(Stop::Deadline) => (Outcome::Timeout, waiter.pace.trouble()),
+        Err(Stop::Deadline) => (Outcome::Timeout, waiter.calls.trouble()),
         Err(Stop::Fatal(e)) => (Outcome::Error, Some(e.to_string())),
     };
     let report = build_report(
         &waiter.tracked,
-        (waiter.pace.calls, waiter.pace.throttled),
+        (waiter.calls.calls(), waiter.calls.throttled()),
         outcome,
         error.clone(),
     );
@@ -602,8 +555,8 @@ async fn connect_retrying(
     let mut failing_since: Option<Instant> = None;
     let mut last: Option<ProviderError> = None;
     let stop = |failing_since: Option<Instant>, last: Option<&ProviderError>| {
-        let seen = pace::trouble_line(failing_since.or(Some(start)), last, deadline)
-            .unwrap_or_else(|| {
+        let seen =
+            trouble_line(failing_since.or(Some(start)), last, deadline).unwrap_or_else(|| {
                 format!(
                     "the service did not answer for {}",
                     humantime::format_duration(Duration::from_secs(
