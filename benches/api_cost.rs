@@ -34,14 +34,15 @@ use ssowatch::poller::{DEFAULT_BUDGET_RPS, PollerConfig, Strategy};
 use ssowatch::provider::Provider;
 use ssowatch::runtime::{self, Runtime};
 
-#[path = "../tests/sim_support/mod.rs"]
-mod sim_support;
-use sim_support::{emulator_at_start, start_time};
+#[path = "../tests/support/mod.rs"]
+mod support;
+use support::sim as sim_support;
+use support::sim::{emulator_at_start, start_time};
 
 const REFRESH: Duration = Duration::from_secs(10);
 
 /// A simulated runtime on a 200x50 terminal, the real AWS provider with the demo's keys
-/// against the emulator: the same set-up as the simulated-time tests (`tests/sim_support`).
+/// against the emulator: the same set-up as the simulated-time tests (`tests/support/sim.rs`).
 async fn runtime_for(
     handle: &EmulatorHandle,
     strategy: Strategy,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use ssowatch::app::{self, AppState, ConnectionInfo, Msg};
 use ssowatch::model::{Described, Instance, OperationKind, RequestDetail, Status, StatusSummary};
 use ssowatch::poller::{Event, Lane};
@@ -11,10 +11,12 @@ use ssowatch::provider::ProviderInfo;
 
 pub const KIND: OperationKind = OperationKind::AssignmentCreation;
 
+#[path = "../../tests/support/clock.rs"]
+mod clock;
+
+/// The tests' clock start (`tests/support/clock.rs`).
 pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
+    clock::start_time()
 }
 
 pub fn request_id(i: usize) -> String {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Interop test: the hand-off of `ssowatch failures` replayed with the official Huawei Cloud
-Python SDK against `ssowatch emulate` (tests/huawei_sdk_interop.rs runs it).
+Python SDK against `ssowatch emulate` (tests/interop/huawei_sdk_interop.rs runs it).
 
 `huawei_replay.py --bin target/debug/ssowatch`:
 

@@ -20,7 +20,7 @@ Two ways to run it:
   with `ssowatch list` (tests/interop/huawei_sdk.sh);
 * `huawei_sdk.py --endpoint URL --ak AK --sk SK --domain-id ID`: against a server that is
   already running; prints what the SDK parsed as JSON on stdout for the caller to compare
-  (tests/huawei_sdk_interop.rs does that with ssowatch's Huawei provider in-process).
+  (tests/interop/huawei_sdk_interop.rs does that with ssowatch's Huawei provider in-process).
 """
 
 import argparse
