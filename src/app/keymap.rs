@@ -763,6 +763,32 @@ pub fn readme_table() -> String {
         out.push_str(&format!("| {} | {} |\n", keys.join(", "), b.help));
     }
     out.push_str(&format!("| {} | {} |\n", MOUSE_HELP.0, MOUSE_HELP.1));
+    // The other views' keys, one paragraph each: the same tables as their help and footer.
+    for set in [
+        KeySet::Groups,
+        KeySet::ReadAllOffer,
+        KeySet::Pivot,
+        KeySet::Filter,
+        KeySet::Columns,
+    ] {
+        let view = table(set);
+        let mut items: Vec<String> = view
+            .bindings
+            .iter()
+            .map(|b| {
+                let keys: Vec<String> = b.keys.iter().map(|k| code(*k)).collect();
+                format!("{} {}", keys.join("/"), b.help)
+            })
+            .collect();
+        if let Some((keys, help, _)) = view.other_help {
+            items.push(format!("{keys}: {help}"));
+        }
+        out.push_str(&format!(
+            "\n**{}**: {}.\n",
+            view.title.trim(),
+            items.join("; ")
+        ));
+    }
     out.push_str(README_END);
     out
 }

@@ -730,14 +730,12 @@ fn on_table_action(state: &mut AppState, action: Action, effects: &mut Vec<Effec
             state.view.flash = Some((state.data.now, "progress counts from now".into()));
         }
         Action::Help => open_help(state),
-        Action::NextKind => switch_tab(state, 1, effects),
-        Action::PreviousKind => switch_tab(state, -1, effects),
-        Action::AllKinds => set_tab(state, Tab::All, effects),
-        Action::KindCreation => set_kind(state, OperationKind::AssignmentCreation, effects),
-        Action::KindDeletion => set_kind(state, OperationKind::AssignmentDeletion, effects),
-        Action::KindProvisioning => {
-            set_kind(state, OperationKind::PermissionSetProvisioning, effects)
-        }
+        Action::NextKind
+        | Action::PreviousKind
+        | Action::AllKinds
+        | Action::KindCreation
+        | Action::KindDeletion
+        | Action::KindProvisioning => choose_tab(state, action, effects),
         Action::Down => move_by(state, 1, effects),
         Action::Up => move_by(state, -1, effects),
         Action::PageDown => move_by(state, page, effects),
@@ -969,10 +967,8 @@ fn on_group_keys(state: &mut AppState, action: Action, effects: &mut Vec<Effect>
     true
 }
 
-/// Keys while the pivot is shown (`keymap::PIVOT_BINDINGS`): they act on the pivot, and the
-/// tab keys choose the tab it counts.
-fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
-    let page = state.table_rows().max(1) as isize;
+/// The tab keys, the same in the table and in the pivot (where they choose what it counts).
+fn choose_tab(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
     match action {
         Action::NextKind => switch_tab(state, 1, effects),
         Action::PreviousKind => switch_tab(state, -1, effects),
@@ -982,6 +978,21 @@ fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effec
         Action::KindProvisioning => {
             set_kind(state, OperationKind::PermissionSetProvisioning, effects)
         }
+        _ => {}
+    }
+}
+
+/// Keys while the pivot is shown (`keymap::PIVOT_BINDINGS`): they act on the pivot, and the
+/// tab keys choose the tab it counts.
+fn on_pivot_action(state: &mut AppState, action: Action, effects: &mut Vec<Effect>) {
+    let page = state.table_rows().max(1) as isize;
+    match action {
+        Action::NextKind
+        | Action::PreviousKind
+        | Action::AllKinds
+        | Action::KindCreation
+        | Action::KindDeletion
+        | Action::KindProvisioning => choose_tab(state, action, effects),
         Action::OpenDetail => drill_down(state, effects),
         Action::Back => state.view.mode = Mode::Table,
         Action::Refresh => effects.push(Effect::RefreshNow),
