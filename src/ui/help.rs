@@ -11,14 +11,21 @@ use crate::app::keymap::{self, KeySet, MOUSE_HELP};
 /// The keys of the view under the help (`keys`: its key table): the table's, the failure
 /// groups' (`F`) or the pivot's.
 pub fn draw(frame: &mut Frame, area: Rect, keys: KeySet, theme: &Theme) {
+    // The mouse and the filter's syntax only where they act: the table's wheel and click, the
+    // groups' and pivot's wheel; the syntax where `/` opens the filter or it is being typed.
+    let mouse = match keys {
+        KeySet::Table => Some(MOUSE_HELP.1),
+        KeySet::Groups | KeySet::Pivot => Some("the wheel moves the selection"),
+        _ => None,
+    };
+    let syntax: &[(&str, &str)] = match keys {
+        KeySet::Table | KeySet::Filter => crate::app::filter::SYNTAX_HELP,
+        _ => &[],
+    };
     let entries: Vec<(String, &str)> = keymap::help_entries(keys)
         .into_iter()
-        .chain(std::iter::once((MOUSE_HELP.0.to_string(), MOUSE_HELP.1)))
-        .chain(
-            crate::app::filter::SYNTAX_HELP
-                .iter()
-                .map(|(k, what)| (k.to_string(), *what)),
-        )
+        .chain(mouse.map(|what| (MOUSE_HELP.0.to_string(), what)))
+        .chain(syntax.iter().map(|(k, what)| (k.to_string(), *what)))
         .collect();
     // One column when it fits the height, two side by side when it does not, so every key
     // stays readable on a 24-row terminal.

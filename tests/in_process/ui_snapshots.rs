@@ -112,6 +112,36 @@ fn help_overlay() {
 }
 
 #[test]
+fn help_over_a_view_lists_that_views_keys_and_only_what_acts_there() {
+    let text = |state: &AppState| {
+        let terminal = render(state, 120, 30);
+        let buffer = terminal.backend().buffer();
+        buffer
+            .content()
+            .chunks(buffer.area.width as usize)
+            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // Over the table: the table's keys, the mouse's click and the filter's syntax.
+    let mut state = loaded(120, 30);
+    key(&mut state, KeyCode::Char('?'));
+    let table = text(&state);
+    assert!(table.contains("a click selects a row"), "{table}");
+    assert!(table.contains("ps:x"), "{table}");
+    // Over the failure groups: their keys, no filter syntax (`/` does nothing there) and no
+    // click.
+    let mut state = loaded(120, 30);
+    key(&mut state, KeyCode::Char('F'));
+    key(&mut state, KeyCode::Char('?'));
+    let groups = text(&state);
+    assert!(groups.contains("Keys of the failure groups"), "{groups}");
+    assert!(groups.contains("next group"), "{groups}");
+    assert!(!groups.contains("ps:x"), "{groups}");
+    assert!(!groups.contains("a click selects a row"), "{groups}");
+}
+
+#[test]
 fn header_when_stale() {
     let mut state = loaded(120, 14);
     app::update(&mut state, Msg::Tick(t0() + chrono::Duration::seconds(95)));
