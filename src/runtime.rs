@@ -285,6 +285,9 @@ impl Runtime {
             Clock::Simulated { .. } => None,
         };
         for call in self.poller.due_calls(now, self.in_flight.len()) {
+            // Every call the budget allowed, in order: `SSOWATCH_LOG=ssowatch::runtime=debug`
+            // shows where a budget goes (ids only, never a credential).
+            tracing::debug!(at = ?now, ?call, "call");
             let provider = provider.clone();
             let instance = self.instance.clone();
             self.in_flight.spawn(async move {
