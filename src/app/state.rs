@@ -205,6 +205,10 @@ pub struct ViewState {
     /// a first load streams older rows below, and the rows in flight are what a rollout's
     /// operator reads first (`update::enrich_in_flight`).
     pub(crate) flight_window: Option<ScreenWindow>,
+    /// While the pivot is shown: the tab whose undescribed rows it asked to describe and a
+    /// fingerprint of what it asked (`update::describe_for_pivot`), so it asks again only when
+    /// that changes.
+    pub(crate) pivot_asked: Option<(Tab, u64)>,
     /// A short-lived message (e.g. "copied ...").
     pub flash: Option<(DateTime<Utc>, String)>,
     pub terminal_size: (u16, u16),
@@ -264,6 +268,7 @@ impl AppState {
             columns: ColumnChoice::default(),
             window: None,
             flight_window: None,
+            pivot_asked: None,
             flash: None,
             // No screen until a host says its size: `serve` never does, and so never asks to
             // describe rows nobody looks at.

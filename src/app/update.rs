@@ -141,7 +141,16 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
         }
     }
-    enrich_window(state, &mut effects);
+    if state.view.mode.pivot().is_some() {
+        describe_for_pivot(state, rows_changed, &mut effects);
+    } else {
+        if state.view.pivot_asked.take().is_some() {
+            // The pivot's describes are not wanted any more; the table asks for its own.
+            effects.push(Effect::DescribeOnScreen(Vec::new()));
+            state.view.window = None;
+        }
+        enrich_window(state, &mut effects);
+    }
     enrich_in_flight(state, &mut effects);
     read_reasons(state, groups_were_open, rows_changed, &mut effects);
     effects
@@ -316,6 +325,51 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
     let undescribed = table.undescribed_in_window(rows);
     effects.push(Effect::DescribeOnScreen(
         undescribed
+            .into_iter()
+            .map(|(kind, request_id)| DescribeRequest {
+                kind,
+                request_id,
+                priority: Priority::OnScreen,
+            })
+            .collect(),
+    ));
+}
+
+/// How many of the pivot's undescribed rows are asked for at a time: the queue is refilled as
+/// they are answered, so a tab of 100,000 rows never puts 100,000 entries in the planner.
+pub const PIVOT_DESCRIBE_BATCH: usize = 200;
+
+/// While the pivot is shown it is what the operator looks at: a row is counted under an
+/// account, a permission set or a principal only once it is described, so the tab's
+/// undescribed rows are described, in the table's order, as the rows on screen would be
+/// ([`Priority::OnScreen`]: within the budget, in turn with the history). The title's
+/// "N not described yet" counts down as they arrive. Asked again when the rows change or the
+/// tab does, and only if what would be asked changed.
+fn describe_for_pivot(state: &mut AppState, rows_changed: bool, effects: &mut Vec<Effect>) {
+    let tab = state.view.active;
+    let asked_tab = state.view.pivot_asked.map(|(t, _)| t);
+    if !rows_changed && asked_tab == Some(tab) {
+        return;
+    }
+    let table = state.tab_table(tab);
+    let refused = &state.data.describe_errors;
+    let wanted: Vec<(OperationKind, String)> = (0..table.view_len())
+        .filter_map(|p| table.view_row(p))
+        // A row whose describe was refused says why in its detail; asking again would not
+        // change the answer.
+        .filter(|r| r.needs_describe() && !refused.contains_key(&(r.kind, r.request_id.clone())))
+        .take(PIVOT_DESCRIBE_BATCH)
+        .map(|r| (r.kind, r.request_id.to_string()))
+        .collect();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    wanted.hash(&mut hasher);
+    let fingerprint = hasher.finish();
+    if state.view.pivot_asked == Some((tab, fingerprint)) {
+        return;
+    }
+    state.view.pivot_asked = Some((tab, fingerprint));
+    effects.push(Effect::DescribeOnScreen(
+        wanted
             .into_iter()
             .map(|(kind, request_id)| DescribeRequest {
                 kind,

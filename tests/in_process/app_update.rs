@@ -2276,3 +2276,50 @@ fn the_filter_prompt_has_its_own_keys() {
     );
     assert!(effects.contains(&Effect::Quit));
 }
+
+#[test]
+fn the_pivot_describes_its_tabs_undescribed_rows_and_hands_the_budget_back_when_closed() {
+    use ssowatch::app::update::PIVOT_DESCRIBE_BATCH;
+    // 300 rows of which the first 40 are described: the pivot counts 40 and would stay at 40
+    // if it asked for nothing (the screen shows about 30 rows).
+    let mut state = rollout(160, 40, 300, 40);
+    let asked = enrichment(&key(&mut state, KeyCode::Char('p')));
+    let undescribed: Vec<String> = {
+        let table = state.active_table();
+        (0..table.view_len())
+            .filter_map(|p| table.view_row(p))
+            .filter(|r| r.needs_describe())
+            .map(|r| r.request_id.to_string())
+            .collect()
+    };
+    assert_eq!(undescribed.len(), 260);
+    // The first batch, in the table's order, far beyond the rows a screen holds.
+    assert_eq!(asked, undescribed[..PIVOT_DESCRIBE_BATCH].to_vec());
+    // A key that changes nothing asks nothing again.
+    assert!(enrichment(&key(&mut state, KeyCode::Char('j'))).is_empty());
+    // As answers arrive the pivot counts them and the next ones are asked for.
+    let not_described = state.view.mode.pivot().map(|p| p.not_described);
+    assert_eq!(not_described, Some(260));
+    let first = undescribed[0].clone();
+    let i: usize = state
+        .active_table()
+        .rows()
+        .position(|r| *r.request_id == *first)
+        .expect("the row is in the table");
+    let effects = send(
+        &mut state,
+        Event::Described(Box::new(rollout_described(CREATION, i, status_for(i)))),
+    );
+    assert_eq!(state.view.mode.pivot().map(|p| p.not_described), Some(259));
+    let again = enrichment(&effects);
+    assert_eq!(again.len(), PIVOT_DESCRIBE_BATCH);
+    assert!(!again.contains(&first));
+    // Closing the pivot takes its describes back (an empty on-screen list).
+    let effects = key(&mut state, KeyCode::Esc);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::DescribeOnScreen(r) if r.is_empty())),
+        "{effects:?}"
+    );
+}
