@@ -41,6 +41,33 @@ const SUCCESS_WINDOW: f64 = 1.0;
 /// every 5 s. A limiter near zero would learn late that the service recovered.
 const MIN_RATE: f64 = 0.2;
 
+/// How long after the last throttling urgent work keeps the even spacing like any other.
+pub const URGENT_QUIET: Duration = Duration::from_secs(300);
+
+/// How a call is paced within the budget. Every call counts in the same window, so no window
+/// ever holds more than the budget allows; what differs is what may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// Evenly spaced: the first load, the failures, the rows on screen.
+    Even,
+    /// Tracking and what the operator asked for: not held back by the even spacing while
+    /// the window has room, so a fast lane (three list calls) and the describes of what it
+    /// found finished start together instead of 1.1 s apart.
+    Urgent,
+    /// Background work (periodic re-lists, `serve`'s reasons of old failures): evenly spaced,
+    /// and never taking the last [`urgent_reserve`] slots of the window, so that urgent work
+    /// finds room at once even while the background would otherwise fill the budget.
+    Background,
+}
+
+/// The slots of a window that background work leaves to urgent work: one fast lane of the
+/// three kinds and the describe of what it found finished, or half the window on small
+/// budgets. Steady state costs the background almost nothing for it: the regular fast lane
+/// takes three slots of every window anyway.
+pub fn urgent_reserve(per_window: usize) -> usize {
+    (per_window / 2).min(4)
+}
+
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
     /// The configured budget: the most this process ever spends.
@@ -127,13 +154,29 @@ impl RateLimiter {
 
     /// When the next call may start (`now` if it may start now).
     pub fn ready_at(&self, now: Duration) -> Duration {
-        let mut at = self.next_free.max(now);
+        self.ready_at_for(now, Pacing::Even)
+    }
+
+    /// When the next call of this [`Pacing`] may start.
+    pub fn ready_at_for(&self, now: Duration, pacing: Pacing) -> Duration {
+        let per_window = self.per_window();
+        // Urgent work skips the even spacing only at the full rate and with no throttling for
+        // [`URGENT_QUIET`]: on an account whose limit is used up, bursts would take what others
+        // sharing it need, so every call keeps the spacing there.
+        let quiet = self
+            .last_cut
+            .is_none_or(|cut| now.saturating_sub(cut) >= URGENT_QUIET);
+        let spaced = !matches!(pacing, Pacing::Urgent) || self.rate < self.budget || !quiet;
+        let mut at = if spaced { self.next_free.max(now) } else { now };
         if let Some(until) = self.backoff_until {
             at = at.max(until);
         }
-        let allowed = self.per_window();
+        let allowed = match pacing {
+            Pacing::Background => per_window - urgent_reserve(per_window),
+            Pacing::Even | Pacing::Urgent => per_window,
+        };
         if self.recent.len() >= allowed {
-            // The window is full until its oldest start leaves it.
+            // The window is full (for this pacing) until enough starts leave it.
             let oldest = self.recent[self.recent.len() - allowed];
             at = at.max(oldest + BUDGET_WINDOW);
         }
@@ -142,7 +185,12 @@ impl RateLimiter {
 
     /// Takes the slot for one call if one is free at `now`.
     pub fn try_acquire(&mut self, now: Duration) -> bool {
-        if self.ready_at(now) > now {
+        self.try_acquire_for(now, Pacing::Even)
+    }
+
+    /// Takes the slot for one call of this [`Pacing`] if one is free at `now`.
+    pub fn try_acquire_for(&mut self, now: Duration, pacing: Pacing) -> bool {
+        if self.ready_at_for(now, pacing) > now {
             return false;
         }
         self.next_free = now + self.spacing();
@@ -262,6 +310,83 @@ mod tests {
 
     fn secs(s: f64) -> Duration {
         Duration::from_secs_f64(s)
+    }
+
+    /// Starts every call of `pacing` it may in [`from`, `until`), each as soon as allowed;
+    /// returns their start times.
+    fn starts(limiter: &mut RateLimiter, pacing: Pacing, from: f64, until: f64) -> Vec<f64> {
+        let mut at = secs(from);
+        let mut started = Vec::new();
+        while at < secs(until) {
+            at = limiter.ready_at_for(at, pacing);
+            if at >= secs(until) {
+                break;
+            }
+            assert!(limiter.try_acquire_for(at, pacing));
+            started.push(at.as_secs_f64());
+        }
+        started
+    }
+
+    #[test]
+    fn background_leaves_room_that_urgent_work_takes_at_once_within_the_window() {
+        let mut limiter = RateLimiter::new(0.9, 1);
+        // Background alone, for a long while: evenly spaced, and never more than the window
+        // minus the reserve (9 - 4) in any 10 s.
+        let background = starts(&mut limiter, Pacing::Background, 0.0, 600.0);
+        for (i, &t) in background.iter().enumerate() {
+            let in_window = background[i..]
+                .iter()
+                .take_while(|&&u| u < t + 10.0)
+                .count();
+            assert!(in_window <= 5, "{in_window} background calls from {t}");
+        }
+        assert!(
+            background
+                .windows(2)
+                .all(|w| w[1] - w[0] >= 1.0 / 0.9 - 1e-9)
+        );
+        // A fast lane comes due: three urgent calls and a describe start at once, not 1.1 s
+        // apart.
+        let now = background.last().copied().unwrap_or_default() + 0.01;
+        let urgent: Vec<f64> = (0..4)
+            .map(|_| {
+                let at = limiter.ready_at_for(secs(now), Pacing::Urgent);
+                assert!(limiter.try_acquire_for(at, Pacing::Urgent));
+                at.as_secs_f64()
+            })
+            .collect();
+        assert!(urgent.iter().all(|&t| t - now < 1e-9), "{urgent:?}");
+        // The window still holds: a fourth urgent call waits for a slot to leave it.
+        assert!(limiter.ready_at_for(secs(now), Pacing::Urgent) > secs(now));
+        // Even calls (and so the budget as a whole) never exceed the window.
+        let all: Vec<f64> = limiter.recent.iter().map(|d| d.as_secs_f64()).collect();
+        for (i, &t) in all.iter().enumerate() {
+            let in_window = all[i..].iter().take_while(|&&u| u < t + 10.0).count();
+            assert!(in_window <= 9, "{in_window} calls from {t}");
+        }
+    }
+
+    #[test]
+    fn after_throttling_urgent_work_keeps_the_spacing_for_a_while() {
+        let mut limiter = RateLimiter::new(0.9, 1);
+        limiter.on_throttled(secs(0.0));
+        // The rate grows back with successes; the spacing holds for urgent work all the same.
+        for _ in 0..100 {
+            limiter.on_success();
+        }
+        assert_eq!(limiter.rate(), limiter.budget());
+        let first = limiter.ready_at_for(secs(10.0), Pacing::Urgent);
+        assert!(limiter.try_acquire_for(first, Pacing::Urgent));
+        let second = limiter.ready_at_for(first, Pacing::Urgent);
+        assert!(
+            second - first >= secs(1.0 / 0.9 - 1e-9),
+            "{second:?} after {first:?}"
+        );
+        // Once the account has been quiet for URGENT_QUIET, urgent work skips it again.
+        let later = secs(0.0) + URGENT_QUIET + secs(1.0);
+        assert!(limiter.try_acquire_for(later, Pacing::Urgent));
+        assert_eq!(limiter.ready_at_for(later, Pacing::Urgent), later);
     }
 
     #[test]

@@ -154,12 +154,13 @@ impl Poller {
         {
             calls.push(lookup);
         }
-        while in_flight + calls.len() < self.limiter.max_in_flight()
-            && self.limiter.ready_at(now) <= now
-            && self.planner.has_work()
-        {
+        while in_flight + calls.len() < self.limiter.max_in_flight() && self.planner.has_work() {
+            let pacing = self.pacing(in_flight + calls.len());
+            if self.limiter.ready_at_for(now, pacing) > now {
+                break;
+            }
             match self.planner.next_call() {
-                Some(call) if self.limiter.try_acquire(now) => calls.push(call),
+                Some(call) if self.limiter.try_acquire_for(now, pacing) => calls.push(call),
                 _ => break,
             }
         }
@@ -167,6 +168,16 @@ impl Poller {
         self.spend.total_calls += (calls.len() + name_calls.len()) as u64;
         calls.extend(name_calls);
         calls
+    }
+
+    /// How the next call is paced. Urgent work skips the even spacing one call at a time: the
+    /// next urgent call starts when the last has answered, so a throttled answer cuts the rate
+    /// before a second call is on the wire, and the burst never hits the service at once.
+    fn pacing(&mut self, on_the_wire: usize) -> budget::Pacing {
+        match self.planner.pacing() {
+            budget::Pacing::Urgent if on_the_wire > 0 => budget::Pacing::Even,
+            pacing => pacing,
+        }
     }
 
     /// When there is next something to do (a lane due, or a budget slot for queued work).
@@ -181,7 +192,8 @@ impl Poller {
             at = Some(at.map_or(ready, |a| a.min(ready)));
         }
         if self.planner.has_work() && in_flight < self.limiter.max_in_flight() {
-            let ready = self.limiter.ready_at(now);
+            let pacing = self.pacing(in_flight);
+            let ready = self.limiter.ready_at_for(now, pacing);
             at = Some(at.map_or(ready, |a| a.min(ready)));
         }
         at

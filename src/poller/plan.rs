@@ -404,6 +404,25 @@ impl Planner {
         (0..PRIORITIES).any(|priority| self.has_work_at(priority))
     }
 
+    /// How the next call should be paced. Urgent while tracking work or the operator's own
+    /// describe waits and nothing else but background work: in steady state, where the
+    /// background leaves room for it. While the failures, the rows on screen or the history
+    /// load fill the budget, every call keeps the even spacing: a burst would only take slots
+    /// the next fast lane needs (the rollout's worst FAILED delay grew by 2 s with bursts
+    /// there). Background while only background work waits.
+    pub fn pacing(&mut self) -> super::budget::Pacing {
+        use super::budget::Pacing;
+        let urgent = self.has_work_at(Priority::Interactive as usize)
+            || self.has_work_at(Priority::Tracking as usize);
+        let even = (Priority::Failures as usize..Priority::Background as usize)
+            .any(|p| self.has_work_at(p));
+        match (urgent, even) {
+            (true, false) => Pacing::Urgent,
+            (false, false) => Pacing::Background,
+            _ => Pacing::Even,
+        }
+    }
+
     fn has_work_at(&mut self, priority: usize) -> bool {
         while let Some(call) = self.queues[priority].front() {
             if self.is_stale(call) {
