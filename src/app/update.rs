@@ -321,18 +321,22 @@ fn enrich_window(state: &mut AppState, effects: &mut Vec<Effect>) {
         Held::Moved { was_asked: false } | Held::Waiting => return,
         Held::Ready => {}
     }
-    let table = state.active_table();
-    let undescribed = table.undescribed_in_window(rows);
-    effects.push(Effect::DescribeOnScreen(
-        undescribed
-            .into_iter()
+    let undescribed = state.active_table().undescribed_in_window(rows);
+    effects.push(describe_on_screen(undescribed));
+}
+
+/// The describes of rows the operator looks at (on screen, or counted by the pivot): they
+/// replace what the last screen asked for.
+fn describe_on_screen(rows: Vec<(OperationKind, String)>) -> Effect {
+    Effect::DescribeOnScreen(
+        rows.into_iter()
             .map(|(kind, request_id)| DescribeRequest {
                 kind,
                 request_id,
                 priority: Priority::OnScreen,
             })
             .collect(),
-    ));
+    )
 }
 
 /// How many of the pivot's undescribed rows are asked for at a time: the queue is refilled as
@@ -368,16 +372,7 @@ fn describe_for_pivot(state: &mut AppState, rows_changed: bool, effects: &mut Ve
         return;
     }
     state.view.pivot_asked = Some((tab, fingerprint));
-    effects.push(Effect::DescribeOnScreen(
-        wanted
-            .into_iter()
-            .map(|(kind, request_id)| DescribeRequest {
-                kind,
-                request_id,
-                priority: Priority::OnScreen,
-            })
-            .collect(),
-    ));
+    effects.push(describe_on_screen(wanted));
 }
 
 /// The in-flight rows on screen that were never described are described once, as tracking
