@@ -7,7 +7,9 @@ says `health.loaded`), then opens twenty `ssowatch --hub URL` dashboards in tmux
 cloud credentials) one after another. Within 5 s of each dashboard's start it reads the
 FAILED counts of its header (`creation N✗ ...`) and compares them with `ssowatch list --status
 failed` run at the same moment (the emulator keeps adding requests: a dashboard agrees when
-its counts equal those of a list run just before or just after the capture). With all twenty
+its counts equal those of a list run just before or just after the capture; when one does not,
+the ids `list` shows that the hub lacks are printed: with `SSOWATCH_LOG=info,ssowatch::runtime=debug`
+on serve, its log says when the hub listed and described them). With all twenty
 attached it then waits four minutes and reads the emulator's own counter
 (`/_emulator/stats`, `identity_center_total`): the Identity Center calls per second of the
 whole team in those four minutes, and from serve's start (the `list` runs' own calls taken
@@ -96,6 +98,22 @@ def main() -> int:
                 counts[row["kind"]] += 1
             return counts
 
+        def missing_on_hub():
+            """The FAILED request ids `list` shows that the hub's snapshot does not."""
+            run = subprocess.run(
+                [binary, "--endpoint-url", emu, "--api-budget", "20", "list", "--status",
+                 "failed", "-o", "json"], capture_output=True, text=True, env=env, check=True)
+            on_hub = set()
+            for event in get_json(f"{hub}/v1/snapshot")["events"]:
+                if event["type"] == "records":
+                    on_hub.update(i["request_id"] for i in event["data"]["items"]
+                                  if i["status"] == "FAILED")
+                elif event["type"] == "cached":
+                    on_hub.update(d["summary"]["request_id"] for d in event["data"]
+                                  if d["summary"]["status"] == "FAILED")
+            return sorted(r["request_id"] for r in json.loads(run.stdout)
+                          if r["request_id"] not in on_hub)
+
         # A dashboard without cloud credentials.
         dash_env = ["env", "-u", "AWS_ACCESS_KEY_ID", "-u", "AWS_SECRET_ACCESS_KEY",
                     f"HOME={home}", f"XDG_CACHE_HOME={home}/.cache",
@@ -125,6 +143,8 @@ def main() -> int:
                     agreed = seen_at
                     break
             results.append((i, agreed, last))
+            if agreed is None:
+                print(f"  FAILED in list, not on the hub: {missing_on_hub()}", flush=True)
             print(f"dashboard {i + 1}: " + (f"agrees with list after {agreed:.1f} s: {last[0]}"
                                               if agreed is not None
                                               else f"DISAGREES within 5 s: {last}"),
