@@ -751,23 +751,11 @@ fn a_port_in_use_is_one_clear_line() {
 
 /// GET with an optional bearer token; `None` when nothing answers.
 fn http_get_with_token(url: &str, token: Option<&str>) -> Option<(u16, String)> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .ok()?;
-        let mut request = client.get(url);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let response = request.send().await.ok()?;
-        let status = response.status().as_u16();
-        Some((status, response.text().await.ok()?))
-    })
+    let headers: Vec<(&str, String)> = token
+        .map(|t| ("authorization", format!("Bearer {t}")))
+        .into_iter()
+        .collect();
+    http_get_with(url, &headers)
 }
 
 /// FAILED per kind in a hub snapshot, once the hub has loaded.

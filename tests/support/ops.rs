@@ -91,6 +91,15 @@ pub fn emulator_with(options: &[(&str, &str)], home: &Path) -> Emulator {
 
 /// GET over loopback; `None` when nothing answers.
 pub fn http_get(url: &str, accept: Option<&str>) -> Option<(u16, String)> {
+    let headers: Vec<(&str, String)> = accept
+        .map(|a| ("accept", a.to_string()))
+        .into_iter()
+        .collect();
+    http_get_with(url, &headers)
+}
+
+/// GET over loopback with these headers; `None` when nothing answers.
+pub fn http_get_with(url: &str, headers: &[(&str, String)]) -> Option<(u16, String)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -101,8 +110,8 @@ pub fn http_get(url: &str, accept: Option<&str>) -> Option<(u16, String)> {
             .build()
             .ok()?;
         let mut request = client.get(url);
-        if let Some(accept) = accept {
-            request = request.header("accept", accept);
+        for (name, value) in headers {
+            request = request.header(*name, value);
         }
         let response = request.send().await.ok()?;
         let status = response.status().as_u16();
