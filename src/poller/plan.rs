@@ -1375,6 +1375,31 @@ mod tests {
     }
 
     #[test]
+    fn tracking_goes_at_once_only_when_nothing_but_background_waits_beside_it() {
+        use crate::poller::budget::Pacing;
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        let ask = |id: &str, priority| DescribeRequest {
+            kind: K,
+            request_id: id.into(),
+            priority,
+        };
+        assert_eq!(p.pacing(), Pacing::Background);
+        p.request_describe(ask("finished", Priority::Tracking));
+        assert_eq!(p.pacing(), Pacing::Urgent);
+        // Rows on screen wait too: every call keeps the even spacing.
+        p.replace_on_screen(vec![ask("on-screen", Priority::OnScreen)]);
+        assert_eq!(p.pacing(), Pacing::Even);
+        assert_eq!(
+            drain(&mut p),
+            vec![
+                describe(K, "finished", Priority::Tracking),
+                describe(K, "on-screen", Priority::OnScreen),
+            ]
+        );
+        assert_eq!(p.pacing(), Pacing::Background);
+    }
+
+    #[test]
     fn each_permission_set_name_is_asked_once() {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         let ps = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-0123456789abcdef";
