@@ -9,7 +9,8 @@ FAILED counts of its header (`creation N✗ ...`) and compares them with `ssowat
 failed` run at the same moment (the emulator keeps adding requests: a dashboard agrees when
 its counts equal those of a list run just before or just after the capture; when one does not,
 the ids `list` shows that the hub lacks are printed: with `SSOWATCH_LOG=info,ssowatch::runtime=debug`
-on serve, its log says when the hub listed and described them). With all twenty
+on serve (`SSOWATCH_SERVE_LOG=...` sets it for serve alone), its log says when the hub listed
+and described them). With all twenty
 attached it then waits four minutes and reads the emulator's own counter
 (`/_emulator/stats`, `identity_center_total`): the Identity Center calls per second of the
 whole team in those four minutes, and from serve's start (the `list` runs' own calls taken
@@ -17,7 +18,9 @@ out).
 
     python3 scripts/hub_twenty.py target/debug/ssowatch [dashboards] [seconds]
 
-Loopback only; everything it starts is stopped before it returns.
+Loopback only; everything it starts is stopped before it returns. With
+`SSOWATCH_HUB_TWENTY_KEEP=1` the temporary home (with serve's log under `.state/ssowatch/`) is
+kept and its path printed.
 """
 
 import json
@@ -57,6 +60,9 @@ def main() -> int:
     binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/debug/ssowatch")
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 240.0
+    # The hub's budget: its default unless SSOWATCH_SERVE_BUDGET says otherwise.
+    budget = (["--api-budget", os.environ["SSOWATCH_SERVE_BUDGET"]]
+              if os.environ.get("SSOWATCH_SERVE_BUDGET") else [])
     home = tempfile.mkdtemp(prefix="ssowatch-hub-")
     env = dict(os.environ, HOME=home, XDG_CACHE_HOME=os.path.join(home, ".cache"),
                XDG_STATE_HOME=os.path.join(home, ".state"),
@@ -75,8 +81,9 @@ def main() -> int:
         assert emu.startswith("http://127.0.0.1:"), emu
         before = ic_total(emu)
         serve = subprocess.Popen(
-            [binary, "--endpoint-url", emu, "serve", "--listen", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+            [binary, "--endpoint-url", emu] + budget + ["serve", "--listen", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env=dict(env, SSOWATCH_LOG=os.environ.get("SSOWATCH_SERVE_LOG", "info")))
         children.append(serve)
         started = time.monotonic()
         hub = serve.stdout.readline().strip()
@@ -128,6 +135,8 @@ def main() -> int:
                 subprocess.run(["tmux", "-L", socket, "new-window", "-t", "hub", "-n", f"d{i}"]
                                + command, check=True)
             opened = time.monotonic()
+            print(f"dashboard {i + 1} opened {opened - started:.2f} s after serve started",
+                  flush=True)
             agreed = None
             last = None
             while time.monotonic() - opened < 5.0:
@@ -172,7 +181,10 @@ def main() -> int:
         for child in children:
             child.terminate()
             child.wait(timeout=10)
-        shutil.rmtree(home, ignore_errors=True)
+        if os.environ.get("SSOWATCH_HUB_TWENTY_KEEP") == "1":
+            print(f"kept {home}", flush=True)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

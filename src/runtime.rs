@@ -254,6 +254,7 @@ impl Runtime {
             Effect::SetBudget(budget) => self.poller.set_budget(budget),
             Effect::RefreshNow => {
                 let now = self.now();
+                tracing::debug!(at = ?now, "refresh asked");
                 self.poller.refresh_now(now);
             }
             Effect::Copy(_) | Effect::Quit | Effect::SaveColumns(_) => return Some(effect),

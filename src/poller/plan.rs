@@ -210,6 +210,9 @@ struct LaneRun {
     records: u64,
     /// Consecutive failures of the current page.
     failures: u32,
+    /// A refresh was asked for after this run's first page went out: what it lists may be
+    /// older than the ask, so the lane runs again as soon as this run ends.
+    asked_again: bool,
 }
 
 #[derive(Debug)]
@@ -282,6 +285,10 @@ pub struct Planner {
     reasons_first: bool,
     /// Reasons of the `F` view's plan taken since the last page of the FAILED listing.
     reasons_since_page: u32,
+    /// Whether someone waits for a refresh they asked for (the `r` key, a hub client's
+    /// arrival): until its fast lane and the describes of what it found finished are done, that
+    /// work is paced as urgent whatever else waits (see [`Planner::pacing`]).
+    refresh_asked: bool,
 }
 
 impl Planner {
@@ -305,6 +312,7 @@ impl Planner {
             reason_plan: HashSet::new(),
             reasons_first: false,
             reasons_since_page: 0,
+            refresh_asked: false,
         };
         if config.strategy == Strategy::Naive {
             // The naive dashboard has neither a fast nor a failed lane.
@@ -349,6 +357,7 @@ impl Planner {
     /// Starts the lanes that are due.
     pub fn schedule(&mut self, now: Duration) {
         self.clock = self.clock.max(now);
+        let mut asked_lane_started = false;
         // Lane by lane: every kind's in-progress list before any kind's FAILED list.
         for lane in Lane::ALL {
             for kind in OperationKind::ALL {
@@ -366,7 +375,11 @@ impl Planner {
                     lane,
                     token: None,
                 });
+                asked_lane_started |= lane == Lane::Fast && self.refresh_asked;
             }
+        }
+        if asked_lane_started {
+            self.asked_lists_first();
         }
     }
 
@@ -376,11 +389,68 @@ impl Planner {
             Strategy::Budgeted => Lane::Fast,
             Strategy::Naive => Lane::Full,
         };
-        for plan in &mut self.kinds {
+        for kind in OperationKind::ALL {
+            // A run whose first page is still queued lists what is true when it goes out; one
+            // already on the wire may answer with what was true before the ask.
+            let first_page_queued = self.queues.iter().flatten().any(|call| {
+                matches!(call, Call::List { kind: k, lane: l, token: None } if *k == kind && *l == lane)
+            });
+            let plan = &mut self.kinds[kind.index()];
             let due = &mut plan.due[lane.index()];
             *due = (*due).min(now);
+            if let Some(run) = &mut plan.runs[lane.index()] {
+                run.asked_again |= !first_page_queued;
+            }
         }
+        self.refresh_asked = lane == Lane::Fast;
         self.schedule(now);
+        if self.refresh_asked {
+            self.asked_lists_first();
+        }
+    }
+
+    /// The asked-for fast lane's list calls move ahead of the describes of rows still in
+    /// flight (who and what, for the rows on screen): the operator waits for the lane, not for
+    /// names. Describes of requests already found finished stay first: they are the newest
+    /// news.
+    fn asked_lists_first(&mut self) {
+        let finishing = &self.finishing;
+        let tracking = &mut self.queues[Priority::Tracking as usize];
+        let (lists, rest): (Vec<Call>, Vec<Call>) = tracking.drain(..).partition(|c| {
+            matches!(
+                c,
+                Call::List {
+                    lane: Lane::Fast,
+                    ..
+                }
+            )
+        });
+        let at = rest
+            .iter()
+            .position(|c| match c {
+                Call::Describe(r) => !finishing.contains(&key_of(r.kind, &r.request_id)),
+                _ => false,
+            })
+            .unwrap_or(rest.len());
+        tracking.extend(rest);
+        for (offset, call) in lists.into_iter().enumerate() {
+            tracking.insert(at + offset, call);
+        }
+    }
+
+    /// Whether an asked-for refresh is still under way: its fast lane runs, or a request it
+    /// found finished waits for its describe. Ends the ask once neither holds.
+    fn asked_refresh_runs(&mut self) -> bool {
+        if self.refresh_asked {
+            let fast = Lane::Fast.index();
+            let clock = self.clock;
+            self.refresh_asked = self
+                .kinds
+                .iter()
+                .any(|plan| plan.runs[fast].is_some() || plan.due[fast] <= clock)
+                || !self.finishing.is_empty();
+        }
+        self.refresh_asked
     }
 
     /// When the next lane becomes due, if none is running.
@@ -410,10 +480,18 @@ impl Planner {
     /// load fill the budget, every call keeps the even spacing: a burst would only take slots
     /// the next fast lane needs (the rollout's worst FAILED delay grew by 2 s with bursts
     /// there). Background while only background work waits.
+    ///
+    /// A refresh someone asked for and waits on is urgent whatever else waits: an operator who
+    /// pressed `r`, or opened a dashboard on a hub, expects what is true now, and its three
+    /// list calls and the describes of what they found finished are a handful of calls, not a
+    /// burst that fills the window.
     pub fn pacing(&mut self) -> super::budget::Pacing {
         use super::budget::Pacing;
         let urgent = self.has_work_at(Priority::Interactive as usize)
             || self.has_work_at(Priority::Tracking as usize);
+        if urgent && self.asked_refresh_runs() {
+            return Pacing::Urgent;
+        }
         let even = (Priority::Failures as usize..Priority::Background as usize)
             .any(|p| self.has_work_at(p));
         match (urgent, even) {
@@ -815,7 +893,11 @@ impl Planner {
         plan.done_once[lane.index()] = true;
         match lane {
             Lane::Fast => {
-                plan.due[lane.index()] = (run.started + config.refresh).max(now);
+                plan.due[lane.index()] = if run.asked_again {
+                    now
+                } else {
+                    (run.started + config.refresh).max(now)
+                };
                 // In progress before, absent from the in-progress list now: finished.
                 let mut vanished: Vec<Box<str>> = plan
                     .in_progress
@@ -1397,6 +1479,125 @@ mod tests {
             ]
         );
         assert_eq!(p.pacing(), Pacing::Background);
+    }
+
+    #[test]
+    fn a_refresh_asked_while_the_fast_lane_is_on_the_wire_lists_again_once_it_answers() {
+        use crate::poller::budget::Pacing;
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        // The first load: "flying" is in flight.
+        p.schedule(Duration::ZERO);
+        for call in drain(&mut p) {
+            if let Call::List { kind, lane, .. } = call {
+                let items = if kind == K && lane == Lane::Fast {
+                    vec![summary(K, "flying", Status::InProgress)]
+                } else {
+                    Vec::new()
+                };
+                p.on_list_page(kind, lane, page(items, None), Duration::ZERO);
+            }
+        }
+        // The next fast lane goes out at 10 s...
+        let sent = Duration::from_secs(10);
+        p.schedule(sent);
+        let mut on_the_wire = Vec::new();
+        while let Some(call) = p.next_call() {
+            on_the_wire.push(call);
+        }
+        assert_eq!(on_the_wire.len(), OperationKind::ALL.len());
+        // ...and while its pages are on the wire, "flying" fails and someone asks for a
+        // refresh: the answers on the wire may predate the failure.
+        let asked = sent + Duration::from_millis(300);
+        p.refresh_now(asked);
+        assert_eq!(p.next_call(), None, "a lane runs once at a time");
+        for call in on_the_wire {
+            let Call::List { kind, lane, .. } = call else {
+                panic!("only the fast lane was due: {call:?}");
+            };
+            let items = if kind == K {
+                vec![summary(K, "flying", Status::InProgress)]
+            } else {
+                Vec::new()
+            };
+            p.on_list_page(kind, lane, page(items, None), asked);
+        }
+        // So the lane goes again at once, not one refresh interval later.
+        let answered = asked + Duration::from_millis(100);
+        p.schedule(answered);
+        assert_eq!(p.pacing(), Pacing::Urgent);
+        let again: Vec<Call> = std::iter::from_fn(|| p.next_call()).collect();
+        assert_eq!(again.len(), OperationKind::ALL.len(), "{again:?}");
+        for call in again {
+            let Call::List { kind, lane, .. } = call else {
+                panic!("the asked lane lists again: {call:?}");
+            };
+            assert_eq!(lane, Lane::Fast);
+            p.on_list_page(kind, lane, page(Vec::new(), None), answered);
+        }
+        // It found "flying" finished; after its describe the lane keeps its interval.
+        assert_eq!(
+            p.next_call(),
+            Some(describe(K, "flying", Priority::Tracking))
+        );
+        p.on_described(described(K, "flying", Status::Failed));
+        p.schedule(answered + Duration::from_secs(1));
+        assert_eq!(p.next_call(), None);
+    }
+
+    #[test]
+    fn an_asked_refresh_goes_at_once_until_its_lane_and_what_it_found_finished_are_done() {
+        use crate::poller::budget::Pacing;
+        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
+        let ask = |id: &str, priority| DescribeRequest {
+            kind: K,
+            request_id: id.into(),
+            priority,
+        };
+        // The first load: "gone" is in flight.
+        p.schedule(Duration::ZERO);
+        for call in drain(&mut p) {
+            if let Call::List { kind, lane, .. } = call {
+                let items = if kind == K && lane == Lane::Fast {
+                    vec![summary(K, "gone", Status::InProgress)]
+                } else {
+                    Vec::new()
+                };
+                p.on_list_page(kind, lane, page(items, None), Duration::ZERO);
+            }
+        }
+        let now = Duration::from_secs(5);
+        p.schedule(now);
+        // A row in flight waits for its name, and rows on screen for their detail: every call
+        // keeps the even spacing.
+        p.request_describe(ask("flying", Priority::Tracking));
+        p.replace_on_screen(vec![ask("on-screen", Priority::OnScreen)]);
+        assert_eq!(p.pacing(), Pacing::Even);
+        // The operator asks for a refresh: its lane goes first, and at once.
+        p.refresh_now(now);
+        assert_eq!(p.pacing(), Pacing::Urgent);
+        let mut lists = Vec::new();
+        for _ in OperationKind::ALL {
+            let call = p.next_call();
+            let Some(Call::List { kind, lane, .. }) = call else {
+                panic!("the asked lane's lists go before the in-flight row's name: {call:?}");
+            };
+            assert_eq!(lane, Lane::Fast);
+            lists.push(kind);
+            assert_eq!(p.pacing(), Pacing::Urgent);
+        }
+        // "gone" left IN_PROGRESS: its describe is still the asked refresh's work.
+        for kind in lists {
+            p.on_list_page(kind, Lane::Fast, page(Vec::new(), None), now);
+        }
+        assert_eq!(p.pacing(), Pacing::Urgent);
+        assert_eq!(p.next_call(), Some(describe(K, "gone", Priority::Tracking)));
+        p.on_described(described(K, "gone", Status::Failed));
+        // Done: the name and the rows on screen keep the even spacing again.
+        assert_eq!(p.pacing(), Pacing::Even);
+        assert_eq!(
+            p.next_call(),
+            Some(describe(K, "flying", Priority::Tracking))
+        );
     }
 
     #[test]
