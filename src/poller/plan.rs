@@ -291,6 +291,24 @@ pub struct Planner {
     refresh_asked: bool,
 }
 
+/// Where the tracking queue's in-flight describes start: the first describe of a request not
+/// found finished (or the end). What goes ahead of those rows' names goes there.
+fn past_finishing<'a>(
+    tracking: impl Iterator<Item = &'a Call>,
+    finishing: &HashSet<DescribeKey>,
+) -> usize {
+    let mut len = 0;
+    for (index, call) in tracking.enumerate() {
+        if let Call::Describe(r) = call
+            && !finishing.contains(&key_of(r.kind, &r.request_id))
+        {
+            return index;
+        }
+        len = index + 1;
+    }
+    len
+}
+
 impl Planner {
     pub fn new(config: PlannerConfig) -> Planner {
         let mut planner = Planner {
@@ -425,13 +443,7 @@ impl Planner {
                 }
             )
         });
-        let at = rest
-            .iter()
-            .position(|c| match c {
-                Call::Describe(r) => !finishing.contains(&key_of(r.kind, &r.request_id)),
-                _ => false,
-            })
-            .unwrap_or(rest.len());
+        let at = past_finishing(rest.iter(), finishing);
         tracking.extend(rest);
         for (offset, call) in lists.into_iter().enumerate() {
             tracking.insert(at + offset, call);
@@ -747,14 +759,7 @@ impl Planner {
         let Some(call) = tracking.remove(from) else {
             return;
         };
-        let finishing = &self.finishing;
-        let at = tracking
-            .iter()
-            .position(|c| match c {
-                Call::Describe(r) => !finishing.contains(&key_of(r.kind, &r.request_id)),
-                _ => false,
-            })
-            .unwrap_or(tracking.len());
+        let at = past_finishing(tracking.iter(), &self.finishing);
         tracking.insert(at, call);
     }
 
@@ -1460,11 +1465,6 @@ mod tests {
     fn tracking_goes_at_once_only_when_nothing_but_background_waits_beside_it() {
         use crate::poller::budget::Pacing;
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
-        let ask = |id: &str, priority| DescribeRequest {
-            kind: K,
-            request_id: id.into(),
-            priority,
-        };
         assert_eq!(p.pacing(), Pacing::Background);
         p.request_describe(ask("finished", Priority::Tracking));
         assert_eq!(p.pacing(), Pacing::Urgent);
@@ -1481,22 +1481,37 @@ mod tests {
         assert_eq!(p.pacing(), Pacing::Background);
     }
 
-    #[test]
-    fn a_refresh_asked_while_the_fast_lane_is_on_the_wire_lists_again_once_it_answers() {
-        use crate::poller::budget::Pacing;
+    /// A describe of `id` (of kind `K`) asked at this priority.
+    fn ask(id: &str, priority: Priority) -> DescribeRequest {
+        DescribeRequest {
+            kind: K,
+            request_id: id.into(),
+            priority,
+        }
+    }
+
+    /// A planner (refresh 10 s) after its first load at time zero, every lane of every kind
+    /// answered: `id` (of kind `K`) is the one request in flight.
+    fn loaded_with_in_flight(id: &str) -> Planner {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
-        // The first load: "flying" is in flight.
         p.schedule(Duration::ZERO);
         for call in drain(&mut p) {
             if let Call::List { kind, lane, .. } = call {
                 let items = if kind == K && lane == Lane::Fast {
-                    vec![summary(K, "flying", Status::InProgress)]
+                    vec![summary(K, id, Status::InProgress)]
                 } else {
                     Vec::new()
                 };
                 p.on_list_page(kind, lane, page(items, None), Duration::ZERO);
             }
         }
+        p
+    }
+
+    #[test]
+    fn a_refresh_asked_while_the_fast_lane_is_on_the_wire_lists_again_once_it_answers() {
+        use crate::poller::budget::Pacing;
+        let mut p = loaded_with_in_flight("flying");
         // The next fast lane goes out at 10 s...
         let sent = Duration::from_secs(10);
         p.schedule(sent);
@@ -1547,24 +1562,7 @@ mod tests {
     #[test]
     fn an_asked_refresh_goes_at_once_until_its_lane_and_what_it_found_finished_are_done() {
         use crate::poller::budget::Pacing;
-        let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
-        let ask = |id: &str, priority| DescribeRequest {
-            kind: K,
-            request_id: id.into(),
-            priority,
-        };
-        // The first load: "gone" is in flight.
-        p.schedule(Duration::ZERO);
-        for call in drain(&mut p) {
-            if let Call::List { kind, lane, .. } = call {
-                let items = if kind == K && lane == Lane::Fast {
-                    vec![summary(K, "gone", Status::InProgress)]
-                } else {
-                    Vec::new()
-                };
-                p.on_list_page(kind, lane, page(items, None), Duration::ZERO);
-            }
-        }
+        let mut p = loaded_with_in_flight("gone");
         let now = Duration::from_secs(5);
         p.schedule(now);
         // A row in flight waits for its name, and rows on screen for their detail: every call
