@@ -294,19 +294,15 @@ pub struct Planner {
 /// Where the tracking queue's in-flight describes start: the first describe of a request not
 /// found finished (or the end). What goes ahead of those rows' names goes there.
 fn past_finishing<'a>(
-    tracking: impl Iterator<Item = &'a Call>,
+    mut tracking: impl ExactSizeIterator<Item = &'a Call>,
     finishing: &HashSet<DescribeKey>,
 ) -> usize {
-    let mut len = 0;
-    for (index, call) in tracking.enumerate() {
-        if let Call::Describe(r) = call
-            && !finishing.contains(&key_of(r.kind, &r.request_id))
-        {
-            return index;
-        }
-        len = index + 1;
-    }
-    len
+    let len = tracking.len();
+    tracking
+        .position(|call| {
+            matches!(call, Call::Describe(r) if !finishing.contains(&key_of(r.kind, &r.request_id)))
+        })
+        .unwrap_or(len)
 }
 
 impl Planner {
@@ -456,11 +452,16 @@ impl Planner {
         if self.refresh_asked {
             let fast = Lane::Fast.index();
             let clock = self.clock;
+            // A describe that answered "still in progress" leaves its key in `finishing`
+            // until the request vanishes again: only describes still waiting keep the ask.
             self.refresh_asked = self
                 .kinds
                 .iter()
                 .any(|plan| plan.runs[fast].is_some() || plan.due[fast] <= clock)
-                || !self.finishing.is_empty();
+                || self
+                    .finishing
+                    .iter()
+                    .any(|key| self.queued.contains_key(key) || self.on_the_wire.contains(key));
         }
         self.refresh_asked
     }
@@ -1596,6 +1597,29 @@ mod tests {
             p.next_call(),
             Some(describe(K, "flying", Priority::Tracking))
         );
+    }
+
+    #[test]
+    fn an_asked_refresh_ends_when_what_it_found_answers_still_in_progress() {
+        use crate::poller::budget::Pacing;
+        let mut p = loaded_with_in_flight("lagging");
+        let now = Duration::from_secs(5);
+        p.schedule(now);
+        p.replace_on_screen(vec![ask("on-screen", Priority::OnScreen)]);
+        p.refresh_now(now);
+        for kind in OperationKind::ALL {
+            assert!(matches!(p.next_call(), Some(Call::List { .. })));
+            p.on_list_page(kind, Lane::Fast, page(Vec::new(), None), now);
+        }
+        // "lagging" left the in-progress list, but its describe still says IN_PROGRESS (the
+        // list and the describe need not agree at once): nothing of the refresh waits any more.
+        assert_eq!(
+            p.next_call(),
+            Some(describe(K, "lagging", Priority::Tracking))
+        );
+        p.on_described(described(K, "lagging", Status::InProgress));
+        p.request_describe(ask("flying", Priority::Tracking));
+        assert_eq!(p.pacing(), Pacing::Even);
     }
 
     #[test]
