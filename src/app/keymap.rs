@@ -750,6 +750,69 @@ pub fn keys_label(binding: &Binding) -> String {
         .join(" ")
 }
 
+/// The key that does `action` in a view, named as the footer names it (`Esc`, `1-4`), or
+/// the view's words for its other keys when only they do it ([`Action::Close`] in a view any
+/// key closes). Titles and messages that name a key take it from here, so a key rebound in
+/// its table is rebound in every sentence that mentions it.
+pub fn key_for(set: KeySet, action: Action) -> Option<String> {
+    let table = table(set);
+    if let Some(binding) = table.bindings.iter().find(|b| b.action == action) {
+        return Some(footer_key(binding));
+    }
+    match (table.other, table.other_help) {
+        (Other::Any(any), Some((keys, _, _))) if any == action => Some(keys.to_string()),
+        _ => None,
+    }
+}
+
+/// One part of a view's title hint: the actions that share its words (`s/S: sort`).
+pub type HintPart = (&'static [Action], &'static str);
+
+/// The failure groups' title: what Enter and Esc do there.
+pub const GROUPS_HINT: &[HintPart] = &[
+    (&[Action::OpenDetail], "its requests"),
+    (&[Action::Back], "back"),
+];
+/// The pivot's title.
+pub const PIVOT_HINT: &[HintPart] = &[
+    (&[Action::Pivot], "next dimension"),
+    (&[Action::CycleSort, Action::ReverseSort], "sort"),
+    (&[Action::OpenDetail], "its requests"),
+    (&[Action::Back], "back"),
+];
+/// The detail pane's title (the table's keys: the pane has none of its own).
+pub const DETAIL_HINT: &[HintPart] = &[
+    (&[Action::Back], "close"),
+    (
+        &[Action::DetailScrollDown, Action::DetailScrollUp],
+        "scroll",
+    ),
+];
+/// The offer to read every reason.
+pub const OFFER_HINT: &[HintPart] = &[(&[Action::Choose], "pick a rate"), (&[Action::Close], "no")];
+
+/// Every title hint with the view whose keys it names, for the test that none names a key
+/// its view does not have.
+pub const TITLE_HINTS: &[(KeySet, &[HintPart])] = &[
+    (KeySet::Groups, GROUPS_HINT),
+    (KeySet::Pivot, PIVOT_HINT),
+    (KeySet::Table, DETAIL_HINT),
+    (KeySet::ReadAllOffer, OFFER_HINT),
+];
+
+/// A view's title hint from its key table: `p: next dimension · s/S: sort · Esc: back`. A
+/// part whose actions the view does not bind is left out rather than naming a dead key.
+pub fn hint(set: KeySet, parts: &[HintPart]) -> String {
+    parts
+        .iter()
+        .filter_map(|(actions, words)| {
+            let keys: Option<Vec<String>> = actions.iter().map(|a| key_for(set, *a)).collect();
+            Some(format!("{}: {words}", keys?.join("/")))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 pub const README_START: &str = "<!-- keys:start (generated from src/app/keymap.rs) -->";
 pub const README_END: &str = "<!-- keys:end -->";
 

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::format::age;
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::keymap::{self, KeySet};
 use crate::app::table::format_local;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
@@ -16,7 +17,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Line::styled(
-            " Detail (Esc to close, J/K scroll) ",
+            format!(
+                " Detail ({}) ",
+                keymap::hint(KeySet::Table, keymap::DETAIL_HINT)
+            ),
             theme.title(),
         ));
     let Some(row) = state.active_table().selected() else {

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 
 use super::format::{duration_words, shorten, thousands};
 use super::theme::Theme;
+use crate::app::keymap::{self, Action, KeySet};
 use crate::app::state::READ_ALL_RATES;
 use crate::app::table::format_local;
 use crate::app::{AppState, Mode};
@@ -40,9 +41,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     if let Some(rate) = view.reading_all {
         title.push(Span::styled(
             format!(
-                "· reading all at {rate} req/s: {} left, about {} (Esc: default budget) ",
+                "· reading all at {rate} req/s: {} left, about {} ({}: default budget) ",
                 thousands(view.unread as u64),
                 duration_words(view.unread as f64 / rate),
+                back_key(),
             ),
             theme.warning(),
         ));
@@ -51,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         title.push(Span::styled("(FAILED still loading) ", theme.warning()));
     }
     title.push(Span::styled(
-        "Enter: its requests · Esc: back ",
+        format!("{} ", keymap::hint(KeySet::Groups, keymap::GROUPS_HINT)),
         theme.dim(),
     ));
     let block = Block::default()
@@ -90,6 +92,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
 
 /// The cost of reading every reason now, stated before a single call is spent: how long at
 /// the budget in force, and at each rate the operator may pick.
+/// The key that leaves the groups, and a reading of every reason with them.
+fn back_key() -> String {
+    keymap::key_for(KeySet::Groups, Action::Back).unwrap_or_default()
+}
+
 pub fn offer_lines(unread: usize, budget: f64) -> Vec<String> {
     let n = unread as f64;
     let mut lines = vec![
@@ -115,7 +122,10 @@ pub fn offer_lines(unread: usize, budget: f64) -> Vec<String> {
         ));
     }
     lines.push(String::new());
-    lines.push("Throttling still slows it down. Esc returns to the default budget.".to_string());
+    lines.push(format!(
+        "Throttling still slows it down. {} returns to the default budget.",
+        back_key()
+    ));
     lines
 }
 
@@ -129,7 +139,13 @@ fn draw_offer(frame: &mut Frame, area: Rect, state: &AppState, unread: usize, th
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Line::styled(" Read every reason now? ", theme.title()))
-        .title_bottom(Line::styled(" 1-4: pick a rate · Esc: no ", theme.dim()));
+        .title_bottom(Line::styled(
+            format!(
+                " {} ",
+                keymap::hint(KeySet::ReadAllOffer, keymap::OFFER_HINT)
+            ),
+            theme.dim(),
+        ));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines.into_iter().map(Line::raw).collect::<Vec<_>>())

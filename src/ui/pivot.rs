@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use super::format::{age, shorten, thousands};
 use super::theme::Theme;
 use crate::app::AppState;
+use crate::app::keymap::{self, KeySet};
 use crate::app::pivot::{PivotRow, PivotSort};
 use crate::model::Status;
 
@@ -45,7 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         ));
     }
     title.push(Span::styled(
-        "p: next dimension · s/S sort · Enter: its requests · Esc: back ",
+        format!("{} ", keymap::hint(KeySet::Pivot, keymap::PIVOT_HINT)),
         theme.dim(),
     ));
     let block = Block::default()

@@ -14,6 +14,7 @@ use super::theme::Theme;
 use crate::app::AppState;
 use crate::app::Tab;
 use crate::app::columns::{ColumnChoice, OptionalColumn};
+use crate::app::keymap::{self, Action, KeySet};
 use crate::app::table::{
     KindTable, RequestRow, SortColumn, StatusFilter, format_local, zone_label,
 };
@@ -584,7 +585,11 @@ fn empty_message(state: &AppState) -> String {
     } else if table.is_empty() {
         "No requests of this kind.".to_string()
     } else {
-        "No request matches the filter. Press a for all statuses, Esc to clear the text filter."
-            .to_string()
+        let key = |action| keymap::key_for(KeySet::Table, action).unwrap_or_default();
+        format!(
+            "No request matches the filter. Press {} for all statuses, {} to clear the text filter.",
+            key(Action::AllStatuses),
+            key(Action::Back)
+        )
     }
 }

@@ -469,6 +469,38 @@ fn the_readme_key_table_is_the_key_table() {
 }
 
 #[test]
+fn every_title_hint_names_keys_its_view_binds() {
+    use ssowatch::app::keymap::{Action, KeySet};
+    for (set, parts) in keymap::TITLE_HINTS {
+        for (actions, words) in *parts {
+            for action in *actions {
+                assert!(
+                    keymap::key_for(*set, *action).is_some(),
+                    "the {set:?} hint says {words:?} with {action:?}, which that view does not bind"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        keymap::hint(KeySet::Pivot, keymap::PIVOT_HINT),
+        "p: next dimension · s/S: sort · Enter: its requests · Esc: back"
+    );
+    // A view that any other key closes names those keys, not a key it does not bind.
+    assert_eq!(
+        keymap::hint(KeySet::ReadAllOffer, keymap::OFFER_HINT),
+        "1-4: pick a rate · other keys: no"
+    );
+    // A part the view does not bind is left out rather than naming a dead key.
+    assert_eq!(
+        keymap::hint(
+            KeySet::Groups,
+            &[(&[Action::Pivot], "pivot"), (&[Action::Back], "back")]
+        ),
+        "Esc: back"
+    );
+}
+
+#[test]
 fn every_bound_key_dispatches_to_its_own_action() {
     use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
     use ssowatch::app::keymap::{Action, KeySet};
