@@ -71,7 +71,8 @@ pub struct GlobalArgs {
     pub refresh: Option<i64>,
     /// Requests per second this process may spend at most (0.05 to 20). Identity Center allows
     /// 20 per account and region, shared with the pipelines you watch. Default: 0.9 for the
-    /// dashboard and serve (ten operators stay under half the limit), 4 with --demo (its
+    /// dashboard (ten operators stay under half the limit), 1.0 for serve (a team's one
+    /// poller), 4 with --demo (its
     /// emulator is yours alone), 5 for list, describe and wait (a script listing 30,000 records
     /// ends in about three minutes while leaving three quarters of the limit to the pipelines).
     /// Throttling halves the rate until the service recovers.
@@ -102,6 +103,7 @@ impl GlobalArgs {
             refresh_seconds: self.refresh,
             api_budget_rps: self.api_budget,
             demo: self.demo,
+            serving: false,
         }
     }
 }

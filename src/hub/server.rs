@@ -203,8 +203,18 @@ struct Shared {
     compact: Mutex<Compact>,
     stream: broadcast::Sender<Arc<str>>,
     commands: mpsc::Sender<Command>,
-    /// When a client's arrival last asked the runtime for a fresh fast lane.
-    attach_refresh: Mutex<Option<tokio::time::Instant>>,
+    /// When a client's arrival last asked the runtime for a fresh fast lane, and whether one
+    /// that arrived since is owed one.
+    attach_refresh: Mutex<AttachRefresh>,
+}
+
+/// The fresh fast lanes arriving clients asked for.
+#[derive(Default)]
+struct AttachRefresh {
+    /// When the last one was asked.
+    last: Option<tokio::time::Instant>,
+    /// A client arrived within the gap after it: one more is asked when the gap ends.
+    owed: bool,
 }
 
 /// The hub of one `serve`. Clone it freely: every clone is the same hub.
@@ -239,7 +249,7 @@ impl Hub {
                 compact: Mutex::new(Compact::default()),
                 stream,
                 commands,
-                attach_refresh: Mutex::new(None),
+                attach_refresh: Mutex::new(AttachRefresh::default()),
             }),
         };
         (
@@ -271,25 +281,58 @@ impl Hub {
     /// refresh interval ago, so the hub polls its fast lane at once, as the `r` key does: at
     /// most once per [`ATTACH_REFRESH_GAP`] (or refresh interval, if shorter), so twenty
     /// dashboards opened together cost a few refreshes, and always within the hub's budget
-    /// (the refresh skips the even spacing while the window has room, never the window). Only
-    /// the stream asks: a script that reads `/v1/snapshot` over and over (`wait --hub` does,
-    /// and so would a monitor) would otherwise keep the fast lane running back to back and
-    /// starve the history and the reasons. Returns whether this arrival asked for the refresh.
+    /// (the refresh skips the even spacing while the window has room, never the window). A
+    /// client arriving within the gap is owed one: a refresh that started before it opened
+    /// cannot have seen what failed just before, and the next regular fast lane may be a whole
+    /// interval away (a failure in that second showed 10 s late, seen with twenty dashboards),
+    /// so one more is asked when the gap ends, for all who arrived in it. Only the stream
+    /// asks: a script that reads `/v1/snapshot` over and over (`wait --hub` does, and so would
+    /// a monitor) would otherwise keep the fast lane running back to back and starve the
+    /// history and the reasons. Returns whether this arrival asked for the refresh at once.
     pub fn client_attached(&self) -> bool {
         let now = tokio::time::Instant::now();
-        let mut last = lock(&self.shared.attach_refresh);
-        let gap = ATTACH_REFRESH_GAP.min(self.shared.refresh);
-        if last.is_some_and(|at| now.duration_since(at) < gap) {
-            tracing::debug!("a client attached; the last refresh is recent enough");
+        let gap = self.attach_gap();
+        let mut state = lock(&self.shared.attach_refresh);
+        if let Some(last) = state.last.filter(|at| now.duration_since(*at) < gap) {
+            if !state.owed {
+                state.owed = true;
+                let hub = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(last + gap).await;
+                    hub.owed_refresh();
+                });
+            }
+            tracing::debug!("a client attached; a refresh follows when the gap ends");
             return false;
         }
+        self.ask_refresh(&mut state, now, "a client attached")
+    }
+
+    /// The refresh owed to the clients that arrived within the gap, when it ends (unless an
+    /// arrival since has asked for one already).
+    fn owed_refresh(&self) {
+        let now = tokio::time::Instant::now();
+        let gap = self.attach_gap();
+        let mut state = lock(&self.shared.attach_refresh);
+        state.owed = false;
+        if state.last.is_some_and(|at| now.duration_since(at) < gap) {
+            return;
+        }
+        self.ask_refresh(&mut state, now, "the gap ended");
+    }
+
+    fn attach_gap(&self) -> Duration {
+        ATTACH_REFRESH_GAP.min(self.shared.refresh)
+    }
+
+    fn ask_refresh(&self, state: &mut AttachRefresh, now: tokio::time::Instant, why: &str) -> bool {
         // A full queue means the runtime is busy with commands; the next arrival tries again.
         if self.shared.commands.try_send(Command::RefreshNow).is_err() {
-            tracing::debug!("a client attached; the command queue is full");
+            tracing::debug!(why, "the command queue is full: no refresh asked");
             return false;
         }
-        tracing::debug!("a client attached; asked for a refresh");
-        *last = Some(now);
+        tracing::debug!(why, "asked for a refresh");
+        state.last = Some(now);
         true
     }
 
@@ -609,22 +652,45 @@ mod tests {
             tokio::time::advance(ATTACH_REFRESH_GAP).await;
         }
         assert_eq!(queued(&mut commands), 0);
-        // A dashboard attaching to the stream does; twenty more within the gap cost nothing
-        // more.
+        // A dashboard attaching to the stream does.
         let answer = stream_handler(State(hub.clone()), HeaderMap::new()).await;
         assert_eq!(answer.status(), StatusCode::OK);
         assert_eq!(queued(&mut commands), 1);
+        // Once the gap has passed, the next arrival refreshes at once.
         tokio::time::advance(ATTACH_REFRESH_GAP).await;
         assert!(hub.client_attached());
+        assert_eq!(queued(&mut commands), 1);
+        // Twenty more within the gap share one more refresh, when the gap ends: the one
+        // before started before they opened.
         for _ in 0..20 {
             tokio::time::advance(ATTACH_REFRESH_GAP / 25).await;
             assert!(!hub.client_attached());
         }
-        assert_eq!(queued(&mut commands), 1);
-        // Once the gap has passed since that refresh, the next arrival refreshes again.
+        assert_eq!(queued(&mut commands), 0);
+        // (The owed refresh is a task of its own: yielding lets it run.)
+        let settle = || async {
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+        };
         tokio::time::advance(ATTACH_REFRESH_GAP / 5).await;
+        settle().await;
+        assert_eq!(queued(&mut commands), 1);
+        // Nobody arriving since, nothing more.
+        tokio::time::advance(ATTACH_REFRESH_GAP * 3).await;
+        settle().await;
+        assert_eq!(queued(&mut commands), 0);
+        // After a quiet spell an arrival refreshes at once; one just after it is owed one at
+        // the gap's end, which serves the arrivals right after it too.
         assert!(hub.client_attached());
         assert_eq!(queued(&mut commands), 1);
+        tokio::time::advance(ATTACH_REFRESH_GAP / 2).await;
+        assert!(!hub.client_attached());
+        tokio::time::advance(ATTACH_REFRESH_GAP / 2).await;
+        settle().await;
+        assert_eq!(queued(&mut commands), 1);
+        assert!(!hub.client_attached());
+        assert_eq!(queued(&mut commands), 0);
         // A hub that refreshes more often than the gap never refreshes faster than that.
         let (hub, mut commands) = Hub::new(
             ProviderInfo::default(),
@@ -637,11 +703,28 @@ mod tests {
             Duration::from_secs(1),
             None,
         );
+        let mut asked_at = Vec::new();
+        let mut record = |commands: &mut Commands| {
+            for _ in 0..queued(commands) {
+                asked_at.push(tokio::time::Instant::now());
+            }
+        };
         for _ in 0..10 {
             hub.client_attached();
+            record(&mut commands);
+            // An owed refresh is asked at the end of a gap, a multiple of these steps.
             tokio::time::advance(Duration::from_millis(500)).await;
+            settle().await;
+            record(&mut commands);
         }
-        assert_eq!(queued(&mut commands), 5);
+        // One at the first arrival, then one per second (the owed ones), never closer.
+        assert!((5..=6).contains(&asked_at.len()), "{asked_at:?}");
+        assert!(
+            asked_at
+                .windows(2)
+                .all(|w| w[1] - w[0] >= Duration::from_secs(1)),
+            "{asked_at:?}"
+        );
     }
 
     #[test]

@@ -613,7 +613,16 @@ impl Planner {
             // Reasons wanted on screen are not starved by rows nobody sees behind the view.
             Some(p) if p == failures => !reasons_first && self.streak == (failures, STREAK),
             Some(p) if p == tracking => {
-                !failed_listing_next && self.clock.saturating_sub(self.last_below_tracking) >= AGING
+                // While a refresh someone asked for runs, its work keeps every slot a while
+                // longer: someone waits for it now (a dashboard just attached to a hub), and
+                // the share comes when it is done, or at twice the wait at the latest, since
+                // dashboards arriving one after another keep asking.
+                let wait = if self.asked_refresh_runs() {
+                    2 * AGING
+                } else {
+                    AGING
+                };
+                !failed_listing_next && self.clock.saturating_sub(self.last_below_tracking) >= wait
             }
             _ => false,
         };
@@ -749,7 +758,7 @@ impl Planner {
         }
         self.finishing.insert(key);
         // Its entry (new, or asked earlier for the row on screen) moves ahead of the in-flight
-        // rows' describes.
+        // rows' describes and of the lists still queued.
         let tracking = &mut self.queues[Priority::Tracking as usize];
         let Some(from) = tracking
             .iter()
@@ -760,8 +769,34 @@ impl Planner {
         let Some(call) = tracking.remove(from) else {
             return;
         };
-        let at = past_finishing(tracking.iter(), &self.finishing);
-        tracking.insert(at, call);
+        let at = self.after_finishing();
+        self.queues[Priority::Tracking as usize].insert(at, call);
+    }
+
+    /// Where a request just found finished joins the tracking queue: behind the others found
+    /// finished before it, ahead of the rows' names, and ahead of the fast lane's lists still
+    /// queued while they are young. One describe tells whether it failed; a list needs a
+    /// describe after it to tell that of anything, so the shorter work goes first (a hub
+    /// refresh's creation list found a request failed, and its describe waited 2 s behind the
+    /// deletion and provisioning lists). A list whose run started a refresh interval ago keeps
+    /// its place, or a stream of finished requests under throttling would starve the kinds'
+    /// lists (seen: a kind not listed for 30 s at half the calls throttled).
+    fn after_finishing(&self) -> usize {
+        let tracking = &self.queues[Priority::Tracking as usize];
+        let keeps_place = |kind: OperationKind, lane: Lane| {
+            self.kinds[kind.index()].runs[lane.index()]
+                .as_ref()
+                .is_some_and(|run| self.clock.saturating_sub(run.started) >= self.config.refresh)
+        };
+        tracking
+            .iter()
+            .position(|call| match call {
+                Call::Describe(r) => !self.finishing.contains(&key_of(r.kind, &r.request_id)),
+                // The FAILED listing at start and the history keep their place, as before.
+                Call::List { kind, lane, .. } => *lane == Lane::Fast && !keeps_place(*kind, *lane),
+                _ => false,
+            })
+            .unwrap_or(tracking.len())
     }
 
     /// A list page arrived. Returns what the app should learn from it.
@@ -1494,12 +1529,19 @@ mod tests {
     /// A planner (refresh 10 s) after its first load at time zero, every lane of every kind
     /// answered: `id` (of kind `K`) is the one request in flight.
     fn loaded_with_in_flight(id: &str) -> Planner {
+        loaded_with_all_in_flight(&[id])
+    }
+
+    /// As [`loaded_with_in_flight`], with these requests (of kind `K`) in flight.
+    fn loaded_with_all_in_flight(ids: &[&str]) -> Planner {
         let mut p = Planner::new(PlannerConfig::new(Duration::from_secs(10)));
         p.schedule(Duration::ZERO);
         for call in drain(&mut p) {
             if let Call::List { kind, lane, .. } = call {
                 let items = if kind == K && lane == Lane::Fast {
-                    vec![summary(K, id, Status::InProgress)]
+                    ids.iter()
+                        .map(|id| summary(K, id, Status::InProgress))
+                        .collect()
                 } else {
                     Vec::new()
                 };
@@ -1507,6 +1549,57 @@ mod tests {
             }
         }
         p
+    }
+
+    #[test]
+    fn tracking_shares_a_slot_after_holding_them_all_for_a_while_an_asked_refresh_twice_as_long() {
+        let ids: Vec<String> = (0..40).map(|i| format!("gone-{i:02}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        // Each of the forty requests in flight finishes: forty describes of tracking work,
+        // one call a second, while a row on screen waits for its detail.
+        let run = |asked: bool| -> Duration {
+            let mut p = loaded_with_all_in_flight(&ids);
+            let start = Duration::from_secs(5);
+            p.schedule(start);
+            if asked {
+                p.refresh_now(start);
+            } else {
+                // The fast lane's turn comes by itself (it is due every 10 s).
+                p.schedule(Duration::from_secs(20));
+            }
+            let from = p.clock;
+            let mut now = from;
+            let mut lists = 0;
+            loop {
+                match p.next_call() {
+                    Some(Call::List { kind, lane, .. }) => {
+                        p.on_list_page(kind, lane, page(Vec::new(), None), now);
+                        lists += 1;
+                        if lists == 1 {
+                            // The row on screen waits from the moment tracking starts.
+                            p.replace_on_screen(vec![ask("on-screen", Priority::OnScreen)]);
+                        }
+                    }
+                    Some(Call::Describe(request)) if request.priority == Priority::Tracking => {
+                        p.on_described(described(K, &request.request_id, Status::Succeeded));
+                    }
+                    Some(Call::Describe(request)) => {
+                        assert_eq!(request.request_id, "on-screen");
+                        return now - from;
+                    }
+                    other => panic!("only the lists and describes wait: {other:?}"),
+                }
+                now += Duration::from_secs(1);
+                p.schedule(now);
+            }
+        };
+        let (steady, asked) = (run(false), run(true));
+        // In steady state, the row on screen waits about AGING; behind an asked refresh,
+        // twice that, and not for good (forty describes would take 40 s).
+        let about =
+            |held: Duration, wait: Duration| held >= wait && held <= wait + Duration::from_secs(2);
+        assert!(about(steady, AGING), "{steady:?}");
+        assert!(about(asked, 2 * AGING), "{asked:?}");
     }
 
     #[test]
@@ -1600,6 +1693,48 @@ mod tests {
     }
 
     #[test]
+    fn a_request_found_finished_is_described_before_the_lists_still_queued() {
+        let mut p = loaded_with_in_flight("gone");
+        // The fast lane of every kind is due: three lists queued together.
+        p.schedule(Duration::from_secs(10));
+        let Some(Call::List { kind, lane, .. }) = p.next_call() else {
+            panic!("the fast lane lists");
+        };
+        assert_eq!(kind, K);
+        p.on_list_page(kind, lane, page(Vec::new(), None), Duration::from_secs(10));
+        // "gone" left IN_PROGRESS: one call tells whether it failed, while the other kinds'
+        // lists need a describe after them to tell that of anything.
+        assert_eq!(p.next_call(), Some(describe(K, "gone", Priority::Tracking)));
+        let rest: Vec<Call> = std::iter::from_fn(|| p.next_call()).collect();
+        assert_eq!(rest.len(), OperationKind::ALL.len() - 1, "{rest:?}");
+        assert!(rest.iter().all(|c| matches!(
+            c,
+            Call::List {
+                lane: Lane::Fast,
+                ..
+            }
+        )));
+
+        // Lists that have waited a refresh interval (a rate cut low by throttling) keep their
+        // place: a stream of finished requests must not starve the other kinds.
+        let mut p = loaded_with_in_flight("gone");
+        p.schedule(Duration::from_secs(10));
+        let Some(Call::List { kind, lane, .. }) = p.next_call() else {
+            panic!("the fast lane lists");
+        };
+        let late = Duration::from_secs(20);
+        p.schedule(late);
+        p.on_list_page(kind, lane, page(Vec::new(), None), late);
+        let order: Vec<Call> = std::iter::from_fn(|| p.next_call()).collect();
+        assert_eq!(
+            order.last(),
+            Some(&describe(K, "gone", Priority::Tracking)),
+            "{order:?}"
+        );
+        assert_eq!(order.len(), OperationKind::ALL.len());
+    }
+
+    #[test]
     fn an_asked_refresh_ends_when_what_it_found_answers_still_in_progress() {
         use crate::poller::budget::Pacing;
         let mut p = loaded_with_in_flight("lagging");
@@ -1607,17 +1742,26 @@ mod tests {
         p.schedule(now);
         p.replace_on_screen(vec![ask("on-screen", Priority::OnScreen)]);
         p.refresh_now(now);
-        for kind in OperationKind::ALL {
-            assert!(matches!(p.next_call(), Some(Call::List { .. })));
-            p.on_list_page(kind, Lane::Fast, page(Vec::new(), None), now);
-        }
-        // "lagging" left the in-progress list, but its describe still says IN_PROGRESS (the
-        // list and the describe need not agree at once): nothing of the refresh waits any more.
+        let Some(Call::List { kind, lane, .. }) = p.next_call() else {
+            panic!("the asked lane lists first");
+        };
+        assert_eq!(kind, K);
+        p.on_list_page(kind, lane, page(Vec::new(), None), now);
+        // "lagging" left the in-progress list: its describe goes before the other kinds'
+        // lists (one call tells whether it failed), but its describe still says IN_PROGRESS
+        // (the list and the describe need not agree at once).
         assert_eq!(
             p.next_call(),
             Some(describe(K, "lagging", Priority::Tracking))
         );
         p.on_described(described(K, "lagging", Status::InProgress));
+        for _ in 1..OperationKind::ALL.len() {
+            let Some(Call::List { kind, lane, .. }) = p.next_call() else {
+                panic!("the other kinds' lists");
+            };
+            p.on_list_page(kind, lane, page(Vec::new(), None), now);
+        }
+        // Nothing of the refresh waits any more.
         p.request_describe(ask("flying", Priority::Tracking));
         assert_eq!(p.pacing(), Pacing::Even);
     }

@@ -239,7 +239,7 @@ fn demo_failed_only_and_detail_pane() {
 
     tmux(&["send-keys", "-t", &session.0, "Enter"]).expect("send Enter");
     let screen = wait_for(&session.0, Duration::from_secs(30), |s| {
-        s.contains("Detail (Esc to close")
+        s.contains("Detail (Esc: close")
             && s.contains("Failure reason")
             && s.contains("From Describe")
     })
