@@ -52,14 +52,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
     if !state.failed_known(crate::app::Tab::All) {
         title.push(Span::styled("(FAILED still loading) ", theme.warning()));
     }
-    title.push(Span::styled(
-        format!("{} ", keymap::hint(KeySet::Groups, keymap::GROUPS_HINT)),
-        theme.dim(),
-    ));
+    // The keys go on the bottom border: after the counts and the estimate's note they were
+    // cut at 80 columns.
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
-        .title(Line::from(title));
+        .title(Line::from(title))
+        .title_bottom(Line::styled(
+            format!(" {} ", keymap::hint(KeySet::Groups, keymap::GROUPS_HINT)),
+            theme.dim(),
+        ));
     if view.groups.is_empty() {
         let message = if state.failed_known(crate::app::Tab::All) {
             "No FAILED request in any kind."

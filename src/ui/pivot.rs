@@ -45,14 +45,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
             theme.warning(),
         ));
     }
-    title.push(Span::styled(
-        format!("{} ", keymap::hint(KeySet::Pivot, keymap::PIVOT_HINT)),
-        theme.dim(),
-    ));
+    // The keys go on the bottom border: after the counts they were cut at 80 columns.
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
-        .title(Line::from(title));
+        .title(Line::from(title))
+        .title_bottom(Line::styled(
+            format!(" {} ", keymap::hint(KeySet::Pivot, keymap::PIVOT_HINT)),
+            theme.dim(),
+        ));
     if view.rows.is_empty() {
         let message = if view.counted == 0 {
             "No request in this view."
