@@ -91,8 +91,20 @@ pub struct GlobalArgs {
     pub hub_token_file: Option<PathBuf>,
 }
 
-impl GlobalArgs {
+impl Cli {
+    /// What the command line says for the configuration: the global flags, and whether the
+    /// command is `serve` (whose default budget is the team's).
     pub fn overrides(&self) -> Overrides {
+        Overrides {
+            serving: matches!(self.command, Some(Command::Serve(_))),
+            ..self.global.overrides()
+        }
+    }
+}
+
+impl GlobalArgs {
+    /// The global flags alone: [`Cli::overrides`] adds what the command says.
+    fn overrides(&self) -> Overrides {
         Overrides {
             provider: self.provider.map(ProviderArg::kind),
             profile: self.profile.clone(),
@@ -568,8 +580,15 @@ mod tests {
         assert_eq!(serve.stuck_after, Duration::from_secs(3600));
 
         let cli = Cli::try_parse_from(["ssowatch", "--provider", "huawei"]);
-        let provider = cli.ok().and_then(|c| c.global.overrides().provider);
-        assert_eq!(provider, Some(ProviderKind::Huawei));
+        let overrides = cli.ok().map(|c| c.overrides());
+        assert_eq!(
+            overrides.as_ref().and_then(|o| o.provider),
+            Some(ProviderKind::Huawei)
+        );
+        assert_eq!(overrides.map(|o| o.serving), Some(false));
+        // `serve` takes the team's default budget, wherever its flags are.
+        let cli = Cli::try_parse_from(["ssowatch", "--provider", "huawei", "serve"]);
+        assert_eq!(cli.ok().map(|c| c.overrides().serving), Some(true));
     }
 
     /// Every duration and number a user can give, through the parser that reads it: nothing

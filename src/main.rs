@@ -93,11 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::Emulate(args)) = &cli.command {
         return emulator::run(args.config(), args.port).await;
     }
-    let overrides = config::Overrides {
-        serving: matches!(cli.command, Some(Command::Serve(_))),
-        ..cli.global.overrides()
-    };
-    let settings = config::load(cli.global.config.as_deref(), &overrides)?;
+    let settings = config::load(cli.global.config.as_deref(), &cli.overrides())?;
     if let Some(url) = &cli.global.hub {
         let target = HubTarget {
             url: url.clone(),

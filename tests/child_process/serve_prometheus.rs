@@ -714,6 +714,13 @@ fn serve_survives_the_emulator_going_away_and_coming_back() {
         }
     };
     eventually(120, "healthy at start", health(200));
+    // Started without --api-budget: serve's own default, the team's budget, not a dashboard's.
+    let budget = eventually(60, "the budget reported", || {
+        let (_, body) = http_get(&format!("{url}/metrics"), None)?;
+        let budget = counter_sum(&body, "ssowatch_api_budget_requests_per_second");
+        (budget > 0.0).then_some(budget)
+    });
+    assert_eq!(budget, ssowatch::config::SERVE_API_BUDGET_RPS);
 
     drop(emu);
     let body = eventually(120, "unhealthy once the emulator is gone", health(503));
